@@ -1,0 +1,52 @@
+-- Inventory turnover components per window. The opening snapshot is the
+-- last snapshot date before the window; the average inventory is the mean of
+-- the snapshot dates from the opening to the last one in the window (only
+-- those in the window when there is no opening). The closing value is the
+-- last snapshot on or before the window's end.
+-- Input: _opskpi_windows(window_id, start_date, end_date, days).
+WITH stock AS (
+    SELECT i.snapshot_date AS day, i.on_hand_qty * i.unit_cost AS value
+    {%- for dim in dims %}{% if dim == "sku" %}, i.sku{% else %}, p.{{ dim }}{% endif %}{% endfor %}
+    FROM inventory_snapshots i
+    {%- if "category" in dims or "subcategory" in dims %}
+    LEFT JOIN products p ON p.sku = i.sku
+    {%- endif %}
+), dates AS (
+    SELECT DISTINCT day FROM stock
+), bounds AS (
+    SELECT w.window_id, w.start_date, w.end_date,
+           (SELECT max(day) FROM dates WHERE day < w.start_date) AS opening,
+           (SELECT max(day) FROM dates WHERE day <= w.end_date) AS closing
+    FROM _opskpi_windows w
+), counted AS (
+    SELECT b.window_id, d.day
+    FROM bounds b
+    JOIN dates d ON d.day >= coalesce(b.opening, b.start_date) AND d.day <= b.end_date
+), held AS (
+    SELECT c.window_id{% for dim in dims %}, s.{{ dim }}{% endfor %},
+           sum(s.value) AS inventory_value_sum
+    FROM counted c JOIN stock s ON s.day = c.day
+    GROUP BY ALL
+), snapshot_counts AS (
+    SELECT window_id, count(*) AS snapshots FROM counted GROUP BY ALL
+), closing AS (
+    SELECT b.window_id{% for dim in dims %}, s.{{ dim }}{% endfor %}, sum(s.value) AS closing_value
+    FROM bounds b JOIN stock s ON s.day = b.closing
+    GROUP BY ALL
+), sold AS (
+    SELECT w.window_id{% for dim in dims %}, {% if dim == "sku" %}x.sku{% else %}p.{{ dim }}{% endif %}{% endfor %},
+           sum(x.cost_amount) AS cogs, sum(x.net_amount) AS net_sales
+    FROM _opskpi_spine w
+    JOIN sales x ON x.order_date = w.day
+    {%- if "category" in dims or "subcategory" in dims %}
+    LEFT JOIN products p ON p.sku = x.sku
+    {%- endif %}
+    GROUP BY ALL
+)
+SELECT coalesce(h.window_id, s.window_id) AS window_id
+       {%- for dim in dims %}, coalesce(h.{{ dim }}, s.{{ dim }}) AS {{ dim }}{% endfor %},
+       s.cogs, h.inventory_value_sum, n.snapshots, c.closing_value, s.net_sales
+FROM held h
+FULL JOIN sold s ON s.window_id = h.window_id{% for dim in dims %} AND s.{{ dim }} IS NOT DISTINCT FROM h.{{ dim }}{% endfor %}
+LEFT JOIN snapshot_counts n ON n.window_id = coalesce(h.window_id, s.window_id)
+LEFT JOIN closing c ON c.window_id = coalesce(h.window_id, s.window_id){% for dim in dims %} AND c.{{ dim }} IS NOT DISTINCT FROM coalesce(h.{{ dim }}, s.{{ dim }}){% endfor %}

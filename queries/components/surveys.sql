@@ -1,0 +1,23 @@
+-- Survey answers per window: CSAT on 1-5 (satisfied = 4 or 5), NPS on 0-10
+-- (promoters 9-10, detractors 0-6). A missing score is not an answer.
+WITH answers AS (
+    SELECT a.answered_on AS day, a.csat_score, a.nps_score
+    {%- for dim in dims %}
+        {%- if dim == "channel" %}, a.channel
+        {%- else %}, c.{{ dim }}{% endif %}
+    {%- endfor %}
+    FROM surveys a
+    {%- if "region" in dims or "segment" in dims %}
+    LEFT JOIN customers c ON c.customer_id = a.customer_id
+    {%- endif %}
+)
+SELECT w.window_id{% for dim in dims %}, a.{{ dim }}{% endfor %},
+       count(a.csat_score) AS csat_answers,
+       count(*) FILTER (WHERE a.csat_score >= 4) AS csat_satisfied,
+       coalesce(sum(a.csat_score), 0) AS csat_points,
+       count(a.nps_score) AS nps_answers,
+       count(*) FILTER (WHERE a.nps_score >= 9) AS promoters,
+       count(*) FILTER (WHERE a.nps_score <= 6) AS detractors
+FROM _opskpi_spine w
+JOIN answers a ON a.day = w.day
+GROUP BY ALL

@@ -1,0 +1,173 @@
+//! The command line as clap sees it: flags and their help, nothing more.
+//! `settings` turns these into plain values once; commands never see clap.
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "opskpi",
+    version,
+    about = "Operations KPIs for retailers: load data, compute indicators, render reports",
+    after_help = "Examples:\n  opskpi demo\n  opskpi sample --out company --scale 0.1\n  opskpi ingest --config company/opskpi.toml\n  opskpi kpi market_share sales_growth --period 2026-10 --by region --format csv\n  opskpi report monthly --period 2026-10 --out reports/\n\nExit codes: 0 ok, 1 bad input or configuration, 2 internal error, 3 a KPI status alert (--fail-on)."
+)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+
+    #[command(flatten)]
+    pub global: GlobalArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct GlobalArgs {
+    /// Project configuration file.
+    #[arg(
+        long,
+        global = true,
+        default_value = "opskpi.toml",
+        env = "OPSKPI_CONFIG"
+    )]
+    pub config: PathBuf,
+
+    /// The date the numbers are as of (YYYY-MM-DD); default today. A period
+    /// running on this date is cut at it and flagged partial.
+    #[arg(long, global = true, value_name = "DATE")]
+    pub as_of: Option<String>,
+
+    /// No progress output.
+    #[arg(long, short, global = true)]
+    pub quiet: bool,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Build the sample company, load it and write its monthly report.
+    #[command(
+        after_help = "Example:\n  opskpi demo                 # writes opskpi-demo/ and reports/monthly-2026-10.html"
+    )]
+    Demo(DemoArgs),
+
+    /// Write the sample company's source files and an opskpi.toml that loads them.
+    #[command(
+        after_help = "Examples:\n  opskpi sample --out company\n  opskpi sample --out big --scale 50 --format parquet   # about 11 million order lines"
+    )]
+    Sample(SampleArgs),
+
+    /// Load the configured sources into the warehouse (one transaction).
+    #[command(after_help = "Example:\n  opskpi ingest --config company/opskpi.toml")]
+    Ingest,
+
+    /// Print indicators for a period, optionally broken down by dimensions.
+    #[command(
+        after_help = "Examples:\n  opskpi kpi net_sales gross_margin --period 2026-10\n  opskpi kpi market_share sales_growth --period 2026-10 --by region --format csv\n  opskpi kpi csat nps --period 2026-Q3 --by channel --format json\n  opskpi kpi --list"
+    )]
+    Kpi(KpiArgs),
+
+    /// Render a report.
+    #[command(subcommand)]
+    Report(ReportCommand),
+
+    /// Copy the built-in report templates into a folder to change them.
+    #[command(
+        after_help = "Example:\n  opskpi templates my-templates && opskpi report monthly --period 2026-10 --templates my-templates"
+    )]
+    Templates {
+        /// Folder to write the templates into.
+        out: PathBuf,
+    },
+}
+
+#[derive(Debug, Args)]
+pub struct DemoArgs {
+    /// Folder for the sample company's files and warehouse.
+    #[arg(long, default_value = "opskpi-demo")]
+    pub dir: PathBuf,
+    /// Folder for the report.
+    #[arg(long, default_value = "reports")]
+    pub out: PathBuf,
+    /// Size of the sample company (1 is about 220,000 order lines).
+    #[arg(long, default_value_t = 1.0)]
+    pub scale: f64,
+}
+
+#[derive(Debug, Args)]
+pub struct SampleArgs {
+    /// Folder to write into.
+    #[arg(long)]
+    pub out: PathBuf,
+    /// Size (1 is about 220,000 order lines; lines grow linearly).
+    #[arg(long, default_value_t = 1.0)]
+    pub scale: f64,
+    /// Seed: the same seed and scale give byte-identical files.
+    #[arg(long, default_value_t = 42)]
+    pub seed: u64,
+    /// File format.
+    #[arg(long, value_enum, default_value_t = FileFormat::Parquet)]
+    pub format: FileFormat,
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub enum FileFormat {
+    Csv,
+    Parquet,
+}
+
+#[derive(Debug, Args)]
+pub struct KpiArgs {
+    /// Indicator ids (see --list).
+    pub indicators: Vec<String>,
+    /// Period: 2026-10, 2026-Q4, 2026, FY2026, 2026-W44 or 2026-10-31.
+    /// Default: the last complete month before the as-of date.
+    #[arg(long)]
+    pub period: Option<String>,
+    /// How many periods, ending with --period (a series).
+    #[arg(long, default_value_t = 1)]
+    pub periods: usize,
+    /// Dimensions to break down by, comma-separated (e.g. region,channel).
+    #[arg(long, value_delimiter = ',')]
+    pub by: Vec<String>,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = KpiFormat::Table)]
+    pub format: KpiFormat,
+    /// List the indicators and their dimensions instead.
+    #[arg(long)]
+    pub list: bool,
+    /// Exit with code 3 when any row has this status or worse.
+    #[arg(long, value_enum)]
+    pub fail_on: Option<FailOn>,
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub enum KpiFormat {
+    Table,
+    Csv,
+    Json,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum FailOn {
+    Warning,
+    Bad,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ReportCommand {
+    /// The monthly operations report as one self-contained HTML file.
+    #[command(after_help = "Example:\n  opskpi report monthly --period 2026-10 --out reports/")]
+    Monthly(ReportArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct ReportArgs {
+    /// The month, e.g. 2026-10. Default: the last complete month before the as-of date.
+    #[arg(long)]
+    pub period: Option<String>,
+    /// Folder to write the report into (default: report.out of the config).
+    #[arg(long)]
+    pub out: Option<PathBuf>,
+    /// Folder of templates overriding the built-in ones.
+    #[arg(long)]
+    pub templates: Option<PathBuf>,
+}

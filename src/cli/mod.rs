@@ -1,0 +1,220 @@
+//! The command line: parse (`args`), resolve once (`settings`), run, and turn
+//! the outcome into output and an exit code. The only module that touches
+//! the terminal, the clock and the process environment.
+
+mod args;
+mod settings;
+
+use std::io::{IsTerminal, Write};
+use std::process::ExitCode;
+use std::time::Duration;
+
+use clap::Parser;
+use indicatif::{ProgressBar, ProgressStyle};
+
+use crate::indicators::{Catalogue, Status};
+use crate::{output, pipeline, report, sample};
+use settings::{Settings, Task};
+
+/// Exit codes, documented in the README.
+pub const EXIT_USER_ERROR: u8 = 1;
+pub const EXIT_INTERNAL: u8 = 2;
+pub const EXIT_ALERT: u8 = 3;
+
+pub fn main() -> ExitCode {
+    let cli = args::Cli::parse();
+    let outcome = Settings::resolve(cli).and_then(run);
+    match outcome {
+        Ok(code) => code,
+        Err(error) => {
+            let mut stderr = std::io::stderr().lock();
+            let _ = writeln!(stderr, "error: {error}");
+            let mut source = std::error::Error::source(&error);
+            while let Some(cause) = source {
+                let _ = writeln!(stderr, "  caused by: {cause}");
+                source = cause.source();
+            }
+            ExitCode::from(if error.is_user_error() {
+                EXIT_USER_ERROR
+            } else {
+                EXIT_INTERNAL
+            })
+        }
+    }
+}
+
+/// A spinner on a terminal; silent in pipelines and with --quiet.
+struct Progress(Option<ProgressBar>);
+
+impl Progress {
+    fn new(quiet: bool) -> Progress {
+        if quiet || !std::io::stderr().is_terminal() {
+            return Progress(None);
+        }
+        let bar = ProgressBar::new_spinner();
+        bar.set_style(
+            ProgressStyle::with_template("{spinner} {elapsed:>3} {msg}").expect("valid template"),
+        );
+        bar.enable_steady_tick(Duration::from_millis(120));
+        Progress(Some(bar))
+    }
+
+    fn step(&self, message: &str) {
+        if let Some(bar) = &self.0 {
+            bar.set_message(message.to_string());
+        }
+    }
+
+    fn done(&self) {
+        if let Some(bar) = &self.0 {
+            bar.finish_and_clear();
+        }
+    }
+
+    /// A line for the user on stderr, kept clear of the spinner.
+    fn say(&self, line: &str, quiet: bool) {
+        if quiet {
+            return;
+        }
+        match &self.0 {
+            Some(bar) => bar.suspend(|| eprintln!("{line}")),
+            None => eprintln!("{line}"),
+        }
+    }
+}
+
+fn run(settings: Settings) -> crate::Result<ExitCode> {
+    let quiet = settings.quiet;
+    let progress = Progress::new(quiet);
+    let step = |message: &str| progress.step(message);
+    let code = match settings.task {
+        Task::Demo {
+            dir,
+            out,
+            spec,
+            as_of,
+            loaded_at,
+        } => {
+            let data = dir.join("data");
+            let mut config = sample::write(&spec, &data, &step)?;
+            // The demo's warehouse sits next to, not inside, the data folder.
+            config.warehouse.path = "../warehouse.duckdb".into();
+            fs_err::write(data.join("opskpi.toml"), config.to_toml())?;
+            // A fresh warehouse each time: a demo at another scale must not mix with the last one.
+            let warehouse = config.warehouse_path();
+            if warehouse.exists() {
+                fs_err::remove_file(&warehouse)?;
+            }
+            let outcomes = pipeline::ingest(&config, loaded_at, &step)?;
+            let rows: u64 = outcomes.iter().map(|outcome| outcome.rows).sum();
+            progress.say(
+                &format!(
+                    "loaded {rows} rows from {} files into {}",
+                    outcomes.len(),
+                    config.warehouse_path().display()
+                ),
+                quiet,
+            );
+            step("computing the monthly report");
+            let period = crate::calendar::Period::containing(
+                crate::calendar::Grain::Month,
+                spec.last_day,
+                1,
+            );
+            let path = pipeline::monthly_report(&config, as_of, period, &out, None)?;
+            progress.done();
+            println!("{}", path.display());
+            progress.say(
+                &format!("try: opskpi kpi market_share sales_growth --period {period} --by region --config {}", data.join("opskpi.toml").display()),
+                quiet,
+            );
+            ExitCode::SUCCESS
+        }
+        Task::Sample { out, spec } => {
+            sample::write(&spec, &out, &step)?;
+            progress.done();
+            println!("{}", out.join("opskpi.toml").display());
+            ExitCode::SUCCESS
+        }
+        Task::Ingest { config, loaded_at } => {
+            let outcomes = pipeline::ingest(&config, loaded_at, &step)?;
+            progress.done();
+            for outcome in outcomes {
+                if outcome.unchanged {
+                    println!(
+                        "{:<20} {}  unchanged, skipped",
+                        outcome.table,
+                        outcome.file.display()
+                    );
+                } else {
+                    println!(
+                        "{:<20} {}  {} rows ({} replaced)",
+                        outcome.table,
+                        outcome.file.display(),
+                        outcome.rows,
+                        outcome.replaced
+                    );
+                }
+            }
+            ExitCode::SUCCESS
+        }
+        Task::ListIndicators => {
+            let catalogue = Catalogue::builtin();
+            for indicator in &catalogue.indicators {
+                let dims = catalogue.dimensions(indicator).join(", ");
+                println!(
+                    "{:<32} {:<34} by: {}",
+                    indicator.id,
+                    indicator.label,
+                    if dims.is_empty() { "-".into() } else { dims }
+                );
+            }
+            ExitCode::SUCCESS
+        }
+        Task::Kpi {
+            config,
+            as_of,
+            request,
+            format,
+            fail_on,
+        } => {
+            step("computing");
+            let rows = pipeline::kpi(&config, as_of, &request)?;
+            progress.done();
+            print!("{}", output::render(&rows, format, config.locale())?);
+            let alert = fail_on.is_some_and(|level| {
+                rows.iter().any(|row| match (row.status, level) {
+                    (Some(Status::Bad), _) => true,
+                    (Some(Status::Warning), Status::Warning) => true,
+                    _ => false,
+                })
+            });
+            if alert {
+                ExitCode::from(EXIT_ALERT)
+            } else {
+                ExitCode::SUCCESS
+            }
+        }
+        Task::MonthlyReport {
+            config,
+            as_of,
+            period,
+            out,
+            templates,
+        } => {
+            step("computing the monthly report");
+            let path =
+                pipeline::monthly_report(&config, as_of, period, &out, templates.as_deref())?;
+            progress.done();
+            println!("{}", path.display());
+            ExitCode::SUCCESS
+        }
+        Task::Templates { out } => {
+            for path in report::templates::export(&out)? {
+                println!("{}", path.display());
+            }
+            ExitCode::SUCCESS
+        }
+    };
+    Ok(code)
+}

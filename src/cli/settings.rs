@@ -1,0 +1,198 @@
+//! Resolves the parsed command line once into plain settings: dates parsed,
+//! the configuration loaded, defaults that depend on the clock settled. This
+//! is the only place opskpi reads the clock.
+
+use std::path::PathBuf;
+
+use chrono::{Datelike, NaiveDate, NaiveDateTime};
+
+use super::args::{Cli, Command, FailOn, FileFormat, KpiFormat, ReportCommand};
+use crate::calendar::Period;
+use crate::config::{Config, Format};
+use crate::error::{Error, Result};
+use crate::indicators::{KpiRequest, Status};
+use crate::output::OutputFormat;
+use crate::sample::SampleSpec;
+
+pub struct Settings {
+    pub quiet: bool,
+    pub task: Task,
+}
+
+pub enum Task {
+    Demo {
+        dir: PathBuf,
+        out: PathBuf,
+        spec: SampleSpec,
+        as_of: NaiveDate,
+        loaded_at: NaiveDateTime,
+    },
+    Sample {
+        out: PathBuf,
+        spec: SampleSpec,
+    },
+    Ingest {
+        config: Config,
+        loaded_at: NaiveDateTime,
+    },
+    ListIndicators,
+    Kpi {
+        config: Config,
+        as_of: NaiveDate,
+        request: KpiRequest,
+        format: OutputFormat,
+        fail_on: Option<Status>,
+    },
+    MonthlyReport {
+        config: Config,
+        as_of: NaiveDate,
+        period: Period,
+        out: PathBuf,
+        templates: Option<PathBuf>,
+    },
+    Templates {
+        out: PathBuf,
+    },
+}
+
+fn parse_date(text: &str) -> Result<NaiveDate> {
+    NaiveDate::parse_from_str(text, "%Y-%m-%d").map_err(|_| {
+        Error::config_hint(
+            format!("cannot read date `{text}`"),
+            "write it as YYYY-MM-DD",
+        )
+    })
+}
+
+/// The last month that is complete on `as_of`.
+fn last_complete_month(as_of: NaiveDate) -> Period {
+    let month = Period::Month {
+        year: as_of.year(),
+        month: as_of.month(),
+    };
+    if month.end() == as_of {
+        month
+    } else {
+        month.previous()
+    }
+}
+
+impl Settings {
+    pub fn resolve(cli: Cli) -> Result<Settings> {
+        let now = chrono::Local::now().naive_local();
+        let as_of = cli.global.as_of.as_deref().map(parse_date).transpose()?;
+        let today = as_of.unwrap_or(now.date());
+        let task = match cli.command {
+            Command::Demo(args) => {
+                let spec = SampleSpec {
+                    scale: args.scale,
+                    ..SampleSpec::default()
+                };
+                // The demo is reproducible: its as-of date is the sample's last day.
+                let as_of = as_of.unwrap_or(spec.last_day);
+                Task::Demo {
+                    dir: args.dir,
+                    out: args.out,
+                    spec,
+                    as_of,
+                    loaded_at: now,
+                }
+            }
+            Command::Sample(args) => {
+                let format = match args.format {
+                    FileFormat::Csv => Format::Csv,
+                    FileFormat::Parquet => Format::Parquet,
+                };
+                Task::Sample {
+                    out: args.out,
+                    spec: SampleSpec {
+                        seed: args.seed,
+                        scale: args.scale,
+                        format,
+                        ..SampleSpec::default()
+                    },
+                }
+            }
+            Command::Ingest => Task::Ingest {
+                config: Config::load(&cli.global.config)?,
+                loaded_at: now,
+            },
+            Command::Kpi(args) if args.list => Task::ListIndicators,
+            Command::Kpi(args) => {
+                let config = Config::load(&cli.global.config)?;
+                if args.indicators.is_empty() {
+                    return Err(Error::config_hint(
+                        "name at least one indicator",
+                        "`opskpi kpi --list` shows them",
+                    ));
+                }
+                let period = match &args.period {
+                    Some(text) => Period::parse(text, config.company.fiscal_year_start)?,
+                    None => last_complete_month(today),
+                };
+                if args.periods == 0 || args.periods > 400 {
+                    return Err(Error::config_hint(
+                        "`--periods` is out of range",
+                        "give 1 to 400",
+                    ));
+                }
+                let request = KpiRequest {
+                    indicators: args.indicators,
+                    periods: period.series(args.periods),
+                    dims: args.by,
+                };
+                let format = match args.format {
+                    KpiFormat::Table => OutputFormat::Table,
+                    KpiFormat::Csv => OutputFormat::Csv,
+                    KpiFormat::Json => OutputFormat::Json,
+                };
+                let fail_on = args.fail_on.map(|level| match level {
+                    FailOn::Warning => Status::Warning,
+                    FailOn::Bad => Status::Bad,
+                });
+                Task::Kpi {
+                    config,
+                    as_of: today,
+                    request,
+                    format,
+                    fail_on,
+                }
+            }
+            Command::Report(ReportCommand::Monthly(args)) => {
+                let config = Config::load(&cli.global.config)?;
+                let period = match &args.period {
+                    Some(text) => Period::parse(text, config.company.fiscal_year_start)?,
+                    None => last_complete_month(today),
+                };
+                let out = args
+                    .out
+                    .unwrap_or_else(|| config.resolve(&config.report.out));
+                Task::MonthlyReport {
+                    config,
+                    as_of: today,
+                    period,
+                    out,
+                    templates: args.templates,
+                }
+            }
+            Command::Templates { out } => Task::Templates { out },
+        };
+        Ok(Settings {
+            quiet: cli.global.quiet,
+            task,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn default_period_is_the_last_complete_month() {
+        let d = |s| parse_date(s).unwrap();
+        assert_eq!(last_complete_month(d("2026-11-28")).to_string(), "2026-10");
+        assert_eq!(last_complete_month(d("2026-10-31")).to_string(), "2026-10");
+        assert_eq!(last_complete_month(d("2026-01-01")).to_string(), "2025-12");
+    }
+}

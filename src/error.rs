@@ -1,0 +1,108 @@
+//! The library's one error type. Each variant says whose fault it is, because
+//! that decides the exit code and what the user should do next.
+
+use std::path::PathBuf;
+
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// The configuration or the command line asks for something that cannot be.
+    #[error("{message}{}", hint_line(hint))]
+    Config {
+        message: String,
+        hint: Option<String>,
+    },
+
+    /// A source file is not what the canonical table needs.
+    #[error("{}", describe_bad_data(file, *row, column, value, message, hint))]
+    Data {
+        file: PathBuf,
+        /// 1-based data row (the header is not counted); `None` for file-level problems.
+        row: Option<u64>,
+        column: Option<String>,
+        value: Option<String>,
+        message: String,
+        hint: Option<String>,
+    },
+
+    /// A query from `queries/` failed.
+    #[error("query `{name}` failed: {source}")]
+    Query {
+        name: String,
+        #[source]
+        source: duckdb::Error,
+    },
+
+    /// A report template failed to parse or render.
+    #[error("template `{name}`{}: {message}", line.map(|l| format!(" line {l}")).unwrap_or_default())]
+    Template {
+        name: String,
+        line: Option<usize>,
+        message: String,
+    },
+
+    /// Reading or writing a file failed.
+    #[error(transparent)]
+    Io(#[from] std::io::Error),
+
+    /// A bug in opskpi: something it promised itself did not hold.
+    #[error("internal error: {0}\nhint: this is a bug in opskpi; please report it with the command you ran")]
+    Internal(String),
+}
+
+fn hint_line(hint: &Option<String>) -> String {
+    hint.as_ref()
+        .map(|hint| format!("\nhint: {hint}"))
+        .unwrap_or_default()
+}
+
+fn describe_bad_data(
+    file: &std::path::Path,
+    row: Option<u64>,
+    column: &Option<String>,
+    value: &Option<String>,
+    message: &str,
+    hint: &Option<String>,
+) -> String {
+    let mut text = format!("bad data in `{}`", file.display());
+    if let Some(row) = row {
+        // +1 for the header line, so an editor's line number finds it.
+        text.push_str(&format!(", row {row} (line {})", row + 1));
+    }
+    if let Some(column) = column {
+        text.push_str(&format!(", column `{column}`"));
+    }
+    if let Some(value) = value {
+        text.push_str(&format!(", value `{value}`"));
+    }
+    text.push_str(&format!(": {message}"));
+    text.push_str(&hint_line(hint));
+    text
+}
+
+impl Error {
+    pub fn config(message: impl Into<String>) -> Self {
+        Error::Config {
+            message: message.into(),
+            hint: None,
+        }
+    }
+
+    pub fn config_hint(message: impl Into<String>, hint: impl Into<String>) -> Self {
+        Error::Config {
+            message: message.into(),
+            hint: Some(hint.into()),
+        }
+    }
+
+    pub fn query(name: impl Into<String>) -> impl FnOnce(duckdb::Error) -> Self {
+        let name = name.into();
+        move |source| Error::Query { name, source }
+    }
+
+    /// Whether the user (configuration or data) rather than opskpi is at fault.
+    pub fn is_user_error(&self) -> bool {
+        !matches!(self, Error::Internal(_))
+    }
+}

@@ -1,0 +1,492 @@
+//! From a request (indicators × periods × dimensions) to rows of values,
+//! comparisons, targets and status.
+//!
+//! Work happens in two steps. *Planning* walks every value a row needs (the
+//! period, the previous one, last year, and for growth indicators the windows
+//! they compare) and collects the windows per component query. *Fetching*
+//! asks the engine once per query for all of its windows. Evaluation then
+//! walks the same values again, now reading the fetched components. One walk
+//! (`Walk`) serves both steps, so the plan can never miss what the
+//! evaluation reads.
+
+use std::cell::RefCell;
+use std::collections::{BTreeMap, BTreeSet};
+
+use chrono::NaiveDate;
+use rust_decimal::prelude::{FromPrimitive, ToPrimitive};
+use rust_decimal::Decimal;
+use serde::Serialize;
+
+use super::{
+    Catalogue, ChangeKind, Compare, Components, Direction, Engine, Indicator, Kind, TargetRule,
+    Unit,
+};
+use crate::calendar::{Period, Slot, Window};
+use crate::error::{Error, Result};
+
+/// What to compute.
+#[derive(Debug, Clone)]
+pub struct KpiRequest {
+    pub indicators: Vec<String>,
+    pub periods: Vec<Period>,
+    /// Dimension names to break the values down by (empty: the company total).
+    pub dims: Vec<String>,
+}
+
+/// The facts a computation depends on besides the data.
+#[derive(Debug, Clone)]
+pub struct Context {
+    pub as_of: NaiveDate,
+    pub fiscal_first_month: u32,
+    /// Below this many answers a survey indicator is flagged low-sample.
+    pub min_sample: u64,
+    /// Per-indicator (target, warning) overriding the catalogue's fixed ones.
+    pub targets: BTreeMap<String, (Decimal, Decimal)>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Status {
+    Good,
+    Warning,
+    Bad,
+}
+
+/// Dimension name and value (`None`: the data left it empty).
+pub type Dimensions = Vec<(String, Option<String>)>;
+
+/// One indicator for one period and one combination of dimension values.
+#[derive(Debug, Clone)]
+pub struct KpiRow {
+    pub indicator: String,
+    pub label: String,
+    pub unit: Unit,
+    pub direction: Direction,
+    pub change_kind: ChangeKind,
+    pub period: Period,
+    pub partial: bool,
+    pub dims: Dimensions,
+    pub value: Option<Decimal>,
+    pub previous: Option<Decimal>,
+    pub change_vs_previous: Option<Decimal>,
+    pub last_year: Option<Decimal>,
+    pub change_vs_last_year: Option<Decimal>,
+    pub target: Option<Decimal>,
+    pub status: Option<Status>,
+    pub sample_size: Option<Decimal>,
+    pub low_sample: bool,
+}
+
+/// Computes every requested indicator for every requested period.
+pub fn compute(
+    engine: &dyn Engine,
+    catalogue: &Catalogue,
+    context: &Context,
+    request: &KpiRequest,
+) -> Result<Vec<KpiRow>> {
+    let indicators: Vec<&Indicator> = request
+        .indicators
+        .iter()
+        .map(|id| catalogue.indicator(id))
+        .collect::<Result<_>>()?;
+    check_dimensions(catalogue, &indicators, &request.dims)?;
+    let slots: Vec<Slot> = request
+        .periods
+        .iter()
+        .map(|period| Slot::new(*period, context.as_of))
+        .collect::<Result<_>>()?;
+
+    // Plan: every (query, window) any value of any row needs.
+    let planner = Walk::planning(catalogue, context, &request.dims);
+    for indicator in &indicators {
+        for slot in &slots {
+            planner.row(indicator, slot, &[]);
+        }
+    }
+    let plan = planner.needs.into_inner();
+
+    // Fetch: one engine call per query.
+    let mut fetched = BTreeMap::new();
+    for (query, windows) in plan {
+        let def = &catalogue.queries[&query];
+        let windows: Vec<Window> = windows.into_iter().collect();
+        fetched.insert(query, engine.components(def, &request.dims, &windows)?);
+    }
+
+    // Evaluate.
+    let walk = Walk::evaluating(catalogue, context, &request.dims, &fetched);
+    let mut rows = Vec::new();
+    for indicator in &indicators {
+        for slot in &slots {
+            for group in walk.groups(indicator, slot) {
+                rows.push(
+                    walk.row(indicator, slot, &group)
+                        .expect("evaluation yields a row"),
+                );
+            }
+        }
+    }
+    Ok(rows)
+}
+
+fn check_dimensions(
+    catalogue: &Catalogue,
+    indicators: &[&Indicator],
+    dims: &[String],
+) -> Result<()> {
+    for (i, dim) in dims.iter().enumerate() {
+        if dims[..i].contains(dim) {
+            return Err(Error::config(format!(
+                "dimension `{dim}` is asked for twice"
+            )));
+        }
+        for indicator in indicators {
+            let allowed = catalogue.dimensions(indicator);
+            if !allowed.contains(dim) {
+                let known: BTreeSet<&str> = catalogue
+                    .queries
+                    .values()
+                    .flat_map(|q| q.dimensions.iter().map(String::as_str))
+                    .collect();
+                let hint = if known.contains(dim.as_str()) {
+                    format!(
+                        "`{}` can be cut by: {}",
+                        indicator.id,
+                        list_or_none(allowed)
+                    )
+                } else {
+                    format!(
+                        "dimensions are: {}",
+                        known.iter().copied().collect::<Vec<_>>().join(", ")
+                    )
+                };
+                let message = if known.contains(dim.as_str()) {
+                    format!("indicator `{}` cannot be cut by `{dim}`", indicator.id)
+                } else {
+                    format!("unknown dimension `{dim}`")
+                };
+                return Err(Error::config_hint(message, hint));
+            }
+        }
+    }
+    Ok(())
+}
+
+fn list_or_none(items: &[String]) -> String {
+    if items.is_empty() {
+        "nothing (company total only)".into()
+    } else {
+        items.join(", ")
+    }
+}
+
+type Group = Vec<Option<String>>;
+
+/// One walk over the values of a row, either collecting what it needs
+/// (planning) or reading fetched components (evaluating).
+struct Walk<'a> {
+    catalogue: &'a Catalogue,
+    context: &'a Context,
+    dims: &'a [String],
+    fetched: Option<&'a BTreeMap<String, Components>>,
+    needs: RefCell<BTreeMap<String, BTreeSet<Window>>>,
+}
+
+impl<'a> Walk<'a> {
+    fn planning(catalogue: &'a Catalogue, context: &'a Context, dims: &'a [String]) -> Self {
+        Walk {
+            catalogue,
+            context,
+            dims,
+            fetched: None,
+            needs: RefCell::default(),
+        }
+    }
+
+    fn evaluating(
+        catalogue: &'a Catalogue,
+        context: &'a Context,
+        dims: &'a [String],
+        fetched: &'a BTreeMap<String, Components>,
+    ) -> Self {
+        Walk {
+            catalogue,
+            context,
+            dims,
+            fetched: Some(fetched),
+            needs: RefCell::default(),
+        }
+    }
+
+    /// The components of `query` for `window` and `group`: recorded when
+    /// planning (and `None`), read when evaluating.
+    fn components(
+        &self,
+        query: &str,
+        window: Window,
+        group: &[Option<String>],
+    ) -> Option<&'a [Option<Decimal>]> {
+        match self.fetched {
+            None => {
+                self.needs
+                    .borrow_mut()
+                    .entry(query.to_string())
+                    .or_default()
+                    .insert(window);
+                None
+            }
+            Some(fetched) => fetched
+                .get(query)?
+                .rows
+                .get(&window)?
+                .get(group)
+                .map(Vec::as_slice),
+        }
+    }
+
+    /// An indicator's value over a slot, with its sample size where it has one.
+    fn value(
+        &self,
+        indicator: &Indicator,
+        slot: &Slot,
+        group: &[Option<String>],
+    ) -> (Option<Decimal>, Option<Decimal>) {
+        match &indicator.kind {
+            Kind::Formula { query, formula } => {
+                let def = &self.catalogue.queries[query];
+                let Some(values) = self.components(query, slot.window, group) else {
+                    return (None, None);
+                };
+                let lookup = |name: &str| -> Option<Decimal> {
+                    if name == "days" {
+                        return Some(Decimal::from(slot.window.days()));
+                    }
+                    let at = def.components.iter().position(|c| c == name)?;
+                    values.get(at).copied().flatten()
+                };
+                let sample = indicator.sample.as_deref().and_then(|name| lookup(name));
+                (formula.eval(&lookup), sample)
+            }
+            Kind::Growth {
+                base,
+                compare,
+                years,
+            } => {
+                let base = self
+                    .catalogue
+                    .indicator(base)
+                    .expect("checked when loading");
+                let (current, earlier) = match compare {
+                    Compare::Previous => (Some(*slot), Some(slot.previous())),
+                    Compare::LastYear => (Some(*slot), slot.years_back(1)),
+                    Compare::YearToDate => {
+                        let to_date = slot.year_to_date(self.context.fiscal_first_month);
+                        (Some(to_date), to_date.years_back(1))
+                    }
+                    Compare::Cagr => (Some(*slot), slot.years_back(*years)),
+                };
+                let now = current.and_then(|slot| self.value(base, &slot, group).0);
+                let then = earlier.and_then(|slot| self.value(base, &slot, group).0);
+                let growth = match compare {
+                    Compare::Cagr => cagr(now, then, *years),
+                    _ => relative_change(now, then),
+                };
+                (growth, None)
+            }
+        }
+    }
+
+    /// The dimension-value combinations that have data for this indicator
+    /// in the slot, the previous period or last year.
+    fn groups(&self, indicator: &Indicator, slot: &Slot) -> Vec<Group> {
+        if self.dims.is_empty() {
+            return vec![Vec::new()];
+        }
+        let query = &self.catalogue.base_query(indicator).name;
+        let mut windows = vec![slot.window, slot.previous().window];
+        windows.extend(slot.years_back(1).map(|slot| slot.window));
+        let mut groups = BTreeSet::new();
+        if let Some(components) = self.fetched.and_then(|fetched| fetched.get(query)) {
+            for window in windows {
+                if let Some(rows) = components.rows.get(&window) {
+                    groups.extend(rows.keys().cloned());
+                }
+            }
+        }
+        groups.into_iter().collect()
+    }
+
+    fn row(&self, indicator: &Indicator, slot: &Slot, group: &[Option<String>]) -> Option<KpiRow> {
+        let (value, sample_size) = self.value(indicator, slot, group);
+        let previous = self.value(indicator, &slot.previous(), group).0;
+        let last_year = slot
+            .years_back(1)
+            .and_then(|ly| self.value(indicator, &ly, group).0);
+        let (target, warning) = self.target(indicator, slot, group, last_year);
+        self.fetched?;
+        let kind = indicator.unit.change_kind();
+        Some(KpiRow {
+            indicator: indicator.id.clone(),
+            label: indicator.label.clone(),
+            unit: indicator.unit,
+            direction: indicator.direction,
+            change_kind: kind,
+            period: slot.period,
+            partial: slot.is_partial(),
+            dims: self
+                .dims
+                .iter()
+                .cloned()
+                .zip(group.iter().cloned())
+                .collect(),
+            value,
+            previous,
+            change_vs_previous: change(kind, value, previous),
+            last_year,
+            change_vs_last_year: change(kind, value, last_year),
+            target,
+            status: status(indicator.direction, value, target, warning),
+            sample_size,
+            low_sample: sample_size.is_some_and(|n| n < Decimal::from(self.context.min_sample)),
+        })
+    }
+
+    fn target(
+        &self,
+        indicator: &Indicator,
+        slot: &Slot,
+        group: &[Option<String>],
+        last_year: Option<Decimal>,
+    ) -> (Option<Decimal>, Option<Decimal>) {
+        if let Some((target, warning)) = self.context.targets.get(&indicator.id) {
+            return (Some(*target), Some(*warning));
+        }
+        match &indicator.target {
+            TargetRule::Fixed { target, warning } => (Some(*target), Some(*warning)),
+            TargetRule::Query {
+                query,
+                warning_ratio,
+            } => {
+                let def = &self.catalogue.queries[query];
+                if !self.dims.iter().all(|dim| def.dimensions.contains(dim)) || self.dims.len() > 1
+                {
+                    return (None, None);
+                }
+                let target = self
+                    .components(query, slot.window, group)
+                    .and_then(|values| values[0]);
+                let warning = target.map(|target| match indicator.direction {
+                    Direction::Higher => target * warning_ratio,
+                    Direction::Lower => target / warning_ratio,
+                });
+                (target, warning)
+            }
+            TargetRule::VsLastYear { target, warning } => {
+                let Some(base) = last_year.filter(|base| *base > Decimal::ZERO) else {
+                    return (None, None);
+                };
+                (
+                    Some(base * (Decimal::ONE + target)),
+                    Some(base * (Decimal::ONE + warning)),
+                )
+            }
+            TargetRule::None => (None, None),
+        }
+    }
+}
+
+/// (now − then) ÷ then; n/a for a missing, zero or negative base.
+fn relative_change(now: Option<Decimal>, then: Option<Decimal>) -> Option<Decimal> {
+    let (now, then) = (now?, then?);
+    if then <= Decimal::ZERO {
+        return None;
+    }
+    (now - then).checked_div(then)
+}
+
+fn change(kind: ChangeKind, value: Option<Decimal>, base: Option<Decimal>) -> Option<Decimal> {
+    match kind {
+        ChangeKind::Relative => relative_change(value, base),
+        ChangeKind::Difference => Some(value? - base?),
+    }
+}
+
+/// (now ÷ then)^(1/years) − 1, for positive values only. The root is taken in
+/// floating point: the result is a rate shown to a tenth of a percent.
+fn cagr(now: Option<Decimal>, then: Option<Decimal>, years: u32) -> Option<Decimal> {
+    let (now, then) = (now?, then?);
+    if now <= Decimal::ZERO || then <= Decimal::ZERO {
+        return None;
+    }
+    let ratio = (now / then).to_f64()?;
+    Decimal::from_f64(ratio.powf(1.0 / f64::from(years)) - 1.0)
+}
+
+fn status(
+    direction: Direction,
+    value: Option<Decimal>,
+    target: Option<Decimal>,
+    warning: Option<Decimal>,
+) -> Option<Status> {
+    let (value, target) = (value?, target?);
+    let warning = warning.unwrap_or(target);
+    let (meets, near) = match direction {
+        Direction::Higher => (value >= target, value >= warning),
+        Direction::Lower => (value <= target, value <= warning),
+    };
+    Some(if meets {
+        Status::Good
+    } else if near {
+        Status::Warning
+    } else {
+        Status::Bad
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn d(text: &str) -> Decimal {
+        text.parse().unwrap()
+    }
+
+    #[test]
+    fn growth_from_a_zero_or_missing_base_is_not_a_number() {
+        assert_eq!(relative_change(Some(d("10")), Some(d("0"))), None);
+        assert_eq!(relative_change(Some(d("10")), None), None);
+        assert_eq!(
+            relative_change(Some(d("110")), Some(d("100"))),
+            Some(d("0.1"))
+        );
+    }
+
+    #[test]
+    fn cagr_of_doubling_in_three_years() {
+        // 2^(1/3) − 1 = 0.259921…
+        let rate = cagr(Some(d("200")), Some(d("100")), 3).unwrap();
+        assert!((rate - d("0.259921")).abs() < d("0.000001"), "{rate}");
+    }
+
+    #[test]
+    fn status_respects_direction() {
+        let higher = |v: &str| {
+            status(
+                Direction::Higher,
+                Some(d(v)),
+                Some(d("0.8")),
+                Some(d("0.7")),
+            )
+        };
+        assert_eq!(
+            (higher("0.8"), higher("0.75"), higher("0.6")),
+            (Some(Status::Good), Some(Status::Warning), Some(Status::Bad))
+        );
+        let lower = |v: &str| status(Direction::Lower, Some(d(v)), Some(d("75")), Some(d("90")));
+        assert_eq!(
+            (lower("60"), lower("80"), lower("95")),
+            (Some(Status::Good), Some(Status::Warning), Some(Status::Bad))
+        );
+        assert_eq!(status(Direction::Higher, None, Some(d("1")), None), None);
+    }
+}

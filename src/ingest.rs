@@ -1,0 +1,464 @@
+//! Loading source files into the canonical tables.
+//!
+//! A run stages every file, checks every value against the model (type,
+//! required, allowed words, ranges, duplicate keys), and only then writes, in
+//! one transaction: rows replace the rows with the same natural key, so
+//! loading a file twice changes nothing, and a bad file leaves the warehouse
+//! exactly as it was. A file whose content is unchanged since its last load
+//! is skipped.
+
+use std::path::{Path, PathBuf};
+
+use chrono::NaiveDateTime;
+use duckdb::params;
+use sha2::{Digest, Sha256};
+
+use crate::config::{Format, Source};
+use crate::error::{Error, Result};
+use crate::model::{self, Column, ColumnType, Table};
+use crate::warehouse::Warehouse;
+
+/// What happened to one source file.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LoadOutcome {
+    pub table: String,
+    pub file: PathBuf,
+    pub rows: u64,
+    /// Rows already in the warehouse that this file's rows replaced.
+    pub replaced: u64,
+    /// The file was loaded before with the same content and was skipped.
+    pub unchanged: bool,
+}
+
+/// A source that passed every check and waits in a typed temporary table.
+struct Staged {
+    table: &'static Table,
+    file: PathBuf,
+    sha256: String,
+    rows: u64,
+    stage: String,
+}
+
+/// Loads `sources` (paths already resolved) in one transaction.
+pub fn ingest(
+    warehouse: &mut Warehouse,
+    sources: &[Source],
+    loaded_at: NaiveDateTime,
+    progress: &dyn Fn(&str),
+) -> Result<Vec<LoadOutcome>> {
+    let mut staged = Vec::new();
+    let mut outcomes = Vec::new();
+    for (i, source) in sources.iter().enumerate() {
+        progress(&format!("checking {}", source.path.display()));
+        let table = model::table(&source.table).ok_or_else(|| {
+            Error::config_hint(
+                format!("unknown table `{}`", source.table),
+                format!("tables are: {}", model::table_names().join(", ")),
+            )
+        })?;
+        let sha256 = file_sha256(&source.path)?;
+        if last_sha256(warehouse, table, &source.path)?.as_deref() == Some(sha256.as_str()) {
+            outcomes.push(LoadOutcome {
+                table: table.name.into(),
+                file: source.path.clone(),
+                rows: 0,
+                replaced: 0,
+                unchanged: true,
+            });
+            continue;
+        }
+        let stage = format!("_opskpi_stage_{i}");
+        let rows = stage_file(warehouse, source, table, &stage)?;
+        staged.push(Staged {
+            table,
+            file: source.path.clone(),
+            sha256,
+            rows,
+            stage,
+        });
+    }
+    drop_temporaries(warehouse, &staged, "_raw");
+
+    progress("writing");
+    let conn = warehouse.connection();
+    conn.execute_batch("BEGIN TRANSACTION")
+        .map_err(Error::query("begin load"))?;
+    let written = write_all(warehouse, &staged, loaded_at);
+    let conn = warehouse.connection();
+    match written {
+        Ok(mut written) => {
+            conn.execute_batch("COMMIT")
+                .map_err(Error::query("commit load"))?;
+            drop_temporaries(warehouse, &staged, "");
+            outcomes.append(&mut written);
+            Ok(outcomes)
+        }
+        Err(error) => {
+            // Best effort: the original error is what the user needs to see.
+            let _ = conn.execute_batch("ROLLBACK");
+            drop_temporaries(warehouse, &staged, "");
+            Err(error)
+        }
+    }
+}
+
+fn write_all(
+    warehouse: &Warehouse,
+    staged: &[Staged],
+    loaded_at: NaiveDateTime,
+) -> Result<Vec<LoadOutcome>> {
+    let conn = warehouse.connection();
+    let mut outcomes = Vec::new();
+    for item in staged {
+        let table = item.table;
+        let matches: Vec<String> = table
+            .key
+            .iter()
+            .map(|key| format!("t.{key} = s.{key}"))
+            .collect();
+        let replaced = conn
+            .execute(
+                &format!(
+                    "DELETE FROM {} t USING {} s WHERE {}",
+                    table.name,
+                    item.stage,
+                    matches.join(" AND ")
+                ),
+                [],
+            )
+            .map_err(Error::query(format!("replace rows of {}", table.name)))?;
+        let columns = table.column_names().join(", ");
+        conn.execute(
+            &format!(
+                "INSERT INTO {} ({columns}) SELECT {columns} FROM {}",
+                table.name, item.stage
+            ),
+            [],
+        )
+        .map_err(Error::query(format!("insert into {}", table.name)))?;
+        conn.execute(
+            "INSERT INTO _opskpi_loads VALUES (?, ?, ?, ?, ?, ?)",
+            params![
+                loaded_at,
+                table.name,
+                item.file.display().to_string(),
+                item.sha256,
+                item.rows as i64,
+                replaced as i64
+            ],
+        )
+        .map_err(Error::query("log load"))?;
+        outcomes.push(LoadOutcome {
+            table: table.name.into(),
+            file: item.file.clone(),
+            rows: item.rows,
+            replaced: replaced as u64,
+            unchanged: false,
+        });
+    }
+    Ok(outcomes)
+}
+
+fn drop_temporaries(warehouse: &Warehouse, staged: &[Staged], suffix: &str) {
+    for item in staged {
+        let _ = warehouse
+            .connection()
+            .execute_batch(&format!("DROP TABLE IF EXISTS {}{suffix}", item.stage));
+    }
+}
+
+fn file_sha256(path: &Path) -> Result<String> {
+    let mut file = fs_err::File::open(path).map_err(|error| Error::Config {
+        message: error.to_string(),
+        hint: Some(
+            "check the source's `path` in opskpi.toml (relative paths start at the file's folder)"
+                .into(),
+        ),
+    })?;
+    let mut hasher = Sha256::new();
+    std::io::copy(&mut file, &mut hasher)?;
+    Ok(format!("{:x}", hasher.finalize()))
+}
+
+fn last_sha256(warehouse: &Warehouse, table: &Table, file: &Path) -> Result<Option<String>> {
+    let mut statement = warehouse
+        .connection()
+        .prepare("SELECT sha256 FROM _opskpi_loads WHERE table_name = ? AND file = ? ORDER BY loaded_at DESC LIMIT 1")
+        .map_err(Error::query("last load"))?;
+    let mut rows = statement
+        .query(params![table.name, file.display().to_string()])
+        .map_err(Error::query("last load"))?;
+    match rows.next().map_err(Error::query("last load"))? {
+        Some(row) => Ok(Some(row.get(0).map_err(Error::query("last load"))?)),
+        None => Ok(None),
+    }
+}
+
+fn quote_identifier(name: &str) -> String {
+    format!("\"{}\"", name.replace('"', "\"\""))
+}
+
+/// Reads the file into `{stage}_raw`, checks it, and leaves the typed rows in `stage`.
+fn stage_file(
+    warehouse: &Warehouse,
+    source: &Source,
+    table: &'static Table,
+    stage: &str,
+) -> Result<u64> {
+    let conn = warehouse.connection();
+    let path = source.path.display().to_string();
+    let raw = format!("{stage}_raw");
+    let data_error = |message: String, hint: Option<String>| Error::Data {
+        file: source.path.clone(),
+        row: None,
+        column: None,
+        value: None,
+        message,
+        hint,
+    };
+    let read = match source.format()? {
+        Format::Csv => match source.delimiter {
+            Some(delimiter) => conn.execute(
+                &format!("CREATE OR REPLACE TEMP TABLE {raw} AS SELECT * FROM read_csv(?, header = true, all_varchar = true, delim = ?)"),
+                params![path, delimiter.to_string()],
+            ),
+            None => conn.execute(
+                &format!("CREATE OR REPLACE TEMP TABLE {raw} AS SELECT * FROM read_csv(?, header = true, all_varchar = true)"),
+                params![path],
+            ),
+        },
+        Format::Parquet => conn.execute(
+            &format!("CREATE OR REPLACE TEMP TABLE {raw} AS SELECT * FROM read_parquet(?)"),
+            params![path],
+        ),
+    };
+    read.map_err(|error| {
+        let text = error.to_string();
+        let hint = if text.contains("UTF") || text.contains("unicode") || text.contains("encoding") {
+            "save the file as UTF-8".to_string()
+        } else {
+            "check that the file is a well-formed CSV with a header line (or Parquet), and its `format`".to_string()
+        };
+        data_error(format!("cannot read the file: {}", first_line(&text)), Some(hint))
+    })?;
+
+    let found: Vec<String> = {
+        let mut statement = conn
+            .prepare("SELECT column_name FROM duckdb_columns() WHERE table_name = ? AND database_name = 'temp' ORDER BY column_index")
+            .map_err(Error::query("describe stage"))?;
+        let names = statement
+            .query_map(params![raw], |row| row.get::<_, String>(0))
+            .map_err(Error::query("describe stage"))?;
+        names
+            .collect::<duckdb::Result<_>>()
+            .map_err(Error::query("describe stage"))?
+    };
+    let rows: i64 = conn
+        .query_row(&format!("SELECT count(*) FROM {raw}"), [], |row| row.get(0))
+        .map_err(Error::query("count stage"))?;
+
+    // Which file column feeds each canonical column.
+    let mut selects = Vec::new();
+    for column in table.columns {
+        let wanted = source
+            .columns
+            .get(column.name)
+            .map(String::as_str)
+            .unwrap_or(column.name);
+        let present = found
+            .iter()
+            .find(|name| name.as_str() == wanted)
+            .or_else(|| {
+                found
+                    .iter()
+                    .find(|name| name.trim().eq_ignore_ascii_case(wanted))
+            });
+        match present {
+            Some(name) => {
+                let expr = quote_identifier(name);
+                check_column(warehouse, source, table, column, &raw, &expr)?;
+                selects.push(format!("{} AS {}", convert(column, &expr), column.name));
+            }
+            None if column.nullable => {
+                selects.push(format!("NULL::{} AS {}", column.ty.sql_type(), column.name))
+            }
+            None => {
+                return Err(Error::Data {
+                    file: source.path.clone(),
+                    row: None,
+                    column: Some(wanted.to_string()),
+                    value: None,
+                    message: format!("the file has no column `{wanted}` for `{}.{}`", table.name, column.name),
+                    hint: Some(format!(
+                        "its columns are: {}; map one with `[sources.columns] {} = \"…\"` in opskpi.toml",
+                        found.join(", "),
+                        column.name
+                    )),
+                });
+            }
+        }
+    }
+    conn.execute_batch(&format!(
+        "CREATE OR REPLACE TEMP TABLE {stage} AS SELECT {} FROM {raw} ORDER BY rowid",
+        selects.join(", ")
+    ))
+    .map_err(Error::query(format!("stage {}", table.name)))?;
+    check_duplicate_keys(warehouse, source, table, stage)?;
+    Ok(rows as u64)
+}
+
+/// The SQL turning a checked source value into the canonical type.
+fn convert(column: &Column, expr: &str) -> String {
+    let text = format!("nullif(trim(CAST({expr} AS VARCHAR)), '')");
+    match column.ty {
+        ColumnType::Text | ColumnType::OneOf(_) => text,
+        ColumnType::Decimal(scale) | ColumnType::DecimalRange(scale, ..) => {
+            format!("CAST(CAST({text} AS DECIMAL(38,10)) AS DECIMAL(18,{scale}))")
+        }
+        other => format!("CAST({text} AS {})", other.sql_type()),
+    }
+}
+
+/// Finds the first value of a column that breaks its rule, and says so.
+fn check_column(
+    warehouse: &Warehouse,
+    source: &Source,
+    table: &Table,
+    column: &Column,
+    raw: &str,
+    expr: &str,
+) -> Result<()> {
+    let text = format!("nullif(trim(CAST({expr} AS VARCHAR)), '')");
+    let mut rules: Vec<(String, String)> = Vec::new();
+    if !column.nullable {
+        rules.push((format!("{text} IS NULL"), "a value is required here".into()));
+    }
+    let ty = column.ty;
+    let broken = match ty {
+        ColumnType::Text => None,
+        ColumnType::Date | ColumnType::Timestamp => Some(format!("TRY_CAST({text} AS {}) IS NULL", ty.sql_type())),
+        // DuckDB casts '2.5' to BIGINT by rounding; a whole number must be whole.
+        ColumnType::Integer => Some(format!(
+            "TRY_CAST({text} AS BIGINT) IS NULL OR TRY_CAST({text} AS DECIMAL(38,10)) <> TRY_CAST({text} AS BIGINT)"
+        )),
+        ColumnType::Month => Some(format!(
+            "TRY_CAST({text} AS DATE) IS NULL OR day(TRY_CAST({text} AS DATE)) <> 1"
+        )),
+        ColumnType::Decimal(scale) => {
+            let exact = format!("TRY_CAST({text} AS DECIMAL(38,10))");
+            Some(format!(
+                "{exact} IS NULL OR {exact} <> round({exact}, {scale}) OR abs({exact}) >= 1e{}",
+                18 - scale as u32
+            ))
+        }
+        ColumnType::IntRange(lo, hi) => Some(format!(
+            "TRY_CAST({text} AS BIGINT) IS NULL OR TRY_CAST({text} AS DECIMAL(38,10)) <> TRY_CAST({text} AS BIGINT) \
+             OR TRY_CAST({text} AS BIGINT) NOT BETWEEN {lo} AND {hi}"
+        )),
+        ColumnType::DecimalRange(scale, lo, hi) => {
+            let exact = format!("TRY_CAST({text} AS DECIMAL(38,10))");
+            Some(format!(
+                "{exact} IS NULL OR {exact} <> round({exact}, {scale}) OR {exact} NOT BETWEEN {lo} AND {hi}"
+            ))
+        }
+        ColumnType::OneOf(words) => {
+            let quoted: Vec<String> = words.iter().map(|word| format!("'{word}'")).collect();
+            Some(format!("{text} NOT IN ({})", quoted.join(", ")))
+        }
+    };
+    if let Some(broken) = broken {
+        rules.push((
+            format!("{text} IS NOT NULL AND ({broken})"),
+            format!("expected {}", ty.describe()),
+        ));
+    }
+    for (condition, message) in rules {
+        let sql = format!(
+            "SELECT rowid, CAST({expr} AS VARCHAR), count(*) OVER () FROM {raw} WHERE {condition} ORDER BY rowid LIMIT 1"
+        );
+        let mut statement = warehouse
+            .connection()
+            .prepare(&sql)
+            .map_err(Error::query(format!("check {}", column.name)))?;
+        let mut found = statement
+            .query([])
+            .map_err(Error::query(format!("check {}", column.name)))?;
+        if let Some(row) = found
+            .next()
+            .map_err(Error::query(format!("check {}", column.name)))?
+        {
+            let rowid: i64 = row.get(0).map_err(Error::query("check"))?;
+            let value: Option<String> = row.get(1).map_err(Error::query("check"))?;
+            let count: i64 = row.get(2).map_err(Error::query("check"))?;
+            let more = if count > 1 {
+                format!(" ({} more rows like it)", count - 1)
+            } else {
+                String::new()
+            };
+            let hint = match ty {
+                ColumnType::Decimal(_) if value.as_deref().is_some_and(|v| v.contains(',')) => {
+                    Some(
+                        "write numbers without thousands separators and with `.` for decimals"
+                            .to_string(),
+                    )
+                }
+                ColumnType::Date | ColumnType::Month => {
+                    Some("write dates as YYYY-MM-DD".to_string())
+                }
+                _ => None,
+            };
+            return Err(Error::Data {
+                file: source.path.clone(),
+                row: Some(rowid as u64 + 1),
+                column: Some(
+                    source
+                        .columns
+                        .get(column.name)
+                        .cloned()
+                        .unwrap_or_else(|| column.name.to_string()),
+                ),
+                value: Some(value.unwrap_or_default()),
+                message: format!("{message} for `{}.{}`{more}", table.name, column.name),
+                hint,
+            });
+        }
+    }
+    Ok(())
+}
+
+fn check_duplicate_keys(
+    warehouse: &Warehouse,
+    source: &Source,
+    table: &Table,
+    stage: &str,
+) -> Result<()> {
+    let keys = table.key.join(", ");
+    let sql = format!(
+        "SELECT min(rowid), max(rowid) FROM {stage} GROUP BY {keys} HAVING count(*) > 1 ORDER BY min(rowid) LIMIT 1"
+    );
+    let mut statement = warehouse
+        .connection()
+        .prepare(&sql)
+        .map_err(Error::query("check keys"))?;
+    let mut found = statement.query([]).map_err(Error::query("check keys"))?;
+    if let Some(row) = found.next().map_err(Error::query("check keys"))? {
+        let first: i64 = row.get(0).map_err(Error::query("check keys"))?;
+        let second: i64 = row.get(1).map_err(Error::query("check keys"))?;
+        return Err(Error::Data {
+            file: source.path.clone(),
+            row: Some(second as u64 + 1),
+            column: Some(keys.clone()),
+            value: None,
+            message: format!("repeats the key ({keys}) of row {}", first + 1),
+            hint: Some(format!(
+                "each row of `{}` needs its own ({keys})",
+                table.name
+            )),
+        });
+    }
+    Ok(())
+}
+
+fn first_line(text: &str) -> &str {
+    text.lines().next().unwrap_or(text)
+}

@@ -1,0 +1,416 @@
+//! The canonical data model: the tables of `DOMAIN.md`, their columns, types,
+//! natural keys and the rules a value must satisfy.
+//!
+//! This is the one place the contract is written down. The warehouse derives
+//! its DDL from it, ingest validates against it, and every identifier that
+//! reaches SQL (table, column, dimension) is checked against it first. It does
+//! no I/O and knows nothing about DuckDB beyond the type names it maps to.
+
+/// The type of a canonical column, with the rule a value must satisfy.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ColumnType {
+    /// Free text.
+    Text,
+    /// A calendar date (`2026-10-31`).
+    Date,
+    /// A date in a month-grained table; the value must be the first of a month.
+    Month,
+    /// An instant with a time zone.
+    Timestamp,
+    /// A whole number.
+    Integer,
+    /// An exact decimal with the given scale (money: 2, unit costs: 4).
+    Decimal(u8),
+    /// A whole number within an inclusive range (survey scores).
+    IntRange(i64, i64),
+    /// A decimal within an inclusive range (evaluation scores).
+    DecimalRange(u8, i64, i64),
+    /// One of a fixed set of words.
+    OneOf(&'static [&'static str]),
+}
+
+impl ColumnType {
+    /// The DuckDB type the column is stored as.
+    pub fn sql_type(self) -> String {
+        match self {
+            ColumnType::Text | ColumnType::OneOf(_) => "VARCHAR".into(),
+            ColumnType::Date | ColumnType::Month => "DATE".into(),
+            ColumnType::Timestamp => "TIMESTAMPTZ".into(),
+            ColumnType::Integer | ColumnType::IntRange(..) => "BIGINT".into(),
+            ColumnType::Decimal(scale) | ColumnType::DecimalRange(scale, ..) => {
+                format!("DECIMAL(18,{scale})")
+            }
+        }
+    }
+
+    /// Words a user reads in an error: what a valid value looks like.
+    pub fn describe(self) -> String {
+        match self {
+            ColumnType::Text => "text".into(),
+            ColumnType::Date => "a date like `2026-10-31`".into(),
+            ColumnType::Month => "the first day of a month, like `2026-10-01`".into(),
+            ColumnType::Timestamp => "a timestamp like `2026-10-31 14:05:00+08`".into(),
+            ColumnType::Integer => "a whole number".into(),
+            ColumnType::Decimal(scale) => {
+                format!("a decimal number with at most {scale} decimals, like `1234.50`")
+            }
+            ColumnType::IntRange(lo, hi) => format!("a whole number from {lo} to {hi}"),
+            ColumnType::DecimalRange(_, lo, hi) => format!("a number from {lo} to {hi}"),
+            ColumnType::OneOf(words) => {
+                let quoted: Vec<String> = words.iter().map(|w| format!("`{w}`")).collect();
+                format!("one of {}", quoted.join(", "))
+            }
+        }
+    }
+}
+
+/// One column of a canonical table.
+#[derive(Debug, Clone, Copy)]
+pub struct Column {
+    pub name: &'static str,
+    pub ty: ColumnType,
+    /// Whether a value may be missing.
+    pub nullable: bool,
+}
+
+/// One canonical table.
+#[derive(Debug)]
+pub struct Table {
+    pub name: &'static str,
+    /// What one row is.
+    pub grain: &'static str,
+    pub columns: &'static [Column],
+    /// The natural key: loading a row with the same key replaces the old one.
+    pub key: &'static [&'static str],
+}
+
+impl Table {
+    pub fn column(&self, name: &str) -> Option<&Column> {
+        self.columns.iter().find(|column| column.name == name)
+    }
+
+    pub fn column_names(&self) -> Vec<&'static str> {
+        self.columns.iter().map(|column| column.name).collect()
+    }
+}
+
+const fn req(name: &'static str, ty: ColumnType) -> Column {
+    Column {
+        name,
+        ty,
+        nullable: false,
+    }
+}
+
+const fn opt(name: &'static str, ty: ColumnType) -> Column {
+    Column {
+        name,
+        ty,
+        nullable: true,
+    }
+}
+
+use ColumnType::{Date, Decimal, Integer, Month, Text, Timestamp};
+
+pub const SEGMENTS: &[&str] = &["retail", "trade", "dealer"];
+pub const CHANNELS: &[&str] = &["store", "online", "dealer"];
+pub const SERVICE_CHANNELS: &[&str] = &["hotline", "online", "email"];
+pub const TARGET_SCOPES: &[&str] = &["company", "region", "channel", "store", "salesperson"];
+
+const MONEY: ColumnType = Decimal(2);
+const UNIT_COST: ColumnType = Decimal(4);
+
+/// Every canonical table, in load order (dimensions before facts).
+pub static TABLES: &[Table] = &[
+    Table {
+        name: "products",
+        grain: "one SKU",
+        columns: &[
+            req("sku", Text),
+            req("name", Text),
+            req("category", Text),
+            req("subcategory", Text),
+            req("list_price", MONEY),
+            req("unit_cost", UNIT_COST),
+            opt("launch_date", Date),
+        ],
+        key: &["sku"],
+    },
+    Table {
+        name: "customers",
+        grain: "one customer",
+        columns: &[
+            req("customer_id", Text),
+            req("segment", ColumnType::OneOf(SEGMENTS)),
+            req("region", Text),
+            opt("created_on", Date),
+        ],
+        key: &["customer_id"],
+    },
+    Table {
+        name: "stores",
+        grain: "one store or online shop",
+        columns: &[
+            req("store_id", Text),
+            opt("name", Text),
+            req("channel", ColumnType::OneOf(CHANNELS)),
+            req("region", Text),
+        ],
+        key: &["store_id"],
+    },
+    Table {
+        name: "sales",
+        grain: "one order line",
+        columns: &[
+            req("order_id", Text),
+            req("line_no", Integer),
+            req("order_date", Date),
+            opt("customer_id", Text),
+            req("sku", Text),
+            opt("store_id", Text),
+            req("channel", ColumnType::OneOf(CHANNELS)),
+            req("region", Text),
+            opt("salesperson_id", Text),
+            req("quantity", Integer),
+            req("net_amount", MONEY),
+            req("cost_amount", MONEY),
+        ],
+        key: &["order_id", "line_no"],
+    },
+    Table {
+        name: "inventory_snapshots",
+        grain: "one SKU at one location on one date",
+        columns: &[
+            req("snapshot_date", Date),
+            req("sku", Text),
+            req("location_id", Text),
+            req("on_hand_qty", Integer),
+            req("unit_cost", UNIT_COST),
+        ],
+        key: &["snapshot_date", "sku", "location_id"],
+    },
+    Table {
+        name: "market_sizes",
+        grain: "one month, region and category",
+        columns: &[
+            req("period", Month),
+            req("region", Text),
+            req("category", Text),
+            req("market_amount", MONEY),
+            opt("market_units", Integer),
+        ],
+        key: &["period", "region", "category"],
+    },
+    Table {
+        name: "competitor_sales",
+        grain: "one month, region, category and competitor",
+        columns: &[
+            req("period", Month),
+            req("region", Text),
+            req("category", Text),
+            req("competitor", Text),
+            req("sales_amount", MONEY),
+        ],
+        key: &["period", "region", "category", "competitor"],
+    },
+    Table {
+        name: "surveys",
+        grain: "one answer",
+        columns: &[
+            req("response_id", Text),
+            req("answered_on", Date),
+            opt("customer_id", Text),
+            opt("order_id", Text),
+            opt("channel", ColumnType::OneOf(CHANNELS)),
+            opt("csat_score", ColumnType::IntRange(1, 5)),
+            opt("nps_score", ColumnType::IntRange(0, 10)),
+        ],
+        key: &["response_id"],
+    },
+    Table {
+        name: "service_tickets",
+        grain: "one enquiry, complaint or suggestion",
+        columns: &[
+            req("ticket_id", Text),
+            req(
+                "kind",
+                ColumnType::OneOf(&["enquiry", "complaint", "suggestion"]),
+            ),
+            req("channel", ColumnType::OneOf(SERVICE_CHANNELS)),
+            req("opened_at", Timestamp),
+            opt("first_response_at", Timestamp),
+            opt("resolved_at", Timestamp),
+            opt("customer_id", Text),
+            opt("order_id", Text),
+        ],
+        key: &["ticket_id"],
+    },
+    Table {
+        name: "deliveries",
+        grain: "one order's delivery",
+        columns: &[
+            req("order_id", Text),
+            req("promised_on", Date),
+            opt("shipped_at", Timestamp),
+            opt("delivered_at", Timestamp),
+            opt("carrier", Text),
+            opt("freight_cost", MONEY),
+        ],
+        key: &["order_id"],
+    },
+    Table {
+        name: "suppliers",
+        grain: "one supplier",
+        columns: &[
+            req("supplier_id", Text),
+            req("name", Text),
+            opt("category", Text),
+        ],
+        key: &["supplier_id"],
+    },
+    Table {
+        name: "purchase_orders",
+        grain: "one PO line",
+        columns: &[
+            req("po_id", Text),
+            req("line_no", Integer),
+            req("supplier_id", Text),
+            req("sku", Text),
+            req("ordered_on", Date),
+            opt("promised_on", Date),
+            opt("received_on", Date),
+            req("qty_ordered", Integer),
+            opt("qty_received", Integer),
+            opt("qty_rejected", Integer),
+            req("unit_cost", UNIT_COST),
+        ],
+        key: &["po_id", "line_no"],
+    },
+    Table {
+        name: "quality_inspections",
+        grain: "one inspection",
+        columns: &[
+            req("inspection_id", Text),
+            req("inspected_on", Date),
+            req("sku", Text),
+            opt("supplier_id", Text),
+            req(
+                "stage",
+                ColumnType::OneOf(&["incoming", "in_process", "final"]),
+            ),
+            req("qty_inspected", Integer),
+            req("qty_defective", Integer),
+        ],
+        key: &["inspection_id"],
+    },
+    Table {
+        name: "product_projects",
+        grain: "one development project",
+        columns: &[
+            req("project_id", Text),
+            req("name", Text),
+            opt("category", Text),
+            req("stage", Text),
+            opt("stage_due_on", Date),
+            opt("stage_done_on", Date),
+            opt("planned_launch_on", Date),
+            opt("launched_on", Date),
+        ],
+        key: &["project_id"],
+    },
+    Table {
+        name: "sales_targets",
+        grain: "one period and scope",
+        columns: &[
+            req("period", Month),
+            req("scope", ColumnType::OneOf(TARGET_SCOPES)),
+            req("scope_value", Text),
+            req("target_amount", MONEY),
+        ],
+        key: &["period", "scope", "scope_value"],
+    },
+    Table {
+        name: "employees",
+        grain: "one employee",
+        columns: &[
+            req("employee_id", Text),
+            req("name", Text),
+            opt("team", Text),
+            opt("role", Text),
+            opt("region", Text),
+        ],
+        key: &["employee_id"],
+    },
+    Table {
+        name: "evaluations",
+        grain: "one rating",
+        columns: &[
+            req("employee_id", Text),
+            req("period", Month),
+            req(
+                "rater",
+                ColumnType::OneOf(&["supervisor", "peer", "self", "customer"]),
+            ),
+            req(
+                "dimension",
+                ColumnType::OneOf(&["results", "ability", "attitude"]),
+            ),
+            req("score", ColumnType::DecimalRange(2, 0, 100)),
+        ],
+        key: &["employee_id", "period", "rater", "dimension"],
+    },
+];
+
+/// The canonical table called `name`.
+pub fn table(name: &str) -> Option<&'static Table> {
+    TABLES.iter().find(|table| table.name == name)
+}
+
+pub fn table_names() -> Vec<&'static str> {
+    TABLES.iter().map(|table| table.name).collect()
+}
+
+/// `CREATE TABLE IF NOT EXISTS` for one canonical table.
+pub fn create_table_sql(table: &Table) -> String {
+    let columns: Vec<String> = table
+        .columns
+        .iter()
+        .map(|column| {
+            let null = if column.nullable { "" } else { " NOT NULL" };
+            format!("    {} {}{}", column.name, column.ty.sql_type(), null)
+        })
+        .collect();
+    format!(
+        "CREATE TABLE IF NOT EXISTS {} (\n{}\n);\n",
+        table.name,
+        columns.join(",\n")
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_key_column_exists_and_is_required() {
+        for table in TABLES {
+            for key in table.key {
+                let column = table
+                    .column(key)
+                    .unwrap_or_else(|| panic!("{}.{key}", table.name));
+                assert!(
+                    !column.nullable,
+                    "{}.{key} is a key and must be required",
+                    table.name
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn ddl_names_every_column() {
+        let sql = create_table_sql(table("sales").unwrap());
+        assert!(sql.contains("net_amount DECIMAL(18,2) NOT NULL"));
+        assert!(sql.contains("salesperson_id VARCHAR,"));
+    }
+}

@@ -1,0 +1,250 @@
+//! KPI rows as an aligned table, CSV or JSON: the contract scripts depend on.
+//!
+//! JSON is an array of objects with the keys `indicator`, `label`, `unit`,
+//! `change_kind`, `period`, `partial`, one key per dimension, `value`,
+//! `previous`, `change_vs_previous`, `last_year`, `change_vs_last_year`,
+//! `target`, `status`, `sample_size`, `low_sample`. Ratios are fractions
+//! (0.123, not 12.3), NPS is on its −100…100 scale, n/a is `null`. CSV has
+//! the same columns, n/a as an empty field. Numbers are rounded once, here:
+//! money to cents, ratios to six places.
+
+use comfy_table::{presets, CellAlignment, ContentArrangement, Table};
+use rust_decimal::prelude::ToPrimitive;
+use rust_decimal::Decimal;
+use serde_json::{Map, Value};
+
+use crate::error::{Error, Result};
+use crate::format::{self, Locale};
+use crate::indicators::{ChangeKind, KpiRow, Status, Unit};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum OutputFormat {
+    Table,
+    Csv,
+    Json,
+}
+
+/// Decimal places a value keeps in CSV and JSON.
+fn places(unit: Unit) -> u32 {
+    match unit {
+        Unit::Money => 2,
+        Unit::Count => 0,
+        Unit::Ratio => 6,
+        Unit::Score | Unit::Turns => 4,
+        Unit::Nps | Unit::Days => 2,
+    }
+}
+
+fn change_places(row: &KpiRow) -> u32 {
+    match row.change_kind {
+        ChangeKind::Relative => 6,
+        ChangeKind::Difference => places(row.unit).max(4),
+    }
+}
+
+fn rounded(value: Option<Decimal>, places: u32) -> Option<Decimal> {
+    value.map(|v| format::round(v, places).normalize())
+}
+
+fn status_text(status: Option<Status>) -> Option<&'static str> {
+    status.map(|status| match status {
+        Status::Good => "good",
+        Status::Warning => "warning",
+        Status::Bad => "bad",
+    })
+}
+
+/// The fields of a row in contract order, values as exact decimals.
+fn fields(row: &KpiRow) -> Vec<(String, Field)> {
+    let value_places = places(row.unit);
+    let mut fields = vec![
+        ("indicator".into(), Field::Text(Some(row.indicator.clone()))),
+        ("label".into(), Field::Text(Some(row.label.clone()))),
+        ("unit".into(), Field::Text(Some(json_word(&row.unit)))),
+        (
+            "change_kind".into(),
+            Field::Text(Some(json_word(&row.change_kind))),
+        ),
+        ("period".into(), Field::Text(Some(row.period.to_string()))),
+        ("partial".into(), Field::Bool(row.partial)),
+    ];
+    for (dim, value) in &row.dims {
+        fields.push((dim.clone(), Field::Text(value.clone())));
+    }
+    fields.extend([
+        (
+            "value".into(),
+            Field::Number(rounded(row.value, value_places)),
+        ),
+        (
+            "previous".into(),
+            Field::Number(rounded(row.previous, value_places)),
+        ),
+        (
+            "change_vs_previous".into(),
+            Field::Number(rounded(row.change_vs_previous, change_places(row))),
+        ),
+        (
+            "last_year".into(),
+            Field::Number(rounded(row.last_year, value_places)),
+        ),
+        (
+            "change_vs_last_year".into(),
+            Field::Number(rounded(row.change_vs_last_year, change_places(row))),
+        ),
+        (
+            "target".into(),
+            Field::Number(rounded(row.target, value_places)),
+        ),
+        (
+            "status".into(),
+            Field::Text(status_text(row.status).map(String::from)),
+        ),
+        ("sample_size".into(), Field::Number(row.sample_size)),
+        ("low_sample".into(), Field::Bool(row.low_sample)),
+    ]);
+    fields
+}
+
+enum Field {
+    Text(Option<String>),
+    Number(Option<Decimal>),
+    Bool(bool),
+}
+
+fn json_word<T: serde::Serialize>(value: &T) -> String {
+    serde_json::to_value(value)
+        .ok()
+        .and_then(|v| v.as_str().map(String::from))
+        .unwrap_or_default()
+}
+
+/// Renders rows in `output` format.
+pub fn render(rows: &[KpiRow], output: OutputFormat, locale: Locale) -> Result<String> {
+    match output {
+        OutputFormat::Json => json(rows),
+        OutputFormat::Csv => csv(rows),
+        OutputFormat::Table => Ok(table(rows, locale)),
+    }
+}
+
+fn json(rows: &[KpiRow]) -> Result<String> {
+    let array: Vec<Value> = rows
+        .iter()
+        .map(|row| {
+            let mut object = Map::new();
+            for (key, field) in fields(row) {
+                let value = match field {
+                    Field::Text(text) => text.map(Value::String).unwrap_or(Value::Null),
+                    Field::Bool(flag) => Value::Bool(flag),
+                    // Exact decimal text → JSON number (shortest float that reads back the same).
+                    Field::Number(number) => number
+                        .and_then(|n| n.to_f64())
+                        .and_then(serde_json::Number::from_f64)
+                        .map(Value::Number)
+                        .unwrap_or(Value::Null),
+                };
+                object.insert(key, value);
+            }
+            Value::Object(object)
+        })
+        .collect();
+    let mut text =
+        serde_json::to_string_pretty(&array).map_err(|e| Error::Internal(e.to_string()))?;
+    text.push('\n');
+    Ok(text)
+}
+
+fn csv(rows: &[KpiRow]) -> Result<String> {
+    let mut writer = csv::Writer::from_writer(Vec::new());
+    let mut header_written = false;
+    for row in rows {
+        let fields = fields(row);
+        if !header_written {
+            writer
+                .write_record(fields.iter().map(|(key, _)| key.as_str()))
+                .map_err(|e| Error::Internal(e.to_string()))?;
+            header_written = true;
+        }
+        let record: Vec<String> = fields
+            .into_iter()
+            .map(|(_, field)| match field {
+                Field::Text(text) => text.unwrap_or_default(),
+                Field::Bool(flag) => flag.to_string(),
+                Field::Number(number) => number.map(|n| n.to_string()).unwrap_or_default(),
+            })
+            .collect();
+        writer
+            .write_record(&record)
+            .map_err(|e| Error::Internal(e.to_string()))?;
+    }
+    let bytes = writer
+        .into_inner()
+        .map_err(|e| Error::Internal(e.to_string()))?;
+    String::from_utf8(bytes).map_err(|e| Error::Internal(e.to_string()))
+}
+
+fn table(rows: &[KpiRow], locale: Locale) -> String {
+    let mut table = Table::new();
+    table
+        .load_preset(presets::UTF8_HORIZONTAL_ONLY)
+        .set_content_arrangement(ContentArrangement::Disabled);
+    let dims: Vec<String> = rows
+        .first()
+        .map(|row| row.dims.iter().map(|(d, _)| d.clone()).collect())
+        .unwrap_or_default();
+    let mut header = vec!["indicator".to_string(), "period".to_string()];
+    header.extend(dims.iter().cloned());
+    header.extend(
+        [
+            "value",
+            "previous",
+            "Δ prev",
+            "last year",
+            "Δ last year",
+            "target",
+            "status",
+        ]
+        .map(String::from),
+    );
+    table.set_header(header);
+    for row in rows {
+        let value = |v| format::value(locale, row.unit, v);
+        let change = |c| format::change(locale, row.unit, row.change_kind, c);
+        let mut period = row.period.to_string();
+        if row.partial {
+            period.push('*');
+        }
+        let mut cells = vec![row.indicator.clone(), period];
+        cells.extend(
+            row.dims
+                .iter()
+                .map(|(_, v)| v.clone().unwrap_or_else(|| "(none)".into())),
+        );
+        let mut status = status_text(row.status).unwrap_or("").to_string();
+        if row.low_sample {
+            status.push_str(" (low sample)");
+        }
+        cells.extend([
+            value(row.value),
+            value(row.previous),
+            change(row.change_vs_previous),
+            value(row.last_year),
+            change(row.change_vs_last_year),
+            value(row.target),
+            status,
+        ]);
+        table.add_row(cells);
+    }
+    for index in 2 + dims.len()..2 + dims.len() + 6 {
+        if let Some(column) = table.column_mut(index) {
+            column.set_cell_alignment(CellAlignment::Right);
+        }
+    }
+    let mut text = table.to_string();
+    text.push('\n');
+    if rows.iter().any(|row| row.partial) {
+        text.push_str("* partial period: compared with the same days of the comparison periods\n");
+    }
+    text
+}

@@ -1,0 +1,262 @@
+//! The DuckDB warehouse: one database file holding the canonical tables, the
+//! load log, and the engine that computes indicator components over it.
+//!
+//! The file is a plain DuckDB database that any DuckDB client can open. The
+//! schema comes from [`crate::model`]; the SQL that computes components comes
+//! from `queries/components/`. Results cross into Rust as Arrow batches.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use duckdb::arrow::array::{Array, AsArray};
+use duckdb::arrow::compute::cast;
+use duckdb::arrow::datatypes::{DataType, Decimal128Type, Int32Type};
+use duckdb::arrow::record_batch::RecordBatch;
+use duckdb::{params, Connection};
+use rust_decimal::Decimal;
+
+use crate::calendar::Window;
+use crate::error::{Error, Result};
+use crate::indicators::{Components, Engine, QueryDef};
+use crate::{model, queries};
+
+/// Decimal places components are carried with from DuckDB into Rust.
+const COMPONENT_SCALE: i8 = 10;
+
+pub struct Warehouse {
+    conn: Connection,
+    path: Option<PathBuf>,
+}
+
+impl Warehouse {
+    /// Opens (creating if needed) the warehouse file at `path`.
+    pub fn open(path: &Path) -> Result<Warehouse> {
+        if let Some(parent) = path
+            .parent()
+            .filter(|parent| !parent.as_os_str().is_empty())
+        {
+            fs_err::create_dir_all(parent)?;
+        }
+        let conn = Connection::open(path).map_err(|source| Error::Config {
+            message: format!("cannot open the warehouse `{}`: {source}", path.display()),
+            hint: Some(
+                "another program may hold it open; DuckDB allows one writer at a time".into(),
+            ),
+        })?;
+        let warehouse = Warehouse {
+            conn,
+            path: Some(path.to_path_buf()),
+        };
+        warehouse.create_schema()?;
+        Ok(warehouse)
+    }
+
+    /// A warehouse that lives in memory only (tests, benchmarks).
+    pub fn in_memory() -> Result<Warehouse> {
+        let conn = Connection::open_in_memory().map_err(Error::query("open in memory"))?;
+        let warehouse = Warehouse { conn, path: None };
+        warehouse.create_schema()?;
+        Ok(warehouse)
+    }
+
+    pub fn path(&self) -> Option<&Path> {
+        self.path.as_deref()
+    }
+
+    pub fn connection(&self) -> &Connection {
+        &self.conn
+    }
+
+    pub fn connection_mut(&mut self) -> &mut Connection {
+        &mut self.conn
+    }
+
+    fn create_schema(&self) -> Result<()> {
+        let mut ddl: String = model::TABLES.iter().map(model::create_table_sql).collect();
+        ddl.push_str(
+            "CREATE TABLE IF NOT EXISTS _opskpi_loads (
+                loaded_at TIMESTAMP NOT NULL,
+                table_name VARCHAR NOT NULL,
+                file VARCHAR NOT NULL,
+                sha256 VARCHAR NOT NULL,
+                rows_in_file BIGINT NOT NULL,
+                rows_replaced BIGINT NOT NULL
+            );\n",
+        );
+        self.conn
+            .execute_batch(&ddl)
+            .map_err(Error::query("schema"))
+    }
+
+    /// Rows in each canonical table, in model order.
+    pub fn row_counts(&self) -> Result<Vec<(&'static str, u64)>> {
+        model::TABLES
+            .iter()
+            .map(|table| {
+                let count: i64 = self
+                    .conn
+                    .query_row(&format!("SELECT count(*) FROM {}", table.name), [], |row| {
+                        row.get(0)
+                    })
+                    .map_err(Error::query(format!("count {}", table.name)))?;
+                Ok((table.name, count as u64))
+            })
+            .collect()
+    }
+
+    /// The first and last date with sales, if any: the data's freshness.
+    pub fn sales_date_range(&self) -> Result<Option<(chrono::NaiveDate, chrono::NaiveDate)>> {
+        self.conn
+            .query_row(
+                "SELECT min(order_date), max(order_date) FROM sales",
+                [],
+                |row| {
+                    Ok(match (row.get(0)?, row.get(1)?) {
+                        (Some(first), Some(last)) => Some((first, last)),
+                        _ => None,
+                    })
+                },
+            )
+            .map_err(Error::query("sales date range"))
+    }
+
+    /// Loads the windows and their day spine into temporary tables.
+    fn load_windows(&self, windows: &[Window]) -> Result<()> {
+        self.conn
+            .execute_batch(
+                "CREATE OR REPLACE TEMP TABLE _opskpi_windows (
+                    window_id INTEGER, start_date DATE, end_date DATE, days INTEGER);",
+            )
+            .map_err(Error::query("windows"))?;
+        let mut insert = self
+            .conn
+            .prepare("INSERT INTO _opskpi_windows VALUES (?, ?, ?, ?)")
+            .map_err(Error::query("windows"))?;
+        for (id, window) in windows.iter().enumerate() {
+            insert
+                .execute(params![
+                    id as i32,
+                    window.start,
+                    window.end,
+                    window.days() as i32
+                ])
+                .map_err(Error::query("windows"))?;
+        }
+        self.conn
+            .execute_batch(
+                "CREATE OR REPLACE TEMP TABLE _opskpi_spine AS
+                 SELECT window_id, unnest(generate_series(start_date, end_date, INTERVAL 1 DAY))::DATE AS day
+                 FROM _opskpi_windows;",
+            )
+            .map_err(Error::query("windows"))
+    }
+
+    /// Runs a query and collects its Arrow batches.
+    pub fn arrow(&self, name: &str, sql: &str) -> Result<Vec<RecordBatch>> {
+        let mut statement = self.conn.prepare(sql).map_err(Error::query(name))?;
+        let batches = statement
+            .query_arrow([])
+            .map_err(Error::query(name))?
+            .collect();
+        Ok(batches)
+    }
+}
+
+impl Engine for Warehouse {
+    fn components(
+        &self,
+        query: &QueryDef,
+        dims: &[String],
+        windows: &[Window],
+    ) -> Result<Components> {
+        for dim in dims {
+            if !query.dimensions.contains(dim) {
+                // The target query is asked only for dimensions it has; anything
+                // else reaching here is a planning bug.
+                return Err(Error::Internal(format!(
+                    "query `{}` has no dimension `{dim}`",
+                    query.name
+                )));
+            }
+        }
+        self.load_windows(windows)?;
+        let name = format!("components/{}", query.name);
+        let sql = queries::render(&name, dims)?;
+        let batches = self.arrow(&name, &sql)?;
+        let mut components = Components::default();
+        for batch in &batches {
+            read_batch(batch, query, dims, windows, &mut components)
+                .map_err(|message| Error::Internal(format!("query `{name}`: {message}")))?;
+        }
+        Ok(components)
+    }
+}
+
+fn column<'a>(batch: &'a RecordBatch, name: &str) -> std::result::Result<&'a dyn Array, String> {
+    batch
+        .column_by_name(name)
+        .map(|c| c.as_ref())
+        .ok_or_else(|| format!("returns no column `{name}`"))
+}
+
+fn read_batch(
+    batch: &RecordBatch,
+    query: &QueryDef,
+    dims: &[String],
+    windows: &[Window],
+    components: &mut Components,
+) -> std::result::Result<(), String> {
+    let ids = cast(column(batch, "window_id")?, &DataType::Int32).map_err(|e| e.to_string())?;
+    let ids = ids.as_primitive::<Int32Type>();
+    let mut dim_columns = Vec::new();
+    for dim in dims {
+        let text = cast(column(batch, dim)?, &DataType::Utf8).map_err(|e| e.to_string())?;
+        dim_columns.push(text);
+    }
+    let mut value_columns = Vec::new();
+    for name in &query.components {
+        let array = column(batch, name)?;
+        if matches!(
+            array.data_type(),
+            DataType::Float16 | DataType::Float32 | DataType::Float64
+        ) {
+            return Err(format!(
+                "component `{name}` is floating point; components must be exact"
+            ));
+        }
+        let exact =
+            cast(array, &DataType::Decimal128(38, COMPONENT_SCALE)).map_err(|e| e.to_string())?;
+        value_columns.push(exact);
+    }
+    let mut by_window: BTreeMap<Window, BTreeMap<Vec<Option<String>>, Vec<Option<Decimal>>>> =
+        BTreeMap::new();
+    for row in 0..batch.num_rows() {
+        let window = *windows
+            .get(ids.value(row) as usize)
+            .ok_or("window id out of range")?;
+        let group: Vec<Option<String>> = dim_columns
+            .iter()
+            .map(|column| {
+                let strings = column.as_string::<i32>();
+                (!strings.is_null(row)).then(|| strings.value(row).to_string())
+            })
+            .collect();
+        let mut values = Vec::with_capacity(value_columns.len());
+        for column in &value_columns {
+            let decimals = column.as_primitive::<Decimal128Type>();
+            values.push(if decimals.is_null(row) {
+                None
+            } else {
+                let mantissa = decimals.value(row);
+                let value = Decimal::try_from_i128_with_scale(mantissa, COMPONENT_SCALE as u32)
+                    .map_err(|_| format!("value {mantissa}e-{COMPONENT_SCALE} is too large"))?;
+                Some(value.normalize())
+            });
+        }
+        by_window.entry(window).or_default().insert(group, values);
+    }
+    for (window, rows) in by_window {
+        components.rows.entry(window).or_default().extend(rows);
+    }
+    Ok(())
+}

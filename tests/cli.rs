@@ -1,0 +1,246 @@
+//! The command line as scripts use it: the JSON contract, CSV, exit codes.
+
+use std::path::Path;
+use std::process::{Command, Output};
+
+use crate::common::*;
+
+fn opskpi(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_opskpi"))
+        .args(args)
+        .env_remove("OPSKPI_CONFIG")
+        .output()
+        .unwrap()
+}
+
+fn stdout(output: &Output) -> String {
+    String::from_utf8(output.stdout.clone()).unwrap()
+}
+
+fn stderr(output: &Output) -> String {
+    String::from_utf8(output.stderr.clone()).unwrap()
+}
+
+/// The tiny fixture copied into a temp folder, ingested through the CLI.
+fn tiny_project() -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    for entry in std::fs::read_dir(fixture("tiny")).unwrap() {
+        let path = entry.unwrap().path();
+        if path.is_file() {
+            std::fs::copy(&path, dir.path().join(path.file_name().unwrap())).unwrap();
+        }
+    }
+    let config = config_arg(dir.path());
+    let output = opskpi(&["ingest", "--config", &config, "--quiet"]);
+    assert!(output.status.success(), "{}", stderr(&output));
+    dir
+}
+
+fn config_arg(dir: &Path) -> String {
+    dir.join("opskpi.toml").display().to_string()
+}
+
+#[test]
+fn kpi_json_is_the_documented_contract() {
+    let project = tiny_project();
+    let config = config_arg(project.path());
+    let output = opskpi(&[
+        "kpi",
+        "market_share",
+        "sales_growth",
+        "--period",
+        "2024-03",
+        "--by",
+        "region",
+        "--format",
+        "json",
+        "--config",
+        &config,
+        "--as-of",
+        "2024-12-31",
+    ]);
+    assert!(output.status.success(), "{}", stderr(&output));
+    let rows: serde_json::Value = serde_json::from_str(&stdout(&output)).unwrap();
+    let rows = rows.as_array().unwrap();
+    let find = |indicator: &str, region: &str| {
+        rows.iter()
+            .find(|row| row["indicator"] == indicator && row["region"] == region)
+            .unwrap_or_else(|| panic!("{indicator} {region}"))
+    };
+    let north = find("market_share", "North");
+    for key in [
+        "indicator",
+        "period",
+        "region",
+        "value",
+        "previous",
+        "change_vs_previous",
+        "last_year",
+        "change_vs_last_year",
+        "target",
+        "status",
+    ] {
+        assert!(north.get(key).is_some(), "missing key {key}");
+    }
+    assert_eq!(north["period"], "2024-03");
+    // 2000 / 21000 = 0.0952380952… → six places, as a fraction, not a percentage.
+    assert_eq!(north["value"], serde_json::json!(0.095238));
+    // North had no market data in February 2024 (nor any month but March): null, not 0.
+    assert!(north["previous"].is_null());
+    // North March 2023: 1000 / 10000 = 0.1; change in points 0.095238… − 0.1 = −0.004762 (6 places).
+    assert_eq!(north["last_year"], serde_json::json!(0.1));
+    assert_eq!(north["change_vs_last_year"], serde_json::json!(-0.004762));
+    // Target 0.10 with warning from 0.085: 0.095 is a warning.
+    assert_eq!(north["status"], "warning");
+    // South growth: (180 − 180) / 180 = 0.
+    assert_eq!(
+        find("sales_growth", "South")["value"],
+        serde_json::json!(0.0)
+    );
+}
+
+#[test]
+fn kpi_csv_leaves_not_available_empty() {
+    let project = tiny_project();
+    let config = config_arg(project.path());
+    let output = opskpi(&[
+        "kpi",
+        "net_sales",
+        "--period",
+        "2024-03",
+        "--format",
+        "csv",
+        "--config",
+        &config,
+        "--as-of",
+        "2024-12-31",
+    ]);
+    assert!(output.status.success(), "{}", stderr(&output));
+    let text = stdout(&output);
+    let mut lines = text.lines();
+    let header: Vec<&str> = lines.next().unwrap().split(',').collect();
+    let values: Vec<&str> = lines.next().unwrap().split(',').collect();
+    let field = |name: &str| values[header.iter().position(|h| *h == name).unwrap()];
+    assert_eq!(field("value"), "2180");
+    // February 2024 had no sales.
+    assert_eq!(field("previous"), "");
+    assert_eq!(field("last_year"), "1180");
+}
+
+#[test]
+fn unknown_indicator_exits_1_and_lists_the_indicators() {
+    let project = tiny_project();
+    let config = config_arg(project.path());
+    let output = opskpi(&[
+        "kpi",
+        "market_shar",
+        "--period",
+        "2024-03",
+        "--config",
+        &config,
+    ]);
+    assert_eq!(output.status.code(), Some(1));
+    let error = stderr(&output);
+    assert!(
+        error.contains("unknown indicator `market_shar`")
+            && error.contains("hint:")
+            && error.contains("market_share"),
+        "{error}"
+    );
+}
+
+#[test]
+fn fail_on_bad_exits_3_for_pipelines() {
+    let project = tiny_project();
+    let config = config_arg(project.path());
+    // April 2024 net sales 1800 against a 3000 target is bad (see indicators.rs).
+    let output = opskpi(&[
+        "kpi",
+        "net_sales",
+        "--period",
+        "2024-04",
+        "--fail-on",
+        "bad",
+        "--config",
+        &config,
+        "--as-of",
+        "2024-12-31",
+        "--format",
+        "json",
+    ]);
+    assert_eq!(output.status.code(), Some(3), "{}", stderr(&output));
+    // March 2024, 2180 against 2000, is good.
+    let output = opskpi(&[
+        "kpi",
+        "net_sales",
+        "--period",
+        "2024-03",
+        "--fail-on",
+        "bad",
+        "--config",
+        &config,
+        "--as-of",
+        "2024-12-31",
+    ]);
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+}
+
+#[test]
+fn report_command_writes_one_html_file() {
+    let project = tiny_project();
+    let config = config_arg(project.path());
+    let out = project.path().join("out");
+    let output = opskpi(&[
+        "report",
+        "monthly",
+        "--period",
+        "2024-03",
+        "--out",
+        &out.display().to_string(),
+        "--config",
+        &config,
+        "--as-of",
+        "2024-12-31",
+    ]);
+    assert!(output.status.success(), "{}", stderr(&output));
+    assert_eq!(
+        stdout(&output).trim(),
+        out.join("monthly-2024-03.html").display().to_string()
+    );
+    assert!(out.join("monthly-2024-03.html").is_file());
+}
+
+#[test]
+fn every_command_has_help_with_an_example() {
+    for command in [
+        vec![],
+        vec!["demo"],
+        vec!["sample"],
+        vec!["ingest"],
+        vec!["kpi"],
+        vec!["report", "monthly"],
+        vec!["templates"],
+    ] {
+        let mut args = command.clone();
+        args.push("--help");
+        let output = opskpi(&args);
+        assert!(output.status.success());
+        assert!(
+            stdout(&output).contains("Example"),
+            "{command:?} --help has no example"
+        );
+    }
+}
+
+#[test]
+fn a_missing_config_says_what_to_do() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = config_arg(dir.path());
+    let output = opskpi(&["ingest", "--config", &config]);
+    assert_eq!(output.status.code(), Some(1));
+    let error = stderr(&output);
+    assert!(
+        error.contains("opskpi.toml") && error.contains("hint:"),
+        "{error}"
+    );
+}

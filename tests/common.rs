@@ -1,0 +1,115 @@
+//! Helpers shared by the integration tests.
+
+use std::path::{Path, PathBuf};
+
+use chrono::{NaiveDate, NaiveDateTime};
+use opskpi::calendar::Period;
+use opskpi::config::{Config, Source};
+use opskpi::indicators::compute::Context;
+use opskpi::indicators::{compute, Catalogue, KpiRequest, KpiRow};
+use opskpi::warehouse::Warehouse;
+use rust_decimal::Decimal;
+
+pub fn fixture(name: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures")
+        .join(name)
+}
+
+pub fn date(text: &str) -> NaiveDate {
+    NaiveDate::parse_from_str(text, "%Y-%m-%d").unwrap()
+}
+
+/// A load time that is not today: tests never read the clock.
+pub fn loaded_at() -> NaiveDateTime {
+    date("2026-01-02").and_hms_opt(3, 4, 5).unwrap()
+}
+
+pub fn tiny_config() -> Config {
+    Config::load(&fixture("tiny/opskpi.toml")).unwrap()
+}
+
+/// The config's sources with their paths resolved.
+pub fn sources(config: &Config) -> Vec<Source> {
+    config
+        .sources
+        .iter()
+        .map(|source| Source {
+            path: config.resolve(&source.path),
+            ..source.clone()
+        })
+        .collect()
+}
+
+/// The tiny company loaded into an in-memory warehouse.
+pub fn tiny_warehouse() -> Warehouse {
+    let config = tiny_config();
+    let mut warehouse = Warehouse::in_memory().unwrap();
+    opskpi::ingest::ingest(&mut warehouse, &sources(&config), loaded_at(), &|_| {}).unwrap();
+    warehouse
+}
+
+pub fn context(as_of: &str) -> Context {
+    Context {
+        as_of: date(as_of),
+        fiscal_first_month: 1,
+        min_sample: 30,
+        targets: Default::default(),
+    }
+}
+
+pub fn kpi(
+    warehouse: &Warehouse,
+    ids: &[&str],
+    period: &str,
+    dims: &[&str],
+    as_of: &str,
+) -> Vec<KpiRow> {
+    let request = KpiRequest {
+        indicators: ids.iter().map(|s| s.to_string()).collect(),
+        periods: vec![Period::parse(period, 1).unwrap()],
+        dims: dims.iter().map(|s| s.to_string()).collect(),
+    };
+    compute(warehouse, &Catalogue::builtin(), &context(as_of), &request).unwrap()
+}
+
+/// The one row of `indicator` whose dimension values are `values`.
+pub fn row<'a>(rows: &'a [KpiRow], indicator: &str, values: &[&str]) -> &'a KpiRow {
+    let found: Vec<&KpiRow> = rows
+        .iter()
+        .filter(|row| {
+            row.indicator == indicator
+                && row
+                    .dims
+                    .iter()
+                    .map(|(_, v)| v.as_deref().unwrap_or(""))
+                    .eq(values.iter().copied())
+        })
+        .collect();
+    assert_eq!(found.len(), 1, "{indicator} {values:?} in {rows:#?}");
+    found[0]
+}
+
+pub fn dec(text: &str) -> Decimal {
+    text.parse().unwrap()
+}
+
+/// `actual` equals the fraction `numerator / denominator` worked out by hand
+/// (to 20 places: a repeating decimal cannot be written exactly).
+#[track_caller]
+pub fn assert_fraction(actual: Option<Decimal>, numerator: &str, denominator: &str) {
+    let expected = dec(numerator) / dec(denominator);
+    let actual = actual.unwrap_or_else(|| panic!("expected {numerator}/{denominator}, got n/a"));
+    assert!(
+        (actual - expected).abs() < dec("0.00000000000000000001"),
+        "expected {numerator}/{denominator} = {expected}, got {actual}"
+    );
+}
+
+#[track_caller]
+pub fn assert_exact(actual: Option<Decimal>, expected: &str) {
+    assert_eq!(
+        actual.map(|v| v.normalize()),
+        Some(dec(expected).normalize())
+    );
+}

@@ -1,0 +1,9 @@
+//! One integration-test binary, grouped by theme (see ripgrep's tests/).
+
+mod common;
+
+mod cli;
+mod indicators;
+mod ingest;
+mod report;
+mod sample;
