@@ -95,7 +95,7 @@ pub fn value(locale: Locale, unit: Unit, value: Option<Decimal>) -> String {
         Unit::Ratio => format!("{}%", grouped(value * Decimal::ONE_HUNDRED, 1)),
         Unit::Score => grouped(value, 2),
         Unit::Nps => signed(grouped(value, 0), value),
-        Unit::Turns => format!("{}×", grouped(value, 2)),
+        Unit::Turns | Unit::Multiple => format!("{}×", grouped(value, 2)),
         Unit::Days => format!("{}{}", grouped(value, 0), locale.days()),
     }
 }
@@ -145,7 +145,9 @@ pub fn change(locale: Locale, unit: Unit, kind: ChangeKind, change: Option<Decim
             ),
             change,
         ),
-        (ChangeKind::Difference, Unit::Score) => signed(grouped(change, 2), change),
+        (ChangeKind::Difference, Unit::Score | Unit::Multiple) => {
+            signed(grouped(change, 2), change)
+        }
         (ChangeKind::Difference, _) => signed(grouped(change, 1), change),
     }
 }

@@ -8,7 +8,7 @@
 //! the same columns, n/a as an empty field. Numbers are rounded once, here:
 //! money to cents, ratios to six places.
 
-use comfy_table::{presets, CellAlignment, ContentArrangement, Table};
+use comfy_table::{presets, CellAlignment, ContentArrangement, Table, TableComponent};
 use rust_decimal::prelude::ToPrimitive;
 use rust_decimal::Decimal;
 use serde_json::{Map, Value};
@@ -30,7 +30,7 @@ fn places(unit: Unit) -> u32 {
         Unit::Money => 2,
         Unit::Count => 0,
         Unit::Ratio => 6,
-        Unit::Score | Unit::Turns => 4,
+        Unit::Score | Unit::Turns | Unit::Multiple => 4,
         Unit::Nps | Unit::Days => 2,
     }
 }
@@ -188,6 +188,10 @@ fn table(rows: &[KpiRow], locale: Locale) -> String {
     let mut table = Table::new();
     table
         .load_preset(presets::UTF8_HORIZONTAL_ONLY)
+        .remove_style(TableComponent::HorizontalLines)
+        .remove_style(TableComponent::MiddleIntersections)
+        .remove_style(TableComponent::LeftBorderIntersections)
+        .remove_style(TableComponent::RightBorderIntersections)
         .set_content_arrangement(ContentArrangement::Disabled);
     let dims: Vec<String> = rows
         .first()

@@ -62,7 +62,6 @@ pub fn render(name: &str, dims: &[String]) -> Result<String> {
         }
     }
     let mut env = Environment::new();
-    env.set_trim_blocks(true);
     env.set_undefined_behavior(minijinja::UndefinedBehavior::Strict);
     let template = env
         .template_from_named_str(name, text(name)?)

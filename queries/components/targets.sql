@@ -7,7 +7,8 @@ WITH covered AS (
     GROUP BY ALL
 )
 SELECT c.window_id{% if dims %}, t.scope_value AS {{ dims[0] }}{% endif %},
-       sum(round(t.target_amount * c.days / day(last_day(c.month)), 2)) AS target_amount
+       -- pro rata rounded to the cent (DuckDB divides decimals in DOUBLE; whole months stay exact)
+       sum(CAST(round(t.target_amount * c.days / day(last_day(c.month)), 2) AS DECIMAL(18,2))) AS target_amount
 FROM covered c
 JOIN sales_targets t ON t.period = c.month
 WHERE t.scope = '{{ dims[0] if dims else "company" }}'

@@ -27,13 +27,8 @@ pub fn main() -> ExitCode {
     match outcome {
         Ok(code) => code,
         Err(error) => {
-            let mut stderr = std::io::stderr().lock();
-            let _ = writeln!(stderr, "error: {error}");
-            let mut source = std::error::Error::source(&error);
-            while let Some(cause) = source {
-                let _ = writeln!(stderr, "  caused by: {cause}");
-                source = cause.source();
-            }
+            // Each variant's message already carries its cause.
+            let _ = writeln!(std::io::stderr().lock(), "error: {error}");
             ExitCode::from(if error.is_user_error() {
                 EXIT_USER_ERROR
             } else {

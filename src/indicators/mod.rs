@@ -32,6 +32,8 @@ pub enum Unit {
     Count,
     /// A fraction: 0.123 is 12.3 %.
     Ratio,
+    /// A ratio read as "times": 0.61×, 1.27×.
+    Multiple,
     /// A mean on a rating scale.
     Score,
     /// Net promoter score, −100…100.
@@ -53,7 +55,7 @@ pub enum ChangeKind {
 impl Unit {
     pub fn change_kind(self) -> ChangeKind {
         match self {
-            Unit::Ratio | Unit::Score | Unit::Nps => ChangeKind::Difference,
+            Unit::Ratio | Unit::Multiple | Unit::Score | Unit::Nps => ChangeKind::Difference,
             Unit::Money | Unit::Count | Unit::Turns | Unit::Days => ChangeKind::Relative,
         }
     }

@@ -72,7 +72,7 @@ pub fn line_chart(
     series: &[Series],
     format_y: &dyn Fn(f64) -> String,
 ) -> String {
-    let (width, height) = (720u32, 280u32);
+    let (width, height) = (1000u32, 300u32);
     let mut svg = String::new();
     {
         let root = SVGBackend::with_string(&mut svg, (width, height)).into_drawing_area();
@@ -144,7 +144,7 @@ pub fn line_chart(
 /// Horizontal bars, one per labelled value, the value written at the end.
 pub fn bar_chart(rows: &[(String, Option<f64>)], format_value: &dyn Fn(f64) -> String) -> String {
     let bar = 26u32;
-    let (width, height) = (720u32, 24 + bar * rows.len().max(1) as u32);
+    let (width, height) = (1000u32, 24 + bar * rows.len().max(1) as u32);
     let mut svg = String::new();
     {
         let root = SVGBackend::with_string(&mut svg, (width, height)).into_drawing_area();
@@ -152,7 +152,7 @@ pub fn bar_chart(rows: &[(String, Option<f64>)], format_value: &dyn Fn(f64) -> S
         let max = known.iter().copied().fold(0f64, f64::max);
         let min = known.iter().copied().fold(0f64, f64::min);
         let span = if max - min > 0.0 { max - min } else { 1.0 };
-        let (left, right) = (170i32, width as i32 - 90);
+        let (left, right) = (190i32, width as i32 - 110);
         let zero_x = left + ((0.0 - min) / span * f64::from(right - left)) as i32;
         let label_style = (FONT, 13).into_font().color(&INK);
         for (i, (label, value)) in rows.iter().enumerate() {

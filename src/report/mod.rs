@@ -46,6 +46,8 @@ pub struct ReportContext {
     pub version: &'static str,
     pub tiles: Vec<Tile>,
     pub sales_trend_chart: String,
+    pub this_year: i32,
+    pub last_year: i32,
     pub market: Section,
     pub channels: Section,
     pub categories: Section,
@@ -296,6 +298,8 @@ pub fn build(
         version: env!("CARGO_PKG_VERSION"),
         tiles,
         sales_trend_chart,
+        this_year: year,
+        last_year: year - 1,
         market,
         channels,
         categories,
@@ -334,47 +338,43 @@ fn tile(locale: Locale, row: &KpiRow, sparkline: String) -> Tile {
     }
 }
 
-/// A table of several indicators by one dimension, charted on `chart_id`.
+/// A table of several indicators by one dimension, charted on `chart_id`,
+/// whose change against last year gets a column of its own.
 fn breakdown(locale: Locale, rows: &[KpiRow], chart_id: &str, columns: &[&str]) -> Section {
-    let mut groups: Vec<String> = rows.iter().map(dim_value).collect();
-    groups.dedup();
-    groups.sort();
-    groups.dedup();
+    let groups: std::collections::BTreeSet<String> = rows.iter().map(dim_value).collect();
     let find = |group: &str, id: &str| {
         rows.iter()
             .find(|row| row.indicator == id && dim_value(row) == group)
     };
-    let mut table = Vec::new();
-    let mut bars = Vec::new();
+    let unit_of = |id: &str| {
+        rows.iter()
+            .find(|row| row.indicator == id)
+            .map(|row| row.unit)
+    };
     let mut headers = Vec::new();
     for id in columns {
         if let Some(row) = rows.iter().find(|row| row.indicator == *id) {
             headers.push(row.label.clone());
-            if row.unit.change_kind() == crate::indicators::ChangeKind::Difference {
+            if *id == chart_id {
                 headers.push("vs last year".into());
             }
         }
     }
-    let chart_unit = rows
-        .iter()
-        .find(|row| row.indicator == chart_id)
-        .map(|row| row.unit)
-        .unwrap_or(Unit::Ratio);
+    let mut table = Vec::new();
+    let mut bars = Vec::new();
     for group in &groups {
         let mut cells = Vec::new();
         for id in columns {
-            if let Some(row) = find(group, id) {
-                cells.push(format::value(locale, row.unit, row.value));
-                if row.unit.change_kind() == crate::indicators::ChangeKind::Difference {
-                    cells.push(format::change(
-                        locale,
-                        row.unit,
-                        row.change_kind,
-                        row.change_vs_last_year,
-                    ));
-                }
-            } else {
-                cells.push(locale.not_available().into());
+            let Some(unit) = unit_of(id) else { continue };
+            let row = find(group, id);
+            cells.push(format::value(locale, unit, row.and_then(|row| row.value)));
+            if *id == chart_id {
+                cells.push(match row {
+                    Some(row) => {
+                        format::change(locale, row.unit, row.change_kind, row.change_vs_last_year)
+                    }
+                    None => locale.not_available().into(),
+                });
             }
         }
         let lead = find(group, chart_id);
@@ -385,6 +385,7 @@ fn breakdown(locale: Locale, rows: &[KpiRow], chart_id: &str, columns: &[&str]) 
             status: status_word(lead.and_then(|row| row.status)),
         });
     }
+    let chart_unit = unit_of(chart_id).unwrap_or(Unit::Ratio);
     let chart = charts::bar_chart(&bars, &|v| {
         format::value(locale, chart_unit, Decimal::from_f64_retain(v))
     });
