@@ -51,9 +51,9 @@ pub fn names_under(folder: &str) -> Vec<&'static str> {
         .collect()
 }
 
-/// Renders the template `name` with validated `dims`.
-pub fn render(name: &str, dims: &[String]) -> Result<String> {
-    for dim in dims {
+/// Renders the template `name` with validated `dims` and `wanted` components.
+pub fn render(name: &str, dims: &[String], wanted: &[String]) -> Result<String> {
+    for dim in dims.iter().chain(wanted) {
         // Defence in depth: callers validate against the catalogue already.
         if !dim.chars().all(|c| c.is_ascii_lowercase() || c == '_') {
             return Err(Error::Internal(format!(
@@ -71,7 +71,7 @@ pub fn render(name: &str, dims: &[String]) -> Result<String> {
             message: error.to_string(),
         })?;
     template
-        .render(minijinja::context! { dims })
+        .render(minijinja::context! { dims, wanted })
         .map_err(|error| Error::Template {
             name: format!("queries/{name}.sql"),
             line: error.line(),

@@ -128,19 +128,22 @@ impl Warehouse {
                     window_id INTEGER, start_date DATE, end_date DATE, days INTEGER);",
             )
             .map_err(Error::query("windows"))?;
-        let mut insert = self
-            .conn
-            .prepare("INSERT INTO _opskpi_windows VALUES (?, ?, ?, ?)")
-            .map_err(Error::query("windows"))?;
-        for (id, window) in windows.iter().enumerate() {
-            insert
-                .execute(params![
-                    id as i32,
-                    window.start,
-                    window.end,
-                    window.days() as i32
-                ])
+        {
+            let mut appender = self
+                .conn
+                .appender("_opskpi_windows")
                 .map_err(Error::query("windows"))?;
+            for (id, window) in windows.iter().enumerate() {
+                appender
+                    .append_row(params![
+                        id as i32,
+                        window.start,
+                        window.end,
+                        window.days() as i32
+                    ])
+                    .map_err(Error::query("windows"))?;
+            }
+            appender.flush().map_err(Error::query("windows"))?;
         }
         self.conn
             .execute_batch(
@@ -168,24 +171,42 @@ impl Engine for Warehouse {
         query: &QueryDef,
         dims: &[String],
         windows: &[Window],
+        wanted: &[String],
     ) -> Result<Components> {
+        // Both lists are spliced into SQL: they must be the query's own names.
         for dim in dims {
             if !query.dimensions.contains(dim) {
-                // The target query is asked only for dimensions it has; anything
-                // else reaching here is a planning bug.
                 return Err(Error::Internal(format!(
                     "query `{}` has no dimension `{dim}`",
                     query.name
                 )));
             }
         }
+        for component in wanted {
+            if !query.components.contains(component) {
+                return Err(Error::Internal(format!(
+                    "query `{}` has no component `{component}`",
+                    query.name
+                )));
+            }
+        }
         self.load_windows(windows)?;
         let name = format!("components/{}", query.name);
-        let sql = queries::render(&name, dims)?;
+        // Project the wanted components only: DuckDB then drops the
+        // aggregates nobody reads (a distinct count is not cheap).
+        let columns: Vec<&str> = std::iter::once("window_id")
+            .chain(dims.iter().map(String::as_str))
+            .chain(wanted.iter().map(String::as_str))
+            .collect();
+        let sql = format!(
+            "SELECT {} FROM (\n{}\n) AS components",
+            columns.join(", "),
+            queries::render(&name, dims, wanted)?
+        );
         let batches = self.arrow(&name, &sql)?;
         let mut components = Components::default();
         for batch in &batches {
-            read_batch(batch, query, dims, windows, &mut components)
+            read_batch(batch, query, dims, windows, wanted, &mut components)
                 .map_err(|message| Error::Internal(format!("query `{name}`: {message}")))?;
         }
         Ok(components)
@@ -204,6 +225,7 @@ fn read_batch(
     query: &QueryDef,
     dims: &[String],
     windows: &[Window],
+    wanted: &[String],
     components: &mut Components,
 ) -> std::result::Result<(), String> {
     let ids = cast(column(batch, "window_id")?, &DataType::Int32).map_err(|e| e.to_string())?;
@@ -214,7 +236,12 @@ fn read_batch(
         dim_columns.push(text);
     }
     let mut value_columns = Vec::new();
+    // In catalogue order; `None` for the components not asked for.
     for name in &query.components {
+        if !wanted.contains(name) {
+            value_columns.push(None);
+            continue;
+        }
         let array = column(batch, name)?;
         if matches!(
             array.data_type(),
@@ -226,7 +253,7 @@ fn read_batch(
         }
         let exact =
             cast(array, &DataType::Decimal128(38, COMPONENT_SCALE)).map_err(|e| e.to_string())?;
-        value_columns.push(exact);
+        value_columns.push(Some(exact));
     }
     let mut by_window: BTreeMap<Window, BTreeMap<Vec<Option<String>>, Vec<Option<Decimal>>>> =
         BTreeMap::new();
@@ -243,6 +270,10 @@ fn read_batch(
             .collect();
         let mut values = Vec::with_capacity(value_columns.len());
         for column in &value_columns {
+            let Some(column) = column else {
+                values.push(None);
+                continue;
+            };
             let decimals = column.as_primitive::<Decimal128Type>();
             values.push(if decimals.is_null(row) {
                 None

@@ -1,5 +1,16 @@
 -- Sales components per window and dimension values.
--- Input: _opskpi_spine(window_id, day). `dims` holds validated dimension names.
+-- Input: _opskpi_spine(window_id, day). `dims` holds validated dimension
+-- names, `wanted` the components to compute (the others are left out: a
+-- distinct count is not free).
+{% set components = {
+    "net_amount": "sum(l.net_amount)",
+    "gross_amount": "coalesce(sum(l.net_amount) FILTER (WHERE l.quantity > 0), 0)",
+    "returned_amount": "coalesce(-sum(l.net_amount) FILTER (WHERE l.quantity < 0), 0)",
+    "cost_amount": "sum(l.cost_amount)",
+    "units": "sum(l.quantity)",
+    "orders": "count(DISTINCT l.order_id) FILTER (WHERE l.quantity > 0)",
+    "lines": "count(*)",
+} %}
 WITH lines AS (
     SELECT s.order_date AS day, s.order_id, s.quantity, s.net_amount, s.cost_amount
     {%- for dim in dims %}
@@ -16,16 +27,11 @@ WITH lines AS (
     {%- if "segment" in dims %}
     LEFT JOIN customers c ON c.customer_id = s.customer_id
     {%- endif %}
-    WHERE s.order_date BETWEEN (SELECT min(day) FROM _opskpi_spine) AND (SELECT max(day) FROM _opskpi_spine)
 )
-SELECT w.window_id{% for dim in dims %}, l.{{ dim }}{% endfor %},
-       sum(l.net_amount) AS net_amount,
-       coalesce(sum(l.net_amount) FILTER (WHERE l.quantity > 0), 0) AS gross_amount,
-       coalesce(-sum(l.net_amount) FILTER (WHERE l.quantity < 0), 0) AS returned_amount,
-       sum(l.cost_amount) AS cost_amount,
-       sum(l.quantity) AS units,
-       count(DISTINCT l.order_id) FILTER (WHERE l.quantity > 0) AS orders,
-       count(*) AS lines
+SELECT w.window_id{% for dim in dims %}, l.{{ dim }}{% endfor %}
+    {%- for name in wanted %},
+       {{ components[name] }} AS {{ name }}
+    {%- endfor %}
 FROM _opskpi_spine w
 JOIN lines l ON l.day = w.day
 GROUP BY ALL

@@ -1,5 +1,13 @@
 -- Survey answers per window: CSAT on 1-5 (satisfied = 4 or 5), NPS on 0-10
 -- (promoters 9-10, detractors 0-6). A missing score is not an answer.
+{% set components = {
+    "csat_answers": "count(a.csat_score)",
+    "csat_satisfied": "count(*) FILTER (WHERE a.csat_score >= 4)",
+    "csat_points": "coalesce(sum(a.csat_score), 0)",
+    "nps_answers": "count(a.nps_score)",
+    "promoters": "count(*) FILTER (WHERE a.nps_score >= 9)",
+    "detractors": "count(*) FILTER (WHERE a.nps_score <= 6)",
+} %}
 WITH answers AS (
     SELECT a.answered_on AS day, a.csat_score, a.nps_score
     {%- for dim in dims %}
@@ -11,13 +19,10 @@ WITH answers AS (
     LEFT JOIN customers c ON c.customer_id = a.customer_id
     {%- endif %}
 )
-SELECT w.window_id{% for dim in dims %}, a.{{ dim }}{% endfor %},
-       count(a.csat_score) AS csat_answers,
-       count(*) FILTER (WHERE a.csat_score >= 4) AS csat_satisfied,
-       coalesce(sum(a.csat_score), 0) AS csat_points,
-       count(a.nps_score) AS nps_answers,
-       count(*) FILTER (WHERE a.nps_score >= 9) AS promoters,
-       count(*) FILTER (WHERE a.nps_score <= 6) AS detractors
+SELECT w.window_id{% for dim in dims %}, a.{{ dim }}{% endfor %}
+    {%- for name in wanted %},
+       {{ components[name] }} AS {{ name }}
+    {%- endfor %}
 FROM _opskpi_spine w
 JOIN answers a ON a.day = w.day
 GROUP BY ALL

@@ -104,13 +104,21 @@ pub fn compute(
         }
     }
     let plan = planner.needs.into_inner();
+    let wanted = planner.wanted.into_inner();
 
-    // Fetch: one engine call per query.
+    // Fetch: one engine call per query, for the components some formula reads.
     let mut fetched = BTreeMap::new();
     for (query, windows) in plan {
         let def = &catalogue.queries[&query];
         let windows: Vec<Window> = windows.into_iter().collect();
-        fetched.insert(query, engine.components(def, &request.dims, &windows)?);
+        let names: Vec<String> = wanted
+            .get(&query)
+            .map(|names| names.iter().cloned().collect())
+            .unwrap_or_default();
+        fetched.insert(
+            query,
+            engine.components(def, &request.dims, &windows, &names)?,
+        );
     }
 
     // Evaluate.
@@ -190,6 +198,8 @@ struct Walk<'a> {
     dims: &'a [String],
     fetched: Option<&'a BTreeMap<String, Components>>,
     needs: RefCell<BTreeMap<String, BTreeSet<Window>>>,
+    /// The components read, per query.
+    wanted: RefCell<BTreeMap<String, BTreeSet<String>>>,
 }
 
 impl<'a> Walk<'a> {
@@ -200,6 +210,7 @@ impl<'a> Walk<'a> {
             dims,
             fetched: None,
             needs: RefCell::default(),
+            wanted: RefCell::default(),
         }
     }
 
@@ -215,6 +226,7 @@ impl<'a> Walk<'a> {
             dims,
             fetched: Some(fetched),
             needs: RefCell::default(),
+            wanted: RefCell::default(),
         }
     }
 
@@ -223,11 +235,20 @@ impl<'a> Walk<'a> {
     fn components(
         &self,
         query: &str,
+        names: &[&str],
         window: Window,
         group: &[Option<String>],
     ) -> Option<&'a [Option<Decimal>]> {
         match self.fetched {
             None => {
+                let mut wanted = self.wanted.borrow_mut();
+                let wanted = wanted.entry(query.to_string()).or_default();
+                wanted.extend(
+                    names
+                        .iter()
+                        .filter(|name| **name != "days")
+                        .map(|name| name.to_string()),
+                );
                 self.needs
                     .borrow_mut()
                     .entry(query.to_string())
@@ -254,7 +275,9 @@ impl<'a> Walk<'a> {
         match &indicator.kind {
             Kind::Formula { query, formula } => {
                 let def = &self.catalogue.queries[query];
-                let Some(values) = self.components(query, slot.window, group) else {
+                let mut names = formula.names();
+                names.extend(indicator.sample.as_deref());
+                let Some(values) = self.components(query, &names, slot.window, group) else {
                     return (None, None);
                 };
                 let lookup = |name: &str| -> Option<Decimal> {
@@ -372,8 +395,10 @@ impl<'a> Walk<'a> {
                 {
                     return (None, None);
                 }
+                // A target query's first component is the target.
+                let name = def.components[0].as_str();
                 let target = self
-                    .components(query, slot.window, group)
+                    .components(query, &[name], slot.window, group)
                     .and_then(|values| values[0]);
                 let warning = target.map(|target| match indicator.direction {
                     Direction::Higher => target * warning_ratio,

@@ -147,12 +147,14 @@ pub struct Components {
 /// engine implements the same contract.
 pub trait Engine {
     /// For each window and each combination of `dims` values that has data,
-    /// the values of `query.components`, in that order.
+    /// the values of `query.components`, in that order. Only the components
+    /// named in `wanted` need computing; the others may be `None`.
     fn components(
         &self,
         query: &QueryDef,
         dims: &[String],
         windows: &[Window],
+        wanted: &[String],
     ) -> Result<Components>;
 }
 
