@@ -242,12 +242,18 @@ fn stage_file(
         data_error(format!("cannot read the file: {}", first_line(&text)), Some(hint))
     })?;
 
-    let found: Vec<String> = {
+    // The file's columns and their DuckDB types (all VARCHAR for CSV).
+    let found: Vec<(String, String)> = {
         let mut statement = conn
-            .prepare("SELECT column_name FROM duckdb_columns() WHERE table_name = ? AND database_name = 'temp' ORDER BY column_index")
+            .prepare(
+                "SELECT column_name, data_type FROM duckdb_columns()
+                 WHERE table_name = ? AND database_name = 'temp' ORDER BY column_index",
+            )
             .map_err(Error::query("describe stage"))?;
         let names = statement
-            .query_map(params![raw], |row| row.get::<_, String>(0))
+            .query_map(params![raw], |row| {
+                Ok((row.get::<_, String>(0)?, row.get::<_, String>(1)?))
+            })
             .map_err(Error::query("describe stage"))?;
         names
             .collect::<duckdb::Result<_>>()
@@ -257,8 +263,9 @@ fn stage_file(
         .query_row(&format!("SELECT count(*) FROM {raw}"), [], |row| row.get(0))
         .map_err(Error::query("count stage"))?;
 
-    // Which file column feeds each canonical column.
-    let mut selects = Vec::new();
+    // Which file column feeds each canonical column, and the rules its values must meet.
+    let mut selects = vec!["rowid AS _opskpi_row".to_string()];
+    let mut rules = Vec::new();
     for column in table.columns {
         let wanted = source
             .columns
@@ -267,22 +274,37 @@ fn stage_file(
             .unwrap_or(column.name);
         let present = found
             .iter()
-            .find(|name| name.as_str() == wanted)
+            .find(|(name, _)| name.as_str() == wanted)
             .or_else(|| {
                 found
                     .iter()
-                    .find(|name| name.trim().eq_ignore_ascii_case(wanted))
+                    .find(|(name, _)| name.trim().eq_ignore_ascii_case(wanted))
             });
         match present {
-            Some(name) => {
-                let expr = quote_identifier(name);
-                check_column(warehouse, source, table, column, &raw, &expr)?;
-                selects.push(format!("{} AS {}", convert(column, &expr), column.name));
+            Some((name, data_type)) => {
+                let quoted = quote_identifier(name);
+                // Text is trimmed and empty means missing; typed Parquet columns are used as they are.
+                let value = if data_type == "VARCHAR" {
+                    format!("nullif(trim({quoted}), '')")
+                } else {
+                    quoted.clone()
+                };
+                rules.extend(column_rules(column, &value).into_iter().map(
+                    |(condition, message)| Rule {
+                        column,
+                        file_column: wanted.to_string(),
+                        shown: format!("CAST({quoted} AS VARCHAR)"),
+                        condition,
+                        message,
+                    },
+                ));
+                selects.push(format!("{} AS {}", convert(column, &value), column.name));
             }
             None if column.nullable => {
                 selects.push(format!("NULL::{} AS {}", column.ty.sql_type(), column.name))
             }
             None => {
+                let names: Vec<&str> = found.iter().map(|(name, _)| name.as_str()).collect();
                 return Err(Error::Data {
                     file: source.path.clone(),
                     row: None,
@@ -291,15 +313,16 @@ fn stage_file(
                     message: format!("the file has no column `{wanted}` for `{}.{}`", table.name, column.name),
                     hint: Some(format!(
                         "its columns are: {}; map one with `[sources.columns] {} = \"…\"` in opskpi.toml",
-                        found.join(", "),
+                        names.join(", "),
                         column.name
                     )),
                 });
             }
         }
     }
+    check_rules(warehouse, source, table, &raw, &rules)?;
     conn.execute_batch(&format!(
-        "CREATE OR REPLACE TEMP TABLE {stage} AS SELECT {} FROM {raw} ORDER BY rowid",
+        "CREATE OR REPLACE TEMP TABLE {stage} AS SELECT {} FROM {raw}",
         selects.join(", ")
     ))
     .map_err(Error::query(format!("stage {}", table.name)))?;
@@ -308,122 +331,141 @@ fn stage_file(
 }
 
 /// The SQL turning a checked source value into the canonical type.
-fn convert(column: &Column, expr: &str) -> String {
-    let text = format!("nullif(trim(CAST({expr} AS VARCHAR)), '')");
+fn convert(column: &Column, value: &str) -> String {
     match column.ty {
-        ColumnType::Text | ColumnType::OneOf(_) => text,
+        ColumnType::Text | ColumnType::OneOf(_) => format!("CAST({value} AS VARCHAR)"),
         ColumnType::Decimal(scale) | ColumnType::DecimalRange(scale, ..) => {
-            format!("CAST(CAST({text} AS DECIMAL(38,10)) AS DECIMAL(18,{scale}))")
+            format!("CAST(CAST({value} AS DECIMAL(38,10)) AS DECIMAL(18,{scale}))")
         }
-        other => format!("CAST({text} AS {})", other.sql_type()),
+        other => format!("CAST({value} AS {})", other.sql_type()),
     }
 }
 
-/// Finds the first value of a column that breaks its rule, and says so.
-fn check_column(
-    warehouse: &Warehouse,
-    source: &Source,
-    table: &Table,
-    column: &Column,
-    raw: &str,
-    expr: &str,
-) -> Result<()> {
-    let text = format!("nullif(trim(CAST({expr} AS VARCHAR)), '')");
-    let mut rules: Vec<(String, String)> = Vec::new();
+/// One condition a value must not meet, for one column.
+struct Rule<'a> {
+    column: &'a Column,
+    /// The column's name in the file.
+    file_column: String,
+    /// SQL showing the offending value as the file has it.
+    shown: String,
+    condition: String,
+    message: String,
+}
+
+/// The conditions that make a value of `column` wrong, with what to say.
+fn column_rules(column: &Column, value: &str) -> Vec<(String, String)> {
+    let mut rules = Vec::new();
     if !column.nullable {
-        rules.push((format!("{text} IS NULL"), "a value is required here".into()));
+        rules.push((
+            format!("{value} IS NULL"),
+            "a value is required here".to_string(),
+        ));
     }
     let ty = column.ty;
+    let exact = format!("TRY_CAST({value} AS DECIMAL(38,10))");
+    let whole = format!("TRY_CAST({value} AS BIGINT)");
     let broken = match ty {
         ColumnType::Text => None,
-        ColumnType::Date | ColumnType::Timestamp => Some(format!("TRY_CAST({text} AS {}) IS NULL", ty.sql_type())),
-        // DuckDB casts '2.5' to BIGINT by rounding; a whole number must be whole.
-        ColumnType::Integer => Some(format!(
-            "TRY_CAST({text} AS BIGINT) IS NULL OR TRY_CAST({text} AS DECIMAL(38,10)) <> TRY_CAST({text} AS BIGINT)"
-        )),
+        ColumnType::Date | ColumnType::Timestamp => Some(format!("TRY_CAST({value} AS {}) IS NULL", ty.sql_type())),
         ColumnType::Month => Some(format!(
-            "TRY_CAST({text} AS DATE) IS NULL OR day(TRY_CAST({text} AS DATE)) <> 1"
+            "TRY_CAST({value} AS DATE) IS NULL OR day(TRY_CAST({value} AS DATE)) <> 1"
         )),
-        ColumnType::Decimal(scale) => {
-            let exact = format!("TRY_CAST({text} AS DECIMAL(38,10))");
-            Some(format!(
-                "{exact} IS NULL OR {exact} <> round({exact}, {scale}) OR abs({exact}) >= 1e{}",
-                18 - scale as u32
-            ))
+        // DuckDB casts '2.5' to BIGINT by rounding; a whole number must be whole.
+        ColumnType::Integer => Some(format!("{whole} IS NULL OR {exact} <> {whole}")),
+        ColumnType::IntRange(lo, hi) => {
+            Some(format!("{whole} IS NULL OR {exact} <> {whole} OR {whole} NOT BETWEEN {lo} AND {hi}"))
         }
-        ColumnType::IntRange(lo, hi) => Some(format!(
-            "TRY_CAST({text} AS BIGINT) IS NULL OR TRY_CAST({text} AS DECIMAL(38,10)) <> TRY_CAST({text} AS BIGINT) \
-             OR TRY_CAST({text} AS BIGINT) NOT BETWEEN {lo} AND {hi}"
+        ColumnType::Decimal(scale) => Some(format!(
+            "{exact} IS NULL OR {exact} <> round({exact}, {scale}) OR abs({exact}) >= 1e{}",
+            18 - scale as u32
         )),
-        ColumnType::DecimalRange(scale, lo, hi) => {
-            let exact = format!("TRY_CAST({text} AS DECIMAL(38,10))");
-            Some(format!(
-                "{exact} IS NULL OR {exact} <> round({exact}, {scale}) OR {exact} NOT BETWEEN {lo} AND {hi}"
-            ))
-        }
+        ColumnType::DecimalRange(scale, lo, hi) => Some(format!(
+            "{exact} IS NULL OR {exact} <> round({exact}, {scale}) OR {exact} NOT BETWEEN {lo} AND {hi}"
+        )),
         ColumnType::OneOf(words) => {
             let quoted: Vec<String> = words.iter().map(|word| format!("'{word}'")).collect();
-            Some(format!("{text} NOT IN ({})", quoted.join(", ")))
+            Some(format!("CAST({value} AS VARCHAR) NOT IN ({})", quoted.join(", ")))
         }
     };
     if let Some(broken) = broken {
         rules.push((
-            format!("{text} IS NOT NULL AND ({broken})"),
+            format!("{value} IS NOT NULL AND ({broken})"),
             format!("expected {}", ty.describe()),
         ));
     }
-    for (condition, message) in rules {
-        let sql = format!(
-            "SELECT rowid, CAST({expr} AS VARCHAR), count(*) OVER () FROM {raw} WHERE {condition} ORDER BY rowid LIMIT 1"
-        );
-        let mut statement = warehouse
-            .connection()
-            .prepare(&sql)
-            .map_err(Error::query(format!("check {}", column.name)))?;
-        let mut found = statement
-            .query([])
-            .map_err(Error::query(format!("check {}", column.name)))?;
-        if let Some(row) = found
-            .next()
-            .map_err(Error::query(format!("check {}", column.name)))?
-        {
-            let rowid: i64 = row.get(0).map_err(Error::query("check"))?;
-            let value: Option<String> = row.get(1).map_err(Error::query("check"))?;
-            let count: i64 = row.get(2).map_err(Error::query("check"))?;
-            let more = if count > 1 {
-                format!(" ({} more rows like it)", count - 1)
-            } else {
-                String::new()
-            };
-            let hint = match ty {
-                ColumnType::Decimal(_) if value.as_deref().is_some_and(|v| v.contains(',')) => {
-                    Some(
-                        "write numbers without thousands separators and with `.` for decimals"
-                            .to_string(),
-                    )
-                }
-                ColumnType::Date | ColumnType::Month => {
-                    Some("write dates as YYYY-MM-DD".to_string())
-                }
-                _ => None,
-            };
-            return Err(Error::Data {
-                file: source.path.clone(),
-                row: Some(rowid as u64 + 1),
-                column: Some(
-                    source
-                        .columns
-                        .get(column.name)
-                        .cloned()
-                        .unwrap_or_else(|| column.name.to_string()),
-                ),
-                value: Some(value.unwrap_or_default()),
-                message: format!("{message} for `{}.{}`{more}", table.name, column.name),
-                hint,
-            });
-        }
+    rules
+}
+
+/// Checks every rule in one scan of the file, and reports the earliest
+/// offending row (the first rule, where several break on it).
+fn check_rules(
+    warehouse: &Warehouse,
+    source: &Source,
+    table: &Table,
+    raw: &str,
+    rules: &[Rule],
+) -> Result<()> {
+    if rules.is_empty() {
+        return Ok(());
     }
-    Ok(())
+    let aggregates: Vec<String> = rules
+        .iter()
+        .map(|rule| {
+            format!(
+                "min(rowid) FILTER (WHERE {0}), count(*) FILTER (WHERE {0})",
+                rule.condition
+            )
+        })
+        .collect();
+    let sql = format!("SELECT {} FROM {raw}", aggregates.join(", "));
+    let found: Vec<(Option<i64>, i64)> = warehouse
+        .connection()
+        .query_row(&sql, [], |row| {
+            (0..rules.len())
+                .map(|i| Ok((row.get(2 * i)?, row.get(2 * i + 1)?)))
+                .collect()
+        })
+        .map_err(Error::query(format!("check {}", table.name)))?;
+    let worst = found
+        .iter()
+        .enumerate()
+        .filter_map(|(i, (first, count))| first.map(|first| (first, i, *count)))
+        .min();
+    let Some((rowid, i, count)) = worst else {
+        return Ok(());
+    };
+    let rule = &rules[i];
+    let value: Option<String> = warehouse
+        .connection()
+        .query_row(
+            &format!("SELECT {} FROM {raw} WHERE rowid = ?", rule.shown),
+            params![rowid],
+            |row| row.get(0),
+        )
+        .map_err(Error::query(format!("check {}", table.name)))?;
+    let more = if count > 1 {
+        format!(" ({} more rows like it)", count - 1)
+    } else {
+        String::new()
+    };
+    let hint = match rule.column.ty {
+        ColumnType::Decimal(_) if value.as_deref().is_some_and(|v| v.contains(',')) => {
+            Some("write numbers without thousands separators and with `.` for decimals".to_string())
+        }
+        ColumnType::Date | ColumnType::Month => Some("write dates as YYYY-MM-DD".to_string()),
+        _ => None,
+    };
+    Err(Error::Data {
+        file: source.path.clone(),
+        row: Some(rowid as u64 + 1),
+        column: Some(rule.file_column.clone()),
+        value: Some(value.unwrap_or_default()),
+        message: format!(
+            "{} for `{}.{}`{more}",
+            rule.message, table.name, rule.column.name
+        ),
+        hint,
+    })
 }
 
 fn check_duplicate_keys(
@@ -434,7 +476,7 @@ fn check_duplicate_keys(
 ) -> Result<()> {
     let keys = table.key.join(", ");
     let sql = format!(
-        "SELECT min(rowid), max(rowid) FROM {stage} GROUP BY {keys} HAVING count(*) > 1 ORDER BY min(rowid) LIMIT 1"
+        "SELECT min(_opskpi_row), max(_opskpi_row) FROM {stage} GROUP BY {keys} HAVING count(*) > 1 ORDER BY 1 LIMIT 1"
     );
     let mut statement = warehouse
         .connection()

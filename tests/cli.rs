@@ -244,3 +244,37 @@ fn a_missing_config_says_what_to_do() {
         "{error}"
     );
 }
+
+#[test]
+fn demo_runs_end_to_end() {
+    let dir = tempfile::tempdir().unwrap();
+    let (project, reports) = (dir.path().join("demo"), dir.path().join("reports"));
+    let output = opskpi(&[
+        "demo",
+        "--scale",
+        "0.02",
+        "--dir",
+        &project.display().to_string(),
+        "--out",
+        &reports.display().to_string(),
+    ]);
+    assert!(output.status.success(), "{}", stderr(&output));
+    let report = reports.join("monthly-2026-10.html");
+    assert_eq!(stdout(&output).trim(), report.display().to_string());
+    let html = std::fs::read_to_string(&report).unwrap();
+    // The demo's as-of date is the sample's last day: October 2026 is complete.
+    assert!(html.contains("as of 2026-10-31") && !html.contains("partial period"));
+    // It leaves a project the other commands can use.
+    let config = project.join("data/opskpi.toml").display().to_string();
+    let output = opskpi(&[
+        "kpi",
+        "net_sales",
+        "--period",
+        "2026-10",
+        "--config",
+        &config,
+        "--format",
+        "csv",
+    ]);
+    assert!(output.status.success(), "{}", stderr(&output));
+}

@@ -3,6 +3,8 @@
 use opskpi::config::Format;
 use opskpi::sample::{self, SampleSpec};
 
+use crate::common::*;
+
 fn files(dir: &std::path::Path) -> Vec<(String, Vec<u8>)> {
     let mut files: Vec<(String, Vec<u8>)> = std::fs::read_dir(dir)
         .unwrap()
@@ -175,4 +177,41 @@ fn order_lines_grow_linearly_with_scale() {
         (3.8..4.2).contains(&ratio),
         "4× the scale gave {ratio}× the lines"
     );
+}
+
+#[test]
+fn a_parquet_sample_loads_completely() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = sample::write(
+        &SampleSpec {
+            scale: 0.02,
+            ..SampleSpec::default()
+        },
+        dir.path(),
+        &|_| {},
+    )
+    .unwrap();
+    // The file's own count and total, read by a bare DuckDB connection.
+    let conn = duckdb::Connection::open_in_memory().unwrap();
+    let file = dir.path().join("sales.parquet").display().to_string();
+    let (lines, total): (i64, String) = conn
+        .query_row(
+            "SELECT count(*), sum(net_amount)::VARCHAR FROM read_parquet(?)",
+            [file],
+            |row| Ok((row.get(0)?, row.get(1)?)),
+        )
+        .unwrap();
+    let mut warehouse = opskpi::warehouse::Warehouse::in_memory().unwrap();
+    let outcomes =
+        opskpi::ingest::ingest(&mut warehouse, &sources(&config), loaded_at(), &|_| {}).unwrap();
+    assert_eq!(outcomes.len(), sample::TABLES.len());
+    let (loaded, loaded_total): (i64, String) = warehouse
+        .connection()
+        .query_row(
+            "SELECT count(*), sum(net_amount)::VARCHAR FROM sales",
+            [],
+            |row| Ok((row.get(0)?, row.get(1)?)),
+        )
+        .unwrap();
+    assert_eq!((loaded, loaded_total), (lines, total));
 }
