@@ -84,8 +84,9 @@ pub fn line_chart(
         let x_max = (labels.len().max(2) - 1) as f64;
         let mut chart = ChartBuilder::on(&root)
             .margin(12)
-            .x_label_area_size(28)
-            .y_label_area_size(64)
+            .margin_top(36)
+            .x_label_area_size(32)
+            .y_label_area_size(76)
             .build_cartesian_2d(-0.3f64..x_max + 0.3, lo..hi)
             .expect("line chart axes");
         chart
@@ -105,7 +106,7 @@ pub fn line_chart(
             })
             .y_labels(5)
             .y_label_formatter(&|y| format_y(*y))
-            .label_style((FONT, 12).into_font().color(&INK))
+            .label_style((FONT, 15).into_font().color(&INK))
             .draw()
             .expect("line chart mesh");
         for line in series {
@@ -126,15 +127,15 @@ pub fn line_chart(
         // Legend, top left, drawn by hand to keep it small.
         let mut x = 80;
         for line in series {
-            root.draw(&Rectangle::new([(x, 8), (x + 14, 18)], line.color.filled()))
+            root.draw(&Rectangle::new([(x, 8), (x + 16, 20)], line.color.filled()))
                 .expect("legend");
             root.draw(&Text::new(
                 line.name.to_string(),
                 (x + 20, 7),
-                (FONT, 12).into_font().color(&INK),
+                (FONT, 15).into_font().color(&INK),
             ))
             .expect("legend text");
-            x += 30 + 8 * line.name.chars().count() as i32;
+            x += 34 + 9 * line.name.chars().count() as i32;
         }
         root.present().expect("line chart svg");
     }
@@ -143,7 +144,7 @@ pub fn line_chart(
 
 /// Horizontal bars, one per labelled value, the value written at the end.
 pub fn bar_chart(rows: &[(String, Option<f64>)], format_value: &dyn Fn(f64) -> String) -> String {
-    let bar = 26u32;
+    let bar = 30u32;
     let (width, height) = (1000u32, 24 + bar * rows.len().max(1) as u32);
     let mut svg = String::new();
     {
@@ -154,7 +155,7 @@ pub fn bar_chart(rows: &[(String, Option<f64>)], format_value: &dyn Fn(f64) -> S
         let span = if max - min > 0.0 { max - min } else { 1.0 };
         let (left, right) = (190i32, width as i32 - 110);
         let zero_x = left + ((0.0 - min) / span * f64::from(right - left)) as i32;
-        let label_style = (FONT, 13).into_font().color(&INK);
+        let label_style = (FONT, 15).into_font().color(&INK);
         for (i, (label, value)) in rows.iter().enumerate() {
             let top = 12 + (i as u32 * bar) as i32;
             let middle = top + (bar as i32 - 6) / 2;
