@@ -15,23 +15,15 @@ pub enum Error {
     },
 
     /// A source file is not what the canonical table needs.
-    #[error("{}", describe_bad_data(file, *row, column, value, message, hint))]
-    Data {
-        file: PathBuf,
-        /// 1-based data row (the header is not counted); `None` for file-level problems.
-        row: Option<u64>,
-        column: Option<String>,
-        value: Option<String>,
-        message: String,
-        hint: Option<String>,
-    },
+    #[error("{0}")]
+    Data(Box<BadData>),
 
     /// A query from `queries/` failed.
     #[error("query `{name}` failed: {source}")]
     Query {
         name: String,
         #[source]
-        source: duckdb::Error,
+        source: Box<duckdb::Error>,
     },
 
     /// A report template failed to parse or render.
@@ -57,28 +49,33 @@ fn hint_line(hint: &Option<String>) -> String {
         .unwrap_or_default()
 }
 
-fn describe_bad_data(
-    file: &std::path::Path,
-    row: Option<u64>,
-    column: &Option<String>,
-    value: &Option<String>,
-    message: &str,
-    hint: &Option<String>,
-) -> String {
-    let mut text = format!("bad data in `{}`", file.display());
-    if let Some(row) = row {
-        // +1 for the header line, so an editor's line number finds it.
-        text.push_str(&format!(", row {row} (line {})", row + 1));
+/// Where a source file breaks the model, and what to do about it.
+#[derive(Debug)]
+pub struct BadData {
+    pub file: PathBuf,
+    /// 1-based data row (the header is not counted); `None` for file-level problems.
+    pub row: Option<u64>,
+    pub column: Option<String>,
+    pub value: Option<String>,
+    pub message: String,
+    pub hint: Option<String>,
+}
+
+impl std::fmt::Display for BadData {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "bad data in `{}`", self.file.display())?;
+        if let Some(row) = self.row {
+            // +1 for the header line, so an editor's line number finds it.
+            write!(f, ", row {row} (line {})", row + 1)?;
+        }
+        if let Some(column) = &self.column {
+            write!(f, ", column `{column}`")?;
+        }
+        if let Some(value) = &self.value {
+            write!(f, ", value `{value}`")?;
+        }
+        write!(f, ": {}{}", self.message, hint_line(&self.hint))
     }
-    if let Some(column) = column {
-        text.push_str(&format!(", column `{column}`"));
-    }
-    if let Some(value) = value {
-        text.push_str(&format!(", value `{value}`"));
-    }
-    text.push_str(&format!(": {message}"));
-    text.push_str(&hint_line(hint));
-    text
 }
 
 impl Error {
@@ -96,9 +93,16 @@ impl Error {
         }
     }
 
+    pub fn data(bad: BadData) -> Self {
+        Error::Data(Box::new(bad))
+    }
+
     pub fn query(name: impl Into<String>) -> impl FnOnce(duckdb::Error) -> Self {
         let name = name.into();
-        move |source| Error::Query { name, source }
+        move |source| Error::Query {
+            name,
+            source: Box::new(source),
+        }
     }
 
     /// Whether the user (configuration or data) rather than opskpi is at fault.

@@ -14,7 +14,7 @@ use duckdb::params;
 use sha2::{Digest, Sha256};
 
 use crate::config::{Format, Source};
-use crate::error::{Error, Result};
+use crate::error::{BadData, Error, Result};
 use crate::model::{self, Column, ColumnType, Table};
 use crate::warehouse::Warehouse;
 
@@ -208,13 +208,15 @@ fn stage_file(
     let conn = warehouse.connection();
     let path = source.path.display().to_string();
     let raw = format!("{stage}_raw");
-    let data_error = |message: String, hint: Option<String>| Error::Data {
-        file: source.path.clone(),
-        row: None,
-        column: None,
-        value: None,
-        message,
-        hint,
+    let data_error = |message: String, hint: Option<String>| {
+        Error::data(BadData {
+            file: source.path.clone(),
+            row: None,
+            column: None,
+            value: None,
+            message,
+            hint,
+        })
     };
     let read = match source.format()? {
         Format::Csv => match source.delimiter {
@@ -305,7 +307,7 @@ fn stage_file(
             }
             None => {
                 let names: Vec<&str> = found.iter().map(|(name, _)| name.as_str()).collect();
-                return Err(Error::Data {
+                return Err(Error::data(BadData {
                     file: source.path.clone(),
                     row: None,
                     column: Some(wanted.to_string()),
@@ -316,7 +318,7 @@ fn stage_file(
                         names.join(", "),
                         column.name
                     )),
-                });
+                }));
             }
         }
     }
@@ -455,7 +457,7 @@ fn check_rules(
         ColumnType::Date | ColumnType::Month => Some("write dates as YYYY-MM-DD".to_string()),
         _ => None,
     };
-    Err(Error::Data {
+    Err(Error::data(BadData {
         file: source.path.clone(),
         row: Some(rowid as u64 + 1),
         column: Some(rule.file_column.clone()),
@@ -465,7 +467,7 @@ fn check_rules(
             rule.message, table.name, rule.column.name
         ),
         hint,
-    })
+    }))
 }
 
 fn check_duplicate_keys(
@@ -486,7 +488,7 @@ fn check_duplicate_keys(
     if let Some(row) = found.next().map_err(Error::query("check keys"))? {
         let first: i64 = row.get(0).map_err(Error::query("check keys"))?;
         let second: i64 = row.get(1).map_err(Error::query("check keys"))?;
-        return Err(Error::Data {
+        return Err(Error::data(BadData {
             file: source.path.clone(),
             row: Some(second as u64 + 1),
             column: Some(keys.clone()),
@@ -496,7 +498,7 @@ fn check_duplicate_keys(
                 "each row of `{}` needs its own ({keys})",
                 table.name
             )),
-        });
+        }));
     }
     Ok(())
 }

@@ -17,7 +17,7 @@ use rust_decimal::Decimal;
 
 use crate::calendar::Window;
 use crate::error::{Error, Result};
-use crate::indicators::{Components, Engine, QueryDef};
+use crate::indicators::{Components, Engine, Group, QueryDef, Values};
 use crate::{model, queries};
 
 /// Decimal places components are carried with from DuckDB into Rust.
@@ -255,8 +255,7 @@ fn read_batch(
             cast(array, &DataType::Decimal128(38, COMPONENT_SCALE)).map_err(|e| e.to_string())?;
         value_columns.push(Some(exact));
     }
-    let mut by_window: BTreeMap<Window, BTreeMap<Vec<Option<String>>, Vec<Option<Decimal>>>> =
-        BTreeMap::new();
+    let mut by_window: BTreeMap<Window, BTreeMap<Group, Values>> = BTreeMap::new();
     for row in 0..batch.num_rows() {
         let window = *windows
             .get(ids.value(row) as usize)

@@ -178,10 +178,11 @@ fn run(settings: Settings) -> crate::Result<ExitCode> {
             progress.done();
             print!("{}", output::render(&rows, format, config.locale())?);
             let alert = fail_on.is_some_and(|level| {
-                rows.iter().any(|row| match (row.status, level) {
-                    (Some(Status::Bad), _) => true,
-                    (Some(Status::Warning), Status::Warning) => true,
-                    _ => false,
+                rows.iter().any(|row| {
+                    matches!(
+                        (row.status, level),
+                        (Some(Status::Bad), _) | (Some(Status::Warning), Status::Warning)
+                    )
                 })
             });
             if alert {

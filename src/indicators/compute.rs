@@ -18,8 +18,8 @@ use rust_decimal::Decimal;
 use serde::Serialize;
 
 use super::{
-    Catalogue, ChangeKind, Compare, Components, Direction, Engine, Indicator, Kind, TargetRule,
-    Unit,
+    Catalogue, ChangeKind, Compare, Components, Direction, Engine, Group, Indicator, Kind,
+    TargetRule, Unit,
 };
 use crate::calendar::{Period, Slot, Window};
 use crate::error::{Error, Result};
@@ -188,8 +188,6 @@ fn list_or_none(items: &[String]) -> String {
     }
 }
 
-type Group = Vec<Option<String>>;
-
 /// One walk over the values of a row, either collecting what it needs
 /// (planning) or reading fetched components (evaluating).
 struct Walk<'a> {
@@ -287,7 +285,7 @@ impl<'a> Walk<'a> {
                     let at = def.components.iter().position(|c| c == name)?;
                     values.get(at).copied().flatten()
                 };
-                let sample = indicator.sample.as_deref().and_then(|name| lookup(name));
+                let sample = indicator.sample.as_deref().and_then(lookup);
                 (formula.eval(&lookup), sample)
             }
             Kind::Growth {

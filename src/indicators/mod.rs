@@ -136,11 +136,17 @@ pub struct QueryDef {
     pub components: Vec<String>,
 }
 
+/// The values of one dimension combination (in request order; `None` where
+/// the data left a dimension empty).
+pub type Group = Vec<Option<String>>;
+
+/// A query's components for one group, in catalogue order (`None`: no value).
+pub type Values = Vec<Option<Decimal>>;
+
 /// The engine's answer for one query: components per window and group.
 #[derive(Debug, Default, Clone)]
 pub struct Components {
-    /// Keyed by window, then by the dimension values (in request order).
-    pub rows: BTreeMap<Window, BTreeMap<Vec<Option<String>>, Vec<Option<Decimal>>>>,
+    pub rows: BTreeMap<Window, BTreeMap<Group, Values>>,
 }
 
 /// Computes components. Implemented by the warehouse (DuckDB); a second
