@@ -396,40 +396,29 @@ fn unknown_names_are_refused_with_the_list_of_what_exists() {
         dims: dims.iter().map(|s| s.to_string()).collect(),
     };
     let catalogue = opskpi::indicators::Catalogue::builtin();
-    let error = opskpi::indicators::compute(
-        &warehouse,
-        &catalogue,
-        &context("2024-12-31"),
-        &request(&["net_sale"], &[]),
-    )
-    .unwrap_err()
-    .to_string();
+    let error = |ids: &[&str], dims: &[&str]| {
+        opskpi::indicators::compute(
+            &warehouse,
+            &catalogue,
+            &context("2024-12-31"),
+            &request(ids, dims),
+        )
+        .unwrap_err()
+        .to_string()
+    };
+    let unknown = error(&["net_sale"], &[]);
     assert!(
-        error.contains("unknown indicator `net_sale`") && error.contains("net_sales"),
-        "{error}"
+        unknown.contains("unknown indicator `net_sale`") && unknown.contains("net_sales"),
+        "{unknown}"
     );
-    let error = opskpi::indicators::compute(
-        &warehouse,
-        &catalogue,
-        &context("2024-12-31"),
-        &request(&["net_sales"], &["colour"]),
-    )
-    .unwrap_err()
-    .to_string();
+    let unknown = error(&["net_sales"], &["colour"]);
     assert!(
-        error.contains("unknown dimension `colour`") && error.contains("region"),
-        "{error}"
+        unknown.contains("unknown dimension `colour`") && unknown.contains("region"),
+        "{unknown}"
     );
-    let error = opskpi::indicators::compute(
-        &warehouse,
-        &catalogue,
-        &context("2024-12-31"),
-        &request(&["market_share"], &["channel"]),
-    )
-    .unwrap_err()
-    .to_string();
+    let wrong = error(&["market_share"], &["channel"]);
     assert!(
-        error.contains("cannot be cut by `channel`") && error.contains("region, category"),
-        "{error}"
+        wrong.contains("cannot be cut by `channel`") && wrong.contains("region, category"),
+        "{wrong}"
     );
 }
