@@ -218,31 +218,49 @@ fn stage_file(
             hint,
         })
     };
-    let read = match source.format()? {
-        Format::Csv => match source.delimiter {
-            Some(delimiter) => conn.execute(
-                &format!("CREATE OR REPLACE TEMP TABLE {raw} AS SELECT * FROM read_csv(?, header = true, all_varchar = true, delim = ?)"),
-                params![path, delimiter.to_string()],
+    let format = source.format()?;
+    let delimiter = match format {
+        Format::Csv => source
+            .delimiter
+            .map(Ok)
+            .unwrap_or_else(|| guess_delimiter(&source.path))?,
+        Format::Parquet => ',',
+    };
+    let read = match format {
+        // The dialect is given, not sniffed: a sniffer faced with one bad row
+        // may skip lines or take a data row for the header.
+        Format::Csv => conn.execute(
+            &format!(
+                "CREATE OR REPLACE TEMP TABLE {raw} AS SELECT * FROM read_csv(?, header = true, skip = 0, \
+                 all_varchar = true, delim = ?, quote = '\"', escape = '\"')"
             ),
-            None => conn.execute(
-                &format!("CREATE OR REPLACE TEMP TABLE {raw} AS SELECT * FROM read_csv(?, header = true, all_varchar = true)"),
-                params![path],
-            ),
-        },
+            params![path, delimiter.to_string()],
+        ),
         Format::Parquet => conn.execute(
             &format!("CREATE OR REPLACE TEMP TABLE {raw} AS SELECT * FROM read_parquet(?)"),
             params![path],
         ),
     };
-    read.map_err(|error| {
+    if let Err(error) = read {
+        if format == Format::Csv {
+            if let Some(bad) = diagnose_csv(&source.path, delimiter)? {
+                return Err(Error::data(bad));
+            }
+        }
         let text = error.to_string();
-        let hint = if text.contains("UTF") || text.contains("unicode") || text.contains("encoding") {
-            "save the file as UTF-8".to_string()
-        } else {
-            "check that the file is a well-formed CSV with a header line (or Parquet), and its `format`".to_string()
-        };
-        data_error(format!("cannot read the file: {}", first_line(&text)), Some(hint))
-    })?;
+        let reason: Vec<&str> = text
+            .lines()
+            .map(str::trim)
+            .filter(|line| {
+                !line.is_empty() && !line.starts_with("Possible") && !line.starts_with('*')
+            })
+            .take(2)
+            .collect();
+        return Err(data_error(
+            format!("cannot read the file: {}", reason.join(" ")),
+            Some("check that it is a CSV file with a header line, or Parquet, and the source's `format`".into()),
+        ));
+    }
 
     // The file's columns and their DuckDB types (all VARCHAR for CSV).
     let found: Vec<(String, String)> = {
@@ -503,6 +521,70 @@ fn check_duplicate_keys(
     Ok(())
 }
 
-fn first_line(text: &str) -> &str {
-    text.lines().next().unwrap_or(text)
+/// The most frequent of `,` `;` tab `|` in the header line; `,` when none.
+fn guess_delimiter(path: &Path) -> Result<char> {
+    use std::io::BufRead;
+    let mut header = Vec::new();
+    std::io::BufReader::new(fs_err::File::open(path)?).read_until(b'\n', &mut header)?;
+    let count = |c: u8| header.iter().filter(|b| **b == c).count();
+    let best = [b',', b';', b'\t', b'|']
+        .into_iter()
+        .max_by_key(|c| (count(*c), *c == b','))
+        .unwrap_or(b',');
+    Ok(if count(best) == 0 { ',' } else { best as char })
+}
+
+/// Why a CSV file cannot be read, found row by row: the first row that is
+/// not UTF-8 or whose field count differs from the header's.
+fn diagnose_csv(path: &Path, delimiter: char) -> Result<Option<BadData>> {
+    let bad = |row: Option<u64>, message: String, hint: &str| BadData {
+        file: path.to_path_buf(),
+        row,
+        column: None,
+        value: None,
+        message,
+        hint: Some(hint.to_string()),
+    };
+    let not_utf8 = "save the file as UTF-8 (files in GBK, GB18030 or Big5 need converting first)";
+    let mut reader = csv::ReaderBuilder::new()
+        .delimiter(delimiter as u8)
+        .flexible(true)
+        .from_reader(fs_err::File::open(path)?);
+    let fields = match reader.headers() {
+        Ok(header) => header.len(),
+        Err(error) if matches!(error.kind(), csv::ErrorKind::Utf8 { .. }) => {
+            return Ok(Some(bad(
+                None,
+                "the header line is not UTF-8 text".into(),
+                not_utf8,
+            )));
+        }
+        Err(_) => return Ok(None),
+    };
+    for (index, record) in reader.records().enumerate() {
+        let row = index as u64 + 1;
+        match record {
+            Ok(record) if record.len() != fields => {
+                let message = format!(
+                    "the row has {} fields where the header has {fields}",
+                    record.len()
+                );
+                let hint = format!(
+                    "check that row's separators (`{}`) and quotes: a value containing the separator must be in double quotes",
+                    if delimiter == '\t' { "\\t".to_string() } else { delimiter.to_string() }
+                );
+                return Ok(Some(bad(Some(row), message, &hint)));
+            }
+            Ok(_) => {}
+            Err(error) if matches!(error.kind(), csv::ErrorKind::Utf8 { .. }) => {
+                return Ok(Some(bad(
+                    Some(row),
+                    "the row is not UTF-8 text".into(),
+                    not_utf8,
+                )));
+            }
+            Err(_) => return Ok(None),
+        }
+    }
+    Ok(None)
 }

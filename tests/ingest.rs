@@ -211,3 +211,77 @@ fn the_warehouse_is_a_plain_duckdb_file() {
         .unwrap();
     assert_eq!(loads, 9);
 }
+
+#[test]
+fn a_row_with_an_extra_field_is_named_not_taken_for_the_header() {
+    let dir = tempfile::tempdir().unwrap();
+    // Regression: DuckDB's dialect sniffer took the wider last row for the header.
+    let path = broken_sales(
+        dir.path(),
+        3,
+        "O3,1,2023-04-10,C2,P2,W1,online,South,,1,90.00,40.00,surplus",
+    );
+    let mut warehouse = Warehouse::in_memory().unwrap();
+    let error = opskpi::ingest::ingest(
+        &mut warehouse,
+        &[source("sales", &path)],
+        loaded_at(),
+        &|_| {},
+    )
+    .unwrap_err()
+    .to_string();
+    assert!(
+        error.contains("row 3 (line 4): the row has 13 fields where the header has 12"),
+        "{error}"
+    );
+}
+
+#[test]
+fn a_file_that_is_not_utf8_says_so() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("customers.csv");
+    // "北區" in Big5 is not UTF-8.
+    std::fs::write(
+        &path,
+        b"customer_id,segment,region,created_on\nC1,retail,\xa5\x5f\xb0\xcf,2022-01-01\n",
+    )
+    .unwrap();
+    let mut warehouse = Warehouse::in_memory().unwrap();
+    let error = opskpi::ingest::ingest(
+        &mut warehouse,
+        &[source("customers", &path)],
+        loaded_at(),
+        &|_| {},
+    )
+    .unwrap_err()
+    .to_string();
+    assert!(
+        error.contains("row 1 (line 2): the row is not UTF-8 text")
+            && error.contains("hint: save the file as UTF-8"),
+        "{error}"
+    );
+}
+
+#[test]
+fn a_semicolon_separated_file_loads() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("customers.csv");
+    std::fs::write(&path, "customer_id;segment;region;created_on\nC1;retail;North;2022-01-01\nC2;trade;\"South; coast\";\n").unwrap();
+    let mut warehouse = Warehouse::in_memory().unwrap();
+    opskpi::ingest::ingest(
+        &mut warehouse,
+        &[source("customers", &path)],
+        loaded_at(),
+        &|_| {},
+    )
+    .unwrap();
+    let region: String = warehouse
+        .connection()
+        .query_row(
+            "SELECT region FROM customers WHERE customer_id = 'C2' AND created_on IS NULL",
+            [],
+            |row| row.get(0),
+        )
+        .unwrap();
+    assert_eq!(region, "South; coast");
+}
