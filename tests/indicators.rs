@@ -422,3 +422,32 @@ fn unknown_names_are_refused_with_the_list_of_what_exists() {
         "{wrong}"
     );
 }
+
+#[test]
+fn market_share_needs_whole_months() {
+    let warehouse = tiny_warehouse();
+    // As of 15 March 2024, March is running: its market size covers the whole
+    // month, own sales half of it, so there is no share to give.
+    let rows = kpi(
+        &warehouse,
+        &["market_share", "net_sales"],
+        "2024-03",
+        &[],
+        "2024-03-15",
+    );
+    assert_eq!(row(&rows, "market_share", &[]).value, None);
+    // ...while net sales for 1–15 March are there: 270 (O5 on the 10th).
+    assert_exact(row(&rows, "net_sales", &[]).value, "270");
+    // A single day, or a week holding the 1st of a month, has no share either.
+    let rows = kpi(
+        &warehouse,
+        &["market_share"],
+        "2024-03-01",
+        &[],
+        "2024-12-31",
+    );
+    assert_eq!(row(&rows, "market_share", &[]).value, None);
+    // The first quarter of 2024 holds March whole: 2180 / 24000, as for the month.
+    let rows = kpi(&warehouse, &["market_share"], "2024-Q1", &[], "2024-12-31");
+    assert_fraction(row(&rows, "market_share", &[]).value, "2180", "24000");
+}

@@ -1,9 +1,13 @@
 -- Own sales against the market, per window. Market data is monthly: a month
--- belongs to a window when the window holds the month's first day, and own
--- sales are taken for the same whole months, regions and categories, so both
--- sides of the share cover the same cells.
+-- counts in a window when the window holds all of it (a week or a running
+-- month has no market share), and own sales are taken for the same whole
+-- months, regions and categories, so both sides of the share cover the same
+-- cells.
 WITH months AS (
-    SELECT window_id, day AS month FROM _opskpi_spine WHERE day(day) = 1
+    SELECT window_id, date_trunc('month', day)::DATE AS month
+    FROM _opskpi_spine
+    GROUP BY ALL
+    HAVING min(day) = date_trunc('month', min(day)) AND max(day) = last_day(max(day))
 ), own AS (
     SELECT date_trunc('month', s.order_date)::DATE AS month, s.region, p.category,
            sum(s.net_amount) AS amount, sum(s.quantity) AS units
