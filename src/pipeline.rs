@@ -31,6 +31,12 @@ pub fn ingest(
     loaded_at: NaiveDateTime,
     progress: &dyn Fn(&str),
 ) -> Result<Vec<LoadOutcome>> {
+    if config.sources.is_empty() {
+        return Err(crate::Error::config_hint(
+            "the configuration names no sources to load",
+            "add a `[[sources]]` table with `table` and `path` (`opskpi sample --out DIR` writes an example)",
+        ));
+    }
     let mut warehouse = Warehouse::open(&config.warehouse_path())?;
     let mut sources = config.sources.clone();
     for source in &mut sources {

@@ -275,6 +275,8 @@ fn demo_runs_end_to_end() {
         &config,
         "--format",
         "csv",
+        "--as-of",
+        "2026-10-31",
     ]);
     assert!(output.status.success(), "{}", stderr(&output));
 }
