@@ -66,14 +66,11 @@ impl Progress {
         }
     }
 
-    /// A line for the user on stderr, kept clear of the spinner.
-    fn say(&self, line: &str, quiet: bool) {
-        if quiet {
-            return;
-        }
-        match &self.0 {
-            Some(bar) => bar.suspend(|| eprintln!("{line}")),
-            None => eprintln!("{line}"),
+    /// A line for the person at the terminal, kept clear of the spinner;
+    /// nothing in pipelines or with --quiet.
+    fn say(&self, line: &str) {
+        if let Some(bar) = &self.0 {
+            bar.suspend(|| eprintln!("{line}"));
         }
     }
 }
@@ -102,14 +99,11 @@ fn run(settings: Settings) -> crate::Result<ExitCode> {
             }
             let outcomes = pipeline::ingest(&config, loaded_at, &step)?;
             let rows: u64 = outcomes.iter().map(|outcome| outcome.rows).sum();
-            progress.say(
-                &format!(
-                    "loaded {rows} rows from {} files into {}",
-                    outcomes.len(),
-                    config.warehouse_path().display()
-                ),
-                quiet,
-            );
+            progress.say(&format!(
+                "loaded {rows} rows from {} files into {}",
+                outcomes.len(),
+                dir.join("warehouse.duckdb").display()
+            ));
             step("computing the monthly report");
             let period = crate::calendar::Period::containing(
                 crate::calendar::Grain::Month,
@@ -120,8 +114,7 @@ fn run(settings: Settings) -> crate::Result<ExitCode> {
             progress.done();
             println!("{}", path.display());
             progress.say(
-                &format!("try: opskpi kpi market_share sales_growth --period {period} --by region --config {}", data.join("opskpi.toml").display()),
-                quiet,
+                &format!("try: opskpi kpi market_share sales_growth --period {period} --by region --config {}", data.join("opskpi.toml").display())
             );
             ExitCode::SUCCESS
         }
