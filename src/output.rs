@@ -46,24 +46,16 @@ fn rounded(value: Option<Decimal>, places: u32) -> Option<Decimal> {
     value.map(|v| format::round(v, places).normalize())
 }
 
-fn status_text(status: Option<Status>) -> Option<&'static str> {
-    status.map(|status| match status {
-        Status::Good => "good",
-        Status::Warning => "warning",
-        Status::Bad => "bad",
-    })
-}
-
 /// The fields of a row in contract order, values as exact decimals.
 fn fields(row: &KpiRow) -> Vec<(String, Field)> {
     let value_places = places(row.unit);
     let mut fields = vec![
         ("indicator".into(), Field::Text(Some(row.indicator.clone()))),
         ("label".into(), Field::Text(Some(row.label.clone()))),
-        ("unit".into(), Field::Text(Some(json_word(&row.unit)))),
+        ("unit".into(), Field::Text(Some(row.unit.name().into()))),
         (
             "change_kind".into(),
-            Field::Text(Some(json_word(&row.change_kind))),
+            Field::Text(Some(row.change_kind.name().into())),
         ),
         ("period".into(), Field::Text(Some(row.period.to_string()))),
         ("partial".into(), Field::Bool(row.partial)),
@@ -98,7 +90,7 @@ fn fields(row: &KpiRow) -> Vec<(String, Field)> {
         ),
         (
             "status".into(),
-            Field::Text(status_text(row.status).map(String::from)),
+            Field::Text(row.status.map(|status| status.name().into())),
         ),
         ("sample_size".into(), Field::Number(row.sample_size)),
         ("low_sample".into(), Field::Bool(row.low_sample)),
@@ -110,13 +102,6 @@ enum Field {
     Text(Option<String>),
     Number(Option<Decimal>),
     Bool(bool),
-}
-
-fn json_word<T: serde::Serialize>(value: &T) -> String {
-    serde_json::to_value(value)
-        .ok()
-        .and_then(|v| v.as_str().map(String::from))
-        .unwrap_or_default()
 }
 
 /// Renders rows in `output` format.
@@ -225,7 +210,7 @@ fn table(rows: &[KpiRow], locale: Locale) -> String {
                 .iter()
                 .map(|(_, v)| v.clone().unwrap_or_else(|| "(none)".into())),
         );
-        let mut status = status_text(row.status).unwrap_or("").to_string();
+        let mut status = row.status.map(Status::name).unwrap_or("").to_string();
         if row.low_sample {
             status.push_str(" (low sample)");
         }

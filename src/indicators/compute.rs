@@ -52,6 +52,17 @@ pub enum Status {
     Bad,
 }
 
+impl Status {
+    /// The status as reports and `opskpi kpi` write it.
+    pub fn name(self) -> &'static str {
+        match self {
+            Status::Good => "good",
+            Status::Warning => "warning",
+            Status::Bad => "bad",
+        }
+    }
+}
+
 /// Dimension name and value (`None`: the data left it empty).
 pub type Dimensions = Vec<(String, Option<String>)>;
 

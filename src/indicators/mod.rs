@@ -53,6 +53,20 @@ pub enum ChangeKind {
 }
 
 impl Unit {
+    /// The unit's name in the catalogue and in `opskpi kpi` output.
+    pub fn name(self) -> &'static str {
+        match self {
+            Unit::Money => "money",
+            Unit::Count => "count",
+            Unit::Ratio => "ratio",
+            Unit::Multiple => "multiple",
+            Unit::Score => "score",
+            Unit::Nps => "nps",
+            Unit::Turns => "turns",
+            Unit::Days => "days",
+        }
+    }
+
     pub fn change_kind(self) -> ChangeKind {
         match self {
             Unit::Ratio | Unit::Multiple | Unit::Score | Unit::Nps => ChangeKind::Difference,
@@ -66,6 +80,24 @@ impl Unit {
 pub enum Direction {
     Higher,
     Lower,
+}
+
+impl Direction {
+    pub fn name(self) -> &'static str {
+        match self {
+            Direction::Higher => "higher",
+            Direction::Lower => "lower",
+        }
+    }
+}
+
+impl ChangeKind {
+    pub fn name(self) -> &'static str {
+        match self {
+            ChangeKind::Relative => "relative",
+            ChangeKind::Difference => "difference",
+        }
+    }
 }
 
 /// Which window a growth indicator compares with.

@@ -99,13 +99,9 @@ pub struct Definition {
     pub target: String,
 }
 
+/// The status as the templates see it: `none` without a target or value.
 fn status_word(status: Option<Status>) -> &'static str {
-    match status {
-        Some(Status::Good) => "good",
-        Some(Status::Warning) => "warning",
-        Some(Status::Bad) => "bad",
-        None => "none",
-    }
+    status.map(Status::name).unwrap_or("none")
 }
 
 fn to_f64(value: Option<Decimal>) -> Option<f64> {
@@ -272,8 +268,8 @@ pub fn build(
                 id: indicator.id.clone(),
                 label: indicator.label.clone(),
                 definition: indicator.definition.clone(),
-                unit: format!("{:?}", indicator.unit).to_lowercase(),
-                direction: format!("{:?}", indicator.direction).to_lowercase(),
+                unit: indicator.unit.name().into(),
+                direction: indicator.direction.name().into(),
                 target: target_words(locale, indicator),
             }
         })
