@@ -167,22 +167,23 @@ fn check_dimensions(
                     .values()
                     .flat_map(|q| q.dimensions.iter().map(String::as_str))
                     .collect();
-                let hint = if known.contains(dim.as_str()) {
-                    format!(
-                        "`{}` can be cut by: {}",
-                        indicator.id,
-                        list_or_none(allowed)
+                let (message, hint) = if known.contains(dim.as_str()) {
+                    (
+                        format!("indicator `{}` cannot be cut by `{dim}`", indicator.id),
+                        format!(
+                            "`{}` can be cut by: {}",
+                            indicator.id,
+                            list_or_none(allowed)
+                        ),
                     )
                 } else {
-                    format!(
-                        "dimensions are: {}",
-                        known.iter().copied().collect::<Vec<_>>().join(", ")
+                    (
+                        format!("unknown dimension `{dim}`"),
+                        format!(
+                            "dimensions are: {}",
+                            known.iter().copied().collect::<Vec<_>>().join(", ")
+                        ),
                     )
-                };
-                let message = if known.contains(dim.as_str()) {
-                    format!("indicator `{}` cannot be cut by `{dim}`", indicator.id)
-                } else {
-                    format!("unknown dimension `{dim}`")
                 };
                 return Err(Error::config_hint(message, hint));
             }
