@@ -69,6 +69,8 @@ pub struct Tile {
     pub change_vs_last_year: String,
     pub target: String,
     pub status: &'static str,
+    /// Why there is no status: `no data` or `no target` (empty with a status).
+    pub no_status: &'static str,
     pub sparkline: String,
     pub note: String,
 }
@@ -329,6 +331,11 @@ fn tile(locale: Locale, row: &KpiRow, sparkline: String) -> Tile {
         change_vs_last_year: change(row.change_vs_last_year),
         target: value(row.target),
         status: status_word(row.status),
+        no_status: match (row.status, row.value) {
+            (Some(_), _) => "",
+            (None, None) => "no data",
+            (None, Some(_)) => "no target",
+        },
         sparkline,
         note: notes.join(", "),
     }
