@@ -161,3 +161,25 @@ fn a_broken_user_template_names_file_and_line() {
         "{error}"
     );
 }
+
+#[test]
+fn numbers_and_dates_follow_the_locale() {
+    let warehouse = tiny_warehouse();
+    let mut config = tiny_config();
+    config.company.locale = "zh-Hant".into();
+    let html = render(&warehouse, &config, "2024-04", "2024-12-31");
+    assert!(html.starts_with("<!DOCTYPE html>\n<html lang=\"zh-Hant\">"));
+    // April 2024 has no surveys: n/a in Chinese.
+    let tile = html
+        .split("id=\"tile-csat\"")
+        .nth(1)
+        .unwrap()
+        .split("</article>")
+        .next()
+        .unwrap();
+    assert!(tile.contains(">無資料</p>"), "{tile}");
+    // Months on the trend chart's axis, and the period in the title.
+    assert!(html.contains("\n4月\n") && html.contains("2024年4月"));
+    // April 2024 net sales 1800 (see indicators.rs), below 10,000: written in full.
+    assert!(html.contains("title=\"1,800\">1,800</p>"));
+}
