@@ -25,7 +25,7 @@ WITH raw AS (
                 WHEN u_region < 0.90 THEN 'South' ELSE 'East' END AS region
     FROM raw
 )
-SELECT 'C' || lpad(i::VARCHAR, 7, '0') AS customer_id,
+SELECT 'C' || lpad(i::VARCHAR, 8, '0') AS customer_id,
        CASE WHEN u_segment < 0.86 THEN 'retail' WHEN u_segment < 0.95 THEN 'trade' ELSE 'dealer' END AS segment,
        region,
        created_on,

@@ -34,7 +34,7 @@ WITH region_sizes AS (
     FROM order_heads o JOIN region_sizes r USING (region)
 )
 SELECT o.order_key,
-       'SO' || strftime(o.day, '%y%m%d') || '-' || o.region_no || lpad(o.k::VARCHAR, 4, '0') AS order_id,
+       'SO' || strftime(o.day, '%y%m%d') || '-' || o.region_no || lpad(o.k::VARCHAR, 6, '0') AS order_id,
        o.day AS order_date,
        o.region,
        c.customer_id,
