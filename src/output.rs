@@ -104,6 +104,17 @@ enum Field {
     Bool(bool),
 }
 
+/// A whole value as a JSON integer (`12`, not `12.0`); any other as the
+/// shortest float that reads back as the same decimal.
+fn json_number(number: Decimal) -> Option<serde_json::Number> {
+    if number.fract().is_zero() {
+        if let Some(whole) = number.to_i64() {
+            return Some(serde_json::Number::from(whole));
+        }
+    }
+    number.to_f64().and_then(serde_json::Number::from_f64)
+}
+
 /// Renders rows in `output` format.
 pub fn render(rows: &[KpiRow], output: OutputFormat, locale: Locale) -> Result<String> {
     match output {
@@ -124,8 +135,7 @@ fn json(rows: &[KpiRow]) -> Result<String> {
                     Field::Bool(flag) => Value::Bool(flag),
                     // Exact decimal text → JSON number (shortest float that reads back the same).
                     Field::Number(number) => number
-                        .and_then(|n| n.to_f64())
-                        .and_then(serde_json::Number::from_f64)
+                        .and_then(json_number)
                         .map(Value::Number)
                         .unwrap_or(Value::Null),
                 };

@@ -89,14 +89,13 @@ fn kpi_json_is_the_documented_contract() {
     assert!(north["previous"].is_null());
     // North March 2023: 1000 / 10000 = 0.1; change in points 0.095238… − 0.1 = −0.004762 (6 places).
     assert_eq!(north["last_year"], serde_json::json!(0.1));
+    // Survey-less indicators carry no sample size.
+    assert_eq!(north["sample_size"], serde_json::Value::Null);
     assert_eq!(north["change_vs_last_year"], serde_json::json!(-0.004762));
     // Target 0.10 with warning from 0.085: 0.095 is a warning.
     assert_eq!(north["status"], "warning");
     // South growth: (180 − 180) / 180 = 0.
-    assert_eq!(
-        find("sales_growth", "South")["value"],
-        serde_json::json!(0.0)
-    );
+    assert_eq!(find("sales_growth", "South")["value"], serde_json::json!(0));
 }
 
 #[test]
@@ -279,4 +278,30 @@ fn demo_runs_end_to_end() {
         "2026-10-31",
     ]);
     assert!(output.status.success(), "{}", stderr(&output));
+}
+
+#[test]
+fn whole_numbers_are_json_integers() {
+    let project = tiny_project();
+    let config = config_arg(project.path());
+    let output = opskpi(&[
+        "kpi",
+        "csat",
+        "net_sales",
+        "--period",
+        "2024-03",
+        "--format",
+        "json",
+        "--config",
+        &config,
+        "--as-of",
+        "2024-12-31",
+    ]);
+    assert!(output.status.success(), "{}", stderr(&output));
+    let text = stdout(&output);
+    // March 2024: 3 CSAT answers; net sales 2180 (see indicators.rs).
+    assert!(text.contains("\"sample_size\": 3,"), "{text}");
+    assert!(text.contains("\"value\": 2180,"), "{text}");
+    // 2 of 3 satisfied, to six places.
+    assert!(text.contains("\"value\": 0.666667,"), "{text}");
 }
