@@ -119,9 +119,13 @@ pub struct KpiArgs {
     /// Indicator ids (see --list).
     pub indicators: Vec<String>,
     /// Period: 2026-10, 2026-Q4, 2026, FY2026, 2026-W44 or 2026-10-31.
-    /// Default: the last complete month before the as-of date.
+    /// Default: the last complete period of --grain on the as-of date.
     #[arg(long)]
     pub period: Option<String>,
+    /// Grain when no --period is given: day, week, month (default), quarter,
+    /// year or fiscal_year. A given --period carries its own grain.
+    #[arg(long)]
+    pub grain: Option<String>,
     /// How many periods, ending with --period (a series).
     #[arg(long, default_value_t = 1)]
     pub periods: usize,

@@ -4,10 +4,10 @@
 
 use std::path::PathBuf;
 
-use chrono::{Datelike, NaiveDate, NaiveDateTime};
+use chrono::{NaiveDate, NaiveDateTime};
 
 use super::args::{Cli, Command, FailOn, FileFormat, KpiFormat, ReportCommand};
-use crate::calendar::Period;
+use crate::calendar::{Grain, Period};
 use crate::config::{Config, Format};
 use crate::error::{Error, Result};
 use crate::indicators::{KpiRequest, Status};
@@ -64,16 +64,13 @@ fn parse_date(text: &str) -> Result<NaiveDate> {
     })
 }
 
-/// The last month that is complete on `as_of`.
-fn last_complete_month(as_of: NaiveDate) -> Period {
-    let month = Period::Month {
-        year: as_of.year(),
-        month: as_of.month(),
-    };
-    if month.end() == as_of {
-        month
+/// The last period of `grain` that is complete on `as_of`.
+fn last_complete(grain: Grain, as_of: NaiveDate, fiscal_first_month: u32) -> Period {
+    let period = Period::containing(grain, as_of, fiscal_first_month);
+    if period.end() == as_of {
+        period
     } else {
-        month.previous()
+        period.previous()
     }
 }
 
@@ -126,9 +123,24 @@ impl Settings {
                         "`opskpi kpi --list` shows them",
                     ));
                 }
-                let period = match &args.period {
-                    Some(text) => Period::parse(text, config.company.fiscal_year_start)?,
-                    None => last_complete_month(today),
+                let fiscal = config.company.fiscal_year_start;
+                let grain = args.grain.as_deref().map(Grain::parse).transpose()?;
+                let period = match (&args.period, grain) {
+                    (Some(text), grain) => {
+                        let period = Period::parse(text, fiscal)?;
+                        if grain.is_some_and(|grain| grain != period.grain()) {
+                            return Err(Error::config_hint(
+                                format!(
+                                    "`--period {text}` is a {}, not a {}",
+                                    period.grain().name(),
+                                    grain.map(Grain::name).unwrap_or_default()
+                                ),
+                                "leave out --grain: a period carries its own",
+                            ));
+                        }
+                        period
+                    }
+                    (None, grain) => last_complete(grain.unwrap_or(Grain::Month), today, fiscal),
                 };
                 if args.periods == 0 || args.periods > 400 {
                     return Err(Error::config_hint(
@@ -162,7 +174,7 @@ impl Settings {
                 let config = Config::load(&cli.global.config)?;
                 let period = match &args.period {
                     Some(text) => Period::parse(text, config.company.fiscal_year_start)?,
-                    None => last_complete_month(today),
+                    None => last_complete(Grain::Month, today, 1),
                 };
                 let out = args
                     .out
@@ -189,10 +201,24 @@ mod tests {
     use super::*;
 
     #[test]
-    fn default_period_is_the_last_complete_month() {
+    fn default_period_is_the_last_complete_one() {
         let d = |s| parse_date(s).unwrap();
-        assert_eq!(last_complete_month(d("2026-11-28")).to_string(), "2026-10");
-        assert_eq!(last_complete_month(d("2026-10-31")).to_string(), "2026-10");
-        assert_eq!(last_complete_month(d("2026-01-01")).to_string(), "2025-12");
+        let month = |s| last_complete(Grain::Month, d(s), 1).to_string();
+        assert_eq!(month("2026-11-28"), "2026-10");
+        assert_eq!(month("2026-10-31"), "2026-10");
+        assert_eq!(month("2026-01-01"), "2025-12");
+        assert_eq!(
+            last_complete(Grain::Quarter, d("2026-11-28"), 1).to_string(),
+            "2026-Q3"
+        );
+        assert_eq!(
+            last_complete(Grain::Quarter, d("2026-12-31"), 1).to_string(),
+            "2026-Q4"
+        );
+        // With April as first month, FY2026 ended on 2026-03-31.
+        assert_eq!(
+            last_complete(Grain::FiscalYear, d("2026-11-28"), 4).to_string(),
+            "FY2026"
+        );
     }
 }
