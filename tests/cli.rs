@@ -36,6 +36,16 @@ fn tiny_project() -> tempfile::TempDir {
     dir
 }
 
+/// `opskpi kpi ARGS` on a project, as of 2024-12-31 (the tiny fixture's numbers
+/// in indicators.rs are worked out for that date).
+fn kpi(project: &Path, args: &[&str]) -> Output {
+    let config = config_arg(project);
+    let mut all = vec!["kpi"];
+    all.extend_from_slice(args);
+    all.extend_from_slice(&["--config", &config, "--as-of", "2024-12-31"]);
+    opskpi(&all)
+}
+
 fn config_arg(dir: &Path) -> String {
     dir.join("opskpi.toml").display().to_string()
 }
@@ -43,22 +53,19 @@ fn config_arg(dir: &Path) -> String {
 #[test]
 fn kpi_json_is_the_documented_contract() {
     let project = tiny_project();
-    let config = config_arg(project.path());
-    let output = opskpi(&[
-        "kpi",
-        "market_share",
-        "sales_growth",
-        "--period",
-        "2024-03",
-        "--by",
-        "region",
-        "--format",
-        "json",
-        "--config",
-        &config,
-        "--as-of",
-        "2024-12-31",
-    ]);
+    let output = kpi(
+        project.path(),
+        &[
+            "market_share",
+            "sales_growth",
+            "--period",
+            "2024-03",
+            "--by",
+            "region",
+            "--format",
+            "json",
+        ],
+    );
     assert!(output.status.success(), "{}", stderr(&output));
     let rows: serde_json::Value = serde_json::from_str(&stdout(&output)).unwrap();
     let rows = rows.as_array().unwrap();
@@ -101,19 +108,10 @@ fn kpi_json_is_the_documented_contract() {
 #[test]
 fn kpi_csv_leaves_not_available_empty() {
     let project = tiny_project();
-    let config = config_arg(project.path());
-    let output = opskpi(&[
-        "kpi",
-        "net_sales",
-        "--period",
-        "2024-03",
-        "--format",
-        "csv",
-        "--config",
-        &config,
-        "--as-of",
-        "2024-12-31",
-    ]);
+    let output = kpi(
+        project.path(),
+        &["net_sales", "--period", "2024-03", "--format", "csv"],
+    );
     assert!(output.status.success(), "{}", stderr(&output));
     let text = stdout(&output);
     let mut lines = text.lines();
@@ -151,36 +149,25 @@ fn unknown_indicator_exits_1_and_lists_the_indicators() {
 #[test]
 fn fail_on_bad_exits_3_for_pipelines() {
     let project = tiny_project();
-    let config = config_arg(project.path());
     // April 2024 net sales 1800 against a 3000 target is bad (see indicators.rs).
-    let output = opskpi(&[
-        "kpi",
-        "net_sales",
-        "--period",
-        "2024-04",
-        "--fail-on",
-        "bad",
-        "--config",
-        &config,
-        "--as-of",
-        "2024-12-31",
-        "--format",
-        "json",
-    ]);
+    let output = kpi(
+        project.path(),
+        &[
+            "net_sales",
+            "--period",
+            "2024-04",
+            "--fail-on",
+            "bad",
+            "--format",
+            "json",
+        ],
+    );
     assert_eq!(output.status.code(), Some(3), "{}", stderr(&output));
     // March 2024, 2180 against 2000, is good.
-    let output = opskpi(&[
-        "kpi",
-        "net_sales",
-        "--period",
-        "2024-03",
-        "--fail-on",
-        "bad",
-        "--config",
-        &config,
-        "--as-of",
-        "2024-12-31",
-    ]);
+    let output = kpi(
+        project.path(),
+        &["net_sales", "--period", "2024-03", "--fail-on", "bad"],
+    );
     assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
 }
 
@@ -283,20 +270,17 @@ fn demo_runs_end_to_end() {
 #[test]
 fn whole_numbers_are_json_integers() {
     let project = tiny_project();
-    let config = config_arg(project.path());
-    let output = opskpi(&[
-        "kpi",
-        "csat",
-        "net_sales",
-        "--period",
-        "2024-03",
-        "--format",
-        "json",
-        "--config",
-        &config,
-        "--as-of",
-        "2024-12-31",
-    ]);
+    let output = kpi(
+        project.path(),
+        &[
+            "csat",
+            "net_sales",
+            "--period",
+            "2024-03",
+            "--format",
+            "json",
+        ],
+    );
     assert!(output.status.success(), "{}", stderr(&output));
     let text = stdout(&output);
     // March 2024: 3 CSAT answers; net sales 2180 (see indicators.rs).

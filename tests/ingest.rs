@@ -31,6 +31,18 @@ fn source(table: &str, path: &Path) -> Source {
     }
 }
 
+/// Loads one file into a fresh warehouse, expecting it to be refused; the
+/// error's text, after checking the warehouse stayed empty.
+fn load_error(table: &str, path: &Path) -> String {
+    let mut warehouse = Warehouse::in_memory().unwrap();
+    let error =
+        opskpi::ingest::ingest(&mut warehouse, &[source(table, path)], loaded_at(), &|_| {})
+            .unwrap_err()
+            .to_string();
+    assert_eq!(counts(&warehouse).iter().map(|(_, n)| n).sum::<u64>(), 0);
+    error
+}
+
 /// The tiny sales file with one line replaced.
 fn broken_sales(dir: &Path, line: usize, replacement: &str) -> std::path::PathBuf {
     let text = std::fs::read_to_string(fixture("tiny/sales.csv")).unwrap();
@@ -131,19 +143,10 @@ fn each_rule_names_the_offending_value() {
         ),
     ];
     for (line, replacement, expected) in cases {
-        let mut warehouse = Warehouse::in_memory().unwrap();
         let path = broken_sales(dir.path(), line, replacement);
-        let error = opskpi::ingest::ingest(
-            &mut warehouse,
-            &[source("sales", &path)],
-            loaded_at(),
-            &|_| {},
-        )
-        .unwrap_err()
-        .to_string();
+        let error = load_error("sales", &path);
         assert!(error.contains(expected), "{replacement}: {error}");
         assert!(error.contains("row 2 (line 3)"), "{replacement}: {error}");
-        assert_eq!(counts(&warehouse).iter().map(|(_, n)| n).sum::<u64>(), 0);
     }
 }
 
@@ -152,15 +155,7 @@ fn a_missing_column_lists_the_file_s_columns() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("customers.csv");
     std::fs::write(&path, "customer_id,segment,area\nC1,retail,North\n").unwrap();
-    let mut warehouse = Warehouse::in_memory().unwrap();
-    let error = opskpi::ingest::ingest(
-        &mut warehouse,
-        &[source("customers", &path)],
-        loaded_at(),
-        &|_| {},
-    )
-    .unwrap_err()
-    .to_string();
+    let error = load_error("customers", &path);
     assert!(error.contains("no column `region`"), "{error}");
     assert!(error.contains("customer_id, segment, area"), "{error}");
 }
@@ -221,15 +216,7 @@ fn a_row_with_an_extra_field_is_named_not_taken_for_the_header() {
         3,
         "O3,1,2023-04-10,C2,P2,W1,online,South,,1,90.00,40.00,surplus",
     );
-    let mut warehouse = Warehouse::in_memory().unwrap();
-    let error = opskpi::ingest::ingest(
-        &mut warehouse,
-        &[source("sales", &path)],
-        loaded_at(),
-        &|_| {},
-    )
-    .unwrap_err()
-    .to_string();
+    let error = load_error("sales", &path);
     assert!(
         error.contains("row 3 (line 4): the row has 13 fields where the header has 12"),
         "{error}"
@@ -246,15 +233,7 @@ fn a_file_that_is_not_utf8_says_so() {
         b"customer_id,segment,region,created_on\nC1,retail,\xa5\x5f\xb0\xcf,2022-01-01\n",
     )
     .unwrap();
-    let mut warehouse = Warehouse::in_memory().unwrap();
-    let error = opskpi::ingest::ingest(
-        &mut warehouse,
-        &[source("customers", &path)],
-        loaded_at(),
-        &|_| {},
-    )
-    .unwrap_err()
-    .to_string();
+    let error = load_error("customers", &path);
     assert!(
         error.contains("row 1 (line 2): the row is not UTF-8 text")
             && error.contains("hint: save the file as UTF-8"),

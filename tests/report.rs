@@ -27,6 +27,16 @@ fn render(warehouse: &Warehouse, config: &Config, period: &str, as_of: &str) -> 
     .unwrap()
 }
 
+/// The HTML of the headline tile of indicator `id`.
+fn tile<'a>(html: &'a str, id: &str) -> &'a str {
+    html.split(&format!("id=\"tile-{id}\""))
+        .nth(1)
+        .unwrap()
+        .split("</article>")
+        .next()
+        .unwrap()
+}
+
 /// Every place an HTML page could pull something from elsewhere.
 fn external_references(html: &str) -> Vec<String> {
     let mut found = Vec::new();
@@ -101,13 +111,7 @@ fn a_month_without_data_shows_not_available_rather_than_zero() {
     let warehouse = tiny_warehouse();
     // April 2024 has no surveys: the CSAT tile must say n/a.
     let html = render(&warehouse, &tiny_config(), "2024-04", "2024-12-31");
-    let tile = html
-        .split("id=\"tile-csat\"")
-        .nth(1)
-        .unwrap()
-        .split("</article>")
-        .next()
-        .unwrap();
+    let tile = tile(&html, "csat");
     assert!(tile.contains("title=\"n&#x2f;a\">n&#x2f;a</p>"), "{tile}");
 }
 
@@ -170,13 +174,7 @@ fn numbers_and_dates_follow_the_locale() {
     let html = render(&warehouse, &config, "2024-04", "2024-12-31");
     assert!(html.starts_with("<!DOCTYPE html>\n<html lang=\"zh-Hant\">"));
     // April 2024 has no surveys: n/a in Chinese.
-    let tile = html
-        .split("id=\"tile-csat\"")
-        .nth(1)
-        .unwrap()
-        .split("</article>")
-        .next()
-        .unwrap();
+    let tile = tile(&html, "csat");
     assert!(tile.contains(">無資料</p>"), "{tile}");
     // Months on the trend chart's axis, and the period in the title.
     assert!(html.contains("\n4月\n") && html.contains("2024年4月"));
