@@ -80,12 +80,17 @@ pub fn render_monthly(
     period: Period,
     templates: Option<&Path>,
 ) -> Result<String> {
+    // The command line's folder wins over the configuration's.
+    let templates = templates
+        .map(Path::to_path_buf)
+        .or_else(|| config.report.templates.as_ref().map(|t| config.resolve(t)));
     let spec = ReportSpec {
         company: config.company.name.clone(),
         currency: config.company.currency.clone(),
         locale: config.locale(),
         period,
         data_through: warehouse.sales_date_range()?.map(|(_, last)| last),
+        templates: templates.clone(),
     };
     let context = report::build(
         warehouse,
@@ -93,9 +98,6 @@ pub fn render_monthly(
         &context(config, as_of),
         &spec,
     )?;
-    let templates = templates
-        .map(Path::to_path_buf)
-        .or_else(|| config.report.templates.as_ref().map(|t| config.resolve(t)));
     report::templates::render("monthly.html.j2", &context, templates.as_deref())
 }
 

@@ -181,3 +181,76 @@ fn numbers_and_dates_follow_the_locale() {
     // April 2024 net sales 1800 (see indicators.rs), below 10,000: written in full.
     assert!(html.contains("title=\"1,800\">1,800</p>"));
 }
+
+#[test]
+fn a_user_message_catalogue_overrides_key_by_key() {
+    let warehouse = tiny_warehouse();
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::create_dir_all(dir.path().join("messages")).unwrap();
+    std::fs::write(
+        dir.path().join("messages/en.toml"),
+        "vs_last_year = \"YoY\"\n",
+    )
+    .unwrap();
+    let render_with = |folder: &std::path::Path| {
+        opskpi::pipeline::render_monthly(
+            &warehouse,
+            &tiny_config(),
+            date("2024-12-31"),
+            Period::parse("2024-03", 1).unwrap(),
+            Some(folder),
+        )
+    };
+    let html = render_with(dir.path()).unwrap();
+    assert!(html.contains("<th>YoY</th>") && !html.contains("vs last year"));
+    // Keys the copy leaves out keep their built-in words.
+    assert!(html.contains("Operations report March 2024"));
+
+    std::fs::write(
+        dir.path().join("messages/en.toml"),
+        "mix = \"Mix\"\nvs_last_year = \n",
+    )
+    .unwrap();
+    let error = render_with(dir.path()).unwrap_err().to_string();
+    assert!(
+        error.contains("messages/en.toml") && error.contains("line 2"),
+        "{error}"
+    );
+}
+
+#[test]
+fn the_templates_command_copies_templates_and_messages() {
+    let dir = tempfile::tempdir().unwrap();
+    let written = opskpi::report::templates::export(dir.path()).unwrap();
+    for name in [
+        "monthly.html.j2",
+        "partials/tile.html.j2",
+        "messages/en.toml",
+        "messages/zh-Hant.toml",
+    ] {
+        assert!(
+            written.contains(&dir.path().join(name)),
+            "{name} not written"
+        );
+    }
+    // A copied set renders the same report as the built-in one.
+    let warehouse = tiny_warehouse();
+    let period = Period::parse("2024-03", 1).unwrap();
+    let built_in = opskpi::pipeline::render_monthly(
+        &warehouse,
+        &tiny_config(),
+        date("2024-12-31"),
+        period,
+        None,
+    )
+    .unwrap();
+    let copied = opskpi::pipeline::render_monthly(
+        &warehouse,
+        &tiny_config(),
+        date("2024-12-31"),
+        period,
+        Some(dir.path()),
+    )
+    .unwrap();
+    assert_eq!(built_in, copied);
+}

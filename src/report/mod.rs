@@ -7,6 +7,7 @@
 //! never reads the clock: the as-of date comes in with the context.
 
 pub mod charts;
+pub mod messages;
 pub mod templates;
 
 use chrono::{Datelike, NaiveDate};
@@ -20,6 +21,7 @@ use crate::format::{self, Locale};
 use crate::indicators::compute::Context;
 use crate::indicators::{compute, Catalogue, Engine, KpiRequest, KpiRow, Status, Unit};
 use charts::Series;
+use messages::Messages;
 
 /// What the report is about and for whom; everything the data does not say.
 #[derive(Debug, Clone)]
@@ -30,6 +32,8 @@ pub struct ReportSpec {
     pub period: Period,
     /// The last day with sales data, shown as the data's freshness.
     pub data_through: Option<NaiveDate>,
+    /// A folder of templates and message catalogues overriding the built-in ones.
+    pub templates: Option<std::path::PathBuf>,
 }
 
 #[derive(Debug, Serialize)]
@@ -69,8 +73,8 @@ pub struct Tile {
     pub change_vs_last_year: String,
     pub target: String,
     pub status: &'static str,
-    /// Why there is no status: `no data` or `no target` (empty with a status).
-    pub no_status: &'static str,
+    /// Why there is no status: no data or no target (empty with a status).
+    pub no_status: String,
     pub sparkline: String,
     pub note: String,
 }
@@ -110,11 +114,43 @@ fn to_f64(value: Option<Decimal>) -> Option<f64> {
     value.and_then(|v| v.to_f64())
 }
 
-fn dim_value(row: &KpiRow) -> String {
-    row.dims
-        .first()
-        .and_then(|(_, value)| value.clone())
-        .unwrap_or_else(|| "(none)".into())
+/// The language of a report: how numbers are written and the words around them.
+struct Language {
+    locale: Locale,
+    messages: Messages,
+}
+
+impl Language {
+    /// The row's (first) dimension value as a table shows it.
+    fn group(&self, row: &KpiRow) -> String {
+        row.dims
+            .first()
+            .and_then(|(_, value)| value.clone())
+            .unwrap_or_else(|| self.messages.text("empty_value"))
+    }
+
+    fn month(&self, key: &str, period: Period) -> String {
+        let start = period.start();
+        let index = start.month0() as usize;
+        self.messages.fill(
+            key,
+            &[
+                ("month_name", &self.messages.item("month_names", index)),
+                ("month_abbr", &self.messages.item("month_abbrs", index)),
+                ("month", &start.month().to_string()),
+                ("year", &start.year().to_string()),
+                ("yy", &format!("{:02}", start.year() % 100)),
+            ],
+        )
+    }
+
+    /// `October 2026` for a month; other periods as they are written.
+    fn period(&self, period: Period) -> String {
+        match period {
+            Period::Month { .. } => self.month("month_label", period),
+            _ => period.to_string(),
+        }
+    }
 }
 
 /// Gathers every number of the monthly report for `spec.period`.
@@ -131,7 +167,11 @@ pub fn build(
             "give `--period YYYY-MM`",
         ));
     }
-    let locale = spec.locale;
+    let lang = Language {
+        locale: spec.locale,
+        messages: Messages::load(spec.locale, spec.templates.as_deref())?,
+    };
+    let locale = lang.locale;
     let run = |ids: &[&str], periods: Vec<Period>, dims: &[&str]| {
         compute(
             engine,
@@ -164,7 +204,7 @@ pub fn build(
                 _ => charts::ACCENT,
             };
             let values: Vec<Option<f64>> = series.iter().map(|row| to_f64(row.value)).collect();
-            tile(locale, current, charts::sparkline(&values, color))
+            tile(&lang, current, charts::sparkline(&values, color))
         })
         .collect();
 
@@ -187,7 +227,9 @@ pub fn build(
             })
             .collect()
     };
-    let month_labels: Vec<String> = (1..=12).map(|m| month_abbreviation(locale, m)).collect();
+    let month_labels: Vec<String> = (1..=12)
+        .map(|month| lang.month("month_axis", Period::Month { year, month }))
+        .collect();
     let (this_label, last_label) = (year.to_string(), (year - 1).to_string());
     let sales_trend_chart = charts::line_chart(
         &month_labels,
@@ -207,7 +249,7 @@ pub fn build(
     );
 
     let market = breakdown(
-        locale,
+        &lang,
         &run(
             &["market_share", "relative_market_share"],
             vec![period],
@@ -217,19 +259,19 @@ pub fn build(
         &["market_share", "relative_market_share"],
     );
     let channels = mix_section(
-        locale,
+        &lang,
         &run(&["net_sales", "gross_margin"], vec![period], &["channel"])?,
     );
     let categories = mix_section(
-        locale,
+        &lang,
         &run(&["net_sales", "gross_margin"], vec![period], &["category"])?,
     );
     let satisfaction = satisfaction_section(
-        locale,
+        &lang,
         &run(&["csat", "average_rating", "nps"], period.series(13), &[])?,
     );
     let inventory = breakdown(
-        locale,
+        &lang,
         &run(
             &[
                 "inventory_turnover_annualised",
@@ -272,7 +314,7 @@ pub fn build(
                 definition: indicator.definition.clone(),
                 unit: indicator.unit.name().into(),
                 direction: indicator.direction.name().into(),
-                target: target_words(locale, indicator),
+                target: target_words(&lang, indicator),
             }
         })
         .collect();
@@ -284,9 +326,11 @@ pub fn build(
         lang: locale.tag(),
         company: spec.company.clone(),
         currency: spec.currency.clone(),
-        title: format!("Operations report {}", period_label(locale, period)),
+        title: lang
+            .messages
+            .fill("title", &[("period", &lang.period(period))]),
         period: period.to_string(),
-        period_label: period_label(locale, period),
+        period_label: lang.period(period),
         as_of: context.as_of.format("%Y-%m-%d").to_string(),
         data_through: spec
             .data_through
@@ -307,18 +351,17 @@ pub fn build(
     })
 }
 
-fn tile(locale: Locale, row: &KpiRow, sparkline: String) -> Tile {
+fn tile(lang: &Language, row: &KpiRow, sparkline: String) -> Tile {
+    let locale = lang.locale;
     let value = |v| format::value(locale, row.unit, v);
     let change = |c| format::change(locale, row.unit, row.change_kind, c);
     let mut notes = Vec::new();
     if row.partial {
-        notes.push("partial period".to_string());
+        notes.push(lang.messages.text("partial_period"));
     }
     if row.low_sample {
-        notes.push(format!(
-            "low sample ({} answers)",
-            row.sample_size.map(|n| n.to_string()).unwrap_or_default()
-        ));
+        let answers = row.sample_size.map(|n| n.to_string()).unwrap_or_default();
+        notes.push(lang.messages.fill("low_sample", &[("n", &answers)]));
     }
     Tile {
         id: row.indicator.clone(),
@@ -332,9 +375,9 @@ fn tile(locale: Locale, row: &KpiRow, sparkline: String) -> Tile {
         target: value(row.target),
         status: status_word(row.status),
         no_status: match (row.status, row.value) {
-            (Some(_), _) => "",
-            (None, None) => "no data",
-            (None, Some(_)) => "no target",
+            (Some(_), _) => String::new(),
+            (None, None) => lang.messages.text("no_data"),
+            (None, Some(_)) => lang.messages.text("no_target"),
         },
         sparkline,
         note: notes.join(", "),
@@ -343,11 +386,13 @@ fn tile(locale: Locale, row: &KpiRow, sparkline: String) -> Tile {
 
 /// A table of several indicators by one dimension, charted on `chart_id`,
 /// whose change against last year gets a column of its own.
-fn breakdown(locale: Locale, rows: &[KpiRow], chart_id: &str, columns: &[&str]) -> Section {
-    let groups: std::collections::BTreeSet<String> = rows.iter().map(dim_value).collect();
+fn breakdown(lang: &Language, rows: &[KpiRow], chart_id: &str, columns: &[&str]) -> Section {
+    let locale = lang.locale;
+    let groups: std::collections::BTreeSet<String> =
+        rows.iter().map(|row| lang.group(row)).collect();
     let find = |group: &str, id: &str| {
         rows.iter()
-            .find(|row| row.indicator == id && dim_value(row) == group)
+            .find(|row| row.indicator == id && lang.group(row) == group)
     };
     let unit_of = |id: &str| {
         rows.iter()
@@ -359,7 +404,7 @@ fn breakdown(locale: Locale, rows: &[KpiRow], chart_id: &str, columns: &[&str]) 
         if let Some(row) = rows.iter().find(|row| row.indicator == *id) {
             headers.push(row.label.clone());
             if *id == chart_id {
-                headers.push("vs last year".into());
+                headers.push(lang.messages.text("vs_last_year"));
             }
         }
     }
@@ -401,7 +446,8 @@ fn breakdown(locale: Locale, rows: &[KpiRow], chart_id: &str, columns: &[&str]) 
 }
 
 /// Net sales by one dimension with its mix, growth and margin.
-fn mix_section(locale: Locale, rows: &[KpiRow]) -> Section {
+fn mix_section(lang: &Language, rows: &[KpiRow]) -> Section {
+    let locale = lang.locale;
     let sales: Vec<&KpiRow> = rows
         .iter()
         .filter(|row| row.indicator == "net_sales")
@@ -410,10 +456,10 @@ fn mix_section(locale: Locale, rows: &[KpiRow]) -> Section {
     let mut table = Vec::new();
     let mut bars = Vec::new();
     for row in &sales {
-        let group = dim_value(row);
+        let group = lang.group(row);
         let margin = rows
             .iter()
-            .find(|r| r.indicator == "gross_margin" && dim_value(r) == group);
+            .find(|r| r.indicator == "gross_margin" && lang.group(r) == group);
         let mix = row.value.and_then(|v| v.checked_div(total));
         table.push(TableRow {
             label: group.clone(),
@@ -437,22 +483,20 @@ fn mix_section(locale: Locale, rows: &[KpiRow]) -> Section {
     });
     Section {
         chart,
-        columns: vec![
-            "Net sales".into(),
-            "Mix".into(),
-            "vs last year".into(),
-            "Gross margin %".into(),
-        ],
+        columns: ["net_sales", "mix", "vs_last_year", "gross_margin"]
+            .map(|key| lang.messages.text(key))
+            .to_vec(),
         rows: table,
         note: String::new(),
     }
 }
 
-fn satisfaction_section(locale: Locale, rows: &[KpiRow]) -> Section {
+fn satisfaction_section(lang: &Language, rows: &[KpiRow]) -> Section {
+    let locale = lang.locale;
     let csat: Vec<&KpiRow> = rows.iter().filter(|row| row.indicator == "csat").collect();
     let labels: Vec<String> = csat
         .iter()
-        .map(|row| short_month(locale, row.period))
+        .map(|row| lang.month("month_short", row.period))
         .collect();
     let chart = charts::line_chart(
         &labels,
@@ -475,7 +519,11 @@ fn satisfaction_section(locale: Locale, rows: &[KpiRow]) -> Section {
             .sample_size
             .map(|n| format::grouped(n, 0))
             .unwrap_or_else(|| "0".into());
-        let flag = if row.low_sample { " (low sample)" } else { "" };
+        let flag = if row.low_sample {
+            lang.messages.text("low_sample_flag")
+        } else {
+            String::new()
+        };
         table.push(TableRow {
             label: row.period.to_string(),
             cells: vec![
@@ -489,96 +537,46 @@ fn satisfaction_section(locale: Locale, rows: &[KpiRow]) -> Section {
     }
     Section {
         chart,
-        columns: vec![
-            "CSAT".into(),
-            "Average rating".into(),
-            "NPS".into(),
-            "Answers".into(),
-        ],
+        columns: ["csat", "average_rating", "nps", "answers"]
+            .map(|key| lang.messages.text(key))
+            .to_vec(),
         rows: table,
         note: String::new(),
     }
 }
 
-fn target_words(locale: Locale, indicator: &crate::indicators::Indicator) -> String {
-    use crate::indicators::TargetRule;
+fn target_words(lang: &Language, indicator: &crate::indicators::Indicator) -> String {
+    use crate::indicators::{ChangeKind, TargetRule};
+    let locale = lang.locale;
+    let value = |v: &Decimal| format::value(locale, indicator.unit, Some(*v));
+    // A change of exactly nothing reads better as ±0%.
+    let relative = |v: &Decimal| {
+        let text = format::change(locale, Unit::Money, ChangeKind::Relative, Some(*v));
+        if v.is_zero() {
+            "±0%".to_string()
+        } else {
+            text
+        }
+    };
     match &indicator.target {
-        TargetRule::Fixed { target, warning } => format!(
-            "target {}, warning from {}",
-            format::value(locale, indicator.unit, Some(*target)),
-            format::value(locale, indicator.unit, Some(*warning))
+        TargetRule::Fixed { target, warning } => lang.messages.fill(
+            "target_fixed",
+            &[("target", &value(target)), ("warning", &value(warning))],
         ),
-        TargetRule::Query { warning_ratio, .. } => format!(
-            "the sales targets; warning from {} of target",
-            format::value(locale, Unit::Ratio, Some(*warning_ratio))
+        TargetRule::Query { warning_ratio, .. } => lang.messages.fill(
+            "target_query",
+            &[(
+                "ratio",
+                &format::value(locale, Unit::Ratio, Some(*warning_ratio)),
+            )],
         ),
-        TargetRule::VsLastYear { target, warning } => format!(
-            "last year {} ; warning from last year {}",
-            format::change(
-                locale,
-                Unit::Money,
-                crate::indicators::ChangeKind::Relative,
-                Some(*target)
-            ),
-            format::change(
-                locale,
-                Unit::Money,
-                crate::indicators::ChangeKind::Relative,
-                Some(*warning)
-            )
-        )
-        .replace("+0.0%", "±0%")
-        .replace(" ;", ";"),
+        TargetRule::VsLastYear { target, warning } => lang.messages.fill(
+            "target_vs_last_year",
+            &[
+                ("target", &relative(target)),
+                ("warning", &relative(warning)),
+            ],
+        ),
         TargetRule::None => locale.not_available().into(),
-    }
-}
-
-const MONTHS_EN: [&str; 12] = [
-    "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
-];
-const MONTHS_LONG_EN: [&str; 12] = [
-    "January",
-    "February",
-    "March",
-    "April",
-    "May",
-    "June",
-    "July",
-    "August",
-    "September",
-    "October",
-    "November",
-    "December",
-];
-
-fn month_abbreviation(locale: Locale, month: u32) -> String {
-    match locale {
-        Locale::En => MONTHS_EN[month as usize - 1].into(),
-        Locale::ZhHant => format!("{month}月"),
-    }
-}
-
-fn short_month(locale: Locale, period: Period) -> String {
-    let start = period.start();
-    match locale {
-        Locale::En => format!(
-            "{} {:02}",
-            MONTHS_EN[start.month0() as usize],
-            start.year() % 100
-        ),
-        Locale::ZhHant => format!("{}/{}", start.year() % 100, start.month()),
-    }
-}
-
-fn period_label(locale: Locale, period: Period) -> String {
-    let start = period.start();
-    match (locale, period) {
-        (Locale::En, Period::Month { .. }) => format!(
-            "{} {}",
-            MONTHS_LONG_EN[start.month0() as usize],
-            start.year()
-        ),
-        (Locale::ZhHant, Period::Month { .. }) => format!("{}年{}月", start.year(), start.month()),
-        _ => period.to_string(),
     }
 }

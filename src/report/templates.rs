@@ -22,7 +22,24 @@ pub static BUILTIN: &[(&str, &str)] = template_files![
     "partials/tile.html.j2",
     "partials/section.html.j2",
     "partials/style.css.j2",
+    "messages/en.toml",
+    "messages/zh-Hant.toml",
 ];
+
+/// The text of `name`: the user's copy in `overrides` if there is one,
+/// else the built-in one (`None` if neither exists).
+pub fn source(name: &str, overrides: Option<&Path>) -> std::io::Result<Option<String>> {
+    if let Some(folder) = overrides {
+        let path = folder.join(name);
+        if path.is_file() {
+            return fs_err::read_to_string(&path).map(Some);
+        }
+    }
+    Ok(BUILTIN
+        .iter()
+        .find(|(builtin, _)| *builtin == name)
+        .map(|(_, text)| text.to_string()))
+}
 
 /// Renders `name` with `context`, preferring files in `overrides`.
 pub fn render(name: &str, context: &impl Serialize, overrides: Option<&Path>) -> Result<String> {
@@ -39,18 +56,9 @@ pub fn render(name: &str, context: &impl Serialize, overrides: Option<&Path>) ->
     env.set_lstrip_blocks(true);
     let overrides: Option<PathBuf> = overrides.map(Path::to_path_buf);
     env.set_loader(move |name| {
-        if let Some(folder) = &overrides {
-            let path = folder.join(name);
-            if path.is_file() {
-                return fs_err::read_to_string(&path).map(Some).map_err(|error| {
-                    minijinja::Error::new(minijinja::ErrorKind::InvalidOperation, error.to_string())
-                });
-            }
-        }
-        Ok(BUILTIN
-            .iter()
-            .find(|(builtin, _)| *builtin == name)
-            .map(|(_, text)| text.to_string()))
+        source(name, overrides.as_deref()).map_err(|error| {
+            minijinja::Error::new(minijinja::ErrorKind::InvalidOperation, error.to_string())
+        })
     });
     let template = env.get_template(name).map_err(template_error)?;
     template.render(context).map_err(template_error)

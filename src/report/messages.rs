@@ -1,0 +1,122 @@
+//! The words the report builder writes into a report, per language, from
+//! `report-templates/messages/<locale>.toml`. Templates hold the rest of the
+//! page's words; nothing else in the code spells out report text. A user's
+//! copy of a catalogue overrides the built-in one key by key.
+
+use std::path::Path;
+
+use super::templates;
+use crate::error::{Error, Result};
+use crate::format::Locale;
+
+const EN: &str = include_str!("../../report-templates/messages/en.toml");
+const ZH_HANT: &str = include_str!("../../report-templates/messages/zh-Hant.toml");
+
+/// One language's message catalogue.
+#[derive(Debug, Clone)]
+pub struct Messages {
+    table: toml::Table,
+}
+
+impl Messages {
+    /// The built-in catalogue of `locale`.
+    pub fn for_locale(locale: Locale) -> Messages {
+        let text = match locale {
+            Locale::En => EN,
+            Locale::ZhHant => ZH_HANT,
+        };
+        Messages {
+            table: text
+                .parse()
+                .expect("the built-in message catalogues parse (tested)"),
+        }
+    }
+
+    /// The catalogue of `locale`, with a user's copy in `overrides` (if any)
+    /// taking precedence key by key.
+    pub fn load(locale: Locale, overrides: Option<&Path>) -> Result<Messages> {
+        let mut messages = Messages::for_locale(locale);
+        let Some(folder) = overrides else {
+            return Ok(messages);
+        };
+        let name = format!("messages/{}.toml", locale.tag());
+        if !folder.join(&name).is_file() {
+            return Ok(messages);
+        }
+        let text = templates::source(&name, Some(folder))?.unwrap_or_default();
+        let table: toml::Table =
+            text.parse()
+                .map_err(|error: toml::de::Error| Error::Template {
+                    name: folder.join(&name).display().to_string(),
+                    line: error
+                        .span()
+                        .map(|span| text[..span.start].lines().count().max(1)),
+                    message: error.message().to_string(),
+                })?;
+        messages.table.extend(table);
+        Ok(messages)
+    }
+
+    /// The message `key`, with each `{name}` replaced by its value.
+    pub fn fill(&self, key: &str, values: &[(&str, &str)]) -> String {
+        let mut text = match self.table.get(key) {
+            Some(toml::Value::String(text)) => text.clone(),
+            _ => panic!("message `{key}` is missing from the catalogue (tested)"),
+        };
+        for (name, value) in values {
+            text = text.replace(&format!("{{{name}}}"), value);
+        }
+        text
+    }
+
+    pub fn text(&self, key: &str) -> String {
+        self.fill(key, &[])
+    }
+
+    /// Item `index` (from 0) of the list `key`.
+    pub fn item(&self, key: &str, index: usize) -> String {
+        match self
+            .table
+            .get(key)
+            .and_then(|value| value.as_array())
+            .and_then(|list| list.get(index))
+        {
+            Some(toml::Value::String(text)) => text.clone(),
+            _ => panic!("message `{key}[{index}]` is missing from the catalogue (tested)"),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_language_has_the_same_keys_and_twelve_months() {
+        let keys = |text: &str| {
+            let table: toml::Table = text.parse().unwrap();
+            table.keys().cloned().collect::<Vec<_>>()
+        };
+        assert_eq!(keys(EN), keys(ZH_HANT));
+        for locale in [Locale::En, Locale::ZhHant] {
+            let messages = Messages::for_locale(locale);
+            for list in ["month_names", "month_abbrs"] {
+                assert_eq!(messages.table[list].as_array().unwrap().len(), 12, "{list}");
+            }
+        }
+    }
+
+    #[test]
+    fn placeholders_are_filled() {
+        let messages = Messages::for_locale(Locale::En);
+        assert_eq!(
+            messages.fill("low_sample", &[("n", "12")]),
+            "low sample (12 answers)"
+        );
+        let zh = Messages::for_locale(Locale::ZhHant);
+        assert_eq!(
+            zh.fill("month_label", &[("year", "2026"), ("month", "10")]),
+            "2026年10月"
+        );
+    }
+}
