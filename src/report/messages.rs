@@ -9,22 +9,24 @@ use super::templates;
 use crate::error::{Error, Result};
 use crate::format::Locale;
 
-const EN: &str = include_str!("../../report-templates/messages/en.toml");
-const ZH_HANT: &str = include_str!("../../report-templates/messages/zh-Hant.toml");
-
 /// One language's message catalogue.
 #[derive(Debug, Clone)]
 pub struct Messages {
     table: toml::Table,
 }
 
+/// The catalogue's file name under the templates folder.
+fn file_name(locale: Locale) -> String {
+    format!("messages/{}.toml", locale.tag())
+}
+
 impl Messages {
     /// The built-in catalogue of `locale`.
     pub fn for_locale(locale: Locale) -> Messages {
-        let text = match locale {
-            Locale::En => EN,
-            Locale::ZhHant => ZH_HANT,
-        };
+        let text = templates::source(&file_name(locale), None)
+            .ok()
+            .flatten()
+            .expect("every locale has a built-in catalogue (tested)");
         Messages {
             table: text
                 .parse()
@@ -36,18 +38,17 @@ impl Messages {
     /// taking precedence key by key.
     pub fn load(locale: Locale, overrides: Option<&Path>) -> Result<Messages> {
         let mut messages = Messages::for_locale(locale);
-        let Some(folder) = overrides else {
+        let Some(path) = overrides
+            .map(|folder| folder.join(file_name(locale)))
+            .filter(|path| path.is_file())
+        else {
             return Ok(messages);
         };
-        let name = format!("messages/{}.toml", locale.tag());
-        if !folder.join(&name).is_file() {
-            return Ok(messages);
-        }
-        let text = templates::source(&name, Some(folder))?.unwrap_or_default();
+        let text = fs_err::read_to_string(&path)?;
         let table: toml::Table =
             text.parse()
                 .map_err(|error: toml::de::Error| Error::Template {
-                    name: folder.join(&name).display().to_string(),
+                    name: path.display().to_string(),
                     line: error
                         .span()
                         .map(|span| text[..span.start].lines().count().max(1)),
@@ -93,11 +94,14 @@ mod tests {
 
     #[test]
     fn every_language_has_the_same_keys_and_twelve_months() {
-        let keys = |text: &str| {
-            let table: toml::Table = text.parse().unwrap();
-            table.keys().cloned().collect::<Vec<_>>()
+        let keys = |locale| {
+            Messages::for_locale(locale)
+                .table
+                .keys()
+                .cloned()
+                .collect::<Vec<_>>()
         };
-        assert_eq!(keys(EN), keys(ZH_HANT));
+        assert_eq!(keys(Locale::En), keys(Locale::ZhHant));
         for locale in [Locale::En, Locale::ZhHant] {
             let messages = Messages::for_locale(locale);
             for list in ["month_names", "month_abbrs"] {
