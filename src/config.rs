@@ -26,6 +26,8 @@ pub struct Config {
     /// Per-indicator target overrides.
     #[serde(default)]
     pub targets: BTreeMap<String, TargetOverride>,
+    #[serde(default, skip_serializing_if = "is_default")]
+    pub check: CheckConfig,
     /// The folder the file lives in; relative paths resolve against it.
     #[serde(skip)]
     pub root: PathBuf,
@@ -41,6 +43,13 @@ pub struct Company {
     pub locale: String,
     /// First month of the fiscal year, 1 (January) to 12.
     pub fiscal_year_start: u32,
+    /// UTC offset of timestamps written without one (`+08:00`).
+    #[serde(default = "default_timezone")]
+    pub timezone: String,
+}
+
+fn default_timezone() -> String {
+    "+00:00".into()
 }
 
 impl Default for Company {
@@ -50,6 +59,7 @@ impl Default for Company {
             currency: "TWD".into(),
             locale: "en".into(),
             fiscal_year_start: 1,
+            timezone: default_timezone(),
         }
     }
 }
@@ -58,12 +68,52 @@ impl Default for Company {
 #[serde(deny_unknown_fields)]
 pub struct WarehouseConfig {
     pub path: PathBuf,
+    /// DuckDB's memory limit (`"1GB"`); past it, large loads spill to `temp_directory`.
+    #[serde(
+        default = "default_memory_limit",
+        skip_serializing_if = "is_default_memory_limit"
+    )]
+    pub memory_limit: String,
+    /// Where DuckDB spills; default `<warehouse>.tmp` beside the warehouse.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub temp_directory: Option<PathBuf>,
+}
+
+fn default_memory_limit() -> String {
+    "1GB".into()
+}
+
+fn is_default_memory_limit(limit: &String) -> bool {
+    *limit == default_memory_limit()
+}
+
+fn is_default<T: Default + PartialEq>(value: &T) -> bool {
+    *value == T::default()
 }
 
 impl Default for WarehouseConfig {
     fn default() -> Self {
         WarehouseConfig {
             path: "warehouse.duckdb".into(),
+            memory_limit: default_memory_limit(),
+            temp_directory: None,
+        }
+    }
+}
+
+/// What `opskpi check` counts as a problem.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CheckConfig {
+    /// A table whose newest date is more than this many days before the
+    /// as-of date is stale.
+    pub stale_after_days: u32,
+}
+
+impl Default for CheckConfig {
+    fn default() -> Self {
+        CheckConfig {
+            stale_after_days: 35,
         }
     }
 }
@@ -88,28 +138,254 @@ impl Default for ReportConfig {
     }
 }
 
+/// The kind of a source; guessed from the file extension when not given.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Format {
+    /// Delimited text: CSV, TSV, semicolon or pipe separated.
     Csv,
+    /// An Excel (`.xlsx`, `.xlsm`, `.xlsb`, `.xls`) or OpenDocument workbook.
+    Excel,
+    /// A JSON array of objects, or newline-delimited JSON (one object a line).
+    Json,
     Parquet,
+    /// A PostgreSQL table or query (`[sources.postgres]`).
+    Postgres,
 }
 
-/// One source file and how it maps onto a canonical table.
+impl Format {
+    pub fn name(self) -> &'static str {
+        match self {
+            Format::Csv => "csv",
+            Format::Excel => "excel",
+            Format::Json => "json",
+            Format::Parquet => "parquet",
+            Format::Postgres => "postgres",
+        }
+    }
+
+    /// The format a file name's extension implies.
+    pub fn from_extension(path: &Path) -> Option<Format> {
+        let extension = path
+            .extension()
+            .and_then(|e| e.to_str())
+            .unwrap_or("")
+            .to_ascii_lowercase();
+        match extension.as_str() {
+            "csv" | "txt" | "tsv" | "tab" => Some(Format::Csv),
+            "xlsx" | "xlsm" | "xlsb" | "xls" | "xla" | "ods" => Some(Format::Excel),
+            "json" | "ndjson" | "jsonl" => Some(Format::Json),
+            "parquet" | "pq" => Some(Format::Parquet),
+            _ => None,
+        }
+    }
+}
+
+/// How dates whose order the text alone cannot tell are read.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum DateOrder {
+    /// Year first; `10/03/2026` and two-digit years are refused as ambiguous.
+    #[default]
+    Ymd,
+    /// `10/03/2026` is 3 October 2026.
+    Mdy,
+    /// `10/03/2026` is 10 March 2026.
+    Dmy,
+    /// Two-digit years are Republic of China years too (`99/12/31` is 2010-12-31).
+    Roc,
+}
+
+/// What happens to rows of one source that repeat a natural key.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum DuplicatePolicy {
+    /// Every row of a repeated key goes to quarantine; the others load.
+    #[default]
+    Quarantine,
+    /// The last row of the file with that key loads; the earlier ones are
+    /// recorded as superseded.
+    KeepLast,
+    /// The whole file is refused.
+    Refuse,
+}
+
+/// How many bad rows a file may have before it is refused instead of
+/// loaded with those rows in quarantine: a count (`0` refuses any bad row)
+/// or a share of the file's rows (`"1%"`).
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[serde(try_from = "ThresholdText", into = "ThresholdText")]
+pub enum Threshold {
+    Rows(u64),
+    Percent(Decimal),
+}
+
+impl Default for Threshold {
+    fn default() -> Self {
+        Threshold::Percent(Decimal::ONE)
+    }
+}
+
+impl Threshold {
+    /// Whether `bad` of `rows` rows is more than allowed.
+    pub fn exceeded(self, bad: u64, rows: u64) -> bool {
+        match self {
+            Threshold::Rows(limit) => bad > limit,
+            Threshold::Percent(percent) => {
+                Decimal::from(bad) * Decimal::ONE_HUNDRED > percent * Decimal::from(rows)
+            }
+        }
+    }
+}
+
+impl std::fmt::Display for Threshold {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Threshold::Rows(limit) => write!(f, "{limit} rows"),
+            Threshold::Percent(percent) => write!(f, "{}%", percent.normalize()),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(untagged)]
+enum ThresholdText {
+    Rows(u64),
+    Text(String),
+}
+
+impl TryFrom<ThresholdText> for Threshold {
+    type Error = String;
+    fn try_from(text: ThresholdText) -> std::result::Result<Self, String> {
+        match text {
+            ThresholdText::Rows(rows) => Ok(Threshold::Rows(rows)),
+            ThresholdText::Text(text) => {
+                let bad = || format!("`{text}` is not a row count or a percentage like \"1%\"");
+                match text.trim().strip_suffix('%') {
+                    Some(number) => {
+                        let percent: Decimal = number.trim().parse().map_err(|_| bad())?;
+                        if percent.is_sign_negative() || percent > Decimal::ONE_HUNDRED {
+                            return Err(bad());
+                        }
+                        Ok(Threshold::Percent(percent))
+                    }
+                    None => text.trim().parse().map(Threshold::Rows).map_err(|_| bad()),
+                }
+            }
+        }
+    }
+}
+
+impl From<Threshold> for ThresholdText {
+    fn from(threshold: Threshold) -> Self {
+        match threshold {
+            Threshold::Rows(rows) => ThresholdText::Rows(rows),
+            Threshold::Percent(percent) => ThresholdText::Text(format!("{}%", percent.normalize())),
+        }
+    }
+}
+
+/// Where one canonical column's values come from.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(untagged)]
+pub enum ColumnSpec {
+    /// The file's column of this name.
+    Name(String),
+    Detail(ColumnDetail),
+}
+
+/// A column, a constant or an expression, with an optional map of words.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ColumnDetail {
+    /// The file's column; found by name or the built-in dictionary when absent.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub column: Option<String>,
+    /// The same value for every row (a file that is all one channel).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub constant: Option<String>,
+    /// Arithmetic over the file's numeric columns: `金額 - 毛利`, `` `Unit Price` * Qty ``.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub expr: Option<String>,
+    /// The file's words → canonical words (`Consumer = "retail"`), before the built-in ones.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub values: BTreeMap<String, String>,
+}
+
+impl ColumnSpec {
+    pub fn detail(&self) -> ColumnDetail {
+        match self {
+            ColumnSpec::Name(name) => ColumnDetail {
+                column: Some(name.clone()),
+                ..ColumnDetail::default()
+            },
+            ColumnSpec::Detail(detail) => detail.clone(),
+        }
+    }
+}
+
+/// A PostgreSQL table or query. The connection string comes from `url_env`
+/// (an environment variable, the safer place) or `url`; it is never printed.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PostgresSource {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub url: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub url_env: Option<String>,
+    /// A table (`schema.table` or `table`), or
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub table: Option<String>,
+    /// a query whose result is the rows.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub query: Option<String>,
+    /// A column that grows with every change (`updated_at`, an id): each
+    /// load then reads only the rows past the last value loaded.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub watermark: Option<String>,
+}
+
+/// One source — a file, a folder or glob of files, or a PostgreSQL table —
+/// and how it maps onto a canonical table.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Source {
     pub table: String,
-    pub path: PathBuf,
+    /// A file, a folder (every file in it), or a glob (`exports/sales-*.xlsx`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub path: Option<PathBuf>,
     /// Guessed from the extension when absent.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub format: Option<Format>,
-    /// CSV field separator; guessed when absent.
+    /// Text encoding (`utf-8`, `utf-16`, `big5`, `gbk`, `gb18030`, …); detected when absent.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub encoding: Option<String>,
+    /// CSV field separator; detected when absent.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub delimiter: Option<char>,
-    /// Canonical column name → the file's column name, where they differ.
+    /// The header's row (1-based line of a text file, row of a sheet); detected when absent.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub header_row: Option<u64>,
+    /// Excel: the sheet's name; the first sheet when absent.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sheet: Option<String>,
+    /// How ambiguous dates are read (`ymd`, `mdy`, `dmy`, `roc`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub dates: Option<DateOrder>,
+    /// UTC offset of timestamps written without one; default `company.timezone`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub timezone: Option<String>,
+    /// Canonical column → where its values come from, where the file differs.
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
-    pub columns: BTreeMap<String, String>,
+    pub columns: BTreeMap<String, ColumnSpec>,
+    /// Rows that repeat a natural key within the source.
+    #[serde(default, skip_serializing_if = "is_default")]
+    pub duplicates: DuplicatePolicy,
+    /// Above this many bad rows the file is refused; below, they are quarantined.
+    #[serde(default, skip_serializing_if = "is_default")]
+    pub max_bad_rows: Threshold,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub postgres: Option<PostgresSource>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -146,6 +422,7 @@ impl Config {
             report: ReportConfig::default(),
             sources: Vec::new(),
             targets: BTreeMap::new(),
+            check: CheckConfig::default(),
             root: root.to_path_buf(),
         }
     }
@@ -161,34 +438,9 @@ impl Config {
             ));
         }
         Locale::parse(&self.company.locale)?;
+        parse_offset(&self.company.timezone)?;
         for source in &self.sources {
-            if model::table(&source.table).is_none() {
-                return Err(Error::config_hint(
-                    format!(
-                        "source `{}` names unknown table `{}`",
-                        source.path.display(),
-                        source.table
-                    ),
-                    format!("tables are: {}", model::table_names().join(", ")),
-                ));
-            }
-            let table = model::table(&source.table).expect("checked");
-            for canonical in source.columns.keys() {
-                if table.column(canonical).is_none() {
-                    return Err(Error::config_hint(
-                        format!(
-                            "source `{}` maps unknown column `{canonical}` of `{}`",
-                            source.path.display(),
-                            table.name
-                        ),
-                        format!(
-                            "columns of `{}` are: {}",
-                            table.name,
-                            table.column_names().join(", ")
-                        ),
-                    ));
-                }
-            }
+            source.check()?;
         }
         Ok(())
     }
@@ -227,24 +479,183 @@ impl Config {
     }
 }
 
+/// Seconds east of UTC in an offset written `+08:00`, `-0530` or `Z`.
+pub fn parse_offset(text: &str) -> Result<i32> {
+    let bad = || {
+        Error::config_hint(
+            format!("cannot read the UTC offset `{text}`"),
+            "write it like `+08:00` (Taipei) or `-05:00`; named zones are not supported",
+        )
+    };
+    let text = text.trim();
+    if text.eq_ignore_ascii_case("z") || text.eq_ignore_ascii_case("utc") {
+        return Ok(0);
+    }
+    let (sign, rest) = match text.as_bytes().first() {
+        Some(b'+') => (1, &text[1..]),
+        Some(b'-') => (-1, &text[1..]),
+        _ => return Err(bad()),
+    };
+    let digits: String = rest.chars().filter(|c| *c != ':').collect();
+    if !(digits.len() == 2 || digits.len() == 4) || !digits.chars().all(|c| c.is_ascii_digit()) {
+        return Err(bad());
+    }
+    let hours: i32 = digits[..2].parse().map_err(|_| bad())?;
+    let minutes: i32 = if digits.len() == 4 {
+        digits[2..].parse().map_err(|_| bad())?
+    } else {
+        0
+    };
+    if hours > 14 || minutes > 59 {
+        return Err(bad());
+    }
+    Ok(sign * (hours * 3600 + minutes * 60))
+}
+
 impl Source {
-    pub fn format(&self) -> Result<Format> {
+    /// Checks what can be checked without reading the source.
+    pub fn check(&self) -> Result<()> {
+        let Some(table) = model::table(&self.table) else {
+            return Err(Error::config_hint(
+                format!(
+                    "source `{}` names unknown table `{}`",
+                    self.describe(),
+                    self.table
+                ),
+                format!("tables are: {}", model::table_names().join(", ")),
+            ));
+        };
+        for (canonical, spec) in &self.columns {
+            if table.column(canonical).is_none() {
+                return Err(Error::config_hint(
+                    format!(
+                        "source `{}` maps unknown column `{canonical}` of `{}`",
+                        self.describe(),
+                        table.name
+                    ),
+                    format!(
+                        "columns of `{}` are: {}",
+                        table.name,
+                        table.column_names().join(", ")
+                    ),
+                ));
+            }
+            let detail = spec.detail();
+            let given = [
+                detail.column.is_some(),
+                detail.constant.is_some(),
+                detail.expr.is_some(),
+            ]
+            .iter()
+            .filter(|given| **given)
+            .count();
+            if given > 1 {
+                return Err(Error::config_hint(
+                    format!(
+                        "source `{}` gives `{canonical}` more than one of `column`, `constant` and `expr`",
+                        self.describe()
+                    ),
+                    "keep one; `values` can go with any of them",
+                ));
+            }
+        }
+        if let Some(timezone) = &self.timezone {
+            parse_offset(timezone)?;
+        }
+        match (&self.path, &self.postgres, self.format) {
+            (Some(_), Some(_), _) => Err(Error::config_hint(
+                format!(
+                    "source for `{}` has both `path` and `[sources.postgres]`",
+                    self.table
+                ),
+                "a source reads files or a database table, not both",
+            )),
+            (None, None, _) => Err(Error::config_hint(
+                format!("a source for `{}` has no `path`", self.table),
+                "give the file, folder or glob to read, or a `[sources.postgres]` table",
+            )),
+            (None, Some(pg), _) => {
+                if pg.table.is_some() == pg.query.is_some() {
+                    return Err(Error::config_hint(
+                        format!(
+                            "the postgres source for `{}` needs exactly one of `table` and `query`",
+                            self.table
+                        ),
+                        "`table = \"public.orders\"` or `query = \"select …\"`",
+                    ));
+                }
+                if pg.url.is_some() == pg.url_env.is_some() {
+                    return Err(Error::config_hint(
+                        format!(
+                            "the postgres source for `{}` needs exactly one of `url_env` and `url`",
+                            self.table
+                        ),
+                        "`url_env = \"OPSKPI_PG_URL\"` keeps the password out of the file",
+                    ));
+                }
+                Ok(())
+            }
+            (Some(path), None, Some(Format::Postgres)) => Err(Error::config_hint(
+                format!(
+                    "source `{}` says `format = \"postgres\"` but gives a path",
+                    path.display()
+                ),
+                "describe the database table in `[sources.postgres]` instead of `path`",
+            )),
+            (Some(_), None, _) => Ok(()),
+        }
+    }
+
+    /// A source reading `path` into `table`, everything else detected.
+    pub fn new(table: &str, path: impl Into<PathBuf>) -> Source {
+        Source {
+            table: table.into(),
+            path: Some(path.into()),
+            format: None,
+            encoding: None,
+            delimiter: None,
+            header_row: None,
+            sheet: None,
+            dates: None,
+            timezone: None,
+            columns: BTreeMap::new(),
+            duplicates: DuplicatePolicy::default(),
+            max_bad_rows: Threshold::default(),
+            postgres: None,
+        }
+    }
+
+    /// Maps canonical `column` onto the file's column `name`.
+    pub fn map(mut self, column: &str, name: &str) -> Source {
+        self.columns
+            .insert(column.into(), ColumnSpec::Name(name.into()));
+        self
+    }
+
+    /// What the source is called in messages: its path, or its table or
+    /// query for PostgreSQL (never the connection string).
+    pub fn describe(&self) -> String {
+        match (&self.path, &self.postgres) {
+            (Some(path), _) => path.display().to_string(),
+            (None, Some(pg)) => match (&pg.table, &pg.query) {
+                (Some(table), _) => format!("postgres table {table}"),
+                (None, Some(_)) => format!("postgres query for {}", self.table),
+                (None, None) => "postgres".into(),
+            },
+            (None, None) => format!("source for {}", self.table),
+        }
+    }
+
+    /// The format of `file`, one of this source's files.
+    pub fn format_of(&self, file: &Path) -> Result<Format> {
         if let Some(format) = self.format {
             return Ok(format);
         }
-        let extension = self
-            .path
-            .extension()
-            .and_then(|e| e.to_str())
-            .unwrap_or("")
-            .to_ascii_lowercase();
-        match extension.as_str() {
-            "csv" | "txt" | "tsv" => Ok(Format::Csv),
-            "parquet" | "pq" => Ok(Format::Parquet),
-            _ => Err(Error::config_hint(
-                format!("cannot tell the format of `{}`", self.path.display()),
-                "add `format = \"csv\"` or `format = \"parquet\"` to the source",
-            )),
-        }
+        Format::from_extension(file).ok_or_else(|| {
+            Error::config_hint(
+                format!("cannot tell the format of `{}`", file.display()),
+                "add `format = \"csv\"` (or excel, json, parquet) to the source",
+            )
+        })
     }
 }

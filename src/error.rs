@@ -55,18 +55,40 @@ pub struct BadData {
     pub file: PathBuf,
     /// 1-based data row (the header is not counted); `None` for file-level problems.
     pub row: Option<u64>,
+    /// Where the row is in the source, in `place`'s unit (a line, a sheet row).
+    pub line: Option<u64>,
+    /// What `line` counts: `line`, `sheet row`, `record`.
+    pub place: &'static str,
     pub column: Option<String>,
     pub value: Option<String>,
     pub message: String,
     pub hint: Option<String>,
 }
 
+impl BadData {
+    /// A problem with the file as a whole.
+    pub fn file(path: &std::path::Path, message: String, hint: Option<String>) -> BadData {
+        BadData {
+            file: path.to_path_buf(),
+            row: None,
+            line: None,
+            place: "line",
+            column: None,
+            value: None,
+            message,
+            hint,
+        }
+    }
+}
+
 impl std::fmt::Display for BadData {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         write!(f, "bad data in `{}`", self.file.display())?;
-        if let Some(row) = self.row {
-            // +1 for the header line, so an editor's line number finds it.
-            write!(f, ", row {row} (line {})", row + 1)?;
+        match (self.row, self.line) {
+            (Some(row), Some(line)) => write!(f, ", row {row} ({} {line})", self.place)?,
+            (Some(row), None) => write!(f, ", row {row}")?,
+            (None, Some(line)) => write!(f, ", {} {line}", self.place)?,
+            (None, None) => {}
         }
         if let Some(column) = &self.column {
             write!(f, ", column `{column}`")?;

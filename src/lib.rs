@@ -6,6 +6,7 @@
 //! environment: the command line (`cli`) resolves all of that and passes it in.
 
 pub mod calendar;
+pub mod check;
 pub mod cli;
 pub mod config;
 pub mod error;

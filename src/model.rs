@@ -82,6 +82,23 @@ pub struct Table {
     pub columns: &'static [Column],
     /// The natural key: loading a row with the same key replaces the old one.
     pub key: &'static [&'static str],
+    /// Columns whose values must name a row of another table, when that
+    /// table holds any rows.
+    pub references: &'static [Reference],
+    /// Dates of events that cannot lie after the day they are loaded.
+    pub not_future: &'static [&'static str],
+}
+
+/// `column` names a row of `table` by its key column `key`.
+#[derive(Debug, Clone, Copy)]
+pub struct Reference {
+    pub column: &'static str,
+    pub table: &'static str,
+    pub key: &'static str,
+}
+
+const fn refers(column: &'static str, table: &'static str, key: &'static str) -> Reference {
+    Reference { column, table, key }
 }
 
 impl Table {
@@ -117,35 +134,46 @@ pub const CHANNELS: &[&str] = &["store", "online", "dealer"];
 pub const SERVICE_CHANNELS: &[&str] = &["hotline", "online", "email"];
 pub const TARGET_SCOPES: &[&str] = &["company", "region", "channel", "store", "salesperson"];
 
-const MONEY: ColumnType = Decimal(2);
-const UNIT_COST: ColumnType = Decimal(4);
+/// Money keeps four decimals (amounts after discounts often have them);
+/// unit costs six. Only output rounds.
+pub const MONEY_SCALE: u8 = 4;
+const MONEY: ColumnType = Decimal(MONEY_SCALE);
+const UNIT_COST: ColumnType = Decimal(6);
 
 /// Every canonical table, in load order (dimensions before facts).
+///
+/// Required (`req`) are the natural key, the date and the amount a row is
+/// about (DOMAIN.md); any other column may be missing from a source, and an
+/// indicator that needs it is then n/a.
 pub static TABLES: &[Table] = &[
     Table {
         name: "products",
         grain: "one SKU",
         columns: &[
             req("sku", Text),
-            req("name", Text),
-            req("category", Text),
-            req("subcategory", Text),
-            req("list_price", MONEY),
-            req("unit_cost", UNIT_COST),
+            opt("name", Text),
+            opt("category", Text),
+            opt("subcategory", Text),
+            opt("list_price", MONEY),
+            opt("unit_cost", UNIT_COST),
             opt("launch_date", Date),
         ],
         key: &["sku"],
+        references: &[],
+        not_future: &[],
     },
     Table {
         name: "customers",
         grain: "one customer",
         columns: &[
             req("customer_id", Text),
-            req("segment", ColumnType::OneOf(SEGMENTS)),
-            req("region", Text),
+            opt("segment", ColumnType::OneOf(SEGMENTS)),
+            opt("region", Text),
             opt("created_on", Date),
         ],
         key: &["customer_id"],
+        references: &[],
+        not_future: &["created_on"],
     },
     Table {
         name: "stores",
@@ -153,10 +181,12 @@ pub static TABLES: &[Table] = &[
         columns: &[
             req("store_id", Text),
             opt("name", Text),
-            req("channel", ColumnType::OneOf(CHANNELS)),
-            req("region", Text),
+            opt("channel", ColumnType::OneOf(CHANNELS)),
+            opt("region", Text),
         ],
         key: &["store_id"],
+        references: &[],
+        not_future: &[],
     },
     Table {
         name: "sales",
@@ -166,16 +196,23 @@ pub static TABLES: &[Table] = &[
             req("line_no", Integer),
             req("order_date", Date),
             opt("customer_id", Text),
-            req("sku", Text),
+            opt("sku", Text),
             opt("store_id", Text),
-            req("channel", ColumnType::OneOf(CHANNELS)),
-            req("region", Text),
+            opt("channel", ColumnType::OneOf(CHANNELS)),
+            opt("region", Text),
             opt("salesperson_id", Text),
-            req("quantity", Integer),
+            opt("quantity", Integer),
             req("net_amount", MONEY),
-            req("cost_amount", MONEY),
+            opt("cost_amount", MONEY),
         ],
         key: &["order_id", "line_no"],
+        references: &[
+            refers("sku", "products", "sku"),
+            refers("customer_id", "customers", "customer_id"),
+            refers("store_id", "stores", "store_id"),
+            refers("salesperson_id", "employees", "employee_id"),
+        ],
+        not_future: &["order_date"],
     },
     Table {
         name: "inventory_snapshots",
@@ -185,9 +222,11 @@ pub static TABLES: &[Table] = &[
             req("sku", Text),
             req("location_id", Text),
             req("on_hand_qty", Integer),
-            req("unit_cost", UNIT_COST),
+            opt("unit_cost", UNIT_COST),
         ],
         key: &["snapshot_date", "sku", "location_id"],
+        references: &[refers("sku", "products", "sku")],
+        not_future: &["snapshot_date"],
     },
     Table {
         name: "market_sizes",
@@ -200,6 +239,8 @@ pub static TABLES: &[Table] = &[
             opt("market_units", Integer),
         ],
         key: &["period", "region", "category"],
+        references: &[],
+        not_future: &[],
     },
     Table {
         name: "competitor_sales",
@@ -212,6 +253,8 @@ pub static TABLES: &[Table] = &[
             req("sales_amount", MONEY),
         ],
         key: &["period", "region", "category", "competitor"],
+        references: &[],
+        not_future: &[],
     },
     Table {
         name: "surveys",
@@ -226,17 +269,19 @@ pub static TABLES: &[Table] = &[
             opt("nps_score", ColumnType::IntRange(0, 10)),
         ],
         key: &["response_id"],
+        references: &[refers("customer_id", "customers", "customer_id")],
+        not_future: &["answered_on"],
     },
     Table {
         name: "service_tickets",
         grain: "one enquiry, complaint or suggestion",
         columns: &[
             req("ticket_id", Text),
-            req(
+            opt(
                 "kind",
                 ColumnType::OneOf(&["enquiry", "complaint", "suggestion"]),
             ),
-            req("channel", ColumnType::OneOf(SERVICE_CHANNELS)),
+            opt("channel", ColumnType::OneOf(SERVICE_CHANNELS)),
             req("opened_at", Timestamp),
             opt("first_response_at", Timestamp),
             opt("resolved_at", Timestamp),
@@ -244,6 +289,8 @@ pub static TABLES: &[Table] = &[
             opt("order_id", Text),
         ],
         key: &["ticket_id"],
+        references: &[refers("customer_id", "customers", "customer_id")],
+        not_future: &["opened_at"],
     },
     Table {
         name: "deliveries",
@@ -257,16 +304,20 @@ pub static TABLES: &[Table] = &[
             opt("freight_cost", MONEY),
         ],
         key: &["order_id"],
+        references: &[],
+        not_future: &["shipped_at", "delivered_at"],
     },
     Table {
         name: "suppliers",
         grain: "one supplier",
         columns: &[
             req("supplier_id", Text),
-            req("name", Text),
+            opt("name", Text),
             opt("category", Text),
         ],
         key: &["supplier_id"],
+        references: &[],
+        not_future: &[],
     },
     Table {
         name: "purchase_orders",
@@ -274,17 +325,22 @@ pub static TABLES: &[Table] = &[
         columns: &[
             req("po_id", Text),
             req("line_no", Integer),
-            req("supplier_id", Text),
-            req("sku", Text),
+            opt("supplier_id", Text),
+            opt("sku", Text),
             req("ordered_on", Date),
             opt("promised_on", Date),
             opt("received_on", Date),
             req("qty_ordered", Integer),
             opt("qty_received", Integer),
             opt("qty_rejected", Integer),
-            req("unit_cost", UNIT_COST),
+            opt("unit_cost", UNIT_COST),
         ],
         key: &["po_id", "line_no"],
+        references: &[
+            refers("supplier_id", "suppliers", "supplier_id"),
+            refers("sku", "products", "sku"),
+        ],
+        not_future: &["ordered_on", "received_on"],
     },
     Table {
         name: "quality_inspections",
@@ -292,9 +348,9 @@ pub static TABLES: &[Table] = &[
         columns: &[
             req("inspection_id", Text),
             req("inspected_on", Date),
-            req("sku", Text),
+            opt("sku", Text),
             opt("supplier_id", Text),
-            req(
+            opt(
                 "stage",
                 ColumnType::OneOf(&["incoming", "in_process", "final"]),
             ),
@@ -302,21 +358,28 @@ pub static TABLES: &[Table] = &[
             req("qty_defective", Integer),
         ],
         key: &["inspection_id"],
+        references: &[
+            refers("sku", "products", "sku"),
+            refers("supplier_id", "suppliers", "supplier_id"),
+        ],
+        not_future: &["inspected_on"],
     },
     Table {
         name: "product_projects",
         grain: "one development project",
         columns: &[
             req("project_id", Text),
-            req("name", Text),
+            opt("name", Text),
             opt("category", Text),
-            req("stage", Text),
+            opt("stage", Text),
             opt("stage_due_on", Date),
             opt("stage_done_on", Date),
             opt("planned_launch_on", Date),
             opt("launched_on", Date),
         ],
         key: &["project_id"],
+        references: &[],
+        not_future: &["stage_done_on", "launched_on"],
     },
     Table {
         name: "sales_targets",
@@ -328,18 +391,22 @@ pub static TABLES: &[Table] = &[
             req("target_amount", MONEY),
         ],
         key: &["period", "scope", "scope_value"],
+        references: &[],
+        not_future: &[],
     },
     Table {
         name: "employees",
         grain: "one employee",
         columns: &[
             req("employee_id", Text),
-            req("name", Text),
+            opt("name", Text),
             opt("team", Text),
             opt("role", Text),
             opt("region", Text),
         ],
         key: &["employee_id"],
+        references: &[],
+        not_future: &[],
     },
     Table {
         name: "evaluations",
@@ -358,6 +425,8 @@ pub static TABLES: &[Table] = &[
             req("score", ColumnType::DecimalRange(2, 0, 100)),
         ],
         key: &["employee_id", "period", "rater", "dimension"],
+        references: &[refers("employee_id", "employees", "employee_id")],
+        not_future: &[],
     },
 ];
 
@@ -370,6 +439,11 @@ pub fn table_names() -> Vec<&'static str> {
     TABLES.iter().map(|table| table.name).collect()
 }
 
+/// The column every canonical table carries beside its own: the id of the
+/// file (in `_opskpi_files`) that brought the row, so that a changed file
+/// replaces exactly the rows it brought before.
+pub const LINEAGE_COLUMN: &str = "_file_id";
+
 /// `CREATE TABLE IF NOT EXISTS` for one canonical table.
 pub fn create_table_sql(table: &Table) -> String {
     let columns: Vec<String> = table
@@ -381,7 +455,7 @@ pub fn create_table_sql(table: &Table) -> String {
         })
         .collect();
     format!(
-        "CREATE TABLE IF NOT EXISTS {} (\n{}\n);\n",
+        "CREATE TABLE IF NOT EXISTS {} (\n{},\n    {LINEAGE_COLUMN} BIGINT\n);\n",
         table.name,
         columns.join(",\n")
     )
@@ -408,9 +482,24 @@ mod tests {
     }
 
     #[test]
+    fn references_and_event_dates_name_real_columns() {
+        for table in TABLES {
+            for reference in table.references {
+                assert!(table.column(reference.column).is_some(), "{}", table.name);
+                let target = super::table(reference.table).expect("referenced table");
+                assert_eq!(target.key, &[reference.key], "{}", table.name);
+            }
+            for column in table.not_future {
+                let ty = table.column(column).expect("event date").ty;
+                assert!(matches!(ty, Date | Timestamp), "{}.{column}", table.name);
+            }
+        }
+    }
+
+    #[test]
     fn ddl_names_every_column() {
         let sql = create_table_sql(table("sales").unwrap());
-        assert!(sql.contains("net_amount DECIMAL(18,2) NOT NULL"));
+        assert!(sql.contains("net_amount DECIMAL(18,4) NOT NULL"));
         assert!(sql.contains("salesperson_id VARCHAR,"));
     }
 }

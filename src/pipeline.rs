@@ -11,7 +11,7 @@ use crate::config::Config;
 use crate::error::Result;
 use crate::indicators::compute::Context;
 use crate::indicators::{compute, Catalogue, KpiRequest, KpiRow};
-use crate::ingest::{self, LoadOutcome};
+use crate::ingest::{self, IngestOptions, LoadOutcome};
 use crate::report::{self, ReportSpec};
 use crate::warehouse::Warehouse;
 
@@ -29,6 +29,7 @@ pub fn context(config: &Config, as_of: NaiveDate) -> Context {
 pub fn ingest(
     config: &Config,
     loaded_at: NaiveDateTime,
+    options: &IngestOptions,
     progress: &dyn Fn(&str),
 ) -> Result<Vec<LoadOutcome>> {
     if config.sources.is_empty() {
@@ -37,12 +38,36 @@ pub fn ingest(
             "add a `[[sources]]` table with `table` and `path` (`opskpi sample --out DIR` writes an example)",
         ));
     }
-    let mut warehouse = Warehouse::open(&config.warehouse_path())?;
+    let path = config.warehouse_path();
+    // A dry run writes nothing, not even a new warehouse file.
+    let mut warehouse = if options.dry_run && !path.exists() {
+        Warehouse::in_memory()?
+    } else {
+        Warehouse::open(&path)?
+    };
+    let temp = config
+        .warehouse
+        .temp_directory
+        .as_ref()
+        .map(|dir| config.resolve(dir))
+        .unwrap_or_else(|| path.with_extension("duckdb.tmp"));
+    warehouse.limit_memory(&config.warehouse.memory_limit, &temp)?;
     let mut sources = config.sources.clone();
     for source in &mut sources {
-        source.path = config.resolve(&source.path);
+        source.path = source.path.as_ref().map(|path| config.resolve(path));
     }
-    ingest::ingest(&mut warehouse, &sources, loaded_at, progress)
+    let options = IngestOptions {
+        offset_seconds: crate::config::parse_offset(&config.company.timezone)?,
+        scratch: Some(temp),
+        ..options.clone()
+    };
+    ingest::ingest(&mut warehouse, &sources, loaded_at, &options, progress)
+}
+
+/// Looks for problems in the configured warehouse's data.
+pub fn check(config: &Config, as_of: NaiveDate) -> Result<Vec<crate::check::Finding>> {
+    let warehouse = open_existing(config)?;
+    crate::check::check(&warehouse, as_of, config.check.stale_after_days)
 }
 
 /// Computes indicators from the configured warehouse.

@@ -67,6 +67,12 @@ pub fn write(spec: &SampleSpec, out: &Path, progress: &dyn Fn(&str)) -> Result<C
     let extension = match spec.format {
         Format::Csv => "csv",
         Format::Parquet => "parquet",
+        other => {
+            return Err(Error::Internal(format!(
+                "the sample is written as CSV or Parquet, not {}",
+                other.name()
+            )))
+        }
     };
     let mut sources = Vec::new();
     for name in TABLES {
@@ -82,7 +88,7 @@ pub fn write(spec: &SampleSpec, out: &Path, progress: &dyn Fn(&str)) -> Result<C
         let options = match spec.format {
             Format::Csv => "(FORMAT csv, HEADER true)",
             // One thread's worth of row groups keeps the bytes identical run to run.
-            Format::Parquet => "(FORMAT parquet, COMPRESSION zstd, ROW_GROUP_SIZE 1000000)",
+            _ => "(FORMAT parquet, COMPRESSION zstd, ROW_GROUP_SIZE 1000000)",
         };
         let sql = format!(
             "COPY (SELECT {} FROM {name} ORDER BY {}) TO ? {options}",
@@ -91,18 +97,14 @@ pub fn write(spec: &SampleSpec, out: &Path, progress: &dyn Fn(&str)) -> Result<C
         );
         conn.execute(&sql, params![out.join(&file).display().to_string()])
             .map_err(Error::query(format!("write sample {name}")))?;
-        sources.push(Source {
-            table: name.to_string(),
-            path: file,
-            format: None,
-            delimiter: None,
-            columns: Default::default(),
-        });
+        sources.push(Source::new(name, file));
     }
 
     let mut config = Config::with_root(out);
     config.company = Company {
         name: "Hearth & Home Furnishings".into(),
+        // Taiwan: timestamps written without an offset are local time.
+        timezone: "+08:00".into(),
         ..Company::default()
     };
     config.sources = sources;

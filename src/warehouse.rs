@@ -48,6 +48,7 @@ impl Warehouse {
             path: Some(path.to_path_buf()),
         };
         warehouse.create_schema()?;
+        crate::ingest::udf::register(&warehouse.conn)?;
         Ok(warehouse)
     }
 
@@ -56,6 +57,7 @@ impl Warehouse {
         let conn = Connection::open_in_memory().map_err(Error::query("open in memory"))?;
         let warehouse = Warehouse { conn, path: None };
         warehouse.create_schema()?;
+        crate::ingest::udf::register(&warehouse.conn)?;
         Ok(warehouse)
     }
 
@@ -73,19 +75,41 @@ impl Warehouse {
 
     fn create_schema(&self) -> Result<()> {
         let mut ddl: String = model::TABLES.iter().map(model::create_table_sql).collect();
-        ddl.push_str(
-            "CREATE TABLE IF NOT EXISTS _opskpi_loads (
-                loaded_at TIMESTAMP NOT NULL,
-                table_name VARCHAR NOT NULL,
-                file VARCHAR NOT NULL,
-                sha256 VARCHAR NOT NULL,
-                rows_in_file BIGINT NOT NULL,
-                rows_replaced BIGINT NOT NULL
-            );\n",
-        );
+        ddl.push_str(crate::ingest::write::SCHEMA);
         self.conn
             .execute_batch(&ddl)
-            .map_err(Error::query("schema"))
+            .map_err(Error::query("schema"))?;
+        // A warehouse written by an older opskpi: bring its tables up to the model.
+        let migrations = crate::ingest::write::migrations(&self.conn)?;
+        self.conn
+            .execute_batch(&migrations)
+            .map_err(Error::query("migrate schema"))
+    }
+
+    /// DuckDB's memory limit and where it spills past it.
+    pub fn limit_memory(&self, limit: &str, temp_directory: &Path) -> Result<()> {
+        let valid = limit
+            .trim()
+            .trim_end_matches(|c: char| c.is_ascii_alphabetic())
+            .trim()
+            .parse::<f64>()
+            .is_ok()
+            && limit
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || c == '.' || c == ' ');
+        if !valid {
+            return Err(Error::config_hint(
+                format!("`warehouse.memory_limit` is `{limit}`"),
+                "write it like `1GB` or `512MB`",
+            ));
+        }
+        self.conn
+            .execute_batch(&format!(
+                "SET memory_limit = '{}'; SET temp_directory = '{}'; SET preserve_insertion_order = true;",
+                limit.replace('\'', ""),
+                temp_directory.display().to_string().replace('\'', "''")
+            ))
+            .map_err(|error| Error::config_hint(format!("cannot set the warehouse's memory limit `{limit}`: {error}"), "write it like `1GB` or `512MB`"))
     }
 
     /// Rows in each canonical table, in model order.

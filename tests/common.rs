@@ -20,9 +20,10 @@ pub fn date(text: &str) -> NaiveDate {
     NaiveDate::parse_from_str(text, "%Y-%m-%d").unwrap()
 }
 
-/// A load time that is not today: tests never read the clock.
+/// A load time that is not today (tests never read the clock), after the
+/// sample company's last day so that no date of it lies in the future.
 pub fn loaded_at() -> NaiveDateTime {
-    date("2026-01-02").and_hms_opt(3, 4, 5).unwrap()
+    date("2026-11-02").and_hms_opt(3, 4, 5).unwrap()
 }
 
 pub fn tiny_config() -> Config {
@@ -35,7 +36,7 @@ pub fn sources(config: &Config) -> Vec<Source> {
         .sources
         .iter()
         .map(|source| Source {
-            path: config.resolve(&source.path),
+            path: source.path.as_ref().map(|path| config.resolve(path)),
             ..source.clone()
         })
         .collect()
@@ -45,7 +46,14 @@ pub fn sources(config: &Config) -> Vec<Source> {
 pub fn tiny_warehouse() -> Warehouse {
     let config = tiny_config();
     let mut warehouse = Warehouse::in_memory().unwrap();
-    opskpi::ingest::ingest(&mut warehouse, &sources(&config), loaded_at(), &|_| {}).unwrap();
+    opskpi::ingest::ingest(
+        &mut warehouse,
+        &sources(&config),
+        loaded_at(),
+        &Default::default(),
+        &|_| {},
+    )
+    .unwrap();
     warehouse
 }
 

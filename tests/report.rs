@@ -12,7 +12,14 @@ fn sample_warehouse() -> (Config, Warehouse) {
     )
     .unwrap();
     let mut warehouse = Warehouse::in_memory().unwrap();
-    opskpi::ingest::ingest(&mut warehouse, &sources(&config), loaded_at(), &|_| {}).unwrap();
+    opskpi::ingest::ingest(
+        &mut warehouse,
+        &sources(&config),
+        loaded_at(),
+        &Default::default(),
+        &|_| {},
+    )
+    .unwrap();
     (config, warehouse)
 }
 

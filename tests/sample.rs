@@ -196,14 +196,20 @@ fn a_parquet_sample_loads_completely() {
     let file = dir.path().join("sales.parquet").display().to_string();
     let (lines, total): (i64, String) = conn
         .query_row(
-            "SELECT count(*), sum(net_amount)::VARCHAR FROM read_parquet(?)",
+            "SELECT count(*), sum(net_amount)::DECIMAL(38,4)::VARCHAR FROM read_parquet(?)",
             [file],
             |row| Ok((row.get(0)?, row.get(1)?)),
         )
         .unwrap();
     let mut warehouse = opskpi::warehouse::Warehouse::in_memory().unwrap();
-    let outcomes =
-        opskpi::ingest::ingest(&mut warehouse, &sources(&config), loaded_at(), &|_| {}).unwrap();
+    let outcomes = opskpi::ingest::ingest(
+        &mut warehouse,
+        &sources(&config),
+        loaded_at(),
+        &Default::default(),
+        &|_| {},
+    )
+    .unwrap();
     assert_eq!(outcomes.len(), sample::TABLES.len());
     let (loaded, loaded_total): (i64, String) = warehouse
         .connection()

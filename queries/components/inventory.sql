@@ -1,4 +1,5 @@
--- Inventory turnover components per window. The opening snapshot is the
+-- Inventory turnover components per window. Values over a column a source
+-- did not provide (unit cost, cost amount) are given only when complete. The opening snapshot is the
 -- last snapshot date before the window; the average inventory is the mean of
 -- the snapshot dates from the opening to the last one in the window (only
 -- those in the window when there is no opening). The closing value is the
@@ -24,18 +25,20 @@ WITH stock AS (
     JOIN dates d ON d.day >= coalesce(b.opening, b.start_date) AND d.day <= b.end_date
 ), held AS (
     SELECT c.window_id{% for dim in dims %}, s.{{ dim }}{% endfor %},
-           sum(s.value) AS inventory_value_sum
+           CASE WHEN count(s.value) = count(*) THEN sum(s.value) END AS inventory_value_sum
     FROM counted c JOIN stock s ON s.day = c.day
     GROUP BY ALL
 ), snapshot_counts AS (
     SELECT window_id, count(*) AS snapshots FROM counted GROUP BY ALL
 ), closing AS (
-    SELECT b.window_id{% for dim in dims %}, s.{{ dim }}{% endfor %}, sum(s.value) AS closing_value
+    SELECT b.window_id{% for dim in dims %}, s.{{ dim }}{% endfor %},
+           CASE WHEN count(s.value) = count(*) THEN sum(s.value) END AS closing_value
     FROM bounds b JOIN stock s ON s.day = b.closing
     GROUP BY ALL
 ), sold AS (
     SELECT w.window_id{% for dim in dims %}, {% if dim == "sku" %}x.sku{% else %}p.{{ dim }}{% endif %}{% endfor %},
-           sum(x.cost_amount) AS cogs, sum(x.net_amount) AS net_sales
+           CASE WHEN count(x.cost_amount) = count(*) THEN sum(x.cost_amount) END AS cogs,
+           sum(x.net_amount) AS net_sales
     FROM _opskpi_spine w
     JOIN sales x ON x.order_date = w.day
     {%- if "category" in dims or "subcategory" in dims %}

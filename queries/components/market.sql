@@ -10,7 +10,8 @@ WITH months AS (
     HAVING min(day) = date_trunc('month', min(day)) AND max(day) = last_day(max(day))
 ), own AS (
     SELECT date_trunc('month', s.order_date)::DATE AS month, s.region, p.category,
-           sum(s.net_amount) AS amount, sum(s.quantity) AS units
+           sum(s.net_amount) AS amount,
+           CASE WHEN count(s.quantity) = count(*) THEN sum(s.quantity) END AS units
     FROM sales s JOIN products p ON p.sku = s.sku
     WHERE date_trunc('month', s.order_date)::DATE IN (SELECT month FROM months)
     GROUP BY ALL

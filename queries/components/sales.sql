@@ -2,17 +2,22 @@
 -- Input: _opskpi_spine(window_id, day). `dims` holds validated dimension
 -- names, `wanted` the components to compute (the others are left out: a
 -- distinct count is not free).
+-- A column a source did not provide is NULL: a sum over it is given only
+-- when every line has it, so gross margin without costs is n/a, not 100 %.
+-- A line is a return by its negative quantity, or, without quantities, by
+-- its negative amount.
 {% set components = {
     "net_amount": "sum(l.net_amount)",
-    "gross_amount": "coalesce(sum(l.net_amount) FILTER (WHERE l.quantity > 0), 0)",
-    "returned_amount": "coalesce(-sum(l.net_amount) FILTER (WHERE l.quantity < 0), 0)",
-    "cost_amount": "sum(l.cost_amount)",
-    "units": "sum(l.quantity)",
-    "orders": "count(DISTINCT l.order_id) FILTER (WHERE l.quantity > 0)",
+    "gross_amount": "coalesce(sum(l.net_amount) FILTER (WHERE l.sold), 0)",
+    "returned_amount": "coalesce(-sum(l.net_amount) FILTER (WHERE NOT l.sold), 0)",
+    "cost_amount": "CASE WHEN count(l.cost_amount) = count(*) THEN sum(l.cost_amount) END",
+    "units": "CASE WHEN count(l.quantity) = count(*) THEN sum(l.quantity) END",
+    "orders": "count(DISTINCT l.order_id) FILTER (WHERE l.sold)",
     "lines": "count(*)",
 } %}
 WITH lines AS (
-    SELECT s.order_date AS day, s.order_id, s.quantity, s.net_amount, s.cost_amount
+    SELECT s.order_date AS day, s.order_id, s.quantity, s.net_amount, s.cost_amount,
+           coalesce(s.quantity > 0, s.net_amount > 0) AS sold
     {%- for dim in dims %}
         {%- if dim == "store" %}, s.store_id AS store
         {%- elif dim == "salesperson" %}, s.salesperson_id AS salesperson

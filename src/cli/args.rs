@@ -56,8 +56,16 @@ pub enum Command {
     Sample(SampleArgs),
 
     /// Load the configured sources into the warehouse (one transaction).
-    #[command(after_help = "Example:\n  opskpi ingest --config company/opskpi.toml")]
-    Ingest,
+    #[command(
+        after_help = "Examples:\n  opskpi ingest --config company/opskpi.toml\n  opskpi ingest --dry-run        # the mapping, the first rows as read, what would be refused\n  opskpi ingest --full           # forget what was loaded and load every source again\n\nUnchanged files are skipped; a changed file replaces exactly the rows it brought before.\nBad rows go to quarantine (see `opskpi check`) unless a file has more than its\n`max_bad_rows`; then the whole run is refused and nothing is written."
+    )]
+    Ingest(IngestArgs),
+
+    /// Check the warehouse: quarantined rows, repeated keys, date gaps, stale and missing data.
+    #[command(
+        after_help = "Examples:\n  opskpi check\n  opskpi check --fail-on error     # in a pipeline: exit 4 only on errors\n\nExit codes: 0 nothing found (or nothing at the --fail-on level), 4 findings, 1 bad configuration."
+    )]
+    Check(CheckArgs),
 
     /// Print indicators for a period, optionally broken down by dimensions.
     #[command(
@@ -77,6 +85,33 @@ pub enum Command {
         /// Folder to write the templates into.
         out: PathBuf,
     },
+}
+
+#[derive(Debug, Args)]
+pub struct IngestArgs {
+    /// Read, map and check every source and say what would happen; write nothing.
+    #[arg(long)]
+    pub dry_run: bool,
+    /// Empty the warehouse and load every source again, changed or not.
+    #[arg(long, conflicts_with = "dry_run")]
+    pub full: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct CheckArgs {
+    /// The lowest finding level that makes the exit code 4.
+    #[arg(long, value_enum, default_value_t = CheckLevel::Warning)]
+    pub fail_on: CheckLevel,
+    /// How many example rows to show per quarantine rule.
+    #[arg(long, default_value_t = 3)]
+    pub examples: usize,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum CheckLevel {
+    Warning,
+    Error,
+    Never,
 }
 
 #[derive(Debug, Args)]

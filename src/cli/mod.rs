@@ -20,6 +20,7 @@ use settings::{Settings, Task};
 pub const EXIT_USER_ERROR: u8 = 1;
 pub const EXIT_INTERNAL: u8 = 2;
 pub const EXIT_ALERT: u8 = 3;
+pub const EXIT_CHECK: u8 = 4;
 
 pub fn main() -> ExitCode {
     let cli = args::Cli::parse();
@@ -97,8 +98,8 @@ fn run(settings: Settings) -> crate::Result<ExitCode> {
             if warehouse.exists() {
                 fs_err::remove_file(&warehouse)?;
             }
-            let outcomes = pipeline::ingest(&config, loaded_at, &step)?;
-            let rows: u64 = outcomes.iter().map(|outcome| outcome.rows).sum();
+            let outcomes = pipeline::ingest(&config, loaded_at, &Default::default(), &step)?;
+            let rows: u64 = outcomes.iter().map(|outcome| outcome.loaded).sum();
             progress.say(&format!(
                 "loaded {rows} rows from {} files into {}",
                 outcomes.len(),
@@ -124,27 +125,32 @@ fn run(settings: Settings) -> crate::Result<ExitCode> {
             println!("{}", out.join("opskpi.toml").display());
             ExitCode::SUCCESS
         }
-        Task::Ingest { config, loaded_at } => {
-            let outcomes = pipeline::ingest(&config, loaded_at, &step)?;
+        Task::Ingest {
+            config,
+            loaded_at,
+            options,
+        } => {
+            let outcomes = pipeline::ingest(&config, loaded_at, &options, &step)?;
             progress.done();
-            for outcome in outcomes {
-                if outcome.unchanged {
-                    println!(
-                        "{:<20} {}  unchanged, skipped",
-                        outcome.table,
-                        outcome.file.display()
-                    );
-                } else {
-                    println!(
-                        "{:<20} {}  {} rows ({} replaced)",
-                        outcome.table,
-                        outcome.file.display(),
-                        outcome.rows,
-                        outcome.replaced
-                    );
-                }
-            }
+            print!("{}", output::ingest_report(&outcomes, options.dry_run));
             ExitCode::SUCCESS
+        }
+        Task::Check {
+            config,
+            as_of,
+            fail_on,
+            examples,
+        } => {
+            step("checking the warehouse");
+            let findings = pipeline::check(&config, as_of)?;
+            progress.done();
+            print!("{}", crate::check::render(&findings, examples));
+            let failed = fail_on.is_some_and(|level| findings.iter().any(|f| f.level >= level));
+            if failed {
+                ExitCode::from(EXIT_CHECK)
+            } else {
+                ExitCode::SUCCESS
+            }
         }
         Task::ListIndicators => {
             let catalogue = Catalogue::builtin();

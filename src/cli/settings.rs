@@ -6,11 +6,12 @@ use std::path::PathBuf;
 
 use chrono::{NaiveDate, NaiveDateTime};
 
-use super::args::{Cli, Command, FailOn, FileFormat, KpiFormat, ReportCommand};
+use super::args::{CheckLevel, Cli, Command, FailOn, FileFormat, KpiFormat, ReportCommand};
 use crate::calendar::{Grain, Period};
 use crate::config::{Config, Format};
 use crate::error::{Error, Result};
 use crate::indicators::{KpiRequest, Status};
+use crate::ingest::IngestOptions;
 use crate::output::OutputFormat;
 use crate::sample::SampleSpec;
 
@@ -34,6 +35,13 @@ pub enum Task {
     Ingest {
         config: Config,
         loaded_at: NaiveDateTime,
+        options: IngestOptions,
+    },
+    Check {
+        config: Config,
+        as_of: NaiveDate,
+        fail_on: Option<crate::check::Level>,
+        examples: usize,
     },
     ListIndicators,
     Kpi {
@@ -110,9 +118,24 @@ impl Settings {
                     },
                 }
             }
-            Command::Ingest => Task::Ingest {
+            Command::Ingest(args) => Task::Ingest {
                 config: Config::load(&cli.global.config)?,
                 loaded_at: now,
+                options: IngestOptions {
+                    dry_run: args.dry_run,
+                    full: args.full,
+                    ..IngestOptions::default()
+                },
+            },
+            Command::Check(args) => Task::Check {
+                config: Config::load(&cli.global.config)?,
+                as_of: today,
+                fail_on: match args.fail_on {
+                    CheckLevel::Warning => Some(crate::check::Level::Warning),
+                    CheckLevel::Error => Some(crate::check::Level::Error),
+                    CheckLevel::Never => None,
+                },
+                examples: args.examples,
             },
             Command::Kpi(args) if args.list => Task::ListIndicators,
             Command::Kpi(args) => {

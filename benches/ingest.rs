@@ -1,0 +1,144 @@
+//! Ingest throughput against DuckDB's own loader, in the same process: the
+//! sample company's sales at about 1 and 10 million order lines, as CSV and
+//! as Parquet, loaded by `opskpi` (every value read and checked, quarantine,
+//! lineage, one transaction) and by a plain `CREATE TABLE … AS SELECT * FROM
+//! read_csv/read_parquet` into a fresh DuckDB file. Prints a table; asserts
+//! no time. `cargo bench --bench ingest` (OPSKPI_BENCH_SCALES, e.g. `4.5,45`).
+
+use std::path::Path;
+use std::time::{Duration, Instant};
+
+use chrono::NaiveDate;
+use opskpi::config::{Format, Source};
+use opskpi::ingest::{ingest, IngestOptions};
+use opskpi::sample::{self, SampleSpec};
+use opskpi::warehouse::Warehouse;
+
+const RUNS: usize = 3;
+
+fn median(mut times: Vec<Duration>) -> Duration {
+    times.sort();
+    times[times.len() / 2]
+}
+
+/// DuckDB's own load of `file` into a new database file; rows and net total.
+fn duckdb_load(dir: &Path, file: &Path, format: Format) -> (Duration, i64, String) {
+    let path = dir.join("baseline.duckdb");
+    let _ = std::fs::remove_file(&path);
+    let conn = duckdb::Connection::open(&path).unwrap();
+    conn.execute_batch(&format!(
+        "SET memory_limit = '1GB'; SET temp_directory = '{}'",
+        dir.join("baseline.tmp").display()
+    ))
+    .unwrap();
+    let reader = match format {
+        Format::Csv => "read_csv",
+        _ => "read_parquet",
+    };
+    let started = Instant::now();
+    conn.execute(
+        &format!("CREATE TABLE sales AS SELECT * FROM {reader}(?)"),
+        [file.display().to_string()],
+    )
+    .unwrap();
+    let elapsed = started.elapsed();
+    let (rows, total) = conn
+        .query_row(
+            "SELECT count(*), sum(net_amount)::DECIMAL(38,4)::VARCHAR FROM sales",
+            [],
+            |row| Ok((row.get(0)?, row.get(1)?)),
+        )
+        .unwrap();
+    (elapsed, rows, total)
+}
+
+fn opskpi_load(dir: &Path, file: &Path) -> (Duration, i64, String) {
+    let path = dir.join("warehouse.duckdb");
+    let _ = std::fs::remove_file(&path);
+    let mut warehouse = Warehouse::open(&path).unwrap();
+    warehouse
+        .limit_memory("1GB", &dir.join("warehouse.tmp"))
+        .unwrap();
+    let loaded_at = NaiveDate::from_ymd_opt(2026, 11, 2)
+        .unwrap()
+        .and_hms_opt(0, 0, 0)
+        .unwrap();
+    let options = IngestOptions {
+        scratch: Some(dir.join("scratch")),
+        ..IngestOptions::default()
+    };
+    let started = Instant::now();
+    let outcomes = ingest(
+        &mut warehouse,
+        &[Source::new("sales", file)],
+        loaded_at,
+        &options,
+        &|_| {},
+    )
+    .unwrap();
+    let elapsed = started.elapsed();
+    assert_eq!(outcomes[0].quarantined, 0);
+    let (rows, total) = warehouse
+        .connection()
+        .query_row(
+            "SELECT count(*), sum(net_amount)::DECIMAL(38,4)::VARCHAR FROM sales",
+            [],
+            |row| Ok((row.get(0)?, row.get(1)?)),
+        )
+        .unwrap();
+    (elapsed, rows, total)
+}
+
+fn main() {
+    let scales: Vec<f64> = std::env::var("OPSKPI_BENCH_SCALES")
+        .unwrap_or_else(|_| "4.5,45".into())
+        .split(',')
+        .map(|s| s.trim().parse().expect("a scale is a number"))
+        .collect();
+    println!("| order lines | format | opskpi ingest | DuckDB's own load | throughput vs DuckDB |");
+    println!("|---:|---|---:|---:|---:|");
+    for scale in scales {
+        for format in [Format::Csv, Format::Parquet] {
+            let dir = tempfile::tempdir().unwrap();
+            let data = dir.path().join("data");
+            sample::write(
+                &SampleSpec {
+                    scale,
+                    format,
+                    ..SampleSpec::default()
+                },
+                &data,
+                &|_| {},
+            )
+            .unwrap();
+            let file = data.join(if format == Format::Csv {
+                "sales.csv"
+            } else {
+                "sales.parquet"
+            });
+            let mut ours = Vec::new();
+            let mut theirs = Vec::new();
+            let mut lines = 0;
+            for _ in 0..RUNS {
+                let (time, rows, total) = duckdb_load(dir.path(), &file, format);
+                theirs.push(time);
+                let (time, our_rows, our_total) = opskpi_load(dir.path(), &file);
+                ours.push(time);
+                assert_eq!(
+                    (rows, &total),
+                    (our_rows, &our_total),
+                    "both loads hold the same rows and net total"
+                );
+                lines = rows;
+            }
+            let (ours, theirs) = (median(ours), median(theirs));
+            println!(
+                "| {lines} | {} | {:.1} s | {:.1} s | {:.2}× |",
+                format.name(),
+                ours.as_secs_f64(),
+                theirs.as_secs_f64(),
+                theirs.as_secs_f64() / ours.as_secs_f64()
+            );
+        }
+    }
+}

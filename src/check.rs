@@ -1,0 +1,226 @@
+//! `opskpi check`: what a data team (or a pipeline) must know before it
+//! trusts the numbers — rows in quarantine, keys repeated in a source, gaps
+//! in dated data (a month without inventory snapshots, a day without
+//! sales), tables gone stale, and columns no source provides (so the
+//! indicators needing them are n/a). Reads the warehouse only.
+
+use chrono::NaiveDate;
+use duckdb::params;
+
+use crate::error::{Error, Result};
+use crate::model::{self, ColumnType};
+use crate::warehouse::Warehouse;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Level {
+    Info,
+    Warning,
+    Error,
+}
+
+impl Level {
+    pub fn name(self) -> &'static str {
+        match self {
+            Level::Info => "info",
+            Level::Warning => "warning",
+            Level::Error => "error",
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Finding {
+    pub level: Level,
+    /// `quarantine`, `duplicates`, `gap`, `stale`, `missing_column`, `empty`.
+    pub kind: &'static str,
+    pub table: String,
+    pub message: String,
+    /// Example rows (quarantine) or ranges (gaps).
+    pub examples: Vec<String>,
+}
+
+/// The date column that dates a table's rows, where it has one.
+fn date_column(table: &model::Table) -> Option<&'static str> {
+    table
+        .columns
+        .iter()
+        .find(|c| {
+            !c.nullable
+                && matches!(
+                    c.ty,
+                    ColumnType::Date | ColumnType::Month | ColumnType::Timestamp
+                )
+        })
+        .map(|c| c.name)
+}
+
+pub fn check(
+    warehouse: &Warehouse,
+    as_of: NaiveDate,
+    stale_after_days: u32,
+) -> Result<Vec<Finding>> {
+    let conn = warehouse.connection();
+    let query = |name: &str| Error::query(format!("check {name}"));
+    let mut findings = Vec::new();
+
+    // Quarantine, by file and rule.
+    let mut statement = conn
+        .prepare(
+            "SELECT table_name, file, rule, coalesce(source_column, ''), count(*), \
+             array_to_string(list(place || ' ' || coalesce(CAST(line AS VARCHAR), '?') || ': `' || coalesce(value, '') || '` ' || message ORDER BY line)[1:5], chr(1)) \
+             FROM _opskpi_quarantine GROUP BY ALL ORDER BY 1, 2, 3, 4",
+        )
+        .map_err(query("quarantine"))?;
+    let rows = statement
+        .query_map([], |row| {
+            Ok((
+                row.get::<_, String>(0)?,
+                row.get::<_, String>(1)?,
+                row.get::<_, String>(2)?,
+                row.get::<_, String>(3)?,
+                row.get::<_, i64>(4)?,
+                split(row.get::<_, Option<String>>(5)?),
+            ))
+        })
+        .map_err(query("quarantine"))?;
+    for row in rows {
+        let (table, file, rule, column, count, examples) = row.map_err(query("quarantine"))?;
+        let (kind, level) = match rule.as_str() {
+            "duplicate_key" | "superseded_duplicate" => ("duplicates", Level::Warning),
+            _ => ("quarantine", Level::Warning),
+        };
+        let column = if column.is_empty() {
+            String::new()
+        } else {
+            format!(" in `{column}`")
+        };
+        findings.push(Finding {
+            level,
+            kind,
+            table,
+            message: format!("{count} rows of `{file}` set aside: {rule}{column}"),
+            examples,
+        });
+    }
+
+    for table in model::TABLES {
+        let rows: i64 = conn
+            .query_row(&format!("SELECT count(*) FROM {}", table.name), [], |row| {
+                row.get(0)
+            })
+            .map_err(query(table.name))?;
+        if rows == 0 {
+            continue;
+        }
+        // Columns no loaded row has: indicators that need them are n/a.
+        for column in table.columns.iter().filter(|c| c.nullable) {
+            let filled: i64 = conn
+                .query_row(
+                    &format!("SELECT count({}) FROM {}", column.name, table.name),
+                    [],
+                    |row| row.get(0),
+                )
+                .map_err(query(table.name))?;
+            if filled == 0 {
+                findings.push(Finding {
+                    level: Level::Info,
+                    kind: "missing_column",
+                    table: table.name.into(),
+                    message: format!("`{}.{}` is empty in all {rows} rows: no source provides it, so indicators that need it are n/a", table.name, column.name),
+                    examples: Vec::new(),
+                });
+            }
+        }
+        let Some(date) = date_column(table) else {
+            continue;
+        };
+        // Stale: the newest date is long before the as-of date.
+        let newest: Option<NaiveDate> = conn
+            .query_row(
+                &format!("SELECT max(CAST({date} AS DATE)) FROM {}", table.name),
+                [],
+                |row| row.get(0),
+            )
+            .map_err(query(table.name))?;
+        if let Some(newest) = newest {
+            let age = (as_of - newest).num_days();
+            if age > stale_after_days as i64 && table.not_future.contains(&date) {
+                findings.push(Finding {
+                    level: Level::Error,
+                    kind: "stale",
+                    table: table.name.into(),
+                    message: format!("the newest `{date}` is {newest}, {age} days before {as_of} (more than {stale_after_days})"),
+                    examples: Vec::new(),
+                });
+            }
+        }
+        // Gaps: months without snapshots or market data, days without sales.
+        let grain = match table.name {
+            "sales" => Some("day"),
+            "inventory_snapshots" | "market_sizes" | "competitor_sales" => Some("month"),
+            _ => None,
+        };
+        if let Some(grain) = grain {
+            let sql = format!(
+                "WITH present AS (SELECT DISTINCT date_trunc('{grain}', CAST({date} AS DATE))::DATE AS d FROM {t}), \
+                 span AS (SELECT generate_series(min(d), max(d), INTERVAL 1 {grain}) AS s FROM present), \
+                 missing AS (SELECT CAST(unnest(s) AS DATE) AS d FROM span EXCEPT SELECT d FROM present) \
+                 SELECT count(*), array_to_string(list(CAST(d AS VARCHAR) ORDER BY d)[1:10], chr(1)) FROM missing",
+                t = table.name
+            );
+            let (count, examples): (i64, Vec<String>) = conn
+                .query_row(&sql, params![], |row| {
+                    Ok((row.get(0)?, split(row.get::<_, Option<String>>(1)?)))
+                })
+                .map_err(query(table.name))?;
+            if count > 0 {
+                findings.push(Finding {
+                    level: Level::Warning,
+                    kind: "gap",
+                    table: table.name.into(),
+                    message: format!(
+                        "{count} {grain}s without `{}` rows between the first and the last",
+                        table.name
+                    ),
+                    examples,
+                });
+            }
+        }
+    }
+    Ok(findings)
+}
+
+/// A list DuckDB joined with `chr(1)`.
+fn split(joined: Option<String>) -> Vec<String> {
+    joined
+        .map(|text| text.split('\u{1}').map(str::to_string).collect())
+        .unwrap_or_default()
+}
+
+/// The findings as text, `examples` rows each.
+pub fn render(findings: &[Finding], examples: usize) -> String {
+    if findings.is_empty() {
+        return "no findings\n".into();
+    }
+    let mut out = String::new();
+    for finding in findings {
+        out.push_str(&format!(
+            "{:<7} {:<14} {:<20} {}\n",
+            finding.level.name(),
+            finding.kind,
+            finding.table,
+            finding.message
+        ));
+        for example in finding.examples.iter().take(examples) {
+            out.push_str(&format!("        {example}\n"));
+        }
+    }
+    let count = |level| findings.iter().filter(|f| f.level == level).count();
+    out.push_str(&format!(
+        "{} errors, {} warnings, {} notes\n",
+        count(Level::Error),
+        count(Level::Warning),
+        count(Level::Info)
+    ));
+    out
+}

@@ -1,0 +1,387 @@
+//! Which of a source's columns feeds each canonical column, and how: a
+//! declared name, the canonical name itself, the built-in dictionary of
+//! header names (`dictionary.toml`), a constant, or an expression over the
+//! file's numeric columns. Also the dictionary's canonical words
+//! (`門市` → `store`). Every choice is recorded with its origin, so that
+//! `ingest --dry-run` can say where each column came from.
+
+use std::collections::BTreeMap;
+use std::sync::OnceLock;
+
+use serde::Deserialize;
+
+use super::expr::Expr;
+use super::values::fold;
+use crate::config::{ColumnDetail, Source};
+use crate::error::{Error, Result};
+use crate::model::{Column, Table};
+
+#[derive(Debug, Deserialize)]
+struct DictionaryFile {
+    headers: BTreeMap<String, BTreeMap<String, Vec<String>>>,
+    words: BTreeMap<String, BTreeMap<String, Vec<String>>>,
+}
+
+/// The built-in dictionary, folded for lookup.
+struct Dictionary {
+    /// table (or `common`) → canonical column → folded header names, in order.
+    headers: BTreeMap<String, BTreeMap<String, Vec<String>>>,
+    /// word set (`channel`, `sales.channel`) → folded word → canonical word.
+    words: BTreeMap<String, BTreeMap<String, String>>,
+}
+
+fn dictionary() -> &'static Dictionary {
+    static DICTIONARY: OnceLock<Dictionary> = OnceLock::new();
+    DICTIONARY.get_or_init(|| {
+        let file: DictionaryFile = toml::from_str(include_str!("dictionary.toml"))
+            .expect("the built-in dictionary parses (a unit test checks it)");
+        let headers = file
+            .headers
+            .into_iter()
+            .map(|(table, columns)| {
+                let columns = columns
+                    .into_iter()
+                    .map(|(column, names)| (column, names.iter().map(|n| fold(n)).collect()))
+                    .collect();
+                (table, columns)
+            })
+            .collect();
+        let words = file
+            .words
+            .into_iter()
+            .map(|(set, canonical)| {
+                let mut folded = BTreeMap::new();
+                for (word, spellings) in canonical {
+                    folded.insert(fold(&word), word.clone());
+                    for spelling in spellings {
+                        folded.insert(fold(&spelling), word.clone());
+                    }
+                }
+                (set, folded)
+            })
+            .collect();
+        Dictionary { headers, words }
+    })
+}
+
+/// The name of the word set for a column that takes fixed words.
+pub fn word_set(table: &Table, column: &Column) -> String {
+    format!("{}.{}", table.name, column.name)
+}
+
+/// The canonical word the dictionary gives for `text` in `set`
+/// (`sales.channel`, falling back to the column's name, `channel`).
+pub fn canonical_word(set: &str, text: &str) -> Option<&'static str> {
+    let words = &dictionary().words;
+    let folded = fold(text);
+    let column = set.rsplit('.').next().unwrap_or(set);
+    words
+        .get(set)
+        .or_else(|| words.get(column))
+        .and_then(|map| map.get(&folded))
+        .map(String::as_str)
+}
+
+/// The dictionary's header names for `table.column`, table-specific first.
+fn header_names(table: &str, column: &str) -> Vec<&'static String> {
+    let headers = &dictionary().headers;
+    [table, "common"]
+        .iter()
+        .filter_map(|scope| headers.get(*scope).and_then(|columns| columns.get(column)))
+        .flatten()
+        .collect()
+}
+
+/// Whether a header cell names one of `table`'s columns for this source: a
+/// declared name, a canonical name, or a dictionary name. Header detection
+/// counts these.
+pub fn is_known_header(table: &Table, source: &Source, cell: &str) -> bool {
+    let folded = fold(cell);
+    if folded.is_empty() {
+        return false;
+    }
+    let declared = source
+        .columns
+        .values()
+        .filter_map(|spec| spec.detail().column)
+        .any(|name| fold(&name) == folded);
+    declared
+        || table.columns.iter().any(|column| {
+            fold(column.name) == folded
+                || header_names(table.name, column.name)
+                    .iter()
+                    .any(|name| **name == folded)
+        })
+}
+
+/// Where a canonical column's values come from.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Origin {
+    /// The file's column, named in `[sources.columns]`.
+    Declared(usize),
+    /// The file's column of the same (folded) name.
+    SameName(usize),
+    /// The file's column, by the built-in dictionary.
+    Dictionary(usize),
+    Constant(String),
+    Expression(Expr),
+    /// Not in the file: the column stays empty.
+    Missing,
+}
+
+impl Origin {
+    /// The file column this origin reads, if it reads exactly one.
+    pub fn file_column(&self) -> Option<usize> {
+        match self {
+            Origin::Declared(i) | Origin::SameName(i) | Origin::Dictionary(i) => Some(*i),
+            _ => None,
+        }
+    }
+
+    /// How the dry run says it.
+    pub fn describe(&self, headers: &[String]) -> String {
+        match self {
+            Origin::Declared(i) => format!("`{}` (declared)", headers[*i]),
+            Origin::SameName(i) => format!("`{}`", headers[*i]),
+            Origin::Dictionary(i) => format!("`{}` (dictionary)", headers[*i]),
+            Origin::Constant(value) => format!("constant `{value}`"),
+            Origin::Expression(expr) => format!("expression `{}`", expr.display(headers)),
+            Origin::Missing => "not in the source".into(),
+        }
+    }
+}
+
+/// One canonical column and where it comes from.
+#[derive(Debug, Clone)]
+pub struct Mapped {
+    pub column: &'static Column,
+    pub origin: Origin,
+    /// The project's own words for this column (file word → canonical word).
+    pub values: BTreeMap<String, String>,
+}
+
+/// The file column called `name` (exactly, then folded).
+fn find(headers: &[String], name: &str) -> Option<usize> {
+    headers
+        .iter()
+        .position(|header| header == name)
+        .or_else(|| {
+            let folded = fold(name);
+            headers.iter().position(|header| fold(header) == folded)
+        })
+}
+
+/// Maps every column of `table` onto the source's `headers`.
+pub fn map(
+    table: &'static Table,
+    source: &Source,
+    headers: &[String],
+    file: &str,
+) -> Result<Vec<Mapped>> {
+    let mut mapped = Vec::with_capacity(table.columns.len());
+    let mut used = vec![false; headers.len()];
+    // Declared columns first, so the dictionary never takes a column the
+    // project assigned elsewhere.
+    let details: BTreeMap<&str, ColumnDetail> = source
+        .columns
+        .iter()
+        .map(|(name, spec)| (name.as_str(), spec.detail()))
+        .collect();
+    for detail in details.values() {
+        if let Some(name) = &detail.column {
+            if let Some(i) = find(headers, name) {
+                used[i] = true;
+            }
+        }
+    }
+    for column in table.columns {
+        let detail = details.get(column.name).cloned().unwrap_or_default();
+        let origin = if let Some(name) = &detail.column {
+            match find(headers, name) {
+                Some(i) => Origin::Declared(i),
+                None => {
+                    return Err(Error::config_hint(
+                        format!(
+                            "`{file}` has no column `{name}` (mapped to `{}.{}`)",
+                            table.name, column.name
+                        ),
+                        format!("its columns are: {}", list(headers)),
+                    ))
+                }
+            }
+        } else if let Some(value) = &detail.constant {
+            Origin::Constant(value.clone())
+        } else if let Some(text) = &detail.expr {
+            let expr = Expr::parse(text, headers).map_err(|message| {
+                Error::config_hint(
+                    format!("the expression for `{}.{}` in the source `{file}`: {message}", table.name, column.name),
+                    format!(
+                        "write arithmetic (+ - * and brackets) over the file's columns, quoting names with spaces in backticks; its columns are: {}",
+                        list(headers)
+                    ),
+                )
+            })?;
+            Origin::Expression(expr)
+        } else {
+            match find_free(
+                headers,
+                &used,
+                column.name,
+                &header_names(table.name, column.name),
+            ) {
+                Some((i, same)) => {
+                    used[i] = true;
+                    if same {
+                        Origin::SameName(i)
+                    } else {
+                        Origin::Dictionary(i)
+                    }
+                }
+                None => Origin::Missing,
+            }
+        };
+        if origin == Origin::Missing && !column.nullable {
+            return Err(Error::config_hint(
+                format!(
+                    "`{file}` has no column for `{}.{}`, which is required",
+                    table.name, column.name
+                ),
+                format!(
+                    "its columns are: {}; map one with `[sources.columns] {} = \"…\"` in opskpi.toml",
+                    list(headers),
+                    column.name
+                ),
+            ));
+        }
+        mapped.push(Mapped {
+            column,
+            origin,
+            values: detail.values,
+        });
+    }
+    Ok(mapped)
+}
+
+/// The first unused header equal to the canonical name (`true`) or, failing
+/// that, to a dictionary name in the dictionary's order (`false`).
+fn find_free(
+    headers: &[String],
+    used: &[bool],
+    canonical: &str,
+    names: &[&String],
+) -> Option<(usize, bool)> {
+    let folded: Vec<String> = headers.iter().map(|h| fold(h)).collect();
+    let free = |target: &str| {
+        folded
+            .iter()
+            .enumerate()
+            .position(|(i, header)| !used[i] && header == target)
+    };
+    if let Some(i) = free(&fold(canonical)) {
+        return Some((i, true));
+    }
+    names.iter().find_map(|name| free(name).map(|i| (i, false)))
+}
+
+fn list(headers: &[String]) -> String {
+    headers
+        .iter()
+        .map(|h| format!("`{h}`"))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model;
+
+    #[test]
+    fn the_dictionary_parses_and_names_real_columns() {
+        let file: DictionaryFile = toml::from_str(include_str!("dictionary.toml")).unwrap();
+        for (scope, columns) in &file.headers {
+            for column in columns.keys() {
+                let known = if scope == "common" {
+                    model::TABLES.iter().any(|t| t.column(column).is_some())
+                } else {
+                    model::table(scope).and_then(|t| t.column(column)).is_some()
+                };
+                assert!(known, "{scope}.{column}");
+            }
+        }
+        for (set, words) in &file.words {
+            let (table, column) = match set.split_once('.') {
+                Some((table, column)) => (Some(table), column),
+                None => (None, set.as_str()),
+            };
+            let allowed: Vec<&str> = model::TABLES
+                .iter()
+                .filter(|t| table.is_none_or(|name| t.name == name))
+                .filter_map(|t| t.column(column))
+                .filter_map(|c| match c.ty {
+                    model::ColumnType::OneOf(words) => Some(words),
+                    _ => None,
+                })
+                .flatten()
+                .copied()
+                .collect();
+            for word in words.keys() {
+                assert!(allowed.contains(&word.as_str()), "{set}: {word}");
+            }
+        }
+    }
+
+    #[test]
+    fn words_map_to_canonical_ones() {
+        assert_eq!(canonical_word("sales.channel", "門市"), Some("store"));
+        assert_eq!(canonical_word("sales.channel", "網購"), Some("online"));
+        assert_eq!(canonical_word("sales.channel", "經銷商"), Some("dealer"));
+        assert_eq!(canonical_word("sales.channel", "  Online "), Some("online"));
+        assert_eq!(
+            canonical_word("service_tickets.channel", "電話"),
+            Some("hotline")
+        );
+        assert_eq!(
+            canonical_word("service_tickets.channel", "線上"),
+            Some("online")
+        );
+        assert_eq!(canonical_word("customers.segment", "零售"), Some("retail"));
+        assert_eq!(canonical_word("sales.channel", "carrier pigeon"), None);
+    }
+
+    #[test]
+    fn an_erp_export_needs_no_mapping() {
+        let table = model::table("sales").unwrap();
+        let headers: Vec<String> = [
+            "訂單編號",
+            "項次",
+            "銷售日期",
+            "客戶編號",
+            "品號",
+            "門市編號",
+            "通路",
+            "區域",
+            "數量",
+            "銷售金額",
+            "成本",
+        ]
+        .iter()
+        .map(|s| s.to_string())
+        .collect();
+        let source = Source::new("sales", "sales.csv");
+        let mapped = map(table, &source, &headers, "sales.csv").unwrap();
+        let origin = |name: &str| {
+            mapped
+                .iter()
+                .find(|m| m.column.name == name)
+                .unwrap()
+                .origin
+                .clone()
+        };
+        assert_eq!(origin("order_id"), Origin::Dictionary(0));
+        assert_eq!(origin("order_date"), Origin::Dictionary(2));
+        assert_eq!(origin("net_amount"), Origin::Dictionary(9));
+        assert_eq!(origin("cost_amount"), Origin::Dictionary(10));
+        assert_eq!(origin("salesperson_id"), Origin::Missing);
+    }
+}

@@ -1,0 +1,572 @@
+//! Loading sources into the canonical tables.
+//!
+//! A run expands each source into files (a file, a folder, a glob), skips
+//! files whose content it already holds, reads each changed file through the
+//! reader for its kind (`read`), maps its columns (`mapping`), reads and
+//! checks every value in one DuckDB scan (`stage`, with the value readers of
+//! `values` registered by `udf`), sets bad rows aside in quarantine, and
+//! refuses a file whose bad rows pass its threshold. Only when every file is
+//! staged does it write, all in one transaction (`write`): a refused file
+//! leaves the warehouse exactly as it was.
+
+pub mod encoding;
+pub mod expr;
+pub mod mapping;
+pub mod read;
+pub mod stage;
+pub mod udf;
+pub mod values;
+pub mod write;
+
+use std::path::{Path, PathBuf};
+
+use chrono::NaiveDateTime;
+use duckdb::params;
+use sha2::{Digest, Sha256};
+
+use crate::config::{DuplicatePolicy, Format, Source};
+use crate::error::{BadData, Error, Result};
+use crate::model::{self, Table};
+use crate::warehouse::Warehouse;
+use stage::{RuleKind, Stage};
+
+/// How a run goes.
+#[derive(Debug, Clone, Default)]
+pub struct IngestOptions {
+    /// Read, map and check, report what would happen, write nothing.
+    pub dry_run: bool,
+    /// Forget everything loaded and load every source again.
+    pub full: bool,
+    /// UTC offset of timestamps without one, in seconds (`company.timezone`).
+    pub offset_seconds: i32,
+    /// Where transcoded copies of files go while a run lasts.
+    pub scratch: Option<PathBuf>,
+}
+
+/// Rows set aside for one rule, with the first of them.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ProblemSummary {
+    pub rule: &'static str,
+    pub column: String,
+    pub count: u64,
+    pub line: u64,
+    pub value: Option<String>,
+    pub message: String,
+}
+
+/// What happened (or, in a dry run, would happen) to one source file.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LoadOutcome {
+    pub table: String,
+    pub file: PathBuf,
+    /// Rows in the file.
+    pub rows: u64,
+    /// Rows written to the canonical table.
+    pub loaded: u64,
+    /// Rows already in the warehouse that this file's rows replaced.
+    pub replaced: u64,
+    /// Rows set aside in quarantine (duplicates under that policy included).
+    pub quarantined: u64,
+    /// Rows that repeat a key of another row of the file.
+    pub duplicates: u64,
+    /// The file was loaded before with the same content and was skipped.
+    pub unchanged: bool,
+    /// What the reader detected (encoding, delimiter, header, sheet).
+    pub notes: Vec<(String, String)>,
+    /// Canonical column → where it comes from.
+    pub mapping: Vec<(String, String)>,
+    pub problems: Vec<ProblemSummary>,
+    /// Dry run: the first rows as they would be loaded.
+    pub preview: Vec<Vec<String>>,
+    pub place: &'static str,
+}
+
+impl LoadOutcome {
+    fn unchanged(table: &str, file: &Path) -> LoadOutcome {
+        LoadOutcome {
+            table: table.into(),
+            file: file.to_path_buf(),
+            rows: 0,
+            loaded: 0,
+            replaced: 0,
+            quarantined: 0,
+            duplicates: 0,
+            unchanged: true,
+            notes: Vec::new(),
+            mapping: Vec::new(),
+            problems: Vec::new(),
+            preview: Vec::new(),
+            place: "line",
+        }
+    }
+}
+
+/// The files a source names: the file, every visible file of a folder, or
+/// the matches of a glob, in name order.
+pub fn expand(source: &Source) -> Result<Vec<PathBuf>> {
+    let Some(path) = &source.path else {
+        return Ok(Vec::new());
+    };
+    let text = path.display().to_string();
+    let hidden = |p: &Path| {
+        p.file_name()
+            .and_then(|n| n.to_str())
+            .is_some_and(|n| n.starts_with('.') || n.starts_with("~$"))
+    };
+    let mut files: Vec<PathBuf> = if text.contains(['*', '?', '[']) {
+        glob::glob(&text)
+            .map_err(|error| {
+                Error::config_hint(
+                    format!("the source path `{text}` is not a valid pattern: {error}"),
+                    "use `*` for any name part, `?` for one character",
+                )
+            })?
+            .filter_map(|entry| entry.ok())
+            .filter(|p| p.is_file() && !hidden(p))
+            .collect()
+    } else if path.is_dir() {
+        fs_err::read_dir(path)?
+            .filter_map(|entry| entry.ok().map(|e| e.path()))
+            .filter(|p| p.is_file() && !hidden(p))
+            .filter(|p| source.format.is_some() || Format::from_extension(p).is_some())
+            .collect()
+    } else if path.exists() {
+        vec![path.clone()]
+    } else {
+        return Err(Error::Config {
+            message: format!("`{text}` does not exist"),
+            hint: Some("check the source's `path` in opskpi.toml (relative paths start at the file's folder)".into()),
+        });
+    };
+    files.sort();
+    if files.is_empty() {
+        return Err(Error::config_hint(
+            format!("the source `{text}` names no files"),
+            "check the folder or pattern; hidden files and Excel lock files (`~$…`) are skipped",
+        ));
+    }
+    Ok(files)
+}
+
+fn file_sha256(path: &Path) -> Result<String> {
+    let mut file = fs_err::File::open(path)?;
+    let mut hasher = Sha256::new();
+    std::io::copy(&mut file, &mut hasher)?;
+    Ok(format!("{:x}", hasher.finalize()))
+}
+
+fn last_sha256(warehouse: &Warehouse, table: &Table, file: &str) -> Result<Option<String>> {
+    let found: Option<String> = warehouse
+        .connection()
+        .query_row(
+            "SELECT max(sha256) FROM _opskpi_files WHERE table_name = ? AND file = ?",
+            params![table.name, file],
+            |row| row.get(0),
+        )
+        .map_err(Error::query("last load"))?;
+    Ok(found)
+}
+
+/// One file staged and judged, waiting to be written.
+struct Staged {
+    position: usize,
+    stage: Stage,
+    file: PathBuf,
+    sha256: String,
+    duplicates: u64,
+    outcome: LoadOutcome,
+}
+
+/// Loads `sources` (paths already resolved) in one transaction.
+pub fn ingest(
+    warehouse: &mut Warehouse,
+    sources: &[Source],
+    loaded_at: NaiveDateTime,
+    options: &IngestOptions,
+    progress: &dyn Fn(&str),
+) -> Result<Vec<LoadOutcome>> {
+    let scratch = match &options.scratch {
+        Some(dir) => dir.clone(),
+        None => std::env::temp_dir(),
+    };
+    fs_err::create_dir_all(&scratch)?;
+    let scratch = tempfile::Builder::new()
+        .prefix("opskpi-ingest-")
+        .tempdir_in(&scratch)?;
+    // Dimensions before facts, so references can be checked against this run.
+    let mut ordered: Vec<&Source> = sources.iter().collect();
+    ordered.sort_by_key(|source| stage::load_order(&source.table));
+    let mut staged: Vec<Staged> = Vec::new();
+    // (position among the run's files, outcome): reported in source order.
+    let mut outcomes: Vec<(usize, LoadOutcome)> = Vec::new();
+    let mut position = 0;
+    let conn = warehouse.connection();
+    let result = (|| -> Result<()> {
+        for source in ordered {
+            source.check()?;
+            let table = model::table(&source.table).expect("checked");
+            for file in expand(source)? {
+                position += 1;
+                let shown = file.display().to_string();
+                progress(&format!("reading {shown}"));
+                let sha256 = file_sha256(&file)?;
+                if !options.full
+                    && last_sha256(warehouse, table, &shown)?.as_deref() == Some(sha256.as_str())
+                {
+                    outcomes.push((position, LoadOutcome::unchanged(table.name, &file)));
+                    continue;
+                }
+                let name = format!("_opskpi_stage_{}", staged.len());
+                let known = |cell: &str| mapping::is_known_header(table, source, cell);
+                let mut raw = match source.format_of(&file)? {
+                    Format::Csv => read::csv::read(
+                        conn,
+                        &file,
+                        &read::csv::CsvOptions {
+                            encoding: source.encoding.as_deref(),
+                            delimiter: source.delimiter,
+                            header_row: source.header_row,
+                            scratch: scratch.path(),
+                            name: &name,
+                        },
+                        &known,
+                    )?,
+                    Format::Excel => read::excel::read(
+                        conn,
+                        &file,
+                        source.sheet.as_deref(),
+                        source.header_row,
+                        &name,
+                        &known,
+                    )?,
+                    Format::Json => read::json::read(conn, &file, &name)?,
+                    Format::Parquet => read::parquet::read(conn, &file)?,
+                    Format::Postgres => read::postgres::read(conn, source, &name, None)?,
+                };
+                progress(&format!("checking {shown}"));
+                let loaded_on = loaded_at.date();
+                let stage_raw = raw.clone();
+                let mut stage = stage::stage(
+                    conn,
+                    table,
+                    source,
+                    stage_raw,
+                    &name,
+                    &shown,
+                    loaded_on,
+                    options.offset_seconds,
+                )?;
+                read::csv::collect_rejects(conn, &mut raw)?;
+                stage.raw.rejects = raw.rejects;
+                if let Some(last) = stage.raw.rejects.last() {
+                    if format_is_text(source, &file)
+                        && !read::csv::ends_with_newline(&file)?
+                        && stage.raw.rejects.len() as u64 >= 1
+                    {
+                        let last_line = count_lines(&file)?;
+                        if last.line >= last_line {
+                            let mut bad = BadData::file(
+                                &file,
+                                format!("the file ends in the middle of a row: {}", last.message),
+                                Some("the file looks cut off; export or copy it again".into()),
+                            );
+                            bad.line = Some(last.line);
+                            return Err(Error::data(bad));
+                        }
+                    }
+                }
+                let others: Vec<(&'static str, String)> = staged
+                    .iter()
+                    .map(|s| (s.stage.table.name, s.stage.name.clone()))
+                    .collect();
+                stage.check_references(conn, &others)?;
+                let (duplicates, pair) = stage.check_duplicates(conn, source.duplicates)?;
+                if duplicates > 0 && source.duplicates == DuplicatePolicy::Refuse {
+                    let keys = table.key.join(", ");
+                    let (first, second) = pair.unwrap_or((0, 0));
+                    let (line, _) = stage.row_detail(conn, second)?;
+                    let mut bad = BadData::file(
+                        &file,
+                        format!("repeats the key ({keys}) of row {} ({duplicates} rows repeat a key)", first + 1),
+                        Some(format!("each row of `{}` needs its own ({keys}); or set `duplicates = \"keep_last\"` or `\"quarantine\"` for this source", table.name)),
+                    );
+                    bad.row = Some(second + 1);
+                    bad.line = Some(line);
+                    bad.place = stage.raw.line_word;
+                    bad.column = Some(keys);
+                    return Err(Error::data(bad));
+                }
+                let outcome = judge(
+                    conn,
+                    &stage,
+                    source,
+                    &file,
+                    duplicates,
+                    pair,
+                    options.dry_run,
+                )?;
+                staged.push(Staged {
+                    position,
+                    stage,
+                    file,
+                    sha256,
+                    duplicates,
+                    outcome,
+                });
+            }
+        }
+        Ok(())
+    })();
+    if let Err(error) = result {
+        drop_stages(warehouse, &staged);
+        return Err(error);
+    }
+    if options.dry_run {
+        drop_stages(warehouse, &staged);
+        outcomes.extend(staged.into_iter().map(|s| (s.position, s.outcome)));
+        return Ok(in_order(outcomes));
+    }
+
+    progress("writing");
+    let conn = warehouse.connection();
+    conn.execute_batch("BEGIN TRANSACTION")
+        .map_err(Error::query("begin load"))?;
+    let written = (|| -> Result<Vec<(usize, LoadOutcome)>> {
+        if options.full {
+            write::clear(conn)?;
+        }
+        let mut written = Vec::new();
+        for item in &staged {
+            let shown = item.file.display().to_string();
+            let rejects = item.stage.raw.rejects.len() as u64;
+            let result = write::write(
+                conn,
+                &item.stage,
+                &shown,
+                &item.sha256,
+                loaded_at,
+                item.duplicates,
+                rejects,
+                None,
+            )?;
+            let mut outcome = item.outcome.clone();
+            outcome.loaded = result.loaded;
+            outcome.replaced = result.replaced;
+            outcome.quarantined = result.quarantined;
+            written.push((item.position, outcome));
+        }
+        Ok(written)
+    })();
+    let conn = warehouse.connection();
+    match written {
+        Ok(written) => {
+            conn.execute_batch("COMMIT")
+                .map_err(Error::query("commit load"))?;
+            drop_stages(warehouse, &staged);
+            outcomes.extend(written);
+            Ok(in_order(outcomes))
+        }
+        Err(error) => {
+            // Best effort: the original error is what the user needs to see.
+            let _ = conn.execute_batch("ROLLBACK");
+            drop_stages(warehouse, &staged);
+            Err(error)
+        }
+    }
+}
+
+fn in_order(mut outcomes: Vec<(usize, LoadOutcome)>) -> Vec<LoadOutcome> {
+    outcomes.sort_by_key(|(position, _)| *position);
+    outcomes.into_iter().map(|(_, outcome)| outcome).collect()
+}
+
+fn format_is_text(source: &Source, file: &Path) -> bool {
+    matches!(source.format_of(file), Ok(Format::Csv))
+}
+
+fn count_lines(path: &Path) -> Result<u64> {
+    use std::io::BufRead;
+    let reader = std::io::BufReader::new(fs_err::File::open(path)?);
+    Ok(reader.split(b'\n').count() as u64)
+}
+
+fn drop_stages(warehouse: &Warehouse, staged: &[Staged]) {
+    for item in staged {
+        let name = &item.stage.name;
+        let _ = warehouse.connection().execute_batch(&format!(
+            "DROP TABLE IF EXISTS {name}; DROP TABLE IF EXISTS {name}_raw; DROP TABLE IF EXISTS {name}_rejects; DROP TABLE IF EXISTS {name}_reject_scans;"
+        ));
+    }
+}
+
+/// Counts the file's bad rows, refuses it above its threshold, and
+/// describes what loading it does.
+fn judge(
+    conn: &duckdb::Connection,
+    stage: &Stage,
+    source: &Source,
+    file: &Path,
+    duplicates: u64,
+    pair: Option<(u64, u64)>,
+    dry_run: bool,
+) -> Result<LoadOutcome> {
+    let problems = stage.problems(conn)?;
+    let rejects = stage.raw.rejects.len() as u64;
+    let rows = stage.rows + rejects;
+    let superseded: u64 = problems
+        .iter()
+        .filter(|p| stage.rules[p.rule - 1].kind == RuleKind::Superseded)
+        .map(|p| p.count)
+        .sum();
+    let bad = problems.iter().map(|p| p.count).sum::<u64>() - superseded + rejects;
+    let mut summaries = Vec::new();
+    for reject in &stage.raw.rejects {
+        summaries.push(ProblemSummary {
+            rule: RuleKind::Unreadable.name(),
+            column: String::new(),
+            count: 1,
+            line: reject.line,
+            value: reject.value.clone(),
+            message: reject.message.clone(),
+        });
+    }
+    for problem in &problems {
+        let rule = &stage.rules[problem.rule - 1];
+        let (line, value) = stage.row_detail(conn, problem.first_row)?;
+        let (message, _) = stage.reason(rule, value.as_deref());
+        summaries.push(ProblemSummary {
+            rule: rule.kind.name(),
+            column: rule.file_column.clone(),
+            count: problem.count,
+            line,
+            value,
+            message,
+        });
+    }
+    if source.max_bad_rows.exceeded(bad, rows) {
+        // The first bad row, as the error: file, row, place, column, value.
+        let first = problems
+            .iter()
+            .filter(|p| stage.rules[p.rule - 1].kind != RuleKind::Superseded)
+            .min_by_key(|p| p.first_row);
+        // The earliest bad row: an unreadable one, or one that broke a rule.
+        let first_line = match first {
+            Some(problem) => Some(stage.row_detail(conn, problem.first_row)?.0),
+            None => None,
+        };
+        let reject = stage
+            .raw
+            .rejects
+            .first()
+            .filter(|reject| first_line.is_none_or(|line| reject.line < line));
+        let mut error = match (reject, first) {
+            (Some(reject), _) => {
+                let mut bad = BadData::file(file, reject.message.clone(), Some("check that row's separators and quotes: a value containing the separator must be in double quotes".into()));
+                bad.line = Some(reject.line);
+                bad.place = stage.raw.line_word;
+                bad
+            }
+            (None, Some(problem)) => {
+                let rule = &stage.rules[problem.rule - 1];
+                // A repeated key is shown at its second row, naming the first.
+                let shown_row = match (rule.kind, pair) {
+                    (RuleKind::DuplicateKey, Some((_, second))) => second,
+                    _ => problem.first_row,
+                };
+                let (line, value) = stage.row_detail(conn, shown_row)?;
+                let (reason, hint) = stage.reason(rule, value.as_deref());
+                let more = if problem.count > 1 {
+                    format!(" ({} more rows like it)", problem.count - 1)
+                } else {
+                    String::new()
+                };
+                let message = match rule.kind {
+                    RuleKind::DuplicateKey => {
+                        let keys = stage.table.key.join(", ");
+                        let (first_row, _) = pair.unwrap_or((0, 0));
+                        format!("repeats the key ({keys}) of row {}{more}", first_row + 1)
+                    }
+                    _ => format!("{reason} for `{}.{}`{more}", stage.table.name, rule.column),
+                };
+                BadData {
+                    file: file.to_path_buf(),
+                    row: Some(shown_row + 1),
+                    line: Some(line),
+                    place: stage.raw.line_word,
+                    column: Some(rule.file_column.clone()),
+                    value: value.or(Some(String::new())),
+                    message,
+                    hint,
+                }
+            }
+            (None, None) => BadData::file(file, "the file has bad rows".into(), None),
+        };
+        let limit = source.max_bad_rows;
+        error.message = format!(
+            "{}; {bad} of {rows} rows are bad, more than the source allows ({limit}), so the file is refused",
+            error.message
+        );
+        if error.hint.is_none() {
+            error.hint = Some("fix the file, or raise `max_bad_rows` for the source to load the good rows and quarantine the rest".into());
+        }
+        return Err(Error::data(error));
+    }
+    let headers = stage.raw.headers();
+    let mapping = stage
+        .mapped
+        .iter()
+        .map(|m| (m.column.name.to_string(), m.origin.describe(&headers)))
+        .collect();
+    let preview = if dry_run {
+        preview(conn, stage)?
+    } else {
+        Vec::new()
+    };
+    Ok(LoadOutcome {
+        table: stage.table.name.into(),
+        file: file.to_path_buf(),
+        rows,
+        loaded: rows - bad - superseded,
+        replaced: 0,
+        quarantined: bad + superseded,
+        duplicates,
+        unchanged: false,
+        notes: stage
+            .raw
+            .notes
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.clone()))
+            .collect(),
+        mapping,
+        problems: summaries,
+        preview,
+        place: stage.raw.line_word,
+    })
+}
+
+/// The first rows that would load, as text.
+fn preview(conn: &duckdb::Connection, stage: &Stage) -> Result<Vec<Vec<String>>> {
+    let columns: Vec<String> = stage
+        .table
+        .columns
+        .iter()
+        .map(|c| format!("coalesce(CAST({} AS VARCHAR), '')", c.name))
+        .collect();
+    let mut statement = conn
+        .prepare(&format!(
+            "SELECT {} FROM {} WHERE _problem IS NULL ORDER BY rowid LIMIT 5",
+            columns.join(", "),
+            stage.name
+        ))
+        .map_err(Error::query("preview"))?;
+    let width = columns.len();
+    let rows = statement
+        .query_map([], |row| {
+            (0..width)
+                .map(|i| row.get::<_, String>(i))
+                .collect::<duckdb::Result<Vec<_>>>()
+        })
+        .map_err(Error::query("preview"))?;
+    rows.collect::<duckdb::Result<_>>()
+        .map_err(Error::query("preview"))
+}

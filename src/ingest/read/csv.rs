@@ -1,0 +1,329 @@
+//! Delimited text: the encoding settled (and the file transcoded to UTF-8
+//! when it is not), the delimiter and the header row detected on a sample
+//! unless stated, then DuckDB's own CSV scanner with that dialect given, not
+//! sniffed, every field read as text. Rows the scanner cannot read (a field
+//! too many or too few, broken quotes) are recorded, not fatal; a file that
+//! ends inside a row is refused as truncated.
+
+use std::path::{Path, PathBuf};
+
+use duckdb::Connection;
+
+use super::{clean_headers, find_header, Lines, Raw, RawColumn, Reject};
+use crate::error::{BadData, Error, Result};
+use crate::ingest::encoding;
+
+/// What the CSV reader needs beyond the file.
+pub struct CsvOptions<'a> {
+    pub encoding: Option<&'a str>,
+    pub delimiter: Option<char>,
+    /// 1-based line of the header.
+    pub header_row: Option<u64>,
+    /// Where a transcoded copy may be written.
+    pub scratch: &'a Path,
+    /// A name for this scan's temporary tables.
+    pub name: &'a str,
+}
+
+const DELIMITERS: [u8; 4] = [b',', b'\t', b';', b'|'];
+
+/// The first records of `text` split by `delimiter`, with the line each starts on.
+fn records(text: &str, delimiter: u8, limit: usize) -> Vec<(u64, Vec<String>)> {
+    let mut reader = ::csv::ReaderBuilder::new()
+        .delimiter(delimiter)
+        .has_headers(false)
+        .flexible(true)
+        .from_reader(text.as_bytes());
+    let mut out = Vec::new();
+    let mut record = ::csv::StringRecord::new();
+    while out.len() < limit {
+        match reader.read_record(&mut record) {
+            Ok(true) => {
+                // The line the record starts on, counted from its byte
+                // offset (the reader's own line count lags behind `\r\n`).
+                let mut at = record
+                    .position()
+                    .map(|p| p.byte() as usize)
+                    .unwrap_or(0)
+                    .min(text.len());
+                while text
+                    .as_bytes()
+                    .get(at)
+                    .is_some_and(|b| *b == b'\r' || *b == b'\n')
+                {
+                    at += 1;
+                }
+                let line = text.as_bytes()[..at]
+                    .iter()
+                    .filter(|b| **b == b'\n')
+                    .count() as u64
+                    + 1;
+                out.push((line, record.iter().map(str::to_string).collect()));
+            }
+            _ => break,
+        }
+    }
+    out
+}
+
+/// The delimiter that splits the sample's rows most consistently: the most
+/// rows sharing one field count above 1, then the widest such count.
+fn detect_delimiter(text: &str) -> u8 {
+    DELIMITERS
+        .iter()
+        .map(|delimiter| {
+            let rows = records(text, *delimiter, 50);
+            let mut counts = std::collections::BTreeMap::<usize, usize>::new();
+            for (_, row) in rows.iter().filter(|(_, row)| row.len() > 1) {
+                *counts.entry(row.len()).or_default() += 1;
+            }
+            let (width, rows) = counts
+                .into_iter()
+                .max_by_key(|(width, rows)| (*rows, *width))
+                .unwrap_or((0, 0));
+            ((rows, width), *delimiter)
+        })
+        .max_by_key(|(score, delimiter)| (*score, *delimiter == b','))
+        .map(|(_, delimiter)| delimiter)
+        .unwrap_or(b',')
+}
+
+/// The best header score of a decoded sample, for encoding detection.
+pub fn header_score(text: &str, known: &dyn Fn(&str) -> bool) -> usize {
+    let delimiter = detect_delimiter(text);
+    records(text, delimiter, 30)
+        .iter()
+        .map(|(_, row)| row.iter().filter(|cell| known(cell)).count())
+        .max()
+        .unwrap_or(0)
+}
+
+pub fn read(
+    conn: &Connection,
+    path: &Path,
+    options: &CsvOptions,
+    known: &dyn Fn(&str) -> bool,
+) -> Result<Raw> {
+    let (bytes, complete) = encoding::sample(path)?;
+    let detected = encoding::detect(options.encoding, &bytes, complete, &|text| {
+        header_score(text, known)
+    })
+    .map_err(|error| at_file(path, error))?;
+    let text = encoding::decode_sample(&bytes, detected.encoding, complete).ok_or_else(|| {
+        Error::data(BadData::file(
+            path,
+            format!("the file is not {} text", detected.encoding.name()),
+            Some("state the file's encoding in the source: `encoding = \"…\"`".into()),
+        ))
+    })?;
+    let delimiter = match options.delimiter {
+        Some(delimiter) if delimiter.is_ascii() => delimiter as u8,
+        Some(delimiter) => {
+            return Err(Error::config_hint(
+                format!(
+                    "the delimiter `{delimiter}` of `{}` is not a single-byte character",
+                    path.display()
+                ),
+                "use `,`, `;`, `|` or `\\t`",
+            ))
+        }
+        None => detect_delimiter(&text),
+    };
+    let sample = records(&text, delimiter, 30);
+    if sample.is_empty() {
+        return Err(Error::data(BadData::file(
+            path,
+            "the file is empty".into(),
+            None,
+        )));
+    }
+    let header = match options.header_row {
+        Some(line) => sample
+            .iter()
+            .position(|(start, _)| *start == line)
+            .ok_or_else(|| {
+                Error::config_hint(
+                    format!("`header_row = {line}` of `{}` is not the first line of a row in its first 30 rows", path.display()),
+                    "give the 1-based line number of the header, or leave `header_row` out to detect it",
+                )
+            })?,
+        None => find_header(
+            &sample.iter().map(|(_, row)| row.clone()).collect::<Vec<_>>(),
+            known,
+        ),
+    };
+    let (header_line, header_cells) = &sample[header];
+    let headers = clean_headers(header_cells);
+    // Lines before the first data row: the header's own line and all above it.
+    let skip = sample
+        .get(header + 1)
+        .map(|(line, _)| line - 1)
+        .unwrap_or(*header_line);
+
+    let mut notes = vec![
+        ("encoding", detected.describe()),
+        (
+            "delimiter",
+            if delimiter == b'\t' {
+                "tab".to_string()
+            } else {
+                format!("`{}`", delimiter as char)
+            },
+        ),
+        ("header", format!("line {header_line}")),
+    ];
+    let scanned: PathBuf = if detected.is_utf8() {
+        path.to_path_buf()
+    } else {
+        let out = options.scratch.join(format!("{}.utf8.csv", options.name));
+        let replaced = encoding::transcode(path, detected.encoding, &out)?;
+        if replaced > 0 {
+            notes.push((
+                "undecodable",
+                format!(
+                    "{replaced} byte sequences are not {}",
+                    detected.encoding.name()
+                ),
+            ));
+        }
+        out
+    };
+    let rejects_table = format!("{}_rejects", options.name);
+    let rejects_scan = format!("{}_reject_scans", options.name);
+    let types: Vec<String> = (0..headers.len())
+        .map(|i| format!("'c{i}': 'VARCHAR'"))
+        .collect();
+    let from = format!(
+        "read_csv(?, header = false, skip = {skip}, delim = ?, quote = '\"', escape = '\"', \
+         columns = {{{}}}, auto_detect = false, null_padding = false, strict_mode = true, \
+         ignore_errors = true, store_rejects = true, rejects_table = '{rejects_table}', \
+         rejects_scan = '{rejects_scan}')",
+        types.join(", ")
+    );
+    conn.execute_batch(&format!(
+        "DROP TABLE IF EXISTS {rejects_table}; DROP TABLE IF EXISTS {rejects_scan};"
+    ))
+    .map_err(Error::query("reset rejects"))?;
+    Ok(Raw {
+        from,
+        params: vec![
+            scanned.display().to_string(),
+            (delimiter as char).to_string(),
+        ],
+        columns: headers
+            .into_iter()
+            .enumerate()
+            .map(|(i, header)| RawColumn {
+                header,
+                ident: format!("c{i}"),
+                ty: "VARCHAR".into(),
+            })
+            .collect(),
+        lines: Lines::Offset(skip + 1),
+        line_word: "line",
+        rejects: Vec::new(),
+        rejects_table: Some(rejects_table),
+        notes,
+    })
+}
+
+/// The rows DuckDB's scanner could not read, after the scan ran.
+pub fn collect_rejects(conn: &Connection, raw: &mut Raw) -> Result<()> {
+    let Some(table) = &raw.rejects_table else {
+        return Ok(());
+    };
+    let exists: i64 = conn
+        .query_row(
+            "SELECT count(*) FROM duckdb_tables() WHERE table_name = ?",
+            [table],
+            |row| row.get(0),
+        )
+        .map_err(Error::query("read rejects"))?;
+    if exists == 0 {
+        return Ok(());
+    }
+    let mut statement = conn
+        .prepare(&format!(
+            "SELECT line, error_type::VARCHAR, csv_line FROM {table} ORDER BY line"
+        ))
+        .map_err(Error::query("read rejects"))?;
+    let rows = statement
+        .query_map([], |row| {
+            Ok((
+                row.get::<_, i64>(0)?,
+                row.get::<_, String>(1)?,
+                row.get::<_, Option<String>>(2)?,
+            ))
+        })
+        .map_err(Error::query("read rejects"))?;
+    let mut seen = std::collections::BTreeSet::new();
+    for row in rows {
+        let (line, kind, text) = row.map_err(Error::query("read rejects"))?;
+        // One reject per line: a broken row can break several rules.
+        if !seen.insert(line) {
+            continue;
+        }
+        let message = match kind.as_str() {
+            "TOO MANY COLUMNS" => format!(
+                "the row has more fields than the header's {}",
+                raw.columns.len()
+            ),
+            "MISSING COLUMNS" => format!(
+                "the row has fewer fields than the header's {}",
+                raw.columns.len()
+            ),
+            "UNQUOTED VALUE" | "UNTERMINATED QUOTES" => {
+                "a quoted field is not closed properly".to_string()
+            }
+            "INVALID ENCODING" | "INVALID UNICODE" => {
+                "the row is not valid text in the file's encoding".to_string()
+            }
+            "LINE SIZE OVER MAXIMUM" => "the row is longer than 2 MB".to_string(),
+            other => format!("the row cannot be read ({})", other.to_lowercase()),
+        };
+        raw.rejects.push(Reject {
+            line: line as u64,
+            message,
+            value: text,
+        });
+    }
+    Ok(())
+}
+
+/// Whether the file's last byte ends a line (a file cut off mid-row does not).
+pub fn ends_with_newline(path: &Path) -> Result<bool> {
+    use std::io::{Read, Seek, SeekFrom};
+    let mut file = fs_err::File::open(path)?;
+    let length = file.metadata()?.len();
+    if length == 0 {
+        return Ok(true);
+    }
+    file.seek(SeekFrom::End(-1))?;
+    let mut last = [0u8; 1];
+    file.read_exact(&mut last)?;
+    Ok(last[0] == b'\n' || last[0] == b'\r')
+}
+
+fn at_file(path: &Path, error: Error) -> Error {
+    match error {
+        Error::Config { message, hint } => Error::data(BadData::file(path, message, hint)),
+        other => other,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn delimiters_are_detected() {
+        assert_eq!(detect_delimiter("a,b,c\n1,2,3\n"), b',');
+        assert_eq!(detect_delimiter("a;b;c\n1;\"2;5\";3\n"), b';');
+        assert_eq!(detect_delimiter("a\tb\tc\n1\t2,5\t3\n"), b'\t');
+        // A title line without separators does not decide.
+        assert_eq!(
+            detect_delimiter("Sales report\n\na|b|c\n1|2|3\n4|5|6\n"),
+            b'|'
+        );
+    }
+}

@@ -1,0 +1,745 @@
+//! Staging one file: a single scan of the raw relation that maps, reads and
+//! checks every value, leaving typed rows in a temporary table with the
+//! first rule each row breaks (`_problem`) and the value that broke it
+//! (`_bad`). Then the checks that need the whole file — references to other
+//! tables, repeated keys under the source's policy — mark further rows, and
+//! the file is judged against its bad-row threshold.
+//!
+//! Only generated identifiers, model constants and our own decimal literals
+//! are written into the SQL; every value from the configuration (constants,
+//! word maps, the load date) is a bound parameter.
+
+use chrono::NaiveDate;
+use duckdb::{params_from_iter, Connection};
+
+use super::mapping::{self, Mapped, Origin};
+use super::read::{Lines, Raw};
+use super::udf::date_order_name;
+use super::values;
+use crate::config::{DateOrder, DuplicatePolicy, Source};
+use crate::error::{BadData, Error, Result};
+use crate::model::{self, ColumnType, Table};
+
+/// SQL text with its positional parameters, built in order.
+#[derive(Default)]
+struct Sql {
+    text: String,
+    params: Vec<String>,
+}
+
+impl Sql {
+    fn push(&mut self, text: &str) {
+        self.text.push_str(text);
+    }
+    fn param(&mut self, value: &str) {
+        self.text.push('?');
+        self.params.push(value.to_string());
+    }
+}
+
+/// Why a row is not loaded.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RuleKind {
+    Required,
+    Type,
+    Range,
+    Implausible,
+    Future,
+    Reference,
+    DuplicateKey,
+    /// An earlier row of a key whose last row was kept (`keep_last`).
+    Superseded,
+    /// The reader could not read the row at all.
+    Unreadable,
+}
+
+impl RuleKind {
+    pub fn name(self) -> &'static str {
+        match self {
+            RuleKind::Required => "required",
+            RuleKind::Type => "type",
+            RuleKind::Range => "range",
+            RuleKind::Implausible => "implausible_date",
+            RuleKind::Future => "future_date",
+            RuleKind::Reference => "unknown_reference",
+            RuleKind::DuplicateKey => "duplicate_key",
+            RuleKind::Superseded => "superseded_duplicate",
+            RuleKind::Unreadable => "unreadable_row",
+        }
+    }
+}
+
+/// One rule; its 1-based position is the `_problem` code.
+#[derive(Debug, Clone)]
+pub struct Rule {
+    pub kind: RuleKind,
+    pub column: &'static str,
+    /// The source's column, for messages.
+    pub file_column: String,
+    pub ty: Option<ColumnType>,
+    pub message: String,
+}
+
+/// A file read into its stage table.
+pub struct Stage {
+    pub table: &'static Table,
+    pub name: String,
+    pub raw: Raw,
+    pub mapped: Vec<Mapped>,
+    pub rules: Vec<Rule>,
+    pub rows: u64,
+    pub dates: DateOrder,
+}
+
+/// Counts of rows set aside, by rule code, with the first row of each.
+#[derive(Debug, Clone)]
+pub struct Problem {
+    pub rule: usize,
+    pub count: u64,
+    pub first_row: u64,
+}
+
+const MIN_DATE: &str = "1900-01-01";
+const MAX_DATE: &str = "2199-12-31";
+
+fn text_value(ident: &str) -> String {
+    format!("nullif(trim(CAST({ident} AS VARCHAR)), '')")
+}
+
+/// The exact number in raw text `v`, or NULL.
+fn number(v: &str) -> String {
+    // Short text takes DuckDB's own cast; anything else (and what that
+    // cast refuses) goes through the value reader. 19 characters hold at
+    // most 18 decimals, so the cast never rounds.
+    format!(
+        "COALESCE(CASE WHEN length({v}) < 20 THEN TRY_CAST({v} AS DECIMAL(38,18)) END, \
+         TRY_CAST(_opskpi_number({v}) AS DECIMAL(38,18)))"
+    )
+}
+
+fn is_number_type(ty: &str) -> bool {
+    ty.starts_with("DECIMAL")
+        || matches!(
+            ty,
+            "TINYINT"
+                | "SMALLINT"
+                | "INTEGER"
+                | "BIGINT"
+                | "HUGEINT"
+                | "UTINYINT"
+                | "USMALLINT"
+                | "UINTEGER"
+                | "UBIGINT"
+        )
+}
+
+/// Appends SQL turning the raw text `v` (a fragment with its own
+/// parameters, repeated where needed: DuckDB computes a repeated
+/// subexpression once) into the canonical type, NULL where it cannot.
+fn typed(
+    sql: &mut Sql,
+    ty: ColumnType,
+    v: &Sql,
+    set: &str,
+    dates: DateOrder,
+    offset: i32,
+    typed_input: bool,
+) {
+    let order = date_order_name(dates);
+    // The template's `{v}` stand for the value, `{n}` for its number.
+    let template = match ty {
+        ColumnType::Text => "{v}".to_string(),
+        ColumnType::OneOf(words) => {
+            let quoted: Vec<String> = words.iter().map(|w| format!("'{w}'")).collect();
+            format!("CASE WHEN {{v}} IN ({}) THEN {{v}} ELSE _opskpi_word({{v}}, '{set}') END", quoted.join(", "))
+        }
+        ColumnType::Date => format!(
+            "COALESCE(CASE WHEN length({{v}}) = 10 AND substr({{v}}, 5, 1) = '-' AND substr({{v}}, 8, 1) = '-' \
+             THEN TRY_CAST({{v}} AS DATE) END, TRY_CAST(_opskpi_date({{v}}, '{order}') AS DATE))"
+        ),
+        ColumnType::Month if typed_input => "CASE WHEN day({v}) = 1 THEN {v} END".to_string(),
+        ColumnType::Month => format!(
+            "COALESCE(CASE WHEN length({{v}}) = 10 AND substr({{v}}, 5, 1) = '-' AND substr({{v}}, 8, 3) = '-01' \
+             THEN TRY_CAST({{v}} AS DATE) END, TRY_CAST(_opskpi_month({{v}}, '{order}') AS DATE))"
+        ),
+        ColumnType::Timestamp => format!("TRY_CAST(_opskpi_timestamp({{v}}, '{order}', {offset}::INTEGER) AS TIMESTAMPTZ)"),
+        ColumnType::Integer | ColumnType::IntRange(..) => {
+            "CASE WHEN {n} = trunc({n}) THEN TRY_CAST({n} AS BIGINT) END".to_string()
+        }
+        ColumnType::Decimal(scale) | ColumnType::DecimalRange(scale, ..) => format!(
+            "CASE WHEN {{n}} = round({{n}}, {scale}) AND abs({{n}}) < 1e{} THEN CAST({{n}} AS DECIMAL(18,{scale})) END",
+            18 - scale as u32
+        ),
+    };
+    let n = if typed_input {
+        let mut n = Sql::default();
+        n.push("TRY_CAST(");
+        n.push(&v.text);
+        n.params.extend(v.params.iter().cloned());
+        n.push(" AS DECIMAL(38,18))");
+        n
+    } else {
+        number_sql(v)
+    };
+    let mut rest = template.as_str();
+    while let Some(at) = rest.find(['{']) {
+        sql.push(&rest[..at]);
+        let fragment = if rest[at..].starts_with("{v}") { v } else { &n };
+        sql.push(&fragment.text);
+        sql.params.extend(fragment.params.iter().cloned());
+        rest = &rest[at + 3..];
+    }
+    sql.push(rest);
+}
+
+/// `number` over a fragment.
+fn number_sql(v: &Sql) -> Sql {
+    let mut out = Sql::default();
+    let template = number("{v}");
+    let mut rest = template.as_str();
+    while let Some(at) = rest.find("{v}") {
+        out.push(&rest[..at]);
+        out.push(&v.text);
+        out.params.extend(v.params.iter().cloned());
+        rest = &rest[at + 3..];
+    }
+    out.push(rest);
+    out
+}
+
+/// Builds and runs the stage for one file.
+#[allow(clippy::too_many_arguments)]
+pub fn stage(
+    conn: &Connection,
+    table: &'static Table,
+    source: &Source,
+    raw: Raw,
+    name: &str,
+    file: &str,
+    loaded_on: NaiveDate,
+    default_offset: i32,
+) -> Result<Stage> {
+    let headers = raw.headers();
+    let mapped = mapping::map(table, source, &headers, file)?;
+    let dates = source.dates.unwrap_or_default();
+    let offset = match &source.timezone {
+        Some(zone) => crate::config::parse_offset(zone)?,
+        None => default_offset,
+    };
+    let mut rules: Vec<Rule> = Vec::new();
+    let mut inner = Sql::default();
+    let mut first = true;
+    let mut sep = |sql: &mut Sql| {
+        if !first {
+            sql.push(", ");
+        }
+        first = false;
+    };
+    // Inner level: _v{i} the raw value, _t{i} the typed value, per canonical column.
+    for (i, m) in mapped.iter().enumerate() {
+        let column = m.column;
+        let set = mapping::word_set(table, column);
+        sep(&mut inner);
+        // The raw value.
+        let mut typed_already = false;
+        let mut typed_input = false;
+        match &m.origin {
+            Origin::Declared(c) | Origin::SameName(c) | Origin::Dictionary(c) => {
+                let raw_column = &raw.columns[*c];
+                let exact_type = match column.ty {
+                    ColumnType::Date | ColumnType::Month => raw_column.ty == "DATE",
+                    ColumnType::Timestamp => raw_column.ty == "TIMESTAMP WITH TIME ZONE",
+                    ColumnType::Integer
+                    | ColumnType::IntRange(..)
+                    | ColumnType::Decimal(_)
+                    | ColumnType::DecimalRange(..) => is_number_type(&raw_column.ty),
+                    ColumnType::Text | ColumnType::OneOf(_) => false,
+                };
+                if exact_type && m.values.is_empty() {
+                    inner.push(&format!("{} AS _v{i}", raw_column.ident));
+                    typed_input = true;
+                    typed_already = !matches!(
+                        column.ty,
+                        ColumnType::Month
+                            | ColumnType::Integer
+                            | ColumnType::IntRange(..)
+                            | ColumnType::Decimal(_)
+                            | ColumnType::DecimalRange(..)
+                    );
+                } else {
+                    inner.push(&format!("{} AS _v{i}", text_value(&raw_column.ident)));
+                }
+            }
+            Origin::Constant(value) => {
+                inner.push("nullif(trim(CAST(");
+                inner.param(value);
+                inner.push(&format!(" AS VARCHAR)), '') AS _v{i}"));
+            }
+            Origin::Expression(expr) => {
+                let sql = expr.to_sql(&|c| number(&text_value(&raw.columns[c].ident)));
+                inner.push(&format!("CAST({sql} AS VARCHAR) AS _v{i}"));
+                for c in expr.columns() {
+                    rules.push(Rule {
+                        kind: RuleKind::Type,
+                        column: column.name,
+                        file_column: raw.columns[c].header.clone(),
+                        ty: Some(ColumnType::Decimal(18)),
+                        message: format!(
+                            "expected a number in `{}` for the expression",
+                            raw.columns[c].header
+                        ),
+                    });
+                }
+            }
+            Origin::Missing => inner.push(&format!("NULL::VARCHAR AS _v{i}")),
+        }
+        inner.push(", ");
+        // The project's word map, then the type.
+        let mut value = Sql::default();
+        if m.values.is_empty() {
+            value.push(&format!("_v{i}"));
+        } else {
+            value.push(&format!("CASE _v{i}"));
+            for (from, to) in &m.values {
+                value.push(" WHEN ");
+                value.param(from);
+                value.push(" THEN ");
+                value.param(to);
+            }
+            value.push(&format!(" ELSE _v{i} END"));
+        }
+        if typed_already {
+            inner.push(&value.text);
+            inner.params.extend(value.params);
+        } else {
+            typed(
+                &mut inner,
+                column.ty,
+                &value,
+                &set,
+                dates,
+                offset,
+                typed_input,
+            );
+        }
+        inner.push(&format!(" AS _t{i}"));
+    }
+
+    // Per-row rules, in column order: the first broken one is the row's problem.
+    let mut conditions: Vec<(String, String)> = Vec::new(); // (condition, shown value)
+    let mut cond_params: Vec<Vec<String>> = Vec::new();
+    // Expression input rules were pushed above; give them conditions first.
+    for m in &mapped {
+        if let Origin::Expression(expr) = &m.origin {
+            for c in expr.columns() {
+                let v = text_value(&raw.columns[c].ident);
+                conditions.push((
+                    format!("{v} IS NOT NULL AND {} IS NULL", number(&v)),
+                    v.clone(),
+                ));
+                cond_params.push(Vec::new());
+            }
+        }
+    }
+    debug_assert_eq!(conditions.len(), rules.len());
+    for (i, m) in mapped.iter().enumerate() {
+        let column = m.column;
+        let file_column = match &m.origin {
+            Origin::Declared(c) | Origin::SameName(c) | Origin::Dictionary(c) => {
+                raw.columns[*c].header.clone()
+            }
+            Origin::Constant(_) => "(constant)".into(),
+            Origin::Expression(_) => "(expression)".into(),
+            Origin::Missing => "(missing)".into(),
+        };
+        let mut add = |kind: RuleKind, condition: String, message: String, params: Vec<String>| {
+            rules.push(Rule {
+                kind,
+                column: column.name,
+                file_column: file_column.clone(),
+                ty: Some(column.ty),
+                message,
+            });
+            conditions.push((condition, format!("_v{i}")));
+            cond_params.push(params);
+        };
+        if !column.nullable {
+            add(
+                RuleKind::Required,
+                format!("_v{i} IS NULL"),
+                "a value is required here".into(),
+                vec![],
+            );
+        }
+        if column.ty != ColumnType::Text {
+            add(
+                RuleKind::Type,
+                format!("_v{i} IS NOT NULL AND _t{i} IS NULL"),
+                format!("expected {}", column.ty.describe()),
+                vec![],
+            );
+        }
+        match column.ty {
+            ColumnType::IntRange(lo, hi) | ColumnType::DecimalRange(_, lo, hi) => add(
+                RuleKind::Range,
+                format!("_t{i} NOT BETWEEN {lo} AND {hi}"),
+                format!("expected {}", column.ty.describe()),
+                vec![],
+            ),
+            ColumnType::Date | ColumnType::Month => add(
+                RuleKind::Implausible,
+                format!("_t{i} NOT BETWEEN DATE '{MIN_DATE}' AND DATE '{MAX_DATE}'"),
+                format!("the year is outside {}–{}: check how the file writes years", &MIN_DATE[..4], &MAX_DATE[..4]),
+                vec![],
+            ),
+            ColumnType::Timestamp => add(
+                RuleKind::Implausible,
+                format!("_t{i} NOT BETWEEN TIMESTAMPTZ '{MIN_DATE} 00:00:00+00' AND TIMESTAMPTZ '{MAX_DATE} 00:00:00+00'"),
+                format!("the year is outside {}–{}: check how the file writes years", &MIN_DATE[..4], &MAX_DATE[..4]),
+                vec![],
+            ),
+            _ => {}
+        }
+        if table.not_future.contains(&column.name) {
+            let (condition, params) = match column.ty {
+                ColumnType::Timestamp => (
+                    format!("CAST(_t{i} AS DATE) > CAST(? AS DATE) + 1"),
+                    vec![loaded_on.to_string()],
+                ),
+                _ => (
+                    format!("_t{i} > CAST(? AS DATE)"),
+                    vec![loaded_on.to_string()],
+                ),
+            };
+            add(
+                RuleKind::Future,
+                condition,
+                format!("the date lies after the day it was loaded ({loaded_on})"),
+                params,
+            );
+        }
+    }
+
+    // Outer levels: the problem code, then the shown value and typed columns.
+    let mut sql = Sql::default();
+    sql.push(&format!("CREATE OR REPLACE TEMP TABLE {name} AS SELECT "));
+    let columns: Vec<String> = mapped
+        .iter()
+        .enumerate()
+        .map(|(i, m)| format!("_t{i} AS {}", m.column.name))
+        .collect();
+    sql.push(&columns.join(", "));
+    sql.push(", _problem, CASE _problem");
+    for (code, (_, shown)) in conditions.iter().enumerate() {
+        sql.push(&format!(" WHEN {} THEN CAST({shown} AS VARCHAR)", code + 1));
+    }
+    sql.push(" END AS _bad");
+    if matches!(raw.lines, Lines::Column) {
+        sql.push(", _line");
+    }
+    sql.push(" FROM (SELECT *, CASE");
+    for (code, ((condition, _), params)) in conditions.iter().zip(&cond_params).enumerate() {
+        // Bind this condition's parameters where its `?` stand.
+        let mut parts = condition.split('?');
+        sql.push(" WHEN ");
+        sql.push(parts.next().unwrap_or_default());
+        for (param, part) in params.iter().zip(parts) {
+            sql.param(param);
+            sql.push(part);
+        }
+        sql.push(&format!(" THEN {}", code + 1));
+    }
+    if conditions.is_empty() {
+        sql.push(" WHEN false THEN 0");
+    }
+    sql.push(" END AS _problem FROM (SELECT *, ");
+    sql.text.push_str(&inner.text);
+    sql.params.extend(inner.params);
+    sql.push(" FROM ");
+    sql.push(&raw.from);
+    sql.params.extend(raw.params.iter().cloned());
+    sql.push("))");
+
+    conn.execute(&sql.text, params_from_iter(sql.params.iter()))
+        .map_err(|error| read_error(file, error))?;
+    let rows: i64 = conn
+        .query_row(&format!("SELECT count(*) FROM {name}"), [], |row| {
+            row.get(0)
+        })
+        .map_err(Error::query("count stage"))?;
+    Ok(Stage {
+        table,
+        name: name.to_string(),
+        raw,
+        mapped,
+        rules,
+        rows: rows as u64,
+        dates,
+    })
+}
+
+fn read_error(file: &str, error: duckdb::Error) -> Error {
+    let text = error.to_string();
+    let reason: Vec<&str> = text
+        .lines()
+        .map(str::trim)
+        .filter(|line| !line.is_empty() && !line.starts_with("Possible") && !line.starts_with('*'))
+        .take(2)
+        .collect();
+    Error::data(BadData::file(
+        std::path::Path::new(file),
+        format!("cannot read the file: {}", reason.join(" ")),
+        Some("check the source's `format`, `encoding` and `delimiter`".into()),
+    ))
+}
+
+impl Stage {
+    /// Adds a rule for a whole-file check, returning its code.
+    fn add_rule(&mut self, kind: RuleKind, column: &'static str, message: String) -> usize {
+        self.rules.push(Rule {
+            kind,
+            column,
+            file_column: column.to_string(),
+            ty: None,
+            message,
+        });
+        self.rules.len()
+    }
+
+    /// Marks rows naming an unknown row of another table, where that table
+    /// holds rows (in the warehouse or staged in this run).
+    pub fn check_references(
+        &mut self,
+        conn: &Connection,
+        staged: &[(&'static str, String)],
+    ) -> Result<()> {
+        for reference in self.table.references {
+            let mut sources = vec![format!(
+                "SELECT {} AS k FROM {}",
+                reference.key, reference.table
+            )];
+            for (table, stage) in staged {
+                if *table == reference.table {
+                    sources.push(format!(
+                        "SELECT {} FROM {stage} WHERE _problem IS NULL",
+                        reference.key
+                    ));
+                }
+            }
+            let union = sources.join(" UNION ALL ");
+            let known: i64 = conn
+                .query_row(&format!("SELECT count(*) FROM ({union})"), [], |row| {
+                    row.get(0)
+                })
+                .map_err(Error::query("check references"))?;
+            if known == 0 {
+                continue;
+            }
+            let code = self.add_rule(
+                RuleKind::Reference,
+                reference.column,
+                format!(
+                    "names no known row of `{}` (`{}`)",
+                    reference.table, reference.key
+                ),
+            );
+            conn.execute(
+                &format!(
+                    "UPDATE {stage} SET _problem = {code}, _bad = {column} WHERE _problem IS NULL \
+                     AND {column} IS NOT NULL AND {column} NOT IN (SELECT k FROM ({union}))",
+                    stage = self.name,
+                    column = reference.column
+                ),
+                [],
+            )
+            .map_err(Error::query("check references"))?;
+        }
+        Ok(())
+    }
+
+    /// Applies the source's policy to rows repeating a natural key; returns
+    /// how many rows repeat one, and the first repeated pair (as row indexes).
+    pub fn check_duplicates(
+        &mut self,
+        conn: &Connection,
+        policy: DuplicatePolicy,
+    ) -> Result<(u64, Option<(u64, u64)>)> {
+        let keys = self.table.key.join(", ");
+        let stage = self.name.clone();
+        let repeated = format!(
+            "SELECT s.rowid AS r, count(*) OVER w AS n, row_number() OVER (w ORDER BY s.rowid DESC) AS k, \
+             min(s.rowid) OVER w AS first_r \
+             FROM {stage} s SEMI JOIN (SELECT {keys} FROM {stage} WHERE _problem IS NULL GROUP BY ALL HAVING count(*) > 1) d USING ({keys}) \
+             WHERE s._problem IS NULL WINDOW w AS (PARTITION BY {})",
+            self.table.key.iter().map(|k| format!("s.{k}")).collect::<Vec<_>>().join(", ")
+        );
+        let (count, first): (i64, Option<i64>) = conn
+            .query_row(
+                &format!("SELECT count(*), min(r) FILTER (WHERE r <> first_r) FROM ({repeated})"),
+                [],
+                |row| Ok((row.get(0)?, row.get(1)?)),
+            )
+            .map_err(Error::query("check keys"))?;
+        if count == 0 {
+            return Ok((0, None));
+        }
+        let pair = match first {
+            Some(second) => {
+                let first: i64 = conn
+                    .query_row(
+                        &format!("SELECT first_r FROM ({repeated}) WHERE r = ?"),
+                        [second],
+                        |row| row.get(0),
+                    )
+                    .map_err(Error::query("check keys"))?;
+                Some((first as u64, second as u64))
+            }
+            None => None,
+        };
+        let (kind, which, message) = match policy {
+            DuplicatePolicy::KeepLast => (
+                RuleKind::Superseded,
+                "k > 1",
+                format!("repeats the key ({keys}) of a later row, which was kept"),
+            ),
+            _ => (
+                RuleKind::DuplicateKey,
+                "true",
+                format!("repeats the key ({keys}) of another row"),
+            ),
+        };
+        let code = self.add_rule(kind, self.table.key[0], message);
+        let key_text = self
+            .table
+            .key
+            .iter()
+            .map(|k| format!("CAST({k} AS VARCHAR)"))
+            .collect::<Vec<_>>()
+            .join(" || ', ' || ");
+        let marked = conn
+            .execute(
+                &format!(
+                    "UPDATE {stage} SET _problem = {code}, _bad = {key_text} WHERE rowid IN (SELECT r FROM ({repeated}) WHERE {which})"
+                ),
+                [],
+            )
+            .map_err(Error::query("check keys"))?;
+        let _ = marked;
+        Ok((count as u64, pair))
+    }
+
+    /// Rows set aside, by rule, with the first row of each.
+    pub fn problems(&self, conn: &Connection) -> Result<Vec<Problem>> {
+        let mut statement = conn
+            .prepare(&format!(
+                "SELECT _problem, count(*), min(rowid) FROM {} WHERE _problem IS NOT NULL GROUP BY 1 ORDER BY 3",
+                self.name
+            ))
+            .map_err(Error::query("count problems"))?;
+        let rows = statement
+            .query_map([], |row| {
+                Ok(Problem {
+                    rule: row.get::<_, i64>(0)? as usize,
+                    count: row.get::<_, i64>(1)? as u64,
+                    first_row: row.get::<_, i64>(2)? as u64,
+                })
+            })
+            .map_err(Error::query("count problems"))?;
+        rows.collect::<duckdb::Result<_>>()
+            .map_err(Error::query("count problems"))
+    }
+
+    /// SQL giving a stage row's place in the source, from the row's index
+    /// `row` and its `_line` column `line` (where the reader gives one).
+    pub fn line_sql(&self, row: &str, line: &str) -> String {
+        match self.raw.lines {
+            Lines::Column => line.into(),
+            Lines::Offset(offset) => {
+                // Rows the reader refused shift the lines of the rows after them.
+                let mut shifts: Vec<u64> = Vec::new();
+                for (j, reject) in self.raw.rejects.iter().enumerate() {
+                    shifts.push(reject.line.saturating_sub(offset).saturating_sub(j as u64));
+                }
+                let shift = shifts
+                    .iter()
+                    .map(|t| format!("(CASE WHEN {row} >= {t} THEN 1 ELSE 0 END)"))
+                    .collect::<Vec<_>>();
+                if shift.is_empty() {
+                    format!("({row} + {offset})")
+                } else {
+                    format!("({row} + {offset} + {})", shift.join(" + "))
+                }
+            }
+        }
+    }
+
+    /// The place and shown value of stage row `row`.
+    pub fn row_detail(&self, conn: &Connection, row: u64) -> Result<(u64, Option<String>)> {
+        conn.query_row(
+            &format!(
+                "SELECT {}, _bad FROM {} WHERE rowid = ?",
+                self.line_sql("rowid", "_line"),
+                self.name
+            ),
+            [row as i64],
+            |r| Ok((r.get::<_, i64>(0)? as u64, r.get(1)?)),
+        )
+        .map_err(Error::query("problem detail"))
+    }
+
+    /// The reason a value broke `rule`, as precisely as the value readers
+    /// can say it, with a hint where there is an obvious fix.
+    pub fn reason(&self, rule: &Rule, value: Option<&str>) -> (String, Option<String>) {
+        let Some(value) = value else {
+            return (rule.message.clone(), None);
+        };
+        let order_hint = || {
+            Some("state the order in the source: `dates = \"mdy\"`, `\"dmy\"` or `\"roc\"` (Republic of China years)".to_string())
+        };
+        match (rule.kind, rule.ty) {
+            (RuleKind::Type, Some(ColumnType::Date)) => match values::parse_date(value, self.dates)
+            {
+                Err(problem) if problem.contains("could be") || problem.contains("two-digit") => {
+                    (problem, order_hint())
+                }
+                _ => (
+                    rule.message.clone(),
+                    Some("write dates as YYYY-MM-DD, YYYY/M/D or ROC 115/10/03".into()),
+                ),
+            },
+            (RuleKind::Type, Some(ColumnType::Month)) => {
+                match values::parse_month(value, self.dates) {
+                    Err(problem) => (format!("{}; {problem}", rule.message), order_hint()),
+                    Ok(_) => (rule.message.clone(), None),
+                }
+            }
+            (
+                RuleKind::Type,
+                Some(
+                    ColumnType::Decimal(_)
+                    | ColumnType::DecimalRange(..)
+                    | ColumnType::Integer
+                    | ColumnType::IntRange(..),
+                ),
+            ) => match values::parse_number(value) {
+                Err(problem) => (
+                    format!("{}; {problem}", rule.message),
+                    Some(
+                        "write numbers with `.` for decimals; `,` may only separate thousands"
+                            .into(),
+                    ),
+                ),
+                Ok(_) => (rule.message.clone(), None),
+            },
+            _ => (rule.message.clone(), None),
+        }
+    }
+}
+
+/// The canonical model's table list in load order, for sorting sources.
+pub fn load_order(table: &str) -> usize {
+    model::TABLES
+        .iter()
+        .position(|t| t.name == table)
+        .unwrap_or(usize::MAX)
+}
