@@ -34,7 +34,7 @@ pub struct Config {
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[serde(default, deny_unknown_fields)]
 pub struct Company {
     pub name: String,
     /// ISO 4217 code shown next to money.
@@ -65,7 +65,7 @@ impl Default for Company {
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[serde(default, deny_unknown_fields)]
 pub struct WarehouseConfig {
     pub path: PathBuf,
     /// DuckDB's memory limit (`"1GB"`); past it, large loads spill to `temp_directory`.
@@ -103,7 +103,7 @@ impl Default for WarehouseConfig {
 
 /// What `opskpi check` counts as a problem.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[serde(default, deny_unknown_fields)]
 pub struct CheckConfig {
     /// A table whose newest date is more than this many days before the
     /// as-of date is stale.
@@ -119,7 +119,7 @@ impl Default for CheckConfig {
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[serde(default, deny_unknown_fields)]
 pub struct ReportConfig {
     pub out: PathBuf,
     /// Survey indicators with fewer answers are flagged low-sample.

@@ -272,7 +272,12 @@ pub fn ingest_report(outcomes: &[crate::ingest::LoadOutcome], dry_run: bool) -> 
         if outcome.quarantined > 0 {
             out.push_str(&format!(", quarantined {}", outcome.quarantined));
         }
-        if outcome.duplicates > 0 {
+        if outcome.superseded > 0 {
+            out.push_str(&format!(
+                ", {} superseded by a later row with the same key",
+                outcome.superseded
+            ));
+        } else if outcome.duplicates > 0 {
             out.push_str(&format!(", {} repeat a key", outcome.duplicates));
         }
         out.push('\n');
@@ -297,7 +302,11 @@ pub fn ingest_report(outcomes: &[crate::ingest::LoadOutcome], dry_run: bool) -> 
                 }
             }
         }
-        for problem in &outcome.problems {
+        for problem in outcome
+            .problems
+            .iter()
+            .filter(|p| p.rule != "superseded_duplicate")
+        {
             let column = if problem.column.is_empty() {
                 String::new()
             } else {

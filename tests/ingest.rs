@@ -541,7 +541,15 @@ fn repeated_survey_ids_follow_the_source_s_policy() {
     // Keep last: the second R2 (order A1050003, CSAT 2) wins.
     let mut warehouse = Warehouse::in_memory().unwrap();
     let outcome = load(&mut warehouse, &[surveys(DuplicatePolicy::KeepLast)]).remove(0);
-    assert_eq!((outcome.loaded, outcome.duplicates), (3, 2));
+    assert_eq!(
+        (
+            outcome.loaded,
+            outcome.superseded,
+            outcome.quarantined,
+            outcome.duplicates
+        ),
+        (3, 1, 0, 2)
+    );
     assert_eq!(
         text(
             &warehouse,

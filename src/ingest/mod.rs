@@ -65,8 +65,10 @@ pub struct LoadOutcome {
     pub loaded: u64,
     /// Rows already in the warehouse that this file's rows replaced.
     pub replaced: u64,
-    /// Rows set aside in quarantine (duplicates under that policy included).
+    /// Bad rows set aside in quarantine.
     pub quarantined: u64,
+    /// Earlier rows of a repeated key, dropped for the last one (`keep_last`).
+    pub superseded: u64,
     /// Rows that repeat a key of another row of the file.
     pub duplicates: u64,
     /// The file was loaded before with the same content and was skipped.
@@ -90,6 +92,7 @@ impl LoadOutcome {
             loaded: 0,
             replaced: 0,
             quarantined: 0,
+            superseded: 0,
             duplicates: 0,
             unchanged: true,
             notes: Vec::new(),
@@ -352,7 +355,7 @@ pub fn ingest(
             let mut outcome = item.outcome.clone();
             outcome.loaded = result.loaded;
             outcome.replaced = result.replaced;
-            outcome.quarantined = result.quarantined;
+            debug_assert_eq!(result.quarantined, outcome.quarantined + outcome.superseded);
             written.push((item.position, outcome));
         }
         Ok(written)
@@ -528,7 +531,8 @@ fn judge(
         rows,
         loaded: rows - bad - superseded,
         replaced: 0,
-        quarantined: bad + superseded,
+        quarantined: bad,
+        superseded,
         duplicates,
         unchanged: false,
         notes: stage

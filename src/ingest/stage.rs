@@ -102,18 +102,42 @@ pub struct Problem {
 const MIN_DATE: &str = "1900-01-01";
 const MAX_DATE: &str = "2199-12-31";
 
-fn text_value(ident: &str) -> String {
-    format!("nullif(trim(CAST({ident} AS VARCHAR)), '')")
+/// The decimals a number is parsed to on its way to a column of `ty`.
+fn scale_of(ty: ColumnType) -> Option<u8> {
+    match ty {
+        ColumnType::Integer | ColumnType::IntRange(..) => Some(0),
+        ColumnType::Decimal(scale) | ColumnType::DecimalRange(scale, ..) => Some(scale),
+        _ => None,
+    }
 }
 
-/// The exact number in raw text `v`, or NULL.
-fn number(v: &str) -> String {
-    // Short text takes DuckDB's own cast; anything else (and what that
-    // cast refuses) goes through the value reader. 19 characters hold at
-    // most 18 decimals, so the cast never rounds.
+/// Decimals an expression's inputs keep (an expression's result must still
+/// fit its column's scale exactly).
+const EXPRESSION_SCALE: u8 = 6;
+
+/// Appends `template` to `sql`, each `{v}` standing for the fragment `v`
+/// (with its parameters). DuckDB computes a repeated subexpression once.
+fn put(sql: &mut Sql, template: &str, v: &Sql) {
+    let mut rest = template;
+    while let Some(at) = rest.find("{v}") {
+        sql.push(&rest[..at]);
+        sql.push(&v.text);
+        sql.params.extend(v.params.iter().cloned());
+        rest = &rest[at + 3..];
+    }
+    sql.push(rest);
+}
+
+/// The exact number in text `{v}` at `scale` decimals, or NULL: plain
+/// digits with at most `scale` decimals take DuckDB's own cast (which
+/// tolerates spaces and never rounds under that guard); anything else —
+/// separators, currency, full-width digits, more decimals — goes through
+/// the value reader, which refuses what it cannot read exactly.
+fn number_template(scale: u8) -> String {
     format!(
-        "COALESCE(CASE WHEN length({v}) < 20 THEN TRY_CAST({v} AS DECIMAL(38,18)) END, \
-         TRY_CAST(_opskpi_number({v}) AS DECIMAL(38,18)))"
+        "COALESCE(CASE WHEN strpos({{v}}, '.') = 0 OR length({{v}}) - strpos({{v}}, '.') <= {scale} \
+         THEN TRY_CAST({{v}} AS DECIMAL(18,{scale})) END, \
+         TRY_CAST(_opskpi_number({{v}}, {scale}::INTEGER) AS DECIMAL(18,{scale})))"
     )
 }
 
@@ -133,9 +157,23 @@ fn is_number_type(ty: &str) -> bool {
         )
 }
 
-/// Appends SQL turning the raw text `v` (a fragment with its own
-/// parameters, repeated where needed: DuckDB computes a repeated
-/// subexpression once) into the canonical type, NULL where it cannot.
+/// Whether a typed (Parquet) column can feed a canonical column as it is.
+fn fits(raw_type: &str, ty: ColumnType) -> bool {
+    match ty {
+        ColumnType::Date | ColumnType::Month => raw_type == "DATE",
+        ColumnType::Timestamp => raw_type == "TIMESTAMP WITH TIME ZONE",
+        ColumnType::Integer
+        | ColumnType::IntRange(..)
+        | ColumnType::Decimal(_)
+        | ColumnType::DecimalRange(..) => is_number_type(raw_type),
+        ColumnType::Text | ColumnType::OneOf(_) => false,
+    }
+}
+
+/// Appends SQL turning the raw value `v` into the canonical type, NULL
+/// where it cannot. `typed_input`: `v` is already a DATE, timestamp or
+/// number (a Parquet column), not text.
+#[allow(clippy::too_many_arguments)]
 fn typed(
     sql: &mut Sql,
     ty: ColumnType,
@@ -146,65 +184,49 @@ fn typed(
     typed_input: bool,
 ) {
     let order = date_order_name(dates);
-    // The template's `{v}` stand for the value, `{n}` for its number.
     let template = match ty {
         ColumnType::Text => "{v}".to_string(),
         ColumnType::OneOf(words) => {
             let quoted: Vec<String> = words.iter().map(|w| format!("'{w}'")).collect();
-            format!("CASE WHEN {{v}} IN ({}) THEN {{v}} ELSE _opskpi_word({{v}}, '{set}') END", quoted.join(", "))
+            format!(
+                "CASE WHEN {{v}} IN ({}) THEN {{v}} ELSE _opskpi_word({{v}}, '{set}') END",
+                quoted.join(", ")
+            )
         }
-        ColumnType::Date => format!(
-            "COALESCE(CASE WHEN length({{v}}) = 10 AND substr({{v}}, 5, 1) = '-' AND substr({{v}}, 8, 1) = '-' \
-             THEN TRY_CAST({{v}} AS DATE) END, TRY_CAST(_opskpi_date({{v}}, '{order}') AS DATE))"
-        ),
+        ColumnType::Date | ColumnType::Timestamp if typed_input => "{v}".to_string(),
         ColumnType::Month if typed_input => "CASE WHEN day({v}) = 1 THEN {v} END".to_string(),
+        // A four-digit year first is the only form DuckDB's cast may take:
+        // it would read `105/11/08` as the year 105.
+        ColumnType::Date => format!(
+            "COALESCE(CASE WHEN {{v}} LIKE '____-__-__' THEN TRY_CAST({{v}} AS DATE) END, \
+             TRY_CAST(_opskpi_date({{v}}, '{order}') AS DATE))"
+        ),
         ColumnType::Month => format!(
-            "COALESCE(CASE WHEN length({{v}}) = 10 AND substr({{v}}, 5, 1) = '-' AND substr({{v}}, 8, 3) = '-01' \
-             THEN TRY_CAST({{v}} AS DATE) END, TRY_CAST(_opskpi_month({{v}}, '{order}') AS DATE))"
+            "COALESCE(CASE WHEN {{v}} LIKE '____-__-01' THEN TRY_CAST({{v}} AS DATE) END, \
+             TRY_CAST(_opskpi_month({{v}}, '{order}') AS DATE))"
         ),
-        ColumnType::Timestamp => format!("TRY_CAST(_opskpi_timestamp({{v}}, '{order}', {offset}::INTEGER) AS TIMESTAMPTZ)"),
-        ColumnType::Integer | ColumnType::IntRange(..) => {
-            "CASE WHEN {n} = trunc({n}) THEN TRY_CAST({n} AS BIGINT) END".to_string()
+        ColumnType::Timestamp => format!(
+            "TRY_CAST(_opskpi_timestamp({{v}}, '{order}', {offset}::INTEGER) AS TIMESTAMPTZ)"
+        ),
+        ColumnType::Integer
+        | ColumnType::IntRange(..)
+        | ColumnType::Decimal(_)
+        | ColumnType::DecimalRange(..) => {
+            let scale = scale_of(ty).expect("a number type");
+            let number = if typed_input {
+                // Typed: exact already, but it may carry more decimals than the column keeps.
+                format!("CASE WHEN {{v}} = round({{v}}, {scale}) THEN TRY_CAST({{v}} AS DECIMAL(18,{scale})) END")
+            } else {
+                number_template(scale)
+            };
+            if scale == 0 {
+                format!("CAST({number} AS BIGINT)")
+            } else {
+                number
+            }
         }
-        ColumnType::Decimal(scale) | ColumnType::DecimalRange(scale, ..) => format!(
-            "CASE WHEN {{n}} = round({{n}}, {scale}) AND abs({{n}}) < 1e{} THEN CAST({{n}} AS DECIMAL(18,{scale})) END",
-            18 - scale as u32
-        ),
     };
-    let n = if typed_input {
-        let mut n = Sql::default();
-        n.push("TRY_CAST(");
-        n.push(&v.text);
-        n.params.extend(v.params.iter().cloned());
-        n.push(" AS DECIMAL(38,18))");
-        n
-    } else {
-        number_sql(v)
-    };
-    let mut rest = template.as_str();
-    while let Some(at) = rest.find(['{']) {
-        sql.push(&rest[..at]);
-        let fragment = if rest[at..].starts_with("{v}") { v } else { &n };
-        sql.push(&fragment.text);
-        sql.params.extend(fragment.params.iter().cloned());
-        rest = &rest[at + 3..];
-    }
-    sql.push(rest);
-}
-
-/// `number` over a fragment.
-fn number_sql(v: &Sql) -> Sql {
-    let mut out = Sql::default();
-    let template = number("{v}");
-    let mut rest = template.as_str();
-    while let Some(at) = rest.find("{v}") {
-        out.push(&rest[..at]);
-        out.push(&v.text);
-        out.params.extend(v.params.iter().cloned());
-        rest = &rest[at + 3..];
-    }
-    out.push(rest);
-    out
+    put(sql, &template, v);
 }
 
 /// Builds and runs the stage for one file.
@@ -226,75 +248,93 @@ pub fn stage(
         Some(zone) => crate::config::parse_offset(zone)?,
         None => default_offset,
     };
-    let mut rules: Vec<Rule> = Vec::new();
-    let mut inner = Sql::default();
-    let mut first = true;
-    let mut sep = |sql: &mut Sql| {
-        if !first {
-            sql.push(", ");
+
+    // Level 1: `_v{i}`, the raw value of each canonical column; `_x{c}`, the
+    // numbers of the file columns expressions read.
+    let mut values = Sql::default();
+    let mut expression_inputs: Vec<usize> = Vec::new();
+    for m in &mapped {
+        if let Origin::Expression(expr) = &m.origin {
+            for c in expr.columns() {
+                if !expression_inputs.contains(&c) {
+                    expression_inputs.push(c);
+                }
+            }
         }
-        first = false;
-    };
-    // Inner level: _v{i} the raw value, _t{i} the typed value, per canonical column.
+    }
+    let mut levels_one: Vec<Sql> = Vec::new();
+    let mut typed_inputs = vec![false; mapped.len()];
     for (i, m) in mapped.iter().enumerate() {
         let column = m.column;
-        let set = mapping::word_set(table, column);
-        sep(&mut inner);
-        // The raw value.
-        let mut typed_already = false;
-        let mut typed_input = false;
+        let mut one = Sql::default();
         match &m.origin {
             Origin::Declared(c) | Origin::SameName(c) | Origin::Dictionary(c) => {
                 let raw_column = &raw.columns[*c];
-                let exact_type = match column.ty {
-                    ColumnType::Date | ColumnType::Month => raw_column.ty == "DATE",
-                    ColumnType::Timestamp => raw_column.ty == "TIMESTAMP WITH TIME ZONE",
-                    ColumnType::Integer
-                    | ColumnType::IntRange(..)
-                    | ColumnType::Decimal(_)
-                    | ColumnType::DecimalRange(..) => is_number_type(&raw_column.ty),
-                    ColumnType::Text | ColumnType::OneOf(_) => false,
-                };
-                if exact_type && m.values.is_empty() {
-                    inner.push(&format!("{} AS _v{i}", raw_column.ident));
-                    typed_input = true;
-                    typed_already = !matches!(
-                        column.ty,
-                        ColumnType::Month
-                            | ColumnType::Integer
-                            | ColumnType::IntRange(..)
-                            | ColumnType::Decimal(_)
-                            | ColumnType::DecimalRange(..)
-                    );
+                if fits(&raw_column.ty, column.ty) && m.values.is_empty() {
+                    one.push(&raw_column.ident);
+                    typed_inputs[i] = true;
+                } else if matches!(column.ty, ColumnType::Text | ColumnType::OneOf(_)) {
+                    one.push(&format!(
+                        "nullif(trim(CAST({} AS VARCHAR)), '')",
+                        raw_column.ident
+                    ));
                 } else {
-                    inner.push(&format!("{} AS _v{i}", text_value(&raw_column.ident)));
+                    // Numbers and dates: DuckDB's casts and the value readers take spaces.
+                    one.push(&format!(
+                        "nullif(CAST({} AS VARCHAR), '')",
+                        raw_column.ident
+                    ));
                 }
             }
             Origin::Constant(value) => {
-                inner.push("nullif(trim(CAST(");
-                inner.param(value);
-                inner.push(&format!(" AS VARCHAR)), '') AS _v{i}"));
+                one.push("nullif(trim(CAST(");
+                one.param(value);
+                one.push(" AS VARCHAR)), '')");
             }
             Origin::Expression(expr) => {
-                let sql = expr.to_sql(&|c| number(&text_value(&raw.columns[c].ident)));
-                inner.push(&format!("CAST({sql} AS VARCHAR) AS _v{i}"));
-                for c in expr.columns() {
-                    rules.push(Rule {
-                        kind: RuleKind::Type,
-                        column: column.name,
-                        file_column: raw.columns[c].header.clone(),
-                        ty: Some(ColumnType::Decimal(18)),
-                        message: format!(
-                            "expected a number in `{}` for the expression",
-                            raw.columns[c].header
-                        ),
-                    });
-                }
+                let sql = expr.to_sql(&|c| format!("_x{c}"));
+                one.push(&format!("CAST({sql} AS VARCHAR)"));
             }
-            Origin::Missing => inner.push(&format!("NULL::VARCHAR AS _v{i}")),
+            Origin::Missing => one.push("NULL::VARCHAR"),
         }
-        inner.push(", ");
-        // The project's word map, then the type.
+        one.push(&format!(" AS _v{i}"));
+        levels_one.push(one);
+    }
+    for c in &expression_inputs {
+        let mut one = Sql::default();
+        let text = Sql {
+            text: format!("nullif(CAST({} AS VARCHAR), '')", raw.columns[*c].ident),
+            params: Vec::new(),
+        };
+        put(&mut one, &number_template(EXPRESSION_SCALE), &text);
+        one.push(&format!(" AS _x{c}"));
+        // Expression inputs come first: the expressions below read them.
+        levels_one.insert(0, one);
+    }
+    // Expressions read `_x{c}` from the same level: DuckDB resolves the
+    // alias; the inputs' own text stays available as `_xt{c}` for messages.
+    for (k, one) in levels_one.iter().enumerate() {
+        if k > 0 {
+            values.push(", ");
+        }
+        values.text.push_str(&one.text);
+        values.params.extend(one.params.iter().cloned());
+    }
+    for c in &expression_inputs {
+        values.push(&format!(
+            ", nullif(CAST({} AS VARCHAR), '') AS _xt{c}",
+            raw.columns[*c].ident
+        ));
+    }
+    if matches!(raw.lines, Lines::Column) {
+        values.push(", _line");
+    }
+
+    // Level 2: `_t{i}`, the typed value.
+    let mut types = Sql::default();
+    for (i, m) in mapped.iter().enumerate() {
+        let column = m.column;
+        let set = mapping::word_set(table, column);
         let mut value = Sql::default();
         if m.values.is_empty() {
             value.push(&format!("_v{i}"));
@@ -308,40 +348,39 @@ pub fn stage(
             }
             value.push(&format!(" ELSE _v{i} END"));
         }
-        if typed_already {
-            inner.push(&value.text);
-            inner.params.extend(value.params);
-        } else {
-            typed(
-                &mut inner,
-                column.ty,
-                &value,
-                &set,
-                dates,
-                offset,
-                typed_input,
-            );
-        }
-        inner.push(&format!(" AS _t{i}"));
+        types.push(", ");
+        typed(
+            &mut types,
+            column.ty,
+            &value,
+            &set,
+            dates,
+            offset,
+            typed_inputs[i],
+        );
+        types.push(&format!(" AS _t{i}"));
     }
 
-    // Per-row rules, in column order: the first broken one is the row's problem.
-    let mut conditions: Vec<(String, String)> = Vec::new(); // (condition, shown value)
-    let mut cond_params: Vec<Vec<String>> = Vec::new();
-    // Expression input rules were pushed above; give them conditions first.
-    for m in &mapped {
-        if let Origin::Expression(expr) = &m.origin {
-            for c in expr.columns() {
-                let v = text_value(&raw.columns[c].ident);
-                conditions.push((
-                    format!("{v} IS NOT NULL AND {} IS NULL", number(&v)),
-                    v.clone(),
-                ));
-                cond_params.push(Vec::new());
-            }
-        }
+    // Level 3: the first rule each row breaks. (condition, shown value, params)
+    let mut rules: Vec<Rule> = Vec::new();
+    let mut conditions: Vec<(String, String, Vec<String>)> = Vec::new();
+    for c in &expression_inputs {
+        rules.push(Rule {
+            kind: RuleKind::Type,
+            column: "(expression)",
+            file_column: raw.columns[*c].header.clone(),
+            ty: Some(ColumnType::Decimal(EXPRESSION_SCALE)),
+            message: format!(
+                "expected a number in `{}`, which an expression reads",
+                raw.columns[*c].header
+            ),
+        });
+        conditions.push((
+            format!("_xt{c} IS NOT NULL AND _x{c} IS NULL"),
+            format!("_xt{c}"),
+            vec![],
+        ));
     }
-    debug_assert_eq!(conditions.len(), rules.len());
     for (i, m) in mapped.iter().enumerate() {
         let column = m.column;
         let file_column = match &m.origin {
@@ -360,8 +399,7 @@ pub fn stage(
                 ty: Some(column.ty),
                 message,
             });
-            conditions.push((condition, format!("_v{i}")));
-            cond_params.push(params);
+            conditions.push((condition, format!("_v{i}"), params));
         };
         if !column.nullable {
             add(
@@ -401,26 +439,20 @@ pub fn stage(
             _ => {}
         }
         if table.not_future.contains(&column.name) {
-            let (condition, params) = match column.ty {
-                ColumnType::Timestamp => (
-                    format!("CAST(_t{i} AS DATE) > CAST(? AS DATE) + 1"),
-                    vec![loaded_on.to_string()],
-                ),
-                _ => (
-                    format!("_t{i} > CAST(? AS DATE)"),
-                    vec![loaded_on.to_string()],
-                ),
+            // A timestamp may be a day ahead of the load date's UTC day.
+            let condition = match column.ty {
+                ColumnType::Timestamp => format!("CAST(_t{i} AS DATE) > CAST(? AS DATE) + 1"),
+                _ => format!("_t{i} > CAST(? AS DATE)"),
             };
             add(
                 RuleKind::Future,
                 condition,
                 format!("the date lies after the day it was loaded ({loaded_on})"),
-                params,
+                vec![loaded_on.to_string()],
             );
         }
     }
 
-    // Outer levels: the problem code, then the shown value and typed columns.
     let mut sql = Sql::default();
     sql.push(&format!("CREATE OR REPLACE TEMP TABLE {name} AS SELECT "));
     let columns: Vec<String> = mapped
@@ -430,7 +462,7 @@ pub fn stage(
         .collect();
     sql.push(&columns.join(", "));
     sql.push(", _problem, CASE _problem");
-    for (code, (_, shown)) in conditions.iter().enumerate() {
+    for (code, (_, shown, _)) in conditions.iter().enumerate() {
         sql.push(&format!(" WHEN {} THEN CAST({shown} AS VARCHAR)", code + 1));
     }
     sql.push(" END AS _bad");
@@ -438,7 +470,7 @@ pub fn stage(
         sql.push(", _line");
     }
     sql.push(" FROM (SELECT *, CASE");
-    for (code, ((condition, _), params)) in conditions.iter().zip(&cond_params).enumerate() {
+    for (code, (condition, _, params)) in conditions.iter().enumerate() {
         // Bind this condition's parameters where its `?` stand.
         let mut parts = condition.split('?');
         sql.push(" WHEN ");
@@ -452,13 +484,16 @@ pub fn stage(
     if conditions.is_empty() {
         sql.push(" WHEN false THEN 0");
     }
-    sql.push(" END AS _problem FROM (SELECT *, ");
-    sql.text.push_str(&inner.text);
-    sql.params.extend(inner.params);
+    sql.push(" END AS _problem FROM (SELECT *");
+    sql.text.push_str(&types.text);
+    sql.params.extend(types.params);
+    sql.push(" FROM (SELECT ");
+    sql.text.push_str(&values.text);
+    sql.params.extend(values.params);
     sql.push(" FROM ");
     sql.push(&raw.from);
     sql.params.extend(raw.params.iter().cloned());
-    sql.push("))");
+    sql.push(")))");
 
     conn.execute(&sql.text, params_from_iter(sql.params.iter()))
         .map_err(|error| read_error(file, error))?;

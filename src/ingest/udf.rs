@@ -97,12 +97,19 @@ struct NumberFn;
 impl VScalar for NumberFn {
     type State = ();
     fn invoke(_: &(), input: &mut DataChunkHandle, output: &mut dyn WritableVector) -> CallResult {
-        map_text(input, output, 0, |text, _, _| {
-            values::parse_number(text).ok()
+        map_text(input, output, 0, |text, input, row| {
+            // More decimals than the column keeps is refused, not rounded.
+            let scale = int_arg(input, 1, row).max(0) as usize;
+            values::parse_number(text)
+                .ok()
+                .filter(|number| values::decimals(number) <= scale)
         })
     }
     fn signatures() -> Vec<ScalarFunctionSignature> {
-        vec![ScalarFunctionSignature::exact(vec![varchar()], varchar())]
+        vec![ScalarFunctionSignature::exact(
+            vec![varchar(), LogicalTypeHandle::from(LogicalTypeId::Integer)],
+            varchar(),
+        )]
     }
 }
 

@@ -136,6 +136,14 @@ pub fn parse_number(text: &str) -> Result<String, Problem> {
     Ok(out)
 }
 
+/// The decimals of a canonical number from `parse_number`.
+pub fn decimals(canonical: &str) -> usize {
+    canonical
+        .split_once('.')
+        .map(|(_, frac)| frac.len())
+        .unwrap_or(0)
+}
+
 /// Days from Excel's epoch: serial 1 is 1900-01-01, with the 1900 leap-day bug.
 fn excel_serial(days: i64) -> Option<NaiveDate> {
     if !(1..=2_958_465).contains(&days) {
