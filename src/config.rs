@@ -325,8 +325,9 @@ impl ColumnSpec {
 }
 
 /// A PostgreSQL table or query. The connection string comes from `url_env`
-/// (an environment variable, the safer place) or `url`; it is never printed.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+/// (an environment variable, the safer place) or `url`; it is never printed,
+/// not even by `Debug`.
+#[derive(Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct PostgresSource {
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -343,6 +344,18 @@ pub struct PostgresSource {
     /// load then reads only the rows past the last value loaded.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub watermark: Option<String>,
+}
+
+impl std::fmt::Debug for PostgresSource {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("PostgresSource")
+            .field("url", &self.url.as_ref().map(|_| "(hidden)"))
+            .field("url_env", &self.url_env)
+            .field("table", &self.table)
+            .field("query", &self.query)
+            .field("watermark", &self.watermark)
+            .finish()
+    }
 }
 
 /// One source — a file, a folder or glob of files, or a PostgreSQL table —

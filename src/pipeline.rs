@@ -30,7 +30,7 @@ pub fn ingest(
     config: &Config,
     loaded_at: NaiveDateTime,
     options: &IngestOptions,
-    progress: &dyn Fn(&str),
+    progress: &(dyn Fn(ingest::Report) + Sync),
 ) -> Result<Vec<LoadOutcome>> {
     if config.sources.is_empty() {
         return Err(crate::Error::config_hint(

@@ -49,6 +49,10 @@ impl Warehouse {
         };
         warehouse.create_schema()?;
         crate::ingest::udf::register(&warehouse.conn)?;
+        warehouse
+            .conn
+            .set_query_progress_tracking(true)
+            .map_err(Error::query("progress tracking"))?;
         Ok(warehouse)
     }
 

@@ -5,5 +5,6 @@ mod common;
 mod cli;
 mod indicators;
 mod ingest;
+mod postgres;
 mod report;
 mod sample;

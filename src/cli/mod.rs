@@ -57,7 +57,36 @@ impl Progress {
 
     fn step(&self, message: &str) {
         if let Some(bar) = &self.0 {
+            // Back from a row count to a spinner.
+            bar.set_length(0);
+            bar.set_style(
+                ProgressStyle::with_template("{spinner} {elapsed:>3} {msg}")
+                    .expect("valid template"),
+            );
             bar.set_message(message.to_string());
+        }
+    }
+
+    /// Ingest's progress: steps as the spinner's message, rows as a bar with
+    /// rows per second; in a pipeline, the steps as plain lines on stderr.
+    fn ingest(&self, report: crate::ingest::Report, quiet: bool) {
+        use crate::ingest::Report;
+        match (report, &self.0) {
+            (Report::Step(message), Some(_)) => self.step(message),
+            (Report::Step(message), None) if !quiet => eprintln!("{message}"),
+            (Report::Rows { done, total }, Some(bar)) => {
+                if bar.length() != Some(total) {
+                    bar.set_style(
+                        ProgressStyle::with_template(
+                            "{spinner} {elapsed:>3} {msg} [{bar:30}] {human_pos}/{human_len} rows, {per_sec}",
+                        )
+                        .expect("valid template"),
+                    );
+                    bar.set_length(total);
+                }
+                bar.set_position(done);
+            }
+            _ => {}
         }
     }
 
@@ -80,6 +109,7 @@ fn run(settings: Settings) -> crate::Result<ExitCode> {
     let quiet = settings.quiet;
     let progress = Progress::new(quiet);
     let step = |message: &str| progress.step(message);
+    let ingest_step = |report: crate::ingest::Report| progress.ingest(report, quiet);
     let code = match settings.task {
         Task::Demo {
             dir,
@@ -98,7 +128,11 @@ fn run(settings: Settings) -> crate::Result<ExitCode> {
             if warehouse.exists() {
                 fs_err::remove_file(&warehouse)?;
             }
-            let outcomes = pipeline::ingest(&config, loaded_at, &Default::default(), &step)?;
+            let outcomes = pipeline::ingest(&config, loaded_at, &Default::default(), &|report| {
+                if let crate::ingest::Report::Step(message) = report {
+                    step(message)
+                }
+            })?;
             let rows: u64 = outcomes.iter().map(|outcome| outcome.loaded).sum();
             progress.say(&format!(
                 "loaded {rows} rows from {} files into {}",
@@ -130,7 +164,7 @@ fn run(settings: Settings) -> crate::Result<ExitCode> {
             loaded_at,
             options,
         } => {
-            let outcomes = pipeline::ingest(&config, loaded_at, &options, &step)?;
+            let outcomes = pipeline::ingest(&config, loaded_at, &options, &ingest_step)?;
             progress.done();
             print!("{}", output::ingest_report(&outcomes, options.dry_run));
             ExitCode::SUCCESS

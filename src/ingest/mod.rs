@@ -30,6 +30,15 @@ use crate::model::{self, Table};
 use crate::warehouse::Warehouse;
 use stage::{RuleKind, Stage};
 
+/// What a run reports as it goes; the command line draws it.
+#[derive(Debug, Clone, Copy)]
+pub enum Report<'a> {
+    /// A step: `reading sales.csv`.
+    Step(&'a str),
+    /// Rows of the file being checked so far, of about `total`.
+    Rows { done: u64, total: u64 },
+}
+
 /// How a run goes.
 #[derive(Debug, Clone, Default)]
 pub struct IngestOptions {
@@ -173,6 +182,10 @@ fn last_sha256(warehouse: &Warehouse, table: &Table, file: &str) -> Result<Optio
 /// One file staged and judged, waiting to be written.
 struct Staged {
     position: usize,
+    /// A new version of the file replaces the rows it brought before; an
+    /// increment read past a watermark adds to them.
+    replace_own: bool,
+    watermark: Option<String>,
     stage: Stage,
     file: PathBuf,
     sha256: String,
@@ -186,8 +199,9 @@ pub fn ingest(
     sources: &[Source],
     loaded_at: NaiveDateTime,
     options: &IngestOptions,
-    progress: &dyn Fn(&str),
+    report: &(dyn Fn(Report) + Sync),
 ) -> Result<Vec<LoadOutcome>> {
+    let progress = |step: &str| report(Report::Step(step));
     let scratch = match &options.scratch {
         Some(dir) => dir.clone(),
         None => std::env::temp_dir(),
@@ -208,64 +222,75 @@ pub fn ingest(
         for source in ordered {
             source.check()?;
             let table = model::table(&source.table).expect("checked");
-            for file in expand(source)? {
+            // A database source is one input; a file source one per file.
+            let inputs: Vec<Option<PathBuf>> = if source.postgres.is_some() {
+                vec![None]
+            } else {
+                expand(source)?.into_iter().map(Some).collect()
+            };
+            for input in inputs {
                 position += 1;
-                let shown = file.display().to_string();
-                progress(&format!("reading {shown}"));
-                let sha256 = file_sha256(&file)?;
-                if !options.full
-                    && last_sha256(warehouse, table, &shown)?.as_deref() == Some(sha256.as_str())
-                {
-                    outcomes.push((position, LoadOutcome::unchanged(table.name, &file)));
-                    continue;
-                }
                 let name = format!("_opskpi_stage_{}", staged.len());
-                let known = |cell: &str| mapping::is_known_header(table, source, cell);
-                let mut raw = match source.format_of(&file)? {
-                    Format::Csv => read::csv::read(
-                        conn,
-                        &file,
-                        &read::csv::CsvOptions {
-                            encoding: source.encoding.as_deref(),
-                            delimiter: source.delimiter,
-                            header_row: source.header_row,
-                            scratch: scratch.path(),
-                            name: &name,
-                        },
-                        &known,
-                    )?,
-                    Format::Excel => read::excel::read(
-                        conn,
-                        &file,
-                        source.sheet.as_deref(),
-                        source.header_row,
-                        &name,
-                        &known,
-                    )?,
-                    Format::Json => read::json::read(conn, &file, &name)?,
-                    Format::Parquet => read::parquet::read(conn, &file)?,
-                    Format::Postgres => read::postgres::read(conn, source, &name, None)?,
-                };
-                progress(&format!("checking {shown}"));
                 let loaded_on = loaded_at.date();
-                let stage_raw = raw.clone();
+                let (file, sha256, raw, watermark) = match input {
+                    None => {
+                        let pg = source.postgres.as_ref().expect("a postgres source");
+                        let identity = read::postgres::identity(pg);
+                        let last = match (&pg.watermark, options.full) {
+                            (Some(_), false) => last_watermark(warehouse, table, &identity)?,
+                            _ => None,
+                        };
+                        progress(&format!("reading {}", source.describe()));
+                        let read = read::postgres::read(conn, source, &name, last.as_deref())?;
+                        let file = PathBuf::from(&read.identity);
+                        let unchanged = match &pg.watermark {
+                            Some(_) => last.is_some() && read.watermark == last,
+                            None => {
+                                !options.full
+                                    && last_sha256(warehouse, table, &read.identity)?.as_deref()
+                                        == Some(read.sha256.as_str())
+                            }
+                        };
+                        if unchanged {
+                            let _ = conn.execute_batch(&format!("DROP TABLE IF EXISTS {name}_raw"));
+                            outcomes.push((position, LoadOutcome::unchanged(table.name, &file)));
+                            continue;
+                        }
+                        (file, read.sha256, read.raw, read.watermark)
+                    }
+                    Some(file) => {
+                        let shown = file.display().to_string();
+                        progress(&format!("reading {shown}"));
+                        let sha256 = file_sha256(&file)?;
+                        if !options.full
+                            && last_sha256(warehouse, table, &shown)?.as_deref()
+                                == Some(sha256.as_str())
+                        {
+                            outcomes.push((position, LoadOutcome::unchanged(table.name, &file)));
+                            continue;
+                        }
+                        let raw = read_file(conn, source, table, &file, &name, scratch.path())?;
+                        (file, sha256, raw, None)
+                    }
+                };
+                let shown = file.display().to_string();
+                progress(&format!("checking {shown}"));
                 let mut stage = stage::stage(
                     conn,
                     table,
                     source,
-                    stage_raw,
+                    raw.clone(),
                     &name,
                     &shown,
                     loaded_on,
                     options.offset_seconds,
+                    report,
                 )?;
+                let mut raw = raw;
                 read::csv::collect_rejects(conn, &mut raw)?;
                 stage.raw.rejects = raw.rejects;
                 if let Some(last) = stage.raw.rejects.last() {
-                    if format_is_text(source, &file)
-                        && !read::csv::ends_with_newline(&file)?
-                        && stage.raw.rejects.len() as u64 >= 1
-                    {
+                    if format_is_text(source, &file) && !read::csv::ends_with_newline(&file)? {
                         let last_line = count_lines(&file)?;
                         if last.line >= last_line {
                             let mut bad = BadData::file(
@@ -315,6 +340,11 @@ pub fn ingest(
                     sha256,
                     duplicates,
                     outcome,
+                    replace_own: source
+                        .postgres
+                        .as_ref()
+                        .is_none_or(|pg| pg.watermark.is_none()),
+                    watermark,
                 });
             }
         }
@@ -329,7 +359,6 @@ pub fn ingest(
         outcomes.extend(staged.into_iter().map(|s| (s.position, s.outcome)));
         return Ok(in_order(outcomes));
     }
-
     progress("writing");
     let conn = warehouse.connection();
     conn.execute_batch("BEGIN TRANSACTION")
@@ -350,7 +379,8 @@ pub fn ingest(
                 loaded_at,
                 item.duplicates,
                 rejects,
-                None,
+                item.watermark.as_deref(),
+                item.replace_own,
             )?;
             let mut outcome = item.outcome.clone();
             outcome.loaded = result.loaded;
@@ -376,6 +406,61 @@ pub fn ingest(
             Err(error)
         }
     }
+}
+
+/// Reads one file of a source into a raw relation.
+fn read_file(
+    conn: &duckdb::Connection,
+    source: &Source,
+    table: &'static Table,
+    file: &Path,
+    name: &str,
+    scratch: &Path,
+) -> Result<read::Raw> {
+    let known = |cell: &str| mapping::is_known_header(table, source, cell);
+    match source.format_of(file)? {
+        Format::Csv => read::csv::read(
+            conn,
+            file,
+            &read::csv::CsvOptions {
+                encoding: source.encoding.as_deref(),
+                delimiter: source.delimiter,
+                header_row: source.header_row,
+                scratch,
+                name,
+            },
+            &known,
+        ),
+        Format::Excel => read::excel::read(
+            conn,
+            file,
+            source.sheet.as_deref(),
+            source.header_row,
+            name,
+            &known,
+        ),
+        Format::Json => read::json::read(conn, file, name),
+        Format::Parquet => read::parquet::read(conn, file),
+        Format::Postgres => Err(Error::config_hint(
+            format!(
+                "`{}` is a file, but the source says `format = \"postgres\"`",
+                file.display()
+            ),
+            "describe a database table in `[sources.postgres]` instead of `path`",
+        )),
+    }
+}
+
+/// The last watermark value loaded from a database source.
+fn last_watermark(warehouse: &Warehouse, table: &Table, identity: &str) -> Result<Option<String>> {
+    warehouse
+        .connection()
+        .query_row(
+            "SELECT max_by(watermark, loaded_at) FROM _opskpi_files WHERE table_name = ? AND file = ?",
+            params![table.name, identity],
+            |row| row.get(0),
+        )
+        .map_err(Error::query("last watermark"))
 }
 
 fn in_order(mut outcomes: Vec<(usize, LoadOutcome)>) -> Vec<LoadOutcome> {

@@ -240,6 +240,7 @@ pub fn stage(
     file: &str,
     loaded_on: NaiveDate,
     default_offset: i32,
+    report: &(dyn Fn(super::Report) + Sync),
 ) -> Result<Stage> {
     let headers = raw.headers();
     let mapped = mapping::map(table, source, &headers, file)?;
@@ -495,8 +496,27 @@ pub fn stage(
     sql.params.extend(raw.params.iter().cloned());
     sql.push(")))");
 
-    conn.execute(&sql.text, params_from_iter(sql.params.iter()))
-        .map_err(|error| read_error(file, error))?;
+    // The one long statement: report DuckDB's own progress while it runs.
+    let progress = conn.progress_handle();
+    let finished = std::sync::atomic::AtomicBool::new(false);
+    let executed = std::thread::scope(|scope| {
+        scope.spawn(|| {
+            while !finished.load(std::sync::atomic::Ordering::Relaxed) {
+                std::thread::sleep(std::time::Duration::from_millis(100));
+                let now = progress.query_progress();
+                if now.is_available() && now.total_rows_to_process() > 0 {
+                    report(super::Report::Rows {
+                        done: now.rows_processed(),
+                        total: now.total_rows_to_process(),
+                    });
+                }
+            }
+        });
+        let executed = conn.execute(&sql.text, params_from_iter(sql.params.iter()));
+        finished.store(true, std::sync::atomic::Ordering::Relaxed);
+        executed
+    });
+    executed.map_err(|error| read_error(file, error))?;
     let rows: i64 = conn
         .query_row(&format!("SELECT count(*) FROM {name}"), [], |row| {
             row.get(0)

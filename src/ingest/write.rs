@@ -144,18 +144,23 @@ pub fn write(
     duplicates: u64,
     rejects: u64,
     watermark: Option<&str>,
+    replace_own: bool,
 ) -> Result<Written> {
     let table = stage.table;
     let id = file_id(conn, table.name, file)?;
     let name = &stage.name;
     let query = |what: &str| Error::query(format!("{what} {}", table.name));
-    // The rows this file brought last time.
-    let mut replaced = conn
-        .execute(
+    // The rows this file brought last time (an increment read past a
+    // watermark keeps them: it only adds).
+    let mut replaced = if replace_own {
+        conn.execute(
             &format!("DELETE FROM {} WHERE {LINEAGE_COLUMN} = ?", table.name),
             [id],
         )
-        .map_err(query("replace rows of"))? as u64;
+        .map_err(query("replace rows of"))? as u64
+    } else {
+        0
+    };
     // Rows of other files with the keys this file brings.
     let any: bool = conn
         .query_row(
