@@ -67,24 +67,24 @@ impl Progress {
         }
     }
 
-    /// Ingest's progress: steps as the spinner's message, rows as a bar with
-    /// rows per second; in a pipeline, the steps as plain lines on stderr.
+    /// Ingest's progress: steps as the spinner's message, a file's check as a
+    /// bar; in a pipeline, the steps as plain lines on stderr.
     fn ingest(&self, report: crate::ingest::Report, quiet: bool) {
         use crate::ingest::Report;
         match (report, &self.0) {
             (Report::Step(message), Some(_)) => self.step(message),
             (Report::Step(message), None) if !quiet => eprintln!("{message}"),
-            (Report::Rows { done, total }, Some(bar)) => {
-                if bar.length() != Some(total) {
+            (Report::Fraction(fraction), Some(bar)) => {
+                if bar.length() != Some(1000) {
                     bar.set_style(
                         ProgressStyle::with_template(
-                            "{spinner} {elapsed:>3} {msg} [{bar:30}] {human_pos}/{human_len} rows, {per_sec}",
+                            "{spinner} {elapsed:>3} {msg} [{bar:30}] {percent:>3}%",
                         )
                         .expect("valid template"),
                     );
-                    bar.set_length(total);
+                    bar.set_length(1000);
                 }
-                bar.set_position(done);
+                bar.set_position((fraction.clamp(0.0, 1.0) * 1000.0) as u64);
             }
             _ => {}
         }
@@ -164,7 +164,16 @@ fn run(settings: Settings) -> crate::Result<ExitCode> {
             loaded_at,
             options,
         } => {
+            let started = std::time::Instant::now();
             let outcomes = pipeline::ingest(&config, loaded_at, &options, &ingest_step)?;
+            let seconds = started.elapsed().as_secs_f64();
+            let rows: u64 = outcomes.iter().map(|outcome| outcome.rows).sum();
+            if rows > 0 {
+                progress.say(&format!(
+                    "read {rows} rows in {seconds:.1} s ({:.0} rows/s)",
+                    rows as f64 / seconds.max(0.001)
+                ));
+            }
             progress.done();
             print!("{}", output::ingest_report(&outcomes, options.dry_run));
             ExitCode::SUCCESS

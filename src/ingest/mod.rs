@@ -35,8 +35,9 @@ use stage::{RuleKind, Stage};
 pub enum Report<'a> {
     /// A step: `reading sales.csv`.
     Step(&'a str),
-    /// Rows of the file being checked so far, of about `total`.
-    Rows { done: u64, total: u64 },
+    /// The share of the file being checked so far, 0 to 1, as DuckDB
+    /// estimates it (it counts read buffers, not rows).
+    Fraction(f64),
 }
 
 /// How a run goes.

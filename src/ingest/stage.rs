@@ -503,12 +503,8 @@ pub fn stage(
         scope.spawn(|| {
             while !finished.load(std::sync::atomic::Ordering::Relaxed) {
                 std::thread::sleep(std::time::Duration::from_millis(100));
-                let now = progress.query_progress();
-                if now.is_available() && now.total_rows_to_process() > 0 {
-                    report(super::Report::Rows {
-                        done: now.rows_processed(),
-                        total: now.total_rows_to_process(),
-                    });
+                if let Some(percentage) = progress.query_progress().percentage() {
+                    report(super::Report::Fraction(percentage / 100.0));
                 }
             }
         });
