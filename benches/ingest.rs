@@ -15,6 +15,8 @@ use opskpi::sample::{self, SampleSpec};
 use opskpi::warehouse::Warehouse;
 
 const RUNS: usize = 3;
+/// The same for both loads: opskpi's default.
+const MEMORY_LIMIT: &str = "1.5GB";
 
 fn median(mut times: Vec<Duration>) -> Duration {
     times.sort();
@@ -27,7 +29,7 @@ fn duckdb_load(dir: &Path, file: &Path, format: Format) -> (Duration, i64, Strin
     let _ = std::fs::remove_file(&path);
     let conn = duckdb::Connection::open(&path).unwrap();
     conn.execute_batch(&format!(
-        "SET memory_limit = '1GB'; SET temp_directory = '{}'",
+        "SET memory_limit = '{MEMORY_LIMIT}'; SET temp_directory = '{}'",
         dir.join("baseline.tmp").display()
     ))
     .unwrap();
@@ -59,7 +61,7 @@ fn opskpi_load(dir: &Path, file: &Path) -> (Duration, i64, String) {
     let _ = std::fs::remove_file(&path);
     let mut warehouse = Warehouse::open(&path).unwrap();
     warehouse
-        .limit_memory("1GB", &dir.join("warehouse.tmp"))
+        .limit_memory(MEMORY_LIMIT, &dir.join("warehouse.tmp"))
         .unwrap();
     let loaded_at = NaiveDate::from_ymd_opt(2026, 11, 2)
         .unwrap()

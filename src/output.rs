@@ -281,6 +281,16 @@ pub fn ingest_report(outcomes: &[crate::ingest::LoadOutcome], dry_run: bool) -> 
             out.push_str(&format!(", {} repeat a key", outcome.duplicates));
         }
         out.push('\n');
+        let missing: Vec<&str> = outcome
+            .mapping
+            .iter()
+            .filter(|(_, origin)| origin == "not in the source")
+            .map(|(column, _)| column.as_str())
+            .collect();
+        if !dry_run && !missing.is_empty() {
+            // Indicators that need these columns will say n/a.
+            out.push_str(&format!("  not in the source: {}\n", missing.join(", ")));
+        }
         if dry_run {
             for (what, value) in &outcome.notes {
                 out.push_str(&format!("  {what}: {value}\n"));

@@ -42,18 +42,23 @@ pub fn sources(config: &Config) -> Vec<Source> {
         .collect()
 }
 
-/// The tiny company loaded into an in-memory warehouse.
-pub fn tiny_warehouse() -> Warehouse {
-    let config = tiny_config();
-    let mut warehouse = Warehouse::in_memory().unwrap();
+/// Loads `sources` with default options, panicking with the error's text.
+pub fn load(warehouse: &mut Warehouse, sources: &[Source]) -> Vec<opskpi::ingest::LoadOutcome> {
     opskpi::ingest::ingest(
-        &mut warehouse,
-        &sources(&config),
+        warehouse,
+        sources,
         loaded_at(),
         &Default::default(),
         &|_| {},
     )
-    .unwrap();
+    .unwrap_or_else(|error| panic!("{error}"))
+}
+
+/// The tiny company loaded into an in-memory warehouse.
+pub fn tiny_warehouse() -> Warehouse {
+    let config = tiny_config();
+    let mut warehouse = Warehouse::in_memory().unwrap();
+    load(&mut warehouse, &sources(&config));
     warehouse
 }
 

@@ -28,18 +28,7 @@ fn source(table: &str, path: &Path) -> Source {
 /// Loads one file into a fresh warehouse, expecting it to be refused; the
 /// error's text, after checking the warehouse stayed empty.
 fn load_error(table: &str, path: &Path) -> String {
-    let mut warehouse = Warehouse::in_memory().unwrap();
-    let error = opskpi::ingest::ingest(
-        &mut warehouse,
-        &[source(table, path)],
-        loaded_at(),
-        &Default::default(),
-        &|_| {},
-    )
-    .unwrap_err()
-    .to_string();
-    assert_eq!(counts(&warehouse).iter().map(|(_, n)| n).sum::<u64>(), 0);
-    error
+    refused(&[source(table, path)])
 }
 
 /// The tiny sales file with one line replaced.
@@ -169,28 +158,14 @@ fn loading_the_same_rows_twice_changes_nothing() {
     let before = counts(&warehouse);
     // The same file again is recognised and skipped.
     let config = tiny_config();
-    let outcomes = opskpi::ingest::ingest(
-        &mut warehouse,
-        &sources(&config),
-        loaded_at(),
-        &Default::default(),
-        &|_| {},
-    )
-    .unwrap();
+    let outcomes = load(&mut warehouse, &sources(&config));
     assert!(outcomes.iter().all(|outcome| outcome.unchanged));
     assert_eq!(counts(&warehouse), before);
     // A copy under another name is loaded, and its rows replace their twins.
     let dir = tempfile::tempdir().unwrap();
     let copy = dir.path().join("sales-again.csv");
     std::fs::copy(fixture("tiny/sales.csv"), &copy).unwrap();
-    let outcomes = opskpi::ingest::ingest(
-        &mut warehouse,
-        &[source("sales", &copy)],
-        loaded_at(),
-        &Default::default(),
-        &|_| {},
-    )
-    .unwrap();
+    let outcomes = load(&mut warehouse, &[source("sales", &copy)]);
     assert_eq!((outcomes[0].rows, outcomes[0].replaced), (12, 12));
     assert_eq!(counts(&warehouse), before);
     assert_eq!(net_total(&warehouse), "5160.0000");
@@ -203,14 +178,7 @@ fn the_warehouse_is_a_plain_duckdb_file() {
     {
         let mut warehouse = Warehouse::open(&path).unwrap();
         let config = tiny_config();
-        opskpi::ingest::ingest(
-            &mut warehouse,
-            &sources(&config),
-            loaded_at(),
-            &Default::default(),
-            &|_| {},
-        )
-        .unwrap();
+        load(&mut warehouse, &sources(&config));
     }
     // Any DuckDB client can read it: here, a bare connection.
     let conn = duckdb::Connection::open(&path).unwrap();
@@ -251,14 +219,7 @@ fn a_big5_file_is_read_as_big5() {
     )
     .unwrap();
     let mut warehouse = Warehouse::in_memory().unwrap();
-    opskpi::ingest::ingest(
-        &mut warehouse,
-        &[source("customers", &path)],
-        loaded_at(),
-        &Default::default(),
-        &|_| {},
-    )
-    .unwrap();
+    load(&mut warehouse, &[source("customers", &path)]);
     let region: String = warehouse
         .connection()
         .query_row("SELECT region FROM customers", [], |row| row.get(0))
@@ -272,14 +233,7 @@ fn a_semicolon_separated_file_loads() {
     let path = dir.path().join("customers.csv");
     std::fs::write(&path, "customer_id;segment;region;created_on\nC1;retail;North;2022-01-01\nC2;trade;\"South; coast\";\n").unwrap();
     let mut warehouse = Warehouse::in_memory().unwrap();
-    opskpi::ingest::ingest(
-        &mut warehouse,
-        &[source("customers", &path)],
-        loaded_at(),
-        &Default::default(),
-        &|_| {},
-    )
-    .unwrap();
+    load(&mut warehouse, &[source("customers", &path)]);
     let region: String = warehouse
         .connection()
         .query_row(
@@ -296,17 +250,6 @@ fn a_semicolon_separated_file_loads() {
 
 fn erp(name: &str) -> std::path::PathBuf {
     fixture("erp").join(name)
-}
-
-fn load(warehouse: &mut Warehouse, sources: &[Source]) -> Vec<opskpi::ingest::LoadOutcome> {
-    opskpi::ingest::ingest(
-        warehouse,
-        sources,
-        loaded_at(),
-        &Default::default(),
-        &|_| {},
-    )
-    .unwrap_or_else(|error| panic!("{error}"))
 }
 
 fn refused(sources: &[Source]) -> String {
@@ -825,5 +768,54 @@ fn a_folder_source_loads_each_of_its_files() {
     assert_eq!(
         load(&mut warehouse, &[source("customers", &pattern)]).len(),
         1
+    );
+}
+
+#[test]
+fn public_mops_revenue_loads_as_competitor_sales() {
+    // Taiwan's MOPS open data, three real rows for December 2023: quoted
+    // fields, a byte-order mark, ROC months (`112/12`), a note with commas.
+    // Revenue in thousands of NT$: 9514039 + 6313936 + 283279 = 16111254.
+    let mut revenue = source("competitor_sales", &erp("mops-revenue-112-12.csv"));
+    revenue.columns.insert(
+        "region".into(),
+        opskpi::config::ColumnSpec::Detail(opskpi::config::ColumnDetail {
+            constant: Some("Taiwan".into()),
+            ..Default::default()
+        }),
+    );
+    let mut warehouse = Warehouse::in_memory().unwrap();
+    let outcome = load(&mut warehouse, &[revenue]).remove(0);
+    assert_eq!((outcome.rows, outcome.loaded), (3, 3));
+    assert_eq!(
+        text(
+            &warehouse,
+            "SELECT min(period) || ' ' || string_agg(competitor, ',' ORDER BY competitor) || ' ' || sum(sales_amount) || ' ' || min(category) FROM competitor_sales"
+        ),
+        "2023-12-01 亞泥,台泥,嘉泥 16111254.0000 水泥工業"
+    );
+}
+
+#[test]
+fn json_numbers_keep_every_digit() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("sales.json");
+    // Through a float, 0.1 + 0.2-style noise or a lost digit would show.
+    std::fs::write(
+        &path,
+        r#"[{"order_id": "J1", "line_no": 1, "order_date": "2026-10-01", "net_amount": 957.5775, "cost_amount": 0.1},
+            {"order_id": "J2", "line_no": 1, "order_date": "2026-10-02", "net_amount": 12345678901.2345, "cost_amount": 0.2}]"#,
+    )
+    .unwrap();
+    let mut warehouse = Warehouse::in_memory().unwrap();
+    let outcome = load(&mut warehouse, &[source("sales", &path)]).remove(0);
+    assert_eq!(outcome.place, "record");
+    // 957.5775 + 12345678901.2345 = 12345679858.8120; 0.1 + 0.2 = 0.3.
+    assert_eq!(
+        text(
+            &warehouse,
+            "SELECT sum(net_amount) || ' ' || sum(cost_amount) FROM sales"
+        ),
+        "12345679858.8120 0.3000"
     );
 }

@@ -34,17 +34,6 @@ fn pg_source(table: &str, pg: PostgresSource) -> Source {
     source
 }
 
-fn load(warehouse: &mut Warehouse, sources: &[Source]) -> Vec<opskpi::ingest::LoadOutcome> {
-    opskpi::ingest::ingest(
-        warehouse,
-        sources,
-        loaded_at(),
-        &Default::default(),
-        &|_| {},
-    )
-    .unwrap_or_else(|error| panic!("{error}"))
-}
-
 /// Rows of a DuckDB query as text, to compare with PostgreSQL's.
 fn duck_rows(warehouse: &Warehouse, sql: &str) -> Vec<String> {
     let mut statement = warehouse.connection().prepare(sql).unwrap();

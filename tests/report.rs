@@ -12,14 +12,7 @@ fn sample_warehouse() -> (Config, Warehouse) {
     )
     .unwrap();
     let mut warehouse = Warehouse::in_memory().unwrap();
-    opskpi::ingest::ingest(
-        &mut warehouse,
-        &sources(&config),
-        loaded_at(),
-        &Default::default(),
-        &|_| {},
-    )
-    .unwrap();
+    load(&mut warehouse, &sources(&config));
     (config, warehouse)
 }
 

@@ -202,14 +202,7 @@ fn a_parquet_sample_loads_completely() {
         )
         .unwrap();
     let mut warehouse = opskpi::warehouse::Warehouse::in_memory().unwrap();
-    let outcomes = opskpi::ingest::ingest(
-        &mut warehouse,
-        &sources(&config),
-        loaded_at(),
-        &Default::default(),
-        &|_| {},
-    )
-    .unwrap();
+    let outcomes = load(&mut warehouse, &sources(&config));
     assert_eq!(outcomes.len(), sample::TABLES.len());
     let (loaded, loaded_total): (i64, String) = warehouse
         .connection()

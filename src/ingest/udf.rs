@@ -113,23 +113,35 @@ impl VScalar for NumberFn {
     }
 }
 
+/// A date reader over `(text, date order)`: the shared body of `DateFn`
+/// and `MonthFn`.
+fn read_dated(
+    input: &mut DataChunkHandle,
+    output: &mut dyn WritableVector,
+    read: impl Fn(&str, DateOrder) -> Result<chrono::NaiveDate, values::Problem>,
+) -> CallResult {
+    map_text(input, output, 0, |text, input, row| {
+        let order = date_order(&text_arg(input, 1, row));
+        read(text, order).ok().map(|date| date.to_string())
+    })
+}
+
+fn two_texts() -> Vec<ScalarFunctionSignature> {
+    vec![ScalarFunctionSignature::exact(
+        vec![varchar(), varchar()],
+        varchar(),
+    )]
+}
+
 struct DateFn;
 
 impl VScalar for DateFn {
     type State = ();
     fn invoke(_: &(), input: &mut DataChunkHandle, output: &mut dyn WritableVector) -> CallResult {
-        map_text(input, output, 0, |text, input, row| {
-            let order = date_order(&text_arg(input, 1, row));
-            values::parse_date(text, order)
-                .ok()
-                .map(|date| date.to_string())
-        })
+        read_dated(input, output, values::parse_date)
     }
     fn signatures() -> Vec<ScalarFunctionSignature> {
-        vec![ScalarFunctionSignature::exact(
-            vec![varchar(), varchar()],
-            varchar(),
-        )]
+        two_texts()
     }
 }
 
@@ -138,18 +150,10 @@ struct MonthFn;
 impl VScalar for MonthFn {
     type State = ();
     fn invoke(_: &(), input: &mut DataChunkHandle, output: &mut dyn WritableVector) -> CallResult {
-        map_text(input, output, 0, |text, input, row| {
-            let order = date_order(&text_arg(input, 1, row));
-            values::parse_month(text, order)
-                .ok()
-                .map(|date| date.to_string())
-        })
+        read_dated(input, output, values::parse_month)
     }
     fn signatures() -> Vec<ScalarFunctionSignature> {
-        vec![ScalarFunctionSignature::exact(
-            vec![varchar(), varchar()],
-            varchar(),
-        )]
+        two_texts()
     }
 }
 
@@ -189,9 +193,6 @@ impl VScalar for WordFn {
         })
     }
     fn signatures() -> Vec<ScalarFunctionSignature> {
-        vec![ScalarFunctionSignature::exact(
-            vec![varchar(), varchar()],
-            varchar(),
-        )]
+        two_texts()
     }
 }

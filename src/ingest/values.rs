@@ -243,7 +243,8 @@ pub fn parse_date(text: &str, order: DateOrder) -> Result<NaiveDate, Problem> {
 }
 
 /// The first day of a month: any date that is one, or a month written
-/// `2026-10`, `2026/10`, `202610`, `2026年10月`, `115/10`, `115年10月`.
+/// `2026-10`, `2026/10`, `202610`, `2026年10月`, `115/10`, `11510`,
+/// `115年10月` (the last three ROC, as Taiwan's public data writes them).
 pub fn parse_month(text: &str, order: DateOrder) -> Result<NaiveDate, Problem> {
     let ascii = to_ascii(text.trim());
     let s = ascii.trim();
@@ -257,6 +258,10 @@ pub fn parse_month(text: &str, order: DateOrder) -> Result<NaiveDate, Problem> {
             [whole] if whole.len() == 6 && !roc_marked => {
                 Some((number(&whole[..4]) as i32, number(&whole[4..]) as u32))
             }
+            [whole] if whole.len() == 5 => Some((
+                number(&whole[..3]) as i32 + 1911,
+                number(&whole[3..]) as u32,
+            )),
             [y, m] if y.len() == 4 && !roc_marked => Some((number(y) as i32, number(m) as u32)),
             [y, m] if y.len() == 3 || (roc_marked && y.len() <= 3) => {
                 Some((number(y) as i32 + 1911, number(m) as u32))
@@ -409,6 +414,9 @@ mod tests {
         assert_eq!(month("202610").unwrap(), "2026-10-01");
         assert_eq!(month("2026年10月").unwrap(), "2026-10-01");
         assert_eq!(month("115/10").unwrap(), "2026-10-01");
+        assert_eq!(month("112/12").unwrap(), "2023-12-01");
+        // MOPS open data writes months as five digits: ROC 115, July.
+        assert_eq!(month("11507").unwrap(), "2026-07-01");
         assert_eq!(month("民國115年10月").unwrap(), "2026-10-01");
         assert!(month("2026-10-15").unwrap_err().contains("first day"));
         assert!(month("2026-13").is_err());
