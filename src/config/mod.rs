@@ -1,0 +1,236 @@
+//! A project's `opskpi.toml`: the company, the warehouse, the sources and the
+//! report settings. Paths in the file are relative to the file itself, so a
+//! project folder can be moved or run from anywhere.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use rust_decimal::Decimal;
+use serde::{Deserialize, Serialize};
+
+use crate::error::{Error, Result};
+use crate::format::Locale;
+
+mod source;
+
+pub use source::{
+    parse_offset, ColumnDetail, ColumnSpec, DateOrder, DuplicatePolicy, Format, PostgresSource,
+    Source, Threshold,
+};
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Config {
+    #[serde(default)]
+    pub company: Company,
+    #[serde(default)]
+    pub warehouse: WarehouseConfig,
+    #[serde(default)]
+    pub report: ReportConfig,
+    #[serde(default, rename = "sources")]
+    pub sources: Vec<Source>,
+    /// Per-indicator target overrides.
+    #[serde(default)]
+    pub targets: BTreeMap<String, TargetOverride>,
+    #[serde(default, skip_serializing_if = "is_default")]
+    pub check: CheckConfig,
+    /// The folder the file lives in; relative paths resolve against it.
+    #[serde(skip)]
+    pub root: PathBuf,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Company {
+    pub name: String,
+    /// ISO 4217 code shown next to money.
+    pub currency: String,
+    /// `en` or `zh-Hant`.
+    pub locale: String,
+    /// First month of the fiscal year, 1 (January) to 12.
+    pub fiscal_year_start: u32,
+    /// UTC offset of timestamps written without one (`+08:00`).
+    #[serde(default = "default_timezone")]
+    pub timezone: String,
+}
+
+fn default_timezone() -> String {
+    "+00:00".into()
+}
+
+impl Default for Company {
+    fn default() -> Self {
+        Company {
+            name: "Company".into(),
+            currency: "TWD".into(),
+            locale: "en".into(),
+            fiscal_year_start: 1,
+            timezone: default_timezone(),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct WarehouseConfig {
+    pub path: PathBuf,
+    /// DuckDB's memory limit (`"1.5GB"`); past it, large loads spill to
+    /// `temp_directory`. 1.5 GB keeps a 10M-line load under 2 GB of memory.
+    #[serde(
+        default = "default_memory_limit",
+        skip_serializing_if = "is_default_memory_limit"
+    )]
+    pub memory_limit: String,
+    /// Where DuckDB spills; default `<warehouse>.tmp` beside the warehouse.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub temp_directory: Option<PathBuf>,
+}
+
+fn default_memory_limit() -> String {
+    "1.5GB".into()
+}
+
+fn is_default_memory_limit(limit: &String) -> bool {
+    *limit == default_memory_limit()
+}
+
+pub(crate) fn is_default<T: Default + PartialEq>(value: &T) -> bool {
+    *value == T::default()
+}
+
+impl Default for WarehouseConfig {
+    fn default() -> Self {
+        WarehouseConfig {
+            path: "warehouse.duckdb".into(),
+            memory_limit: default_memory_limit(),
+            temp_directory: None,
+        }
+    }
+}
+
+/// What `opskpi check` counts as a problem.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct CheckConfig {
+    /// A table whose newest date is more than this many days before the
+    /// as-of date is stale.
+    pub stale_after_days: u32,
+}
+
+impl Default for CheckConfig {
+    fn default() -> Self {
+        CheckConfig {
+            stale_after_days: 35,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct ReportConfig {
+    pub out: PathBuf,
+    /// Survey indicators with fewer answers are flagged low-sample.
+    pub min_sample: u64,
+    /// A folder of templates overriding the built-in ones, file by file.
+    pub templates: Option<PathBuf>,
+}
+
+impl Default for ReportConfig {
+    fn default() -> Self {
+        ReportConfig {
+            out: "reports".into(),
+            min_sample: 30,
+            templates: None,
+        }
+    }
+}
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TargetOverride {
+    pub target: Decimal,
+    pub warning: Option<Decimal>,
+}
+
+impl Config {
+    /// Reads and checks `opskpi.toml`.
+    pub fn load(path: &Path) -> Result<Config> {
+        let text = fs_err::read_to_string(path).map_err(|error| Error::Config {
+            message: error.to_string(),
+            hint: Some(
+                "create an `opskpi.toml`, or run `opskpi sample --out DIR` for an example project"
+                    .into(),
+            ),
+        })?;
+        let mut config: Config = toml::from_str(&text).map_err(|error| Error::Config {
+            message: format!("`{}`: {error}", path.display()),
+            hint: None,
+        })?;
+        config.root = path.parent().map(Path::to_path_buf).unwrap_or_default();
+        config.check()?;
+        Ok(config)
+    }
+
+    /// The configuration `opskpi demo` and tests start from.
+    pub fn with_root(root: &Path) -> Config {
+        Config {
+            company: Company::default(),
+            warehouse: WarehouseConfig::default(),
+            report: ReportConfig::default(),
+            sources: Vec::new(),
+            targets: BTreeMap::new(),
+            check: CheckConfig::default(),
+            root: root.to_path_buf(),
+        }
+    }
+
+    pub fn check(&self) -> Result<()> {
+        if !(1..=12).contains(&self.company.fiscal_year_start) {
+            return Err(Error::config_hint(
+                format!(
+                    "`company.fiscal_year_start` is {}",
+                    self.company.fiscal_year_start
+                ),
+                "give the first month of the fiscal year, 1 (January) to 12",
+            ));
+        }
+        Locale::parse(&self.company.locale)?;
+        parse_offset(&self.company.timezone)?;
+        for source in &self.sources {
+            source.check()?;
+        }
+        Ok(())
+    }
+
+    pub fn resolve(&self, path: &Path) -> PathBuf {
+        if path.is_absolute() {
+            path.to_path_buf()
+        } else {
+            self.root.join(path)
+        }
+    }
+
+    pub fn warehouse_path(&self) -> PathBuf {
+        self.resolve(&self.warehouse.path)
+    }
+
+    pub fn locale(&self) -> Locale {
+        Locale::parse(&self.company.locale).expect("checked when loading")
+    }
+
+    /// Target overrides as (target, warning) per indicator id.
+    pub fn target_overrides(&self) -> BTreeMap<String, (Decimal, Decimal)> {
+        self.targets
+            .iter()
+            .map(|(id, over)| {
+                (
+                    id.clone(),
+                    (over.target, over.warning.unwrap_or(over.target)),
+                )
+            })
+            .collect()
+    }
+
+    pub fn to_toml(&self) -> String {
+        toml::to_string_pretty(self).expect("a config serialises")
+    }
+}
