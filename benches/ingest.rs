@@ -5,6 +5,8 @@
 //! read_csv/read_parquet` into a fresh DuckDB file. Prints a table; asserts
 //! no time. `cargo bench --bench ingest` (OPSKPI_BENCH_SCALES, e.g. `4.5,45`).
 
+mod scales;
+
 use std::path::Path;
 use std::time::{Duration, Instant};
 
@@ -94,11 +96,7 @@ fn opskpi_load(dir: &Path, file: &Path) -> (Duration, i64, String) {
 }
 
 fn main() {
-    let scales: Vec<f64> = std::env::var("OPSKPI_BENCH_SCALES")
-        .unwrap_or_else(|_| "4.5,45".into())
-        .split(',')
-        .map(|s| s.trim().parse().expect("a scale is a number"))
-        .collect();
+    let scales = scales::scales();
     println!("| order lines | format | opskpi ingest | DuckDB's own load | throughput vs DuckDB |");
     println!("|---:|---|---:|---:|---:|");
     for scale in scales {

@@ -4,6 +4,8 @@
 //! time. Run with `cargo bench --bench monthly_report` (OPSKPI_BENCH_SCALES
 //! overrides the scales, e.g. `4.5,45`).
 
+mod scales;
+
 use std::time::{Duration, Instant};
 
 use chrono::NaiveDate;
@@ -54,11 +56,7 @@ fn run_baseline(warehouse: &Warehouse, sql: &str) -> usize {
 }
 
 fn main() {
-    let scales: Vec<f64> = std::env::var("OPSKPI_BENCH_SCALES")
-        .unwrap_or_else(|_| "4.5,45".into())
-        .split(',')
-        .map(|s| s.trim().parse().expect("a scale is a number"))
-        .collect();
+    let scales = scales::scales();
     let period = Period::parse("2026-10", 1).unwrap();
     let as_of = NaiveDate::from_ymd_opt(2026, 10, 31).unwrap();
     let config = Config::with_root(std::path::Path::new("."));

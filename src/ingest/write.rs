@@ -106,7 +106,6 @@ pub fn migrations(conn: &Connection) -> Result<String> {
 
 /// What writing one staged file did.
 pub struct Written {
-    pub file_id: i64,
     pub loaded: u64,
     pub replaced: u64,
     pub quarantined: u64,
@@ -295,7 +294,6 @@ pub fn write(
     )
     .map_err(Error::query("log load"))?;
     Ok(Written {
-        file_id: id,
         loaded,
         replaced,
         quarantined,

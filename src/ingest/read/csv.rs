@@ -9,7 +9,7 @@ use std::path::{Path, PathBuf};
 
 use duckdb::Connection;
 
-use super::{clean_headers, find_header, Lines, Raw, RawColumn, Reject};
+use super::{clean_headers, find_header, text_columns, Lines, Raw, Reject};
 use crate::error::{BadData, Error, Result};
 use crate::ingest::encoding;
 
@@ -210,15 +210,7 @@ pub fn read(
             scanned.display().to_string(),
             (delimiter as char).to_string(),
         ],
-        columns: headers
-            .into_iter()
-            .enumerate()
-            .map(|(i, header)| RawColumn {
-                header,
-                ident: format!("c{i}"),
-                ty: "VARCHAR".into(),
-            })
-            .collect(),
+        columns: text_columns(headers),
         lines: Lines::Offset(skip + 1),
         line_word: "line",
         rejects: Vec::new(),

@@ -159,6 +159,19 @@ pub fn append_table(
     Ok(count)
 }
 
+/// The columns `c0`, `c1`, … of a text relation, named by `headers`.
+pub fn text_columns(headers: Vec<String>) -> Vec<RawColumn> {
+    headers
+        .into_iter()
+        .enumerate()
+        .map(|(i, header)| RawColumn {
+            header,
+            ident: format!("c{i}"),
+            ty: "VARCHAR".into(),
+        })
+        .collect()
+}
+
 /// The raw relation of an appended table with `headers`.
 pub fn appended(
     name: &str,
@@ -169,15 +182,7 @@ pub fn appended(
     Raw {
         from: name.to_string(),
         params: Vec::new(),
-        columns: headers
-            .into_iter()
-            .enumerate()
-            .map(|(i, header)| RawColumn {
-                header,
-                ident: format!("c{i}"),
-                ty: "VARCHAR".into(),
-            })
-            .collect(),
+        columns: text_columns(headers),
         lines: Lines::Column,
         line_word,
         rejects: Vec::new(),
