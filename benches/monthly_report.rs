@@ -62,8 +62,8 @@ fn main() {
     let config = Config::with_root(std::path::Path::new("."));
     let baseline = baseline_sql();
 
-    println!("| order lines | generate | opskpi report | hand-written SQL | ratio |");
-    println!("|---:|---:|---:|---:|---:|");
+    println!("| order lines | generate | opskpi report (HTML) | hand-written SQL | ratio | opskpi report (PDF, zh-Hant) |");
+    println!("|---:|---:|---:|---:|---:|---:|");
     for scale in scales {
         let warehouse = Warehouse::in_memory().unwrap();
         let started = Instant::now();
@@ -108,7 +108,25 @@ fn main() {
 
         let mut report_times = Vec::new();
         let mut baseline_times = Vec::new();
+        let mut pdf_times = Vec::new();
+        let pdf_options = opskpi::pipeline::ReportOptions {
+            formats: vec![opskpi::pipeline::ReportFormat::Pdf],
+            lang: Some(opskpi::format::Locale::ZhHant),
+            ..Default::default()
+        };
         for _ in 0..RUNS {
+            // The whole PDF: the same numbers, then typeset (fonts, charts, pages).
+            let started = Instant::now();
+            let pdf = opskpi::pipeline::render_monthly_pdf(
+                &warehouse,
+                &config,
+                as_of,
+                period,
+                &pdf_options,
+            )
+            .unwrap();
+            pdf_times.push(started.elapsed());
+            assert!(pdf.starts_with(b"%PDF-"));
             let started = Instant::now();
             let html =
                 opskpi::pipeline::render_monthly(&warehouse, &config, as_of, period, None).unwrap();
@@ -119,13 +137,18 @@ fn main() {
             baseline_times.push(started.elapsed());
             assert!(rows > 0);
         }
-        let (report, hand) = (median(report_times), median(baseline_times));
+        let (report, hand, pdf) = (
+            median(report_times),
+            median(baseline_times),
+            median(pdf_times),
+        );
         println!(
-            "| {lines} | {:.1} s | {:.2} s | {:.2} s | {:.1}× |",
+            "| {lines} | {:.1} s | {:.2} s | {:.2} s | {:.1}× | {:.2} s |",
             generated.as_secs_f64(),
             report.as_secs_f64(),
             hand.as_secs_f64(),
-            report.as_secs_f64() / hand.as_secs_f64()
+            report.as_secs_f64() / hand.as_secs_f64(),
+            pdf.as_secs_f64()
         );
     }
 }

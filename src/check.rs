@@ -34,6 +34,13 @@ pub struct Finding {
     /// `quarantine`, `duplicates`, `gap`, `stale`, `missing_column`, `empty`.
     pub kind: &'static str,
     pub table: String,
+    /// What the finding is about: the file (quarantine, duplicates), the
+    /// column (missing_column), the grain (gap: `day`, `month`), the newest
+    /// date (stale).
+    pub subject: String,
+    /// Rows (quarantine, duplicates), missing days or months (gap), days
+    /// since the newest date (stale); 0 otherwise.
+    pub count: u64,
     pub message: String,
     /// Example rows (quarantine) or ranges (gaps).
     pub examples: Vec<String>,
@@ -100,6 +107,8 @@ pub fn check(
             level,
             kind,
             table,
+            subject: file.clone(),
+            count: count as u64,
             message: format!("{count} rows of `{file}` set aside: {rule}{column}"),
             examples,
         });
@@ -128,6 +137,8 @@ pub fn check(
                     level: Level::Info,
                     kind: "missing_column",
                     table: table.name.into(),
+                    subject: column.name.into(),
+                    count: 0,
                     message: format!("`{}.{}` is empty in all {rows} rows: no source provides it, so indicators that need it are n/a", table.name, column.name),
                     examples: Vec::new(),
                 });
@@ -151,6 +162,8 @@ pub fn check(
                     level: Level::Error,
                     kind: "stale",
                     table: table.name.into(),
+                    subject: newest.to_string(),
+                    count: age as u64,
                     message: format!("the newest `{date}` is {newest}, {age} days before {as_of} (more than {stale_after_days})"),
                     examples: Vec::new(),
                 });
@@ -180,6 +193,8 @@ pub fn check(
                     level: Level::Warning,
                     kind: "gap",
                     table: table.name.into(),
+                    subject: grain.into(),
+                    count: count as u64,
                     message: format!(
                         "{count} {grain}s without `{}` rows between the first and the last",
                         table.name

@@ -152,6 +152,14 @@ pub fn change(locale: Locale, unit: Unit, kind: ChangeKind, change: Option<Decim
     }
 }
 
+/// A difference in the unit's own terms, with its sign: `+5,000`, `−3,600`.
+pub fn difference(locale: Locale, unit: Unit, difference: Option<Decimal>) -> String {
+    match difference {
+        Some(d) => signed(value(locale, unit, Some(d)), d),
+        None => locale.not_available().to_string(),
+    }
+}
+
 fn signed(text: String, value: Decimal) -> String {
     if value > Decimal::ZERO && !text.starts_with('+') {
         format!("+{text}")

@@ -9,10 +9,13 @@ use chrono::{NaiveDate, NaiveDateTime};
 use crate::calendar::Period;
 use crate::config::Config;
 use crate::error::Result;
+use crate::format::Locale;
 use crate::indicators::compute::Context;
 use crate::indicators::{compute, Catalogue, KpiRequest, KpiRow};
 use crate::ingest::{self, IngestOptions, LoadOutcome};
-use crate::report::{self, ReportSpec};
+use crate::report::pdf::PdfOptions;
+use crate::report::rows::Edition;
+use crate::report::{self, ReportKind, ReportSpec};
 use crate::warehouse::Warehouse;
 
 /// The computation context a configuration implies on `as_of`.
@@ -81,20 +84,253 @@ pub fn kpi(config: &Config, as_of: NaiveDate, request: &KpiRequest) -> Result<Ve
     )
 }
 
-/// Renders the monthly report for `period` into `out`, returning the file written.
+/// The files a report can be written as.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum ReportFormat {
+    Html,
+    Pdf,
+}
+
+impl ReportFormat {
+    pub fn extension(self) -> &'static str {
+        match self {
+            ReportFormat::Html => "html",
+            ReportFormat::Pdf => "pdf",
+        }
+    }
+}
+
+/// How a report is rendered, beyond its kind and period.
+#[derive(Debug, Clone)]
+pub struct ReportOptions {
+    pub formats: Vec<ReportFormat>,
+    /// The report's language; the configuration's locale when `None`.
+    pub lang: Option<Locale>,
+    /// A folder of templates overriding the built-in ones (wins over the config's).
+    pub templates: Option<PathBuf>,
+    pub pdf: PdfOptions,
+    /// One edition per value of this dimension (region, channel, category, store).
+    pub each: Option<String>,
+}
+
+impl Default for ReportOptions {
+    fn default() -> Self {
+        ReportOptions {
+            formats: vec![ReportFormat::Html],
+            lang: None,
+            templates: None,
+            pdf: PdfOptions::default(),
+            each: None,
+        }
+    }
+}
+
+/// The dimensions `--each` takes.
+pub const EDITION_DIMENSIONS: [&str; 4] = ["region", "channel", "category", "store"];
+
+/// Renders the `kind` report for `period` into `out`, one file per format
+/// (and per edition with `each`); returns the files written. The name says
+/// what is in the file: `monthly-2026-10.html`, `quarterly-2026-Q3.pdf`,
+/// `monthly-2026-10-region-North.pdf`, and a language other than the
+/// configuration's: `monthly-2026-10.zh-Hant.pdf`.
+pub fn report(
+    config: &Config,
+    as_of: NaiveDate,
+    kind: ReportKind,
+    period: Period,
+    out: &Path,
+    options: &ReportOptions,
+) -> Result<Vec<PathBuf>> {
+    let warehouse = open_existing(config)?;
+    let editions: Vec<Option<Edition>> = match &options.each {
+        None => vec![None],
+        Some(dimension) => {
+            if !EDITION_DIMENSIONS.contains(&dimension.as_str()) {
+                return Err(crate::Error::config_hint(
+                    format!("cannot make one edition per `{dimension}`"),
+                    format!("`--each` takes one of: {}", EDITION_DIMENSIONS.join(", ")),
+                ));
+            }
+            let values = report::editions(
+                &warehouse,
+                &Catalogue::builtin(),
+                &context(config, as_of),
+                dimension,
+                period,
+            )?;
+            if values.is_empty() {
+                return Err(crate::Error::config_hint(
+                    format!("no {dimension} has sales in {period}: no edition to write"),
+                    "check the period, or load the sales first",
+                ));
+            }
+            values
+                .into_iter()
+                .map(|value| {
+                    Some(Edition {
+                        dimension: dimension.clone(),
+                        value,
+                    })
+                })
+                .collect()
+        }
+    };
+    fs_err::create_dir_all(out)?;
+    let suffix = match options.lang {
+        Some(lang) if lang != config.locale() => format!(".{}", lang.tag()),
+        _ => String::new(),
+    };
+    let files = warehouse.loaded_files()?;
+    let mut written = Vec::new();
+    for edition in editions {
+        let (context, templates) = report_context(
+            &warehouse,
+            config,
+            as_of,
+            kind,
+            period,
+            edition.clone(),
+            options,
+        )?;
+        let name = match &edition {
+            None => format!("{}-{period}", kind.name()),
+            Some(edition) => format!(
+                "{}-{period}-{}-{}",
+                kind.name(),
+                edition.dimension,
+                file_safe(&edition.value)
+            ),
+        };
+        let mut outputs = Vec::new();
+        for format in &options.formats {
+            let bytes = match format {
+                ReportFormat::Html => {
+                    report::templates::render("report.html.j2", &context, templates.as_deref())?
+                        .into_bytes()
+                }
+                ReportFormat::Pdf => report::pdf::render(
+                    "report.typ",
+                    &context,
+                    as_of,
+                    options.pdf,
+                    templates.as_deref(),
+                )?,
+            };
+            let file = format!("{name}{suffix}.{}", format.extension());
+            outputs.push(ManifestOutput {
+                file: file.clone(),
+                sha256: hex_sha256(&bytes),
+            });
+            let path = out.join(file);
+            fs_err::write(&path, bytes)?;
+            written.push(path);
+        }
+        let manifest = Manifest {
+            opskpi: env!("CARGO_PKG_VERSION"),
+            report: kind.name(),
+            period: period.to_string(),
+            as_of: as_of.to_string(),
+            lang: context.lang,
+            edition: edition.as_ref().map(|e| ManifestEdition {
+                dimension: e.dimension.clone(),
+                value: e.value.clone(),
+            }),
+            templates: templates.as_ref().map(|t| t.display().to_string()),
+            pdf: options
+                .formats
+                .contains(&ReportFormat::Pdf)
+                .then_some(options.pdf),
+            outputs,
+            warehouse: ManifestWarehouse {
+                path: config.warehouse.path.display().to_string(),
+                files: &files,
+            },
+        };
+        let path = out.join(format!("{name}{suffix}.manifest.json"));
+        let mut json = serde_json::to_string_pretty(&manifest)
+            .map_err(|error| crate::Error::Internal(error.to_string()))?;
+        json.push('\n');
+        fs_err::write(&path, json)?;
+        written.push(path);
+    }
+    Ok(written)
+}
+
+/// What produced a report: written beside it as `<report>.manifest.json`.
+#[derive(serde::Serialize)]
+struct Manifest<'a> {
+    opskpi: &'static str,
+    report: &'static str,
+    period: String,
+    as_of: String,
+    lang: &'static str,
+    edition: Option<ManifestEdition>,
+    /// The folder of templates overriding the built-in ones, if any.
+    templates: Option<String>,
+    pdf: Option<PdfOptions>,
+    /// The files written, with the SHA-256 of their bytes.
+    outputs: Vec<ManifestOutput>,
+    warehouse: ManifestWarehouse<'a>,
+}
+
+#[derive(serde::Serialize)]
+struct ManifestEdition {
+    dimension: String,
+    value: String,
+}
+
+#[derive(serde::Serialize)]
+struct ManifestOutput {
+    file: String,
+    sha256: String,
+}
+
+#[derive(serde::Serialize)]
+struct ManifestWarehouse<'a> {
+    /// As the configuration writes it.
+    path: String,
+    /// Every loaded file with its hash and row counts (the load log).
+    files: &'a [crate::warehouse::LoadedFile],
+}
+
+fn hex_sha256(bytes: &[u8]) -> String {
+    use sha2::{Digest, Sha256};
+    Sha256::digest(bytes)
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}
+
+/// A dimension value made safe for a file name: path separators and
+/// characters Windows refuses become `_`; letters of any script stay.
+fn file_safe(value: &str) -> String {
+    let safe: String = value
+        .chars()
+        .map(|c| {
+            if c.is_control() || matches!(c, '/' | '\\' | ':' | '*' | '?' | '"' | '<' | '>' | '|') {
+                '_'
+            } else {
+                c
+            }
+        })
+        .collect();
+    let trimmed = safe.trim_matches(|c: char| c == '.' || c.is_whitespace());
+    if trimmed.is_empty() {
+        "_".into()
+    } else {
+        trimmed.to_string()
+    }
+}
+
+/// The monthly report for `period` into `out` (see [`report`]).
 pub fn monthly_report(
     config: &Config,
     as_of: NaiveDate,
     period: Period,
     out: &Path,
-    templates: Option<&Path>,
-) -> Result<PathBuf> {
-    let warehouse = open_existing(config)?;
-    let html = render_monthly(&warehouse, config, as_of, period, templates)?;
-    fs_err::create_dir_all(out)?;
-    let path = out.join(format!("monthly-{period}.html"));
-    fs_err::write(&path, html)?;
-    Ok(path)
+    options: &ReportOptions,
+) -> Result<Vec<PathBuf>> {
+    report(config, as_of, ReportKind::Monthly, period, out, options)
 }
 
 /// The monthly report's HTML for `period`.
@@ -105,17 +341,106 @@ pub fn render_monthly(
     period: Period,
     templates: Option<&Path>,
 ) -> Result<String> {
+    let options = ReportOptions {
+        templates: templates.map(Path::to_path_buf),
+        ..ReportOptions::default()
+    };
+    render_html(
+        warehouse,
+        config,
+        as_of,
+        ReportKind::Monthly,
+        period,
+        None,
+        &options,
+    )
+}
+
+/// A report's HTML.
+pub fn render_html(
+    warehouse: &Warehouse,
+    config: &Config,
+    as_of: NaiveDate,
+    kind: ReportKind,
+    period: Period,
+    edition: Option<Edition>,
+    options: &ReportOptions,
+) -> Result<String> {
+    let (context, templates) =
+        report_context(warehouse, config, as_of, kind, period, edition, options)?;
+    report::templates::render("report.html.j2", &context, templates.as_deref())
+}
+
+/// The monthly report's PDF for `period`.
+pub fn render_monthly_pdf(
+    warehouse: &Warehouse,
+    config: &Config,
+    as_of: NaiveDate,
+    period: Period,
+    options: &ReportOptions,
+) -> Result<Vec<u8>> {
+    render_pdf(
+        warehouse,
+        config,
+        as_of,
+        ReportKind::Monthly,
+        period,
+        None,
+        options,
+    )
+}
+
+/// A report's PDF.
+pub fn render_pdf(
+    warehouse: &Warehouse,
+    config: &Config,
+    as_of: NaiveDate,
+    kind: ReportKind,
+    period: Period,
+    edition: Option<Edition>,
+    options: &ReportOptions,
+) -> Result<Vec<u8>> {
+    let (context, templates) =
+        report_context(warehouse, config, as_of, kind, period, edition, options)?;
+    report::pdf::render(
+        "report.typ",
+        &context,
+        as_of,
+        options.pdf,
+        templates.as_deref(),
+    )
+}
+
+/// The numbers and words of a report, and the templates folder in force.
+fn report_context(
+    warehouse: &Warehouse,
+    config: &Config,
+    as_of: NaiveDate,
+    kind: ReportKind,
+    period: Period,
+    edition: Option<Edition>,
+    options: &ReportOptions,
+) -> Result<(report::ReportContext, Option<PathBuf>)> {
     // The command line's folder wins over the configuration's.
-    let templates = templates
-        .map(Path::to_path_buf)
+    let templates = options
+        .templates
+        .clone()
         .or_else(|| config.report.templates.as_ref().map(|t| config.resolve(t)));
     let spec = ReportSpec {
+        kind,
         company: config.company.name.clone(),
         currency: config.company.currency.clone(),
-        locale: config.locale(),
+        locale: options.lang.unwrap_or_else(|| config.locale()),
         period,
+        edition,
         data_through: warehouse.sales_date_range()?.map(|(_, last)| last),
         templates: templates.clone(),
+        quality: report::quality::Quality {
+            files: warehouse.loaded_files()?,
+            coverage: warehouse.coverage()?,
+            set_aside: warehouse.set_aside()?,
+            findings: crate::check::check(warehouse, as_of, config.check.stale_after_days)?,
+        },
     };
     let context = report::build(
         warehouse,
@@ -123,7 +448,7 @@ pub fn render_monthly(
         &context(config, as_of),
         &spec,
     )?;
-    report::templates::render("monthly.html.j2", &context, templates.as_deref())
+    Ok((context, templates))
 }
 
 fn open_existing(config: &Config) -> Result<Warehouse> {

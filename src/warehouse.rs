@@ -28,6 +28,36 @@ pub struct Warehouse {
     path: Option<PathBuf>,
 }
 
+/// A file of the load log: what produced the warehouse's rows.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct LoadedFile {
+    pub table: String,
+    pub file: String,
+    pub sha256: String,
+    pub loaded_at: String,
+    pub rows_in_file: i64,
+    pub rows_loaded: i64,
+    pub rows_quarantined: i64,
+}
+
+/// Rows of one file set aside at load by one rule.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SetAside {
+    pub table: String,
+    pub file: String,
+    pub rule: String,
+    pub rows: i64,
+}
+
+/// A loaded table's rows and the dates they cover.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Coverage {
+    pub table: &'static str,
+    pub rows: u64,
+    pub first: Option<chrono::NaiveDate>,
+    pub last: Option<chrono::NaiveDate>,
+}
+
 impl Warehouse {
     /// Opens (creating if needed) the warehouse file at `path`.
     pub fn open(path: &Path) -> Result<Warehouse> {
@@ -130,6 +160,96 @@ impl Warehouse {
                 Ok((table.name, count as u64))
             })
             .collect()
+    }
+
+    /// Every file the warehouse holds rows of, as its last load recorded it,
+    /// in the model's table order then by file name.
+    pub fn loaded_files(&self) -> Result<Vec<LoadedFile>> {
+        let query = Error::query("load log");
+        let mut statement = self
+            .conn
+            .prepare(
+                "SELECT table_name, file, sha256, strftime(loaded_at, '%Y-%m-%d %H:%M:%S'), rows_in_file, rows_loaded, rows_quarantined \
+                 FROM _opskpi_files f WHERE file_id = (SELECT max(file_id) FROM _opskpi_files g \
+                 WHERE g.table_name = f.table_name AND g.file = f.file) ORDER BY file",
+            )
+            .map_err(Error::query("load log"))?;
+        let mut files: Vec<LoadedFile> = statement
+            .query_map([], |row| {
+                Ok(LoadedFile {
+                    table: row.get(0)?,
+                    file: row.get(1)?,
+                    sha256: row.get(2)?,
+                    loaded_at: row.get(3)?,
+                    rows_in_file: row.get(4)?,
+                    rows_loaded: row.get(5)?,
+                    rows_quarantined: row.get(6)?,
+                })
+            })
+            .and_then(|rows| rows.collect::<duckdb::Result<Vec<_>>>())
+            .map_err(query)?;
+        let order = |table: &str| model::TABLES.iter().position(|t| t.name == table);
+        files.sort_by(|a, b| (order(&a.table), &a.file).cmp(&(order(&b.table), &b.file)));
+        Ok(files)
+    }
+
+    /// Rows set aside at load, by table, file and rule.
+    pub fn set_aside(&self) -> Result<Vec<SetAside>> {
+        let mut statement = self
+            .conn
+            .prepare(
+                "SELECT table_name, file, rule, count(*) FROM _opskpi_quarantine GROUP BY ALL ORDER BY 1, 2, 3",
+            )
+            .map_err(Error::query("quarantine"))?;
+        let rows = statement
+            .query_map([], |row| {
+                Ok(SetAside {
+                    table: row.get(0)?,
+                    file: row.get(1)?,
+                    rule: row.get(2)?,
+                    rows: row.get(3)?,
+                })
+            })
+            .and_then(|rows| rows.collect::<duckdb::Result<Vec<_>>>())
+            .map_err(Error::query("quarantine"))?;
+        Ok(rows)
+    }
+
+    /// Each loaded table's rows and the dates its rows cover (by its first
+    /// required date column), in model order.
+    pub fn coverage(&self) -> Result<Vec<Coverage>> {
+        let mut out = Vec::new();
+        for table in model::TABLES {
+            let date = table.columns.iter().find(|c| {
+                !c.nullable
+                    && matches!(
+                        c.ty,
+                        model::ColumnType::Date
+                            | model::ColumnType::Month
+                            | model::ColumnType::Timestamp
+                    )
+            });
+            let dates = date
+                .map(|c| format!("min(CAST({0} AS DATE)), max(CAST({0} AS DATE))", c.name))
+                .unwrap_or_else(|| "NULL::DATE, NULL::DATE".into());
+            let (rows, first, last): (i64, Option<chrono::NaiveDate>, Option<chrono::NaiveDate>) =
+                self.conn
+                    .query_row(
+                        &format!("SELECT count(*), {dates} FROM {}", table.name),
+                        [],
+                        |row| Ok((row.get(0)?, row.get(1)?, row.get(2)?)),
+                    )
+                    .map_err(Error::query(format!("coverage of {}", table.name)))?;
+            if rows > 0 {
+                out.push(Coverage {
+                    table: table.name,
+                    rows: rows as u64,
+                    first,
+                    last,
+                });
+            }
+        }
+        Ok(out)
     }
 
     /// The first and last date with sales, if any: the data's freshness.

@@ -190,8 +190,13 @@ fn report_command_writes_one_html_file() {
     ]);
     assert!(output.status.success(), "{}", stderr(&output));
     assert_eq!(
-        stdout(&output).trim(),
-        out.join("monthly-2024-03.html").display().to_string()
+        stdout(&output).lines().collect::<Vec<_>>(),
+        [
+            out.join("monthly-2024-03.html").display().to_string(),
+            out.join("monthly-2024-03.manifest.json")
+                .display()
+                .to_string(),
+        ]
     );
     assert!(out.join("monthly-2024-03.html").is_file());
 }
@@ -246,7 +251,22 @@ fn demo_runs_end_to_end() {
     ]);
     assert!(output.status.success(), "{}", stderr(&output));
     let report = reports.join("monthly-2026-10.html");
-    assert_eq!(stdout(&output).trim(), report.display().to_string());
+    // HTML, PDF and manifest, in English and in Traditional Chinese.
+    let written: Vec<String> = [
+        "monthly-2026-10.html",
+        "monthly-2026-10.pdf",
+        "monthly-2026-10.manifest.json",
+        "monthly-2026-10.zh-Hant.html",
+        "monthly-2026-10.zh-Hant.pdf",
+        "monthly-2026-10.zh-Hant.manifest.json",
+    ]
+    .iter()
+    .map(|name| reports.join(name).display().to_string())
+    .collect();
+    assert_eq!(stdout(&output).lines().collect::<Vec<_>>(), written);
+    assert!(std::fs::read(reports.join("monthly-2026-10.zh-Hant.pdf"))
+        .unwrap()
+        .starts_with(b"%PDF-"));
     let html = std::fs::read_to_string(&report).unwrap();
     // The demo's as-of date is the sample's last day: October 2026 is complete.
     assert!(html.contains("as of 2026-10-31") && !html.contains("partial period"));

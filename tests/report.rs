@@ -147,7 +147,7 @@ fn a_broken_user_template_names_file_and_line() {
     let warehouse = tiny_warehouse();
     let dir = tempfile::tempdir().unwrap();
     std::fs::write(
-        dir.path().join("monthly.html.j2"),
+        dir.path().join("report.html.j2"),
         "line one\n{% for x in %}\n",
     )
     .unwrap();
@@ -161,7 +161,7 @@ fn a_broken_user_template_names_file_and_line() {
     .unwrap_err()
     .to_string();
     assert!(
-        error.contains("monthly.html.j2") && error.contains("line 2"),
+        error.contains("report.html.j2") && error.contains("line 2"),
         "{error}"
     );
 }
@@ -223,7 +223,7 @@ fn the_templates_command_copies_templates_and_messages() {
     let dir = tempfile::tempdir().unwrap();
     let written = opskpi::report::templates::export(dir.path()).unwrap();
     for name in [
-        "monthly.html.j2",
+        "report.html.j2",
         "partials/tile.html.j2",
         "messages/en.toml",
         "messages/zh-Hant.toml",
@@ -253,4 +253,412 @@ fn the_templates_command_copies_templates_and_messages() {
     )
     .unwrap();
     assert_eq!(built_in, copied);
+}
+
+#[test]
+fn a_zh_hant_report_has_no_english_word_left() {
+    let dir = tempfile::tempdir().unwrap();
+    let (config, warehouse) = crate::pdf::company(dir.path(), 0, None);
+    let html = render(&warehouse, &config, "2026-10", "2026-11-02");
+    // What a reader sees: styles, identifiers (`<code>`) and tags removed.
+    let without = |text: &str, open: &str, close: &str| -> String {
+        let mut kept = String::new();
+        let mut rest = text;
+        while let Some(start) = rest.find(open) {
+            kept.push_str(&rest[..start]);
+            let end = rest[start..].find(close).unwrap() + start + close.len();
+            rest = &rest[end..];
+        }
+        kept.push_str(rest);
+        kept
+    };
+    let text = without(&without(&html, "<style>", "</style>"), "<code>", "</code>");
+    let mut visible = String::new();
+    let mut in_tag = false;
+    for c in text.chars() {
+        match c {
+            '<' => in_tag = true,
+            '>' => {
+                in_tag = false;
+                visible.push(' ');
+            }
+            _ if !in_tag => visible.push(c),
+            _ => {}
+        }
+    }
+    let allowed = ["opskpi", "TWD", "CSAT", "NPS"];
+    let english: Vec<&str> = visible
+        .split(|c: char| !c.is_ascii_alphabetic())
+        .filter(|word| word.len() >= 2 && !allowed.contains(word))
+        .collect();
+    assert!(
+        english.is_empty(),
+        "English in the zh-Hant report: {english:?}"
+    );
+}
+
+/// The highlights of the Chinese fixture (numbers worked out by hand in
+/// `tests/pdf.rs`), in both languages and in order.
+#[test]
+fn highlights_name_the_biggest_movers_and_every_red_status() {
+    let dir = tempfile::tempdir().unwrap();
+    let (mut config, warehouse) = crate::pdf::company(dir.path(), 0, None);
+    let items = |html: &str| -> Vec<String> {
+        let section = html
+            .split("<section class=\"highlights\">")
+            .nth(1)
+            .unwrap()
+            .split("</section>")
+            .next()
+            .unwrap();
+        section
+            .split("<li class=\"")
+            .skip(1)
+            .map(|item| {
+                let (kind, rest) = item.split_once("\">").unwrap();
+                format!("{kind}: {}", rest.split("</li>").next().unwrap())
+            })
+            .collect()
+    };
+    let zh = items(&render(&warehouse, &config, "2026-10", "2026-11-02"));
+    assert_eq!(
+        zh,
+        [
+            // Against last year: net sales 32,400 ÷ 31,000 − 1 = +4.5 %, the
+            // only improvement; margin 50.6 % against 51.6 %, −1.0 point.
+            "improved: 淨銷售額較去年同期改善：32,400（+4.5%）。",
+            "worsened: 毛利率較去年同期退步：50.6%（−1.0 個百分點）。",
+            // Against September: 32,400 ÷ 28,000 − 1 = +15.7 %; the margin
+            // rose too (50.0 % → 50.6 %), but by less: nothing worsened.
+            "improved: 淨銷售額較上月改善：32,400（+15.7%）。",
+            // By region, channel and category the same two lines move:
+            // 30,000 against 25,000 (+5,000, +20.0 %), 2,400 against 6,000
+            // (−3,600, −60.0 %).
+            "gain: 依區域看，北區的淨銷售額較去年同期增加最多：+5,000（+20.0%）。",
+            "loss: 依區域看，南區的淨銷售額較去年同期減少最多：−3,600（−60.0%）。",
+            "gain: 依通路看，門市的淨銷售額較去年同期增加最多：+5,000（+20.0%）。",
+            "loss: 依通路看，網路的淨銷售額較去年同期減少最多：−3,600（−60.0%）。",
+            "gain: 依品類看，沙發的淨銷售額較去年同期增加最多：+5,000（+20.0%）。",
+            "loss: 依品類看，燈具的淨銷售額較去年同期減少最多：−3,600（−60.0%）。",
+            // Red: 32,400 is 81 % of the 40,000 target, 2,400 is 24 % of
+            // 南區's 10,000 (red below 95 %).
+            "bad: 淨銷售額狀態不佳：32,400，目標為 40,000。",
+            "bad: 南區的淨銷售額狀態不佳：2,400，目標為 10,000。",
+        ]
+    );
+    config.company.locale = "en".into();
+    let en = items(&render(&warehouse, &config, "2026-10", "2026-11-02"));
+    assert_eq!(
+        en[0],
+        "improved: Net sales improved against last year: 32,400 (+4.5%)."
+    );
+    assert_eq!(
+        en[4],
+        "loss: By region, 南區 lost most net sales against last year: −3,600 (−60.0%)."
+    );
+    assert_eq!(
+        en[10],
+        "bad: Net sales is red in 南區: 2,400 against a target of 10,000."
+    );
+}
+
+#[test]
+fn no_highlight_states_a_change_without_a_base() {
+    // The tiny company's first month with sales has no last year and no
+    // previous month: no mover, and no target to be red against.
+    let warehouse = tiny_warehouse();
+    let html = render(&warehouse, &tiny_config(), "2023-03", "2024-12-31");
+    let section = html
+        .split("<section class=\"highlights\">")
+        .nth(1)
+        .unwrap()
+        .split("</section>")
+        .next()
+        .unwrap();
+    assert!(!section.contains("<li"), "{section}");
+    assert!(section.contains("Nothing moved"), "{section}");
+}
+
+fn html_of(
+    warehouse: &Warehouse,
+    config: &Config,
+    kind: opskpi::report::ReportKind,
+    period: &str,
+    edition: Option<(&str, &str)>,
+) -> String {
+    html_as_of(warehouse, config, kind, period, edition, "2026-11-02")
+}
+
+fn html_as_of(
+    warehouse: &Warehouse,
+    config: &Config,
+    kind: opskpi::report::ReportKind,
+    period: &str,
+    edition: Option<(&str, &str)>,
+    as_of: &str,
+) -> String {
+    opskpi::pipeline::render_html(
+        warehouse,
+        config,
+        date(as_of),
+        kind,
+        Period::parse(period, 1).unwrap(),
+        edition.map(|(dimension, value)| opskpi::report::rows::Edition {
+            dimension: dimension.into(),
+            value: value.into(),
+        }),
+        &Default::default(),
+    )
+    .unwrap()
+}
+
+/// The rows of the table under heading `title`, as "label|cell|cell…".
+fn table_rows(html: &str, title: &str) -> Vec<String> {
+    let section = html
+        .split(&format!("<h2>{title}</h2>"))
+        .nth(1)
+        .unwrap_or_else(|| panic!("no section `{title}`"))
+        .split("</section>")
+        .next()
+        .unwrap();
+    section
+        .split("<tr><th scope=\"row\">")
+        .skip(1)
+        .map(|row| {
+            let row = row.split("</tr>").next().unwrap();
+            let label = row.split("</th>").next().unwrap().to_string();
+            let cells = row
+                .split("<td>")
+                .skip(1)
+                .map(|cell| cell.split("</td>").next().unwrap().to_string());
+            std::iter::once(label)
+                .chain(cells)
+                .collect::<Vec<_>>()
+                .join("|")
+        })
+        .collect()
+}
+
+#[test]
+fn a_region_edition_shows_only_that_regions_figures() {
+    use opskpi::report::ReportKind::Monthly;
+    let dir = tempfile::tempdir().unwrap();
+    let (config, warehouse) = crate::pdf::company(dir.path(), 0, None);
+    let south = html_of(
+        &warehouse,
+        &config,
+        Monthly,
+        "2026-10",
+        Some(("region", "南區")),
+    );
+    assert!(
+        south.contains("<h1>營運報告 2026年10月：南區</h1>"),
+        "title"
+    );
+    // 南區 sold only lamps, online: 2,400 (last year 6,000).
+    assert!(tile(&south, "net_sales").contains("title=\"2,400\""));
+    let categories = table_rows(&south, "各品類銷售");
+    assert_eq!(categories.len(), 1, "{categories:?}");
+    assert!(
+        categories[0].starts_with("燈具|2,400|100.0%|−60.0%"),
+        "{categories:?}"
+    );
+    assert_eq!(table_rows(&south, "各通路銷售").len(), 1);
+    assert!(table_rows(&south, "各通路銷售")[0].starts_with("網路|2,400"));
+    // Its own target: 2,400 of 10,000 is red.
+    assert!(tile(&south, "net_sales").contains("<span class=\"badge bad\">不佳</span>"));
+    // Inventory is kept by category, not by region: n/a, and said why.
+    assert!(tile(&south, "inventory_turnover").contains("此資料未依區域區分"));
+    // Nothing of the other region.
+    assert!(
+        !south.contains("沙發") && !south.contains("30,000"),
+        "北區 leaks into 南區"
+    );
+
+    let north = html_of(
+        &warehouse,
+        &config,
+        Monthly,
+        "2026-10",
+        Some(("region", "北區")),
+    );
+    assert!(tile(&north, "net_sales").contains("title=\"30,000\""));
+    let categories = table_rows(&north, "各品類銷售");
+    assert_eq!(categories.len(), 1);
+    assert!(
+        categories[0].starts_with("沙發|30,000|100.0%|+20.0%"),
+        "{categories:?}"
+    );
+}
+
+#[test]
+fn each_region_writes_one_file_per_region_and_a_manifest() {
+    use sha2::{Digest, Sha256};
+    let dir = tempfile::tempdir().unwrap();
+    let (config, _) = crate::pdf::company(dir.path(), 0, None);
+    opskpi::pipeline::ingest(&config, loaded_at(), &Default::default(), &|_| {}).unwrap();
+    let out = dir.path().join("reports");
+    let written = opskpi::pipeline::report(
+        &config,
+        date("2026-11-02"),
+        opskpi::report::ReportKind::Monthly,
+        Period::parse("2026-10", 1).unwrap(),
+        &out,
+        &opskpi::pipeline::ReportOptions {
+            each: Some("region".into()),
+            ..Default::default()
+        },
+    )
+    .unwrap();
+    let names: Vec<String> = written
+        .iter()
+        .map(|p| p.file_name().unwrap().to_string_lossy().into_owned())
+        .collect();
+    assert_eq!(
+        names,
+        [
+            "monthly-2026-10-region-北區.html",
+            "monthly-2026-10-region-北區.manifest.json",
+            "monthly-2026-10-region-南區.html",
+            "monthly-2026-10-region-南區.manifest.json",
+        ]
+    );
+    let hex = |bytes: &[u8]| -> String {
+        Sha256::digest(bytes)
+            .iter()
+            .map(|b| format!("{b:02x}"))
+            .collect()
+    };
+    let manifest: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(&written[3]).unwrap()).unwrap();
+    assert_eq!(manifest["opskpi"], env!("CARGO_PKG_VERSION"));
+    assert_eq!(manifest["report"], "monthly");
+    assert_eq!(manifest["period"], "2026-10");
+    assert_eq!(manifest["as_of"], "2026-11-02");
+    assert_eq!(manifest["lang"], "zh-Hant");
+    assert_eq!(manifest["edition"]["value"], "南區");
+    assert_eq!(
+        manifest["outputs"][0]["file"],
+        "monthly-2026-10-region-南區.html"
+    );
+    assert_eq!(
+        manifest["outputs"][0]["sha256"],
+        hex(&std::fs::read(&written[2]).unwrap())
+    );
+    // The loaded files with their own hashes and rows, as sha256sum would say.
+    let files = manifest["warehouse"]["files"].as_array().unwrap();
+    let by_table = |table: &str| files.iter().find(|f| f["table"] == table).unwrap();
+    for (table, rows) in [
+        ("products", 2),
+        ("stores", 2),
+        ("sales", 5),
+        ("sales_targets", 2),
+    ] {
+        let file = by_table(table);
+        assert_eq!(file["rows_loaded"], rows, "{table}");
+        let csv = std::fs::read(dir.path().join(format!("{table}.csv"))).unwrap();
+        assert_eq!(file["sha256"], hex(&csv), "{table}");
+    }
+    // The same warehouse and as-of date: the same bytes again.
+    let again = opskpi::pipeline::report(
+        &config,
+        date("2026-11-02"),
+        opskpi::report::ReportKind::Monthly,
+        Period::parse("2026-10", 1).unwrap(),
+        &dir.path().join("again"),
+        &opskpi::pipeline::ReportOptions {
+            each: Some("region".into()),
+            ..Default::default()
+        },
+    )
+    .unwrap();
+    for (a, b) in written.iter().zip(&again) {
+        assert!(
+            std::fs::read(a).unwrap() == std::fs::read(b).unwrap(),
+            "{}",
+            a.display()
+        );
+    }
+}
+
+#[test]
+fn quarterly_and_yearly_reports_have_their_own_comparisons() {
+    use opskpi::report::ReportKind::{Quarterly, Yearly};
+    let dir = tempfile::tempdir().unwrap();
+    let (mut config, warehouse) = crate::pdf::company(dir.path(), 0, None);
+    // As of mid-January, Q4 2026 is complete.
+    let quarter = html_as_of(
+        &warehouse,
+        &config,
+        Quarterly,
+        "2026-Q4",
+        None,
+        "2027-01-15",
+    );
+    assert!(quarter.contains("<h1>營運報告 2026年第4季</h1>"));
+    assert!(quarter.contains("每季淨銷售額：2026 年與 2025 年比較"));
+    // Q4 2026: 32,400; against Q4 2025 (31,000) +4.5 %, against Q3
+    // (September's 28,000) +15.7 %.
+    assert!(
+        quarter.contains("淨銷售額較去年同期改善：32,400（+4.5%）。"),
+        "{quarter}"
+    );
+    assert!(
+        quarter.contains("淨銷售額較上季改善：32,400（+15.7%）。"),
+        "{quarter}"
+    );
+    assert!(quarter.contains("第4季"), "quarter axis");
+    // A month is not a quarter.
+    let error = opskpi::pipeline::render_html(
+        &warehouse,
+        &config,
+        date("2026-11-02"),
+        Quarterly,
+        Period::parse("2026-10", 1).unwrap(),
+        None,
+        &Default::default(),
+    )
+    .unwrap_err()
+    .to_string();
+    assert!(error.contains("2026-Q3"), "{error}");
+
+    config.company.locale = "en".into();
+    let year = html_of(&warehouse, &config, Yearly, "2025", None);
+    assert!(year.contains("<h1>Operations report 2025</h1>"));
+    assert!(year.contains("Net sales, the last five years"));
+    // Five years side by side: 2021–2025, only 2025 with sales (31,000).
+    let years = table_rows(&year, "Five years");
+    assert!(
+        years
+            .iter()
+            .any(|row| row.starts_with("Net sales|n&#x2f;a|n&#x2f;a|n&#x2f;a|n&#x2f;a|31,000|")),
+        "{years:?}"
+    );
+    // The previous year is last year: tiles compare once.
+    assert!(!tile(&year, "net_sales").contains("Previous"));
+    assert!(tile(&year, "net_sales").contains("Last year"));
+}
+
+#[test]
+fn the_appendix_says_what_was_loaded_and_what_is_missing() {
+    let dir = tempfile::tempdir().unwrap();
+    let (config, warehouse) = crate::pdf::company(dir.path(), 0, None);
+    let html = render(&warehouse, &config, "2026-10", "2026-11-02");
+    let appendix = html.split("<section class=\"appendix\">").nth(1).unwrap();
+    // Sales: 5 lines from 2025-10-05 to 2026-10-20, one file.
+    assert!(
+        appendix.contains("<th scope=\"row\">銷售明細</th><td>5</td><td>2025-10-05</td><td>2026-10-20</td><td>1</td><td>2026-11-02 03:04:05</td>"),
+        "{appendix}"
+    );
+    assert!(appendix.contains("沒有任何資料列被拒收或隔離。"));
+    // No market data at all: each region's share is n/a, and why.
+    assert!(appendix.contains("北區：2026年10月沒有市場資料，因此市場占有率為無資料。"));
+    assert!(appendix.contains("南區：2026年10月沒有市場資料"));
+    // Columns no source gives.
+    assert!(
+        appendix.contains(
+            "銷售明細：沒有來源提供此欄位，需要它的指標為無資料： <code>customer_id</code>"
+        ),
+        "{appendix}"
+    );
 }

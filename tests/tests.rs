@@ -5,6 +5,7 @@ mod common;
 mod cli;
 mod indicators;
 mod ingest;
+mod pdf;
 mod postgres;
 mod report;
 mod sample;

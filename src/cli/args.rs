@@ -193,14 +193,25 @@ pub enum FailOn {
 
 #[derive(Debug, Subcommand)]
 pub enum ReportCommand {
-    /// The monthly operations report as one self-contained HTML file.
-    #[command(after_help = "Example:\n  opskpi report monthly --period 2026-10 --out reports/")]
+    /// The monthly operations report, as HTML and/or PDF.
+    #[command(
+        after_help = "Examples:\n  opskpi report monthly --period 2026-10 --out reports/\n  opskpi report monthly --period 2026-10 --format html,pdf --lang zh-Hant\n  opskpi report monthly --period 2026-10 --each region          # one edition per region\n  opskpi report monthly --format pdf --paper letter --orientation landscape"
+    )]
     Monthly(ReportArgs),
+    /// The quarterly report: quarters against the previous quarter and last year.
+    #[command(after_help = "Example:\n  opskpi report quarterly --period 2026-Q3 --format pdf")]
+    Quarterly(ReportArgs),
+    /// The yearly report: five years side by side.
+    #[command(
+        after_help = "Example:\n  opskpi report yearly --period 2025 --format pdf --paper a4 --orientation landscape"
+    )]
+    Yearly(ReportArgs),
 }
 
 #[derive(Debug, Args)]
 pub struct ReportArgs {
-    /// The month, e.g. 2026-10. Default: the last complete month before the as-of date.
+    /// The period: a month (2026-10), a quarter (2026-Q3) or a year (2025,
+    /// FY2026). Default: the last complete one before the as-of date.
     #[arg(long)]
     pub period: Option<String>,
     /// Folder to write the report into (default: report.out of the config).
@@ -209,4 +220,20 @@ pub struct ReportArgs {
     /// Folder of templates overriding the built-in ones.
     #[arg(long)]
     pub templates: Option<PathBuf>,
+    /// What to write, comma-separated.
+    #[arg(long, value_enum, value_delimiter = ',', default_value = "html")]
+    pub format: Vec<crate::pipeline::ReportFormat>,
+    /// The report's language: `en` or `zh-Hant` (default: company.locale of the config).
+    #[arg(long)]
+    pub lang: Option<String>,
+    /// The PDF's paper size.
+    #[arg(long, value_enum, default_value_t)]
+    pub paper: crate::report::pdf::Paper,
+    /// The PDF's orientation.
+    #[arg(long, value_enum, default_value_t)]
+    pub orientation: crate::report::pdf::Orientation,
+    /// Write one edition per value of this dimension, each with only that
+    /// value's figures: region, channel, category or store.
+    #[arg(long, value_name = "DIMENSION")]
+    pub each: Option<String>,
 }

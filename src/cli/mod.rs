@@ -145,9 +145,22 @@ fn run(settings: Settings) -> crate::Result<ExitCode> {
                 spec.last_day,
                 1,
             );
-            let path = pipeline::monthly_report(&config, as_of, period, &out, None)?;
+            // The report in both languages, as HTML and PDF.
+            let mut paths = Vec::new();
+            for lang in [crate::format::Locale::En, crate::format::Locale::ZhHant] {
+                let options = pipeline::ReportOptions {
+                    formats: vec![pipeline::ReportFormat::Html, pipeline::ReportFormat::Pdf],
+                    lang: Some(lang),
+                    ..pipeline::ReportOptions::default()
+                };
+                paths.extend(pipeline::monthly_report(
+                    &config, as_of, period, &out, &options,
+                )?);
+            }
             progress.done();
-            println!("{}", path.display());
+            for path in paths {
+                println!("{}", path.display());
+            }
             progress.say(
                 &format!("try: opskpi kpi market_share sales_growth --period {period} --by region --config {}", data.join("opskpi.toml").display())
             );
@@ -233,18 +246,20 @@ fn run(settings: Settings) -> crate::Result<ExitCode> {
                 ExitCode::SUCCESS
             }
         }
-        Task::MonthlyReport {
+        Task::Report {
             config,
             as_of,
+            kind,
             period,
             out,
-            templates,
+            options,
         } => {
-            step("computing the monthly report");
-            let path =
-                pipeline::monthly_report(&config, as_of, period, &out, templates.as_deref())?;
+            step(&format!("computing the {} report", kind.name()));
+            let paths = pipeline::report(&config, as_of, kind, period, &out, &options)?;
             progress.done();
-            println!("{}", path.display());
+            for path in paths {
+                println!("{}", path.display());
+            }
             ExitCode::SUCCESS
         }
         Task::Templates { out } => {

@@ -13,6 +13,7 @@ use crate::error::{Error, Result};
 use crate::indicators::{KpiRequest, Status};
 use crate::ingest::IngestOptions;
 use crate::output::OutputFormat;
+use crate::report::ReportKind;
 use crate::sample::SampleSpec;
 
 pub struct Settings {
@@ -51,12 +52,13 @@ pub enum Task {
         format: OutputFormat,
         fail_on: Option<Status>,
     },
-    MonthlyReport {
+    Report {
         config: Config,
         as_of: NaiveDate,
+        kind: ReportKind,
         period: Period,
         out: PathBuf,
-        templates: Option<PathBuf>,
+        options: crate::pipeline::ReportOptions,
     },
     Templates {
         out: PathBuf,
@@ -100,7 +102,8 @@ impl Settings {
                     out: args.out,
                     spec,
                     as_of,
-                    loaded_at: now,
+                    // So is its load time, which the report's appendix shows.
+                    loaded_at: as_of.and_hms_opt(23, 59, 59).expect("a valid time"),
                 }
             }
             Command::Sample(args) => {
@@ -193,21 +196,50 @@ impl Settings {
                     fail_on,
                 }
             }
-            Command::Report(ReportCommand::Monthly(args)) => {
+            Command::Report(command) => {
+                let (kind, args) = match command {
+                    ReportCommand::Monthly(args) => (ReportKind::Monthly, args),
+                    ReportCommand::Quarterly(args) => (ReportKind::Quarterly, args),
+                    ReportCommand::Yearly(args) => (ReportKind::Yearly, args),
+                };
                 let config = Config::load(&cli.global.config)?;
+                let fiscal = config.company.fiscal_year_start;
                 let period = match &args.period {
-                    Some(text) => Period::parse(text, config.company.fiscal_year_start)?,
-                    None => last_complete(Grain::Month, today, 1),
+                    Some(text) => Period::parse(text, fiscal)?,
+                    None => {
+                        let grain = match kind {
+                            ReportKind::Monthly => Grain::Month,
+                            ReportKind::Quarterly => Grain::Quarter,
+                            ReportKind::Yearly if fiscal != 1 => Grain::FiscalYear,
+                            ReportKind::Yearly => Grain::Year,
+                        };
+                        last_complete(grain, today, fiscal)
+                    }
                 };
                 let out = args
                     .out
                     .unwrap_or_else(|| config.resolve(&config.report.out));
-                Task::MonthlyReport {
+                let lang = args
+                    .lang
+                    .as_deref()
+                    .map(crate::format::Locale::parse)
+                    .transpose()?;
+                Task::Report {
                     config,
                     as_of: today,
+                    kind,
                     period,
                     out,
-                    templates: args.templates,
+                    options: crate::pipeline::ReportOptions {
+                        formats: args.format,
+                        lang,
+                        templates: args.templates,
+                        pdf: crate::report::pdf::PdfOptions {
+                            paper: args.paper,
+                            orientation: args.orientation,
+                        },
+                        each: args.each,
+                    },
                 }
             }
             Command::Templates { out } => Task::Templates { out },

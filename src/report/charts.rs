@@ -143,7 +143,11 @@ pub fn line_chart(
 }
 
 /// Horizontal bars, one per labelled value, the value written at the end.
-pub fn bar_chart(rows: &[(String, Option<f64>)], format_value: &dyn Fn(f64) -> String) -> String {
+pub fn bar_chart(
+    rows: &[(String, Option<f64>)],
+    format_value: &dyn Fn(f64) -> String,
+    missing: &str,
+) -> String {
     let bar = 30u32;
     let (width, height) = (1000u32, 24 + bar * rows.len().max(1) as u32);
     let mut svg = String::new();
@@ -168,7 +172,7 @@ pub fn bar_chart(rows: &[(String, Option<f64>)], format_value: &dyn Fn(f64) -> S
             .expect("bar label");
             let Some(value) = value else {
                 root.draw(&Text::new(
-                    "n/a",
+                    missing.to_string(),
                     (zero_x + 6, middle),
                     label_style.clone().pos(Pos::new(HPos::Left, VPos::Center)),
                 ))
@@ -251,9 +255,11 @@ mod tests {
 
     #[test]
     fn hostile_labels_are_escaped_in_svg() {
-        let svg = bar_chart(&[("<script>alert(1)</script>".into(), Some(3.0))], &|v| {
-            v.to_string()
-        });
+        let svg = bar_chart(
+            &[("<script>alert(1)</script>".into(), Some(3.0))],
+            &|v| v.to_string(),
+            "n/a",
+        );
         assert!(!svg.contains("<script>"));
         assert!(svg.contains("&lt;script&gt;"));
     }

@@ -74,6 +74,27 @@ impl Messages {
         self.fill(key, &[])
     }
 
+    /// Every plain word of the catalogue (its string values), for templates.
+    pub fn words(&self) -> std::collections::BTreeMap<String, String> {
+        self.table
+            .iter()
+            .filter_map(|(key, value)| value.as_str().map(|text| (key.clone(), text.to_string())))
+            .collect()
+    }
+
+    /// The label and definition of indicator `id` in this language, if the
+    /// catalogue gives them (English takes the indicator catalogue's own).
+    pub fn indicator(&self, id: &str) -> Option<(String, String)> {
+        let entry = self.table.get("indicators")?.get(id)?;
+        let text = |key: &str| entry.get(key).and_then(|v| v.as_str()).map(str::to_string);
+        Some((text("label")?, text("definition")?))
+    }
+
+    /// Whether the catalogue has the plain word `key`.
+    pub fn has(&self, key: &str) -> bool {
+        matches!(self.table.get(key), Some(toml::Value::String(_)))
+    }
+
     /// Item `index` (from 0) of the list `key`.
     pub fn item(&self, key: &str, index: usize) -> String {
         match self
@@ -106,6 +127,23 @@ mod tests {
             let messages = Messages::for_locale(locale);
             for list in ["month_names", "month_abbrs"] {
                 assert_eq!(messages.table[list].as_array().unwrap().len(), 12, "{list}");
+            }
+        }
+    }
+
+    #[test]
+    fn every_builtin_indicator_has_a_chinese_name_and_definition() {
+        let zh = Messages::for_locale(Locale::ZhHant);
+        for indicator in &crate::indicators::Catalogue::builtin().indicators {
+            let (label, definition) = zh
+                .indicator(&indicator.id)
+                .unwrap_or_else(|| panic!("zh-Hant lacks indicator `{}`", indicator.id));
+            for text in [&label, &definition] {
+                assert!(
+                    text.chars().any(|c| ('\u{4e00}'..='\u{9fff}').contains(&c)),
+                    "{}: {text}",
+                    indicator.id
+                );
             }
         }
     }

@@ -1,17 +1,26 @@
-//! Reports: the monthly operations report as one self-contained HTML page.
+//! Reports: the operations report — monthly, quarterly or yearly, for the
+//! company or one edition per region, channel, category or store — as one
+//! self-contained HTML page and as a PDF.
 //!
 //! Building a report is two steps: `build` asks the indicator layer for every
-//! number the report shows and turns them into a plain, pre-formatted
-//! context; `templates` renders that context with the minijinja templates of
-//! `report-templates/` (or a user's copies). The report never runs SQL and
-//! never reads the clock: the as-of date comes in with the context.
+//! number the report shows (`rows`) and turns them into a plain,
+//! pre-formatted context in the report's language (`language`, `sections`,
+//! `highlights`); `templates` renders that context with the minijinja
+//! templates of `report-templates/` (or a user's copies), `pdf` with the
+//! Typst one. The report never runs SQL and never reads the clock: the as-of
+//! date comes in with the context.
 
 pub mod charts;
+pub mod highlights;
+pub mod language;
 pub mod messages;
+pub mod pdf;
+pub mod quality;
+pub mod rows;
+pub mod sections;
 pub mod templates;
 
 use chrono::{Datelike, NaiveDate};
-use rust_decimal::prelude::ToPrimitive;
 use rust_decimal::Decimal;
 use serde::Serialize;
 
@@ -19,26 +28,95 @@ use crate::calendar::{Grain, Period};
 use crate::error::{Error, Result};
 use crate::format::{self, Locale};
 use crate::indicators::compute::Context;
-use crate::indicators::{compute, Catalogue, Engine, KpiRequest, KpiRow, Status, Unit};
+use crate::indicators::{Catalogue, Engine, KpiRow, Status, Unit};
 use charts::Series;
+use language::Language;
 use messages::Messages;
+use rows::{Edition, Rows};
+use sections::to_f64;
+
+/// Which report: its period's grain and how far back it looks.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ReportKind {
+    Monthly,
+    Quarterly,
+    Yearly,
+}
+
+impl ReportKind {
+    pub fn name(self) -> &'static str {
+        match self {
+            ReportKind::Monthly => "monthly",
+            ReportKind::Quarterly => "quarterly",
+            ReportKind::Yearly => "yearly",
+        }
+    }
+
+    /// Periods in a tile's sparkline and the satisfaction trend.
+    fn history(self) -> usize {
+        match self {
+            ReportKind::Monthly => 13,
+            ReportKind::Quarterly => 8,
+            ReportKind::Yearly => 5,
+        }
+    }
+
+    /// Whether `period` is one this report is about.
+    pub fn fits(self, period: Period) -> bool {
+        matches!(
+            (self, period.grain()),
+            (ReportKind::Monthly, Grain::Month)
+                | (ReportKind::Quarterly, Grain::Quarter)
+                | (ReportKind::Yearly, Grain::Year | Grain::FiscalYear)
+        )
+    }
+
+    fn period_hint(self) -> &'static str {
+        match self {
+            ReportKind::Monthly => "give `--period YYYY-MM`, e.g. 2026-10",
+            ReportKind::Quarterly => "give `--period YYYY-Qn`, e.g. 2026-Q3",
+            ReportKind::Yearly => "give `--period YYYY` (or FYYYYY for the fiscal year), e.g. 2025",
+        }
+    }
+}
 
 /// What the report is about and for whom; everything the data does not say.
 #[derive(Debug, Clone)]
 pub struct ReportSpec {
+    pub kind: ReportKind,
     pub company: String,
     pub currency: String,
     pub locale: Locale,
     pub period: Period,
+    /// One edition's figures only (`--each`); the whole company when `None`.
+    pub edition: Option<Edition>,
     /// The last day with sales data, shown as the data's freshness.
     pub data_through: Option<NaiveDate>,
     /// A folder of templates and message catalogues overriding the built-in ones.
     pub templates: Option<std::path::PathBuf>,
+    /// The facts of the data-quality appendix.
+    pub quality: quality::Quality,
 }
 
 #[derive(Debug, Serialize)]
 pub struct ReportContext {
     pub lang: &'static str,
+    /// Typst's language and region for the text (hyphenation, quotes).
+    pub text_lang: &'static str,
+    pub text_region: &'static str,
+    /// Every plain word of the language's catalogue, for the templates.
+    pub words: std::collections::BTreeMap<String, String>,
+    /// `monthly`, `quarterly` or `yearly`.
+    pub kind: &'static str,
+    /// The edition's dimension and value (`--each`), in the report's words.
+    pub edition: Option<EditionLabel>,
+    /// Whether tiles show the previous period (not in a yearly report, where
+    /// it is last year).
+    pub show_previous: bool,
+    pub sales_trend_title: String,
+    pub satisfaction_title: String,
+    /// The first column of a table by period: month, quarter or year.
+    pub period_column: String,
     pub company: String,
     pub currency: String,
     pub title: String,
@@ -48,6 +126,7 @@ pub struct ReportContext {
     pub data_through: String,
     pub partial: bool,
     pub version: &'static str,
+    pub highlights: Vec<highlights::Highlight>,
     pub tiles: Vec<Tile>,
     pub sales_trend_chart: String,
     pub this_year: i32,
@@ -57,7 +136,16 @@ pub struct ReportContext {
     pub categories: Section,
     pub satisfaction: Section,
     pub inventory: Section,
+    /// The yearly report's five years of headline indicators.
+    pub years: Option<Section>,
     pub definitions: Vec<Definition>,
+    pub appendix: quality::Appendix,
+}
+
+#[derive(Debug, Serialize)]
+pub struct EditionLabel {
+    pub dimension: String,
+    pub value: String,
 }
 
 /// A headline number with its comparisons.
@@ -103,57 +191,29 @@ pub struct Definition {
     pub unit: String,
     pub direction: String,
     pub target: String,
+    /// Unit, direction and status rule in one sentence of the language.
+    pub details: String,
 }
 
-/// The status as the templates see it: `none` without a target or value.
-fn status_word(status: Option<Status>) -> &'static str {
-    status.map(Status::name).unwrap_or("none")
-}
-
-fn to_f64(value: Option<Decimal>) -> Option<f64> {
-    value.and_then(|v| v.to_f64())
-}
-
-/// The language of a report: how numbers are written and the words around them.
-struct Language {
-    locale: Locale,
-    messages: Messages,
-}
-
-impl Language {
-    /// The row's (first) dimension value as a table shows it.
-    fn group(&self, row: &KpiRow) -> String {
-        row.dims
-            .first()
-            .and_then(|(_, value)| value.clone())
-            .unwrap_or_else(|| self.messages.text("empty_value"))
+/// The values of `dimension` that get an edition of `spec`'s report: those
+/// with sales in its period.
+pub fn editions(
+    engine: &dyn Engine,
+    catalogue: &Catalogue,
+    context: &Context,
+    dimension: &str,
+    period: Period,
+) -> Result<Vec<String>> {
+    Rows {
+        engine,
+        catalogue,
+        context,
+        edition: None,
     }
-
-    fn month(&self, key: &str, period: Period) -> String {
-        let start = period.start();
-        let index = start.month0() as usize;
-        self.messages.fill(
-            key,
-            &[
-                ("month_name", &self.messages.item("month_names", index)),
-                ("month_abbr", &self.messages.item("month_abbrs", index)),
-                ("month", &start.month().to_string()),
-                ("year", &start.year().to_string()),
-                ("yy", &format!("{:02}", start.year() % 100)),
-            ],
-        )
-    }
-
-    /// `October 2026` for a month; other periods as they are written.
-    fn period(&self, period: Period) -> String {
-        match period {
-            Period::Month { .. } => self.month("month_label", period),
-            _ => period.to_string(),
-        }
-    }
+    .values(dimension, period)
 }
 
-/// Gathers every number of the monthly report for `spec.period`.
+/// Gathers every number of the report `spec` asks for.
 pub fn build(
     engine: &dyn Engine,
     catalogue: &Catalogue,
@@ -161,10 +221,19 @@ pub fn build(
     spec: &ReportSpec,
 ) -> Result<ReportContext> {
     let period = spec.period;
-    if period.grain() != Grain::Month {
+    let kind = spec.kind;
+    if !kind.fits(period) {
         return Err(Error::config_hint(
-            format!("the monthly report needs a month, not `{period}`"),
-            "give `--period YYYY-MM`",
+            format!(
+                "the {} report needs a {} period, not `{period}`",
+                kind.name(),
+                match kind {
+                    ReportKind::Monthly => "month",
+                    ReportKind::Quarterly => "quarter",
+                    ReportKind::Yearly => "year",
+                }
+            ),
+            kind.period_hint(),
         ));
     }
     let lang = Language {
@@ -172,27 +241,24 @@ pub fn build(
         messages: Messages::load(spec.locale, spec.templates.as_deref())?,
     };
     let locale = lang.locale;
-    let run = |ids: &[&str], periods: Vec<Period>, dims: &[&str]| {
-        compute(
-            engine,
-            catalogue,
-            context,
-            &KpiRequest {
-                indicators: ids.iter().map(|id| id.to_string()).collect(),
-                periods,
-                dims: dims.iter().map(|dim| dim.to_string()).collect(),
-            },
-        )
+    let rows = Rows {
+        engine,
+        catalogue,
+        context,
+        edition: spec.edition.as_ref(),
     };
+    let run = |ids: &[&str], periods: Vec<Period>, dims: &[&str]| rows.run(ids, periods, dims);
+    // In an edition, breakdowns by its own dimension would be one row: left out.
+    let by = |dim: &'static str| spec.edition.as_ref().is_none_or(|e| e.dimension != dim);
 
-    // Headline tiles with a 13-month sparkline each.
+    // Headline tiles with a sparkline each.
     let headline: Vec<&str> = catalogue
         .indicators
         .iter()
         .filter(|i| i.headline)
         .map(|i| i.id.as_str())
         .collect();
-    let history = run(&headline, period.series(13), &[])?;
+    let history = run(&headline, period.series(kind.history()), &[])?;
     let tiles = headline
         .iter()
         .map(|id| {
@@ -204,84 +270,151 @@ pub fn build(
                 _ => charts::ACCENT,
             };
             let values: Vec<Option<f64>> = series.iter().map(|row| to_f64(row.value)).collect();
-            tile(&lang, current, charts::sparkline(&values, color))
+            let mut tile = sections::tile(&lang, current, charts::sparkline(&values, color));
+            tile.label = lang.label(catalogue, id);
+            if !rows.supported(id) {
+                tile.note = not_by(&lang, spec);
+            }
+            tile
         })
         .collect();
 
-    // Net sales this year against last year, month by month.
+    // Net sales: this year against last year by month or quarter; five years.
     let year = period.start().year();
-    let first = Period::Month {
-        year: year - 1,
-        month: 1,
+    let money = |y: f64| format::compact(locale, Unit::Money, Decimal::from_f64_retain(y));
+    let (sales_trend_title, sales_trend_chart) = match kind {
+        ReportKind::Monthly | ReportKind::Quarterly => {
+            let (per_year, index) = match period {
+                Period::Month { month, .. } => (12, month as usize),
+                Period::Quarter { quarter, .. } => (4, quarter as usize),
+                _ => unreachable!("checked above"),
+            };
+            let trend = run(&["net_sales"], period.series(per_year + index), &[])?;
+            let unit = |y: i32, i: u32| match kind {
+                ReportKind::Monthly => Period::Month { year: y, month: i },
+                _ => Period::Quarter {
+                    year: y,
+                    quarter: i,
+                },
+            };
+            let by_unit = |y: i32| -> Vec<Option<f64>> {
+                (1..=per_year as u32)
+                    .map(|i| {
+                        trend
+                            .iter()
+                            .find(|row| row.period == unit(y, i))
+                            .and_then(|row| to_f64(row.value))
+                    })
+                    .collect()
+            };
+            let labels: Vec<String> = (1..=per_year as u32)
+                .map(|i| lang.axis(unit(year, i)))
+                .collect();
+            let (this_label, last_label) = (year.to_string(), (year - 1).to_string());
+            let chart = charts::line_chart(
+                &labels,
+                &[
+                    Series {
+                        name: &last_label,
+                        color: charts::LAST_YEAR,
+                        values: by_unit(year - 1),
+                    },
+                    Series {
+                        name: &this_label,
+                        color: charts::THIS_YEAR,
+                        values: by_unit(year),
+                    },
+                ],
+                &money,
+            );
+            let key = if kind == ReportKind::Monthly {
+                "sales_trend"
+            } else {
+                "sales_trend_quarters"
+            };
+            let title = lang.messages.fill(
+                key,
+                &[
+                    ("this_year", &year.to_string()),
+                    ("last_year", &(year - 1).to_string()),
+                ],
+            );
+            (title, chart)
+        }
+        ReportKind::Yearly => {
+            let years: Vec<&KpiRow> = history
+                .iter()
+                .filter(|row| row.indicator == "net_sales")
+                .collect();
+            let labels: Vec<String> = years.iter().map(|row| lang.axis(row.period)).collect();
+            let chart = charts::line_chart(
+                &labels,
+                &[Series {
+                    name: &lang.messages.text("net_sales"),
+                    color: charts::THIS_YEAR,
+                    values: years.iter().map(|row| to_f64(row.value)).collect(),
+                }],
+                &money,
+            );
+            (lang.messages.text("sales_trend_years"), chart)
+        }
     };
-    let months_back = 12 + period.start().month() as usize;
-    let monthly = run(&["net_sales"], period.series(months_back), &[])?;
-    debug_assert_eq!(monthly.first().map(|row| row.period), Some(first));
-    let by_month = |y: i32| -> Vec<Option<f64>> {
-        (1..=12)
-            .map(|m| {
-                monthly
-                    .iter()
-                    .find(|row| row.period == Period::Month { year: y, month: m })
-                    .and_then(|row| to_f64(row.value))
-            })
-            .collect()
-    };
-    let month_labels: Vec<String> = (1..=12)
-        .map(|month| lang.month("month_axis", Period::Month { year, month }))
-        .collect();
-    let (this_label, last_label) = (year.to_string(), (year - 1).to_string());
-    let sales_trend_chart = charts::line_chart(
-        &month_labels,
-        &[
-            Series {
-                name: &last_label,
-                color: charts::LAST_YEAR,
-                values: by_month(year - 1),
-            },
-            Series {
-                name: &this_label,
-                color: charts::THIS_YEAR,
-                values: by_month(year),
-            },
-        ],
-        &|y| format::compact(locale, Unit::Money, Decimal::from_f64_retain(y)),
-    );
 
-    let market = breakdown(
+    let market_rows = run(
+        &["market_share", "relative_market_share"],
+        vec![period],
+        &["region"],
+    )?;
+    let mut market = sections::breakdown(
         &lang,
-        &run(
-            &["market_share", "relative_market_share"],
-            vec![period],
-            &["region"],
-        )?,
+        catalogue,
+        if by("region") {
+            market_rows.as_slice()
+        } else {
+            &[]
+        },
         "market_share",
         &["market_share", "relative_market_share"],
     );
-    let channels = mix_section(
+    let channel_rows = run(&["net_sales", "gross_margin"], vec![period], &["channel"])?;
+    let channels = sections::mix_section(
         &lang,
-        &run(&["net_sales", "gross_margin"], vec![period], &["channel"])?,
+        if by("channel") {
+            channel_rows.as_slice()
+        } else {
+            &[]
+        },
     );
-    let categories = mix_section(
+    let category_rows = run(&["net_sales", "gross_margin"], vec![period], &["category"])?;
+    let categories = sections::mix_section(
         &lang,
-        &run(&["net_sales", "gross_margin"], vec![period], &["category"])?,
+        if by("category") {
+            category_rows.as_slice()
+        } else {
+            &[]
+        },
     );
-    let satisfaction = satisfaction_section(
+    let satisfaction_rows = run(
+        &["csat", "average_rating", "nps"],
+        period.series(kind.history()),
+        &[],
+    )?;
+    let mut satisfaction = sections::satisfaction_section(&lang, &satisfaction_rows);
+    let inventory_ids = [
+        "inventory_turnover_annualised",
+        "days_inventory_outstanding",
+        "inventory_to_sales",
+        "inventory_turnover",
+    ];
+    let inventory_rows = run(&inventory_ids, vec![period], &["category"])?;
+    let mut inventory = sections::breakdown(
         &lang,
-        &run(&["csat", "average_rating", "nps"], period.series(13), &[])?,
-    );
-    let inventory = breakdown(
-        &lang,
-        &run(
-            &[
-                "inventory_turnover_annualised",
-                "days_inventory_outstanding",
-                "inventory_to_sales",
-                "inventory_turnover",
-            ],
-            vec![period],
-            &["category"],
-        )?,
+        catalogue,
+        if by("category") {
+            inventory_rows.as_slice()
+        } else {
+            &[]
+        },
         "inventory_turnover_annualised",
         &[
             "inventory_turnover",
@@ -290,6 +423,85 @@ pub fn build(
             "inventory_to_sales",
         ],
     );
+    for (section, id) in [
+        (&mut market, "market_share"),
+        (&mut satisfaction, "csat"),
+        (&mut inventory, "inventory_turnover"),
+    ] {
+        if !rows.supported(id) {
+            section.note = not_by(&lang, spec);
+        }
+    }
+
+    // The yearly report: five years of the headline indicators side by side.
+    let years = (kind == ReportKind::Yearly).then(|| {
+        let periods = period.series(kind.history());
+        Section {
+            chart: String::new(),
+            columns: periods.iter().map(|p| lang.axis(*p)).collect(),
+            rows: headline
+                .iter()
+                .map(|id| {
+                    let series: Vec<&KpiRow> =
+                        history.iter().filter(|row| row.indicator == *id).collect();
+                    TableRow {
+                        label: lang.label(catalogue, id),
+                        cells: series
+                            .iter()
+                            .map(|row| format::value(locale, row.unit, row.value))
+                            .collect(),
+                        status: sections::status_word(series.last().and_then(|row| row.status)),
+                    }
+                })
+                .collect(),
+            note: String::new(),
+        }
+    });
+
+    // Highlights: the headline's movers, the dimensions' movers, every red.
+    let labelled = |rows| labelled(&lang, catalogue, rows);
+    let current: Vec<&KpiRow> = history.iter().filter(|row| row.period == period).collect();
+    let region_rows = run(&["net_sales"], vec![period], &["region"])?;
+    let previous_words = lang.messages.text(match kind {
+        ReportKind::Monthly => "previous_month",
+        ReportKind::Quarterly => "previous_quarter",
+        ReportKind::Yearly => "previous_year",
+    });
+    // A yearly report's previous period is last year: said once.
+    let levels: Vec<&KpiRow> = current
+        .iter()
+        .copied()
+        .filter(|row| {
+            catalogue
+                .indicator(&row.indicator)
+                .is_ok_and(|i| matches!(i.kind, crate::indicators::Kind::Formula { .. }))
+        })
+        .collect();
+    let movers: Vec<(&KpiRow, String)> = labelled(levels);
+    let mut highlights = highlights::movers(&lang, &movers, &previous_words);
+    if kind == ReportKind::Yearly {
+        highlights.truncate(highlights.len().min(2));
+    }
+    for (dimension, dim_rows) in [
+        ("region", &region_rows),
+        ("channel", &channel_rows),
+        ("category", &category_rows),
+    ] {
+        if by(dimension) {
+            highlights.extend(highlights::dimension_movers(&lang, dimension, dim_rows));
+        }
+    }
+    let mut all: Vec<&KpiRow> = current;
+    for dim_rows in [
+        &market_rows,
+        &region_rows,
+        &channel_rows,
+        &category_rows,
+        &inventory_rows,
+    ] {
+        all.extend(dim_rows.iter().filter(|row| row.period == period));
+    }
+    highlights.extend(highlights::red(&lang, &labelled(all)));
 
     let mut used: Vec<&str> = headline.clone();
     for id in [
@@ -306,31 +518,99 @@ pub fn build(
     }
     let definitions = used
         .iter()
-        .map(|id| {
-            let indicator = catalogue.indicator(id).expect("known");
-            Definition {
-                id: indicator.id.clone(),
-                label: indicator.label.clone(),
-                definition: indicator.definition.clone(),
-                unit: indicator.unit.name().into(),
-                direction: indicator.direction.name().into(),
-                target: target_words(&lang, indicator),
-            }
-        })
+        .map(|id| definition(&lang, catalogue.indicator(id).expect("known")))
         .collect();
+
+    // Gaps of this period that make a breakdown's value n/a.
+    let period_label = lang.period(period);
+    let mut period_gaps = Vec::new();
+    let gaps = [
+        (
+            "region",
+            &region_rows,
+            &market_rows,
+            "market_share",
+            "market_gap",
+        ),
+        (
+            "category",
+            &category_rows,
+            &inventory_rows,
+            "inventory_turnover",
+            "inventory_gap",
+        ),
+    ];
+    for (dimension, sales, figures, id, key) in gaps {
+        if !by(dimension) || !rows.supported(id) {
+            continue;
+        }
+        for row in sales
+            .iter()
+            .filter(|row| row.indicator == "net_sales" && row.value.is_some())
+        {
+            let group = lang.group(row);
+            let known = figures
+                .iter()
+                .any(|f| f.indicator == id && f.value.is_some() && lang.group(f) == group);
+            if !known {
+                period_gaps.push(quality::Note {
+                    text: lang
+                        .messages
+                        .fill(key, &[(dimension, &group), ("period", &period_label)]),
+                    code: String::new(),
+                });
+            }
+        }
+    }
+    let appendix = quality::appendix(&lang, &spec.quality, period_gaps);
 
     let partial = history
         .iter()
         .any(|row| row.period == period && row.partial);
+    let (text_lang, text_region) = match locale {
+        Locale::En => ("en", "gb"),
+        Locale::ZhHant => ("zh", "tw"),
+    };
+    let edition = spec.edition.as_ref().map(|edition| EditionLabel {
+        dimension: lang.messages.text(&edition.dimension),
+        value: lang.word(&edition.dimension, &edition.value),
+    });
+    let title = match &edition {
+        None => lang.messages.fill("title", &[("period", &period_label)]),
+        Some(edition) => lang.messages.fill(
+            "title_edition",
+            &[("period", &period_label), ("value", &edition.value)],
+        ),
+    };
     Ok(ReportContext {
         lang: locale.tag(),
+        text_lang,
+        text_region,
+        words: lang.messages.words(),
+        kind: kind.name(),
+        edition,
+        show_previous: kind != ReportKind::Yearly,
+        sales_trend_title,
+        satisfaction_title: lang.messages.fill(
+            "satisfaction_trend",
+            &[(
+                "periods",
+                &lang.messages.fill(
+                    &format!("last_{}", kind.name()),
+                    &[("n", &kind.history().to_string())],
+                ),
+            )],
+        ),
+        period_column: lang.messages.text(match kind {
+            ReportKind::Monthly => "month",
+            ReportKind::Quarterly => "quarter",
+            ReportKind::Yearly => "year",
+        }),
         company: spec.company.clone(),
         currency: spec.currency.clone(),
-        title: lang
-            .messages
-            .fill("title", &[("period", &lang.period(period))]),
+        title,
         period: period.to_string(),
-        period_label: lang.period(period),
+        period_label,
         as_of: context.as_of.format("%Y-%m-%d").to_string(),
         data_through: spec
             .data_through
@@ -338,6 +618,7 @@ pub fn build(
             .unwrap_or_else(|| locale.not_available().into()),
         partial,
         version: env!("CARGO_PKG_VERSION"),
+        highlights,
         tiles,
         sales_trend_chart,
         this_year: year,
@@ -347,236 +628,60 @@ pub fn build(
         categories,
         satisfaction,
         inventory,
+        years,
         definitions,
+        appendix,
     })
 }
 
-fn tile(lang: &Language, row: &KpiRow, sparkline: String) -> Tile {
-    let locale = lang.locale;
-    let value = |v| format::value(locale, row.unit, v);
-    let change = |c| format::change(locale, row.unit, row.change_kind, c);
-    let mut notes = Vec::new();
-    if row.partial {
-        notes.push(lang.messages.text("partial_period"));
-    }
-    if row.low_sample {
-        let answers = row.sample_size.map(|n| n.to_string()).unwrap_or_default();
-        notes.push(lang.messages.fill("low_sample", &[("n", &answers)]));
-    }
-    Tile {
-        id: row.indicator.clone(),
-        label: row.label.clone(),
-        value: format::compact(locale, row.unit, row.value),
-        value_full: value(row.value),
-        previous: value(row.previous),
-        change_vs_previous: change(row.change_vs_previous),
-        last_year: value(row.last_year),
-        change_vs_last_year: change(row.change_vs_last_year),
-        target: value(row.target),
-        status: status_word(row.status),
-        no_status: match (row.status, row.value) {
-            (Some(_), _) => String::new(),
-            (None, None) => lang.messages.text("no_data"),
-            (None, Some(_)) => lang.messages.text("no_target"),
-        },
-        sparkline,
-        note: notes.join(", "),
-    }
+/// Rows with their indicator's name in the report's language.
+fn labelled<'a>(
+    lang: &Language,
+    catalogue: &Catalogue,
+    rows: Vec<&'a KpiRow>,
+) -> Vec<(&'a KpiRow, String)> {
+    rows.into_iter()
+        .map(|row| (row, lang.label(catalogue, &row.indicator)))
+        .collect()
 }
 
-/// A table of several indicators by one dimension, charted on `chart_id`,
-/// whose change against last year gets a column of its own.
-fn breakdown(lang: &Language, rows: &[KpiRow], chart_id: &str, columns: &[&str]) -> Section {
-    let locale = lang.locale;
-    let groups: std::collections::BTreeSet<String> =
-        rows.iter().map(|row| lang.group(row)).collect();
-    let find = |group: &str, id: &str| {
-        rows.iter()
-            .find(|row| row.indicator == id && lang.group(row) == group)
-    };
-    let unit_of = |id: &str| {
-        rows.iter()
-            .find(|row| row.indicator == id)
-            .map(|row| row.unit)
-    };
-    let mut headers = Vec::new();
-    for id in columns {
-        if let Some(row) = rows.iter().find(|row| row.indicator == *id) {
-            headers.push(row.label.clone());
-            if *id == chart_id {
-                headers.push(lang.messages.text("vs_last_year"));
-            }
-        }
-    }
-    let mut table = Vec::new();
-    let mut bars = Vec::new();
-    for group in &groups {
-        let mut cells = Vec::new();
-        for id in columns {
-            let Some(unit) = unit_of(id) else { continue };
-            let row = find(group, id);
-            cells.push(format::value(locale, unit, row.and_then(|row| row.value)));
-            if *id == chart_id {
-                cells.push(match row {
-                    Some(row) => {
-                        format::change(locale, row.unit, row.change_kind, row.change_vs_last_year)
-                    }
-                    None => locale.not_available().into(),
-                });
-            }
-        }
-        let lead = find(group, chart_id);
-        bars.push((group.clone(), lead.and_then(|row| to_f64(row.value))));
-        table.push(TableRow {
-            label: group.clone(),
-            cells,
-            status: status_word(lead.and_then(|row| row.status)),
-        });
-    }
-    let chart_unit = unit_of(chart_id).unwrap_or(Unit::Ratio);
-    let chart = charts::bar_chart(&bars, &|v| {
-        format::value(locale, chart_unit, Decimal::from_f64_retain(v))
-    });
-    Section {
-        chart,
-        columns: headers,
-        rows: table,
-        note: String::new(),
-    }
+/// Why an edition shows n/a: the figures are not kept by its dimension.
+fn not_by(lang: &Language, spec: &ReportSpec) -> String {
+    let dimension = spec
+        .edition
+        .as_ref()
+        .map(|e| lang.messages.text(&format!("dim_{}", e.dimension)))
+        .unwrap_or_default();
+    lang.messages
+        .fill("not_by_dimension", &[("dimension", &dimension)])
 }
 
-/// Net sales by one dimension with its mix, growth and margin.
-fn mix_section(lang: &Language, rows: &[KpiRow]) -> Section {
-    let locale = lang.locale;
-    let sales: Vec<&KpiRow> = rows
-        .iter()
-        .filter(|row| row.indicator == "net_sales")
-        .collect();
-    let total: Decimal = sales.iter().filter_map(|row| row.value).sum();
-    let mut table = Vec::new();
-    let mut bars = Vec::new();
-    for row in &sales {
-        let group = lang.group(row);
-        let margin = rows
-            .iter()
-            .find(|r| r.indicator == "gross_margin" && lang.group(r) == group);
-        let mix = row.value.and_then(|v| v.checked_div(total));
-        table.push(TableRow {
-            label: group.clone(),
-            cells: vec![
-                format::value(locale, Unit::Money, row.value),
-                format::value(locale, Unit::Ratio, mix),
-                format::change(
-                    locale,
-                    Unit::Money,
-                    row.change_kind,
-                    row.change_vs_last_year,
-                ),
-                format::value(locale, Unit::Ratio, margin.and_then(|m| m.value)),
-            ],
-            status: status_word(row.status),
-        });
-        bars.push((group, to_f64(row.value)));
-    }
-    let chart = charts::bar_chart(&bars, &|v| {
-        format::compact(locale, Unit::Money, Decimal::from_f64_retain(v))
-    });
-    Section {
-        chart,
-        columns: ["net_sales", "mix", "vs_last_year", "gross_margin"]
-            .map(|key| lang.messages.text(key))
-            .to_vec(),
-        rows: table,
-        note: String::new(),
-    }
-}
-
-fn satisfaction_section(lang: &Language, rows: &[KpiRow]) -> Section {
-    let locale = lang.locale;
-    let csat: Vec<&KpiRow> = rows.iter().filter(|row| row.indicator == "csat").collect();
-    let labels: Vec<String> = csat
-        .iter()
-        .map(|row| lang.month("month_short", row.period))
-        .collect();
-    let chart = charts::line_chart(
-        &labels,
-        &[Series {
-            name: "CSAT",
-            color: charts::THIS_YEAR,
-            values: csat.iter().map(|row| to_f64(row.value)).collect(),
-        }],
-        &|y| format!("{:.0}%", y * 100.0),
-    );
-    let mut table = Vec::new();
-    for row in csat.iter().rev() {
-        let other = |id: &str| {
-            rows.iter()
-                .find(|r| r.indicator == id && r.period == row.period)
-        };
-        let nps = other("nps");
-        let rating = other("average_rating");
-        let answers = row
-            .sample_size
-            .map(|n| format::grouped(n, 0))
-            .unwrap_or_else(|| "0".into());
-        let flag = if row.low_sample {
-            lang.messages.text("low_sample_flag")
-        } else {
-            String::new()
-        };
-        table.push(TableRow {
-            label: row.period.to_string(),
-            cells: vec![
-                format::value(locale, Unit::Ratio, row.value),
-                format::value(locale, Unit::Score, rating.and_then(|r| r.value)),
-                format::value(locale, Unit::Nps, nps.and_then(|r| r.value)),
-                format!("{answers}{flag}"),
-            ],
-            status: status_word(row.status),
-        });
-    }
-    Section {
-        chart,
-        columns: ["csat", "average_rating", "nps", "answers"]
-            .map(|key| lang.messages.text(key))
-            .to_vec(),
-        rows: table,
-        note: String::new(),
-    }
-}
-
-fn target_words(lang: &Language, indicator: &crate::indicators::Indicator) -> String {
-    use crate::indicators::{ChangeKind, TargetRule};
-    let locale = lang.locale;
-    let value = |v: &Decimal| format::value(locale, indicator.unit, Some(*v));
-    // A change of exactly nothing reads better as ±0%.
-    let relative = |v: &Decimal| {
-        let text = format::change(locale, Unit::Money, ChangeKind::Relative, Some(*v));
-        if v.is_zero() {
-            "±0%".to_string()
-        } else {
-            text
-        }
-    };
-    match &indicator.target {
-        TargetRule::Fixed { target, warning } => lang.messages.fill(
-            "target_fixed",
-            &[("target", &value(target)), ("warning", &value(warning))],
-        ),
-        TargetRule::Query { warning_ratio, .. } => lang.messages.fill(
-            "target_query",
-            &[(
-                "ratio",
-                &format::value(locale, Unit::Ratio, Some(*warning_ratio)),
-            )],
-        ),
-        TargetRule::VsLastYear { target, warning } => lang.messages.fill(
-            "target_vs_last_year",
+fn definition(lang: &Language, indicator: &crate::indicators::Indicator) -> Definition {
+    let (label, definition) = lang
+        .messages
+        .indicator(&indicator.id)
+        .unwrap_or_else(|| (indicator.label.clone(), indicator.definition.clone()));
+    let unit = lang
+        .messages
+        .text(&format!("unit_{}", indicator.unit.name()));
+    let direction = lang
+        .messages
+        .text(&format!("direction_{}", indicator.direction.name()));
+    let target = sections::target_words(lang, indicator);
+    Definition {
+        id: indicator.id.clone(),
+        label,
+        definition,
+        details: lang.messages.fill(
+            "definition_details",
             &[
-                ("target", &relative(target)),
-                ("warning", &relative(warning)),
+                ("unit", &unit),
+                ("direction", &direction),
+                ("target", &target),
             ],
         ),
-        TargetRule::None => locale.not_available().into(),
+        unit,
+        direction,
+        target,
     }
 }

@@ -18,10 +18,11 @@ macro_rules! template_files {
 /// The built-in templates, by name.
 pub static BUILTIN: &[(&str, &str)] = template_files![
     "base.html.j2",
-    "monthly.html.j2",
+    "report.html.j2",
     "partials/tile.html.j2",
     "partials/section.html.j2",
     "partials/style.css.j2",
+    "report.typ",
     "messages/en.toml",
     "messages/zh-Hant.toml",
 ];
