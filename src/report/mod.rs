@@ -248,7 +248,8 @@ pub fn build(
         edition: spec.edition.as_ref(),
     };
     let run = |ids: &[&str], periods: Vec<Period>, dims: &[&str]| rows.run(ids, periods, dims);
-    // In an edition, breakdowns by its own dimension would be one row: left out.
+    // In an edition, a breakdown by its own dimension is its one row; the
+    // movers by that dimension would be trivial, so they are left out.
     let by = |dim: &'static str| spec.edition.as_ref().is_none_or(|e| e.dimension != dim);
 
     // Headline tiles with a sparkline each.
@@ -368,32 +369,14 @@ pub fn build(
     let mut market = sections::breakdown(
         &lang,
         catalogue,
-        if by("region") {
-            market_rows.as_slice()
-        } else {
-            &[]
-        },
+        &market_rows,
         "market_share",
         &["market_share", "relative_market_share"],
     );
     let channel_rows = run(&["net_sales", "gross_margin"], vec![period], &["channel"])?;
-    let channels = sections::mix_section(
-        &lang,
-        if by("channel") {
-            channel_rows.as_slice()
-        } else {
-            &[]
-        },
-    );
+    let channels = sections::mix_section(&lang, &channel_rows);
     let category_rows = run(&["net_sales", "gross_margin"], vec![period], &["category"])?;
-    let categories = sections::mix_section(
-        &lang,
-        if by("category") {
-            category_rows.as_slice()
-        } else {
-            &[]
-        },
-    );
+    let categories = sections::mix_section(&lang, &category_rows);
     let satisfaction_rows = run(
         &["csat", "average_rating", "nps"],
         period.series(kind.history()),
@@ -410,11 +393,7 @@ pub fn build(
     let mut inventory = sections::breakdown(
         &lang,
         catalogue,
-        if by("category") {
-            inventory_rows.as_slice()
-        } else {
-            &[]
-        },
+        &inventory_rows,
         "inventory_turnover_annualised",
         &[
             "inventory_turnover",
@@ -541,7 +520,7 @@ pub fn build(
         ),
     ];
     for (dimension, sales, figures, id, key) in gaps {
-        if !by(dimension) || !rows.supported(id) {
+        if !rows.supported(id) {
             continue;
         }
         for row in sales
