@@ -190,7 +190,11 @@ fn the_chinese_pdf_has_the_hand_worked_numbers_and_chinese_words() {
     );
     assert!(pages[1].contains("暖家家居股份有限公司"));
     // The cover says the period and the data's freshness; the contents follow.
-    assert!(pages[0].contains("期間") && pages[0].contains("資料截至"), "{}", pages[0]);
+    assert!(
+        pages[0].contains("期間") && pages[0].contains("資料截至"),
+        "{}",
+        pages[0]
+    );
     assert!(pages[1].contains("目錄"));
 }
 

@@ -662,3 +662,31 @@ fn the_appendix_says_what_was_loaded_and_what_is_missing() {
         "{appendix}"
     );
 }
+
+#[test]
+fn the_appendix_lists_rows_set_aside_at_load() {
+    let dir = tempfile::tempdir().unwrap();
+    let (mut config, _) = crate::pdf::company(dir.path(), 0, None);
+    // One line with a month 13: set aside (the source allows one bad row).
+    let sales = dir.path().join("sales.csv");
+    let mut text = std::fs::read_to_string(&sales).unwrap();
+    text.push_str("C3,1,2026-13-01,,P1,S1,store,北區,,1,100.00,50.00\n");
+    std::fs::write(&sales, text).unwrap();
+    for source in &mut config.sources {
+        if source.table == "sales" {
+            source.max_bad_rows = opskpi::config::Threshold::Rows(1);
+        }
+    }
+    let mut warehouse = Warehouse::in_memory().unwrap();
+    load(&mut warehouse, &sources(&config));
+    let html = render(&warehouse, &config, "2026-10", "2026-11-02");
+    let appendix = html.split("<section class=\"appendix\">").nth(1).unwrap();
+    let expected = format!(
+        "<th scope=\"row\">銷售明細</th><td>{}</td><td>型別不符</td><td>1</td>",
+        // minijinja escapes `/` in HTML.
+        sales.display().to_string().replace('/', "&#x2f;")
+    );
+    assert!(appendix.contains(&expected), "{appendix}");
+    // The five good lines loaded.
+    assert!(appendix.contains("<th scope=\"row\">銷售明細</th><td>5</td>"));
+}
