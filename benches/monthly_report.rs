@@ -117,11 +117,11 @@ fn main() {
         for _ in 0..RUNS {
             // The whole PDF: the same numbers, then typeset (fonts, charts, pages).
             let started = Instant::now();
-            let pdf = opskpi::pipeline::render_monthly_pdf(
+            let pdf = opskpi::pipeline::render_pdf(
                 &warehouse,
                 &config,
                 as_of,
-                period,
+                &opskpi::pipeline::Which::monthly(period),
                 &pdf_options,
             )
             .unwrap();

@@ -183,15 +183,12 @@ pub fn report(
     let files = warehouse.loaded_files()?;
     let mut written = Vec::new();
     for edition in editions {
-        let (context, templates) = report_context(
-            &warehouse,
-            config,
-            as_of,
+        let which = Which {
             kind,
             period,
-            edition.clone(),
-            options,
-        )?;
+            edition: edition.clone(),
+        };
+        let (context, templates) = report_context(&warehouse, config, as_of, &which, options)?;
         let name = match &edition {
             None => format!("{}-{period}", kind.name()),
             Some(edition) => format!(
@@ -333,6 +330,24 @@ pub fn monthly_report(
     report(config, as_of, ReportKind::Monthly, period, out, options)
 }
 
+/// Which report: its kind, period and edition (`None`: the whole company).
+#[derive(Debug, Clone)]
+pub struct Which {
+    pub kind: ReportKind,
+    pub period: Period,
+    pub edition: Option<Edition>,
+}
+
+impl Which {
+    pub fn monthly(period: Period) -> Which {
+        Which {
+            kind: ReportKind::Monthly,
+            period,
+            edition: None,
+        }
+    }
+}
+
 /// The monthly report's HTML for `period`.
 pub fn render_monthly(
     warehouse: &Warehouse,
@@ -345,15 +360,7 @@ pub fn render_monthly(
         templates: templates.map(Path::to_path_buf),
         ..ReportOptions::default()
     };
-    render_html(
-        warehouse,
-        config,
-        as_of,
-        ReportKind::Monthly,
-        period,
-        None,
-        &options,
-    )
+    render_html(warehouse, config, as_of, &Which::monthly(period), &options)
 }
 
 /// A report's HTML.
@@ -361,33 +368,11 @@ pub fn render_html(
     warehouse: &Warehouse,
     config: &Config,
     as_of: NaiveDate,
-    kind: ReportKind,
-    period: Period,
-    edition: Option<Edition>,
+    which: &Which,
     options: &ReportOptions,
 ) -> Result<String> {
-    let (context, templates) =
-        report_context(warehouse, config, as_of, kind, period, edition, options)?;
+    let (context, templates) = report_context(warehouse, config, as_of, which, options)?;
     report::templates::render("report.html.j2", &context, templates.as_deref())
-}
-
-/// The monthly report's PDF for `period`.
-pub fn render_monthly_pdf(
-    warehouse: &Warehouse,
-    config: &Config,
-    as_of: NaiveDate,
-    period: Period,
-    options: &ReportOptions,
-) -> Result<Vec<u8>> {
-    render_pdf(
-        warehouse,
-        config,
-        as_of,
-        ReportKind::Monthly,
-        period,
-        None,
-        options,
-    )
 }
 
 /// A report's PDF.
@@ -395,13 +380,10 @@ pub fn render_pdf(
     warehouse: &Warehouse,
     config: &Config,
     as_of: NaiveDate,
-    kind: ReportKind,
-    period: Period,
-    edition: Option<Edition>,
+    which: &Which,
     options: &ReportOptions,
 ) -> Result<Vec<u8>> {
-    let (context, templates) =
-        report_context(warehouse, config, as_of, kind, period, edition, options)?;
+    let (context, templates) = report_context(warehouse, config, as_of, which, options)?;
     report::pdf::render(
         "report.typ",
         &context,
@@ -416,9 +398,7 @@ fn report_context(
     warehouse: &Warehouse,
     config: &Config,
     as_of: NaiveDate,
-    kind: ReportKind,
-    period: Period,
-    edition: Option<Edition>,
+    which: &Which,
     options: &ReportOptions,
 ) -> Result<(report::ReportContext, Option<PathBuf>)> {
     // The command line's folder wins over the configuration's.
@@ -427,12 +407,12 @@ fn report_context(
         .clone()
         .or_else(|| config.report.templates.as_ref().map(|t| config.resolve(t)));
     let spec = ReportSpec {
-        kind,
+        kind: which.kind,
         company: config.company.name.clone(),
         currency: config.company.currency.clone(),
         locale: options.lang.unwrap_or_else(|| config.locale()),
-        period,
-        edition,
+        period: which.period,
+        edition: which.edition.clone(),
         data_through: warehouse.sales_date_range()?.map(|(_, last)| last),
         templates: templates.clone(),
         quality: report::quality::Quality {

@@ -91,11 +91,11 @@ pub fn company(dir: &Path, extra: usize, odd_category: Option<&str>) -> (Config,
 }
 
 fn pdf(warehouse: &Warehouse, config: &Config, lang: Option<&str>) -> opskpi::Result<Vec<u8>> {
-    pipeline::render_monthly_pdf(
+    pipeline::render_pdf(
         warehouse,
         config,
         date("2026-11-02"),
-        Period::parse("2026-10", 1).unwrap(),
+        &pipeline::Which::monthly(Period::parse("2026-10", 1).unwrap()),
         &ReportOptions {
             formats: vec![ReportFormat::Pdf],
             lang: lang.map(|l| opskpi::format::Locale::parse(l).unwrap()),
@@ -360,11 +360,11 @@ fn paper_and_orientation_are_options() {
     };
     let dir = tempfile::tempdir().unwrap();
     let (config, warehouse) = company(dir.path(), 0, None);
-    let bytes = pipeline::render_monthly_pdf(
+    let bytes = pipeline::render_pdf(
         &warehouse,
         &config,
         date("2026-11-02"),
-        Period::parse("2026-10", 1).unwrap(),
+        &pipeline::Which::monthly(Period::parse("2026-10", 1).unwrap()),
         &ReportOptions {
             pdf: opskpi::report::pdf::PdfOptions {
                 paper: opskpi::report::pdf::Paper::Letter,

@@ -297,6 +297,16 @@ fn a_zh_hant_report_has_no_english_word_left() {
     );
 }
 
+/// The highlights section of a report's HTML.
+fn highlights_of(html: &str) -> &str {
+    html.split("<section class=\"highlights\">")
+        .nth(1)
+        .unwrap()
+        .split("</section>")
+        .next()
+        .unwrap()
+}
+
 /// The highlights of the Chinese fixture (numbers worked out by hand in
 /// `tests/pdf.rs`), in both languages and in order.
 #[test]
@@ -304,14 +314,7 @@ fn highlights_name_the_biggest_movers_and_every_red_status() {
     let dir = tempfile::tempdir().unwrap();
     let (mut config, warehouse) = crate::pdf::company(dir.path(), 0, None);
     let items = |html: &str| -> Vec<String> {
-        let section = html
-            .split("<section class=\"highlights\">")
-            .nth(1)
-            .unwrap()
-            .split("</section>")
-            .next()
-            .unwrap();
-        section
+        highlights_of(html)
             .split("<li class=\"")
             .skip(1)
             .map(|item| {
@@ -368,13 +371,7 @@ fn no_highlight_states_a_change_without_a_base() {
     // previous month: no mover, and no target to be red against.
     let warehouse = tiny_warehouse();
     let html = render(&warehouse, &tiny_config(), "2023-03", "2024-12-31");
-    let section = html
-        .split("<section class=\"highlights\">")
-        .nth(1)
-        .unwrap()
-        .split("</section>")
-        .next()
-        .unwrap();
+    let section = highlights_of(&html);
     assert!(!section.contains("<li"), "{section}");
     assert!(section.contains("Nothing moved"), "{section}");
 }
@@ -401,12 +398,14 @@ fn html_as_of(
         warehouse,
         config,
         date(as_of),
-        kind,
-        Period::parse(period, 1).unwrap(),
-        edition.map(|(dimension, value)| opskpi::report::rows::Edition {
-            dimension: dimension.into(),
-            value: value.into(),
-        }),
+        &opskpi::pipeline::Which {
+            kind,
+            period: Period::parse(period, 1).unwrap(),
+            edition: edition.map(|(dimension, value)| opskpi::report::rows::Edition {
+                dimension: dimension.into(),
+                value: value.into(),
+            }),
+        },
         &Default::default(),
     )
     .unwrap()
@@ -613,9 +612,11 @@ fn quarterly_and_yearly_reports_have_their_own_comparisons() {
         &warehouse,
         &config,
         date("2026-11-02"),
-        Quarterly,
-        Period::parse("2026-10", 1).unwrap(),
-        None,
+        &opskpi::pipeline::Which {
+            kind: Quarterly,
+            period: Period::parse("2026-10", 1).unwrap(),
+            edition: None,
+        },
         &Default::default(),
     )
     .unwrap_err()
