@@ -16,7 +16,7 @@ use crate::ingest::{self, IngestOptions, LoadOutcome};
 use crate::report::pdf::PdfOptions;
 use crate::report::rows::Edition;
 use crate::report::{self, ReportKind, ReportSpec};
-use crate::warehouse::Warehouse;
+use crate::warehouse::{Access, Warehouse};
 
 /// The computation context a configuration implies on `as_of`.
 pub fn context(config: &Config, as_of: NaiveDate) -> Context {
@@ -46,7 +46,7 @@ pub fn ingest(
     let mut warehouse = if options.dry_run && !path.exists() {
         Warehouse::in_memory()?
     } else {
-        Warehouse::open(&path)?
+        Warehouse::open_with(&path, Access::ReadWrite, wait(config))?
     };
     let temp = config
         .warehouse
@@ -439,5 +439,10 @@ fn open_existing(config: &Config) -> Result<Warehouse> {
             "run `opskpi ingest` first to load the configured sources",
         ));
     }
-    Warehouse::open(&path)
+    Warehouse::open_with(&path, Access::ReadOnly, wait(config))
+}
+
+/// How long a command waits for a warehouse another program holds.
+fn wait(config: &Config) -> std::time::Duration {
+    std::time::Duration::from_secs(config.warehouse.wait_seconds)
 }

@@ -7,6 +7,7 @@
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
 
 use duckdb::arrow::array::{Array, AsArray};
 use duckdb::arrow::compute::cast;
@@ -26,6 +27,47 @@ const COMPONENT_SCALE: i8 = 10;
 pub struct Warehouse {
     conn: Connection,
     path: Option<PathBuf>,
+}
+
+/// What a command does with the warehouse.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Access {
+    /// Loads: one writer at a time, alone.
+    ReadWrite,
+    /// Everything else: shares the file with other readers.
+    ReadOnly,
+}
+
+/// Why the warehouse did not open, and who holds it when that is the reason.
+fn open_error(path: &Path, access: Access, text: &str, locked: bool, waited: Duration) -> Error {
+    if !locked {
+        return Error::Config {
+            message: format!("cannot open the warehouse `{}`: {text}", path.display()),
+            hint: None,
+        };
+    }
+    // DuckDB names the holder: "Conflicting lock is held in /usr/bin/opskpi (PID 42)".
+    let holder = text
+        .split("Conflicting lock is held in ")
+        .nth(1)
+        .and_then(|rest| rest.split(')').next())
+        .map(|holder| format!("{holder})"))
+        .unwrap_or_else(|| "another program".into());
+    let what = match access {
+        Access::ReadWrite => "write to",
+        Access::ReadOnly => "read",
+    };
+    Error::Config {
+        message: format!(
+            "cannot {what} the warehouse `{}`: it is held by {holder}; waited {:.0} s",
+            path.display(),
+            waited.as_secs_f64()
+        ),
+        hint: Some(match access {
+            Access::ReadWrite => "a load or a reader (a report, the DuckDB CLI) has it open; try again when it is done, or wait longer with `warehouse.wait_seconds`".into(),
+            Access::ReadOnly => "a load is writing it; try again when it is done, or wait longer with `warehouse.wait_seconds`".into(),
+        }),
+    }
 }
 
 /// A file of the load log: what produced the warehouse's rows.
@@ -59,25 +101,55 @@ pub struct Coverage {
 }
 
 impl Warehouse {
-    /// Opens (creating if needed) the warehouse file at `path`.
+    /// Opens (creating if needed) the warehouse file at `path` for writing,
+    /// failing at once if another program holds it.
     pub fn open(path: &Path) -> Result<Warehouse> {
-        if let Some(parent) = path
-            .parent()
-            .filter(|parent| !parent.as_os_str().is_empty())
-        {
-            fs_err::create_dir_all(parent)?;
+        Warehouse::open_with(path, Access::ReadWrite, Duration::ZERO)
+    }
+
+    /// Opens the warehouse at `path`, waiting up to `wait` while another
+    /// program holds a lock that excludes `access`: DuckDB lets any number
+    /// of readers share a file, or one writer have it alone. A reader never
+    /// sees half a load: a load is one transaction, and a reader cannot open
+    /// the file while a writer has it.
+    pub fn open_with(path: &Path, access: Access, wait: Duration) -> Result<Warehouse> {
+        if access == Access::ReadWrite {
+            if let Some(parent) = path
+                .parent()
+                .filter(|parent| !parent.as_os_str().is_empty())
+            {
+                fs_err::create_dir_all(parent)?;
+            }
         }
-        let conn = Connection::open(path).map_err(|source| Error::Config {
-            message: format!("cannot open the warehouse `{}`: {source}", path.display()),
-            hint: Some(
-                "another program may hold it open; DuckDB allows one writer at a time".into(),
-            ),
-        })?;
+        let started = Instant::now();
+        let conn = loop {
+            let config = duckdb::Config::default()
+                .access_mode(match access {
+                    Access::ReadWrite => duckdb::AccessMode::ReadWrite,
+                    Access::ReadOnly => duckdb::AccessMode::ReadOnly,
+                })
+                .map_err(Error::query("open the warehouse"))?;
+            match Connection::open_with_flags(path, config) {
+                Ok(conn) => break conn,
+                Err(error) => {
+                    let text = error.to_string();
+                    let locked =
+                        text.contains("Could not set lock") || text.contains("Conflicting lock");
+                    if locked && started.elapsed() < wait {
+                        std::thread::sleep(Duration::from_millis(100));
+                        continue;
+                    }
+                    return Err(open_error(path, access, &text, locked, started.elapsed()));
+                }
+            }
+        };
         let warehouse = Warehouse {
             conn,
             path: Some(path.to_path_buf()),
         };
-        warehouse.create_schema()?;
+        if access == Access::ReadWrite {
+            warehouse.create_schema()?;
+        }
         crate::ingest::udf::register(&warehouse.conn)?;
         warehouse
             .conn

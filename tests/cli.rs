@@ -309,3 +309,123 @@ fn whole_numbers_are_json_integers() {
     // 2 of 3 satisfied, to six places.
     assert!(text.contains("\"value\": 0.666667,"), "{text}");
 }
+
+/// Sets `warehouse.wait_seconds` in a project's config.
+fn set_wait(project: &Path, seconds: u64) {
+    let path = project.join("opskpi.toml");
+    let text: String = std::fs::read_to_string(&path)
+        .unwrap()
+        .lines()
+        .filter(|line| !line.starts_with("wait_seconds"))
+        .map(|line| format!("{line}\n"))
+        .collect();
+    let text = text.replace(
+        "[warehouse]\n",
+        &format!("[warehouse]\nwait_seconds = {seconds}\n"),
+    );
+    std::fs::write(&path, text).unwrap();
+}
+
+#[test]
+fn readers_run_side_by_side() {
+    let project = tiny_project();
+    let config = config_arg(project.path());
+    // Several commands that only read, started together, and a DuckDB
+    // client of our own holding the file open read-only all along.
+    let path = project.path().join("warehouse.duckdb");
+    let reader = duckdb::Connection::open_with_flags(
+        &path,
+        duckdb::Config::default()
+            .access_mode(duckdb::AccessMode::ReadOnly)
+            .unwrap(),
+    )
+    .unwrap();
+    let out = project.path().join("reports");
+    let commands: Vec<Vec<String>> = vec![
+        vec!["kpi", "net_sales", "--period", "2024-03"],
+        vec!["kpi", "csat", "--period", "2024-03", "--by", "channel"],
+        vec!["check", "--fail-on", "never"],
+        vec![
+            "report",
+            "monthly",
+            "--period",
+            "2024-03",
+            "--out",
+            &out.display().to_string(),
+        ],
+    ]
+    .into_iter()
+    .map(|args| args.into_iter().map(String::from).collect())
+    .collect();
+    let children: Vec<std::process::Child> = commands
+        .iter()
+        .map(|args| {
+            Command::new(env!("CARGO_BIN_EXE_opskpi"))
+                .args(args)
+                .args(["--config", &config, "--as-of", "2024-12-31", "--quiet"])
+                .env_remove("OPSKPI_CONFIG")
+                .stdout(std::process::Stdio::piped())
+                .stderr(std::process::Stdio::piped())
+                .spawn()
+                .unwrap()
+        })
+        .collect();
+    for (child, args) in children.into_iter().zip(&commands) {
+        let output = child.wait_with_output().unwrap();
+        assert!(output.status.success(), "{args:?}: {}", stderr(&output));
+    }
+    drop(reader);
+}
+
+#[test]
+fn a_reader_waits_for_a_load_or_says_who_holds_the_warehouse() {
+    let project = tiny_project();
+    let path = project.path().join("warehouse.duckdb");
+    // This test process holds the warehouse for writing, as a load would.
+    let writer = duckdb::Connection::open(&path).unwrap();
+    set_wait(project.path(), 0);
+    let output = kpi(project.path(), &["net_sales", "--period", "2024-03"]);
+    assert!(!output.status.success());
+    let error = stderr(&output);
+    assert!(
+        error.contains("cannot read the warehouse")
+            && error.contains(&format!("PID {}", std::process::id())),
+        "{error}"
+    );
+    assert!(error.contains("wait_seconds"), "{error}");
+    // With time to wait, the reader gets the warehouse once the writer is done.
+    set_wait(project.path(), 60);
+    let release = std::thread::spawn(move || {
+        std::thread::sleep(std::time::Duration::from_millis(500));
+        drop(writer);
+    });
+    let output = kpi(project.path(), &["net_sales", "--period", "2024-03"]);
+    release.join().unwrap();
+    assert!(output.status.success(), "{}", stderr(&output));
+}
+
+#[test]
+fn a_load_waits_for_readers_or_says_who_holds_the_warehouse() {
+    let project = tiny_project();
+    let path = project.path().join("warehouse.duckdb");
+    let reader = duckdb::Connection::open_with_flags(
+        &path,
+        duckdb::Config::default()
+            .access_mode(duckdb::AccessMode::ReadOnly)
+            .unwrap(),
+    )
+    .unwrap();
+    set_wait(project.path(), 0);
+    let config = config_arg(project.path());
+    let output = opskpi(&["ingest", "--full", "--config", &config, "--quiet"]);
+    assert!(!output.status.success());
+    let error = stderr(&output);
+    assert!(
+        error.contains("cannot write to the warehouse")
+            && error.contains(&format!("PID {}", std::process::id())),
+        "{error}"
+    );
+    drop(reader);
+    let output = opskpi(&["ingest", "--full", "--config", &config, "--quiet"]);
+    assert!(output.status.success(), "{}", stderr(&output));
+}

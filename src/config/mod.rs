@@ -84,6 +84,21 @@ pub struct WarehouseConfig {
     /// Where DuckDB spills; default `<warehouse>.tmp` beside the warehouse.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub temp_directory: Option<PathBuf>,
+    /// How long a command waits for the warehouse while another program
+    /// holds it (a load, or readers when loading), in seconds.
+    #[serde(
+        default = "default_wait_seconds",
+        skip_serializing_if = "is_default_wait_seconds"
+    )]
+    pub wait_seconds: u64,
+}
+
+fn default_wait_seconds() -> u64 {
+    30
+}
+
+fn is_default_wait_seconds(seconds: &u64) -> bool {
+    *seconds == default_wait_seconds()
 }
 
 fn default_memory_limit() -> String {
@@ -104,6 +119,7 @@ impl Default for WarehouseConfig {
             path: "warehouse.duckdb".into(),
             memory_limit: default_memory_limit(),
             temp_directory: None,
+            wait_seconds: default_wait_seconds(),
         }
     }
 }
