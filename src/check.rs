@@ -115,23 +115,33 @@ pub fn check(
     }
 
     for table in model::TABLES {
-        let rows: i64 = conn
-            .query_row(&format!("SELECT count(*) FROM {}", table.name), [], |row| {
-                row.get(0)
-            })
+        // One scan per table: its rows, how many of each optional column are
+        // filled, and its newest date.
+        let optional: Vec<&model::Column> = table.columns.iter().filter(|c| c.nullable).collect();
+        let date = date_column(table);
+        let mut select = vec!["count(*)".to_string()];
+        select.extend(optional.iter().map(|c| format!("count({})", c.name)));
+        select.push(match date {
+            Some(date) => format!("max(CAST({date} AS DATE))"),
+            None => "NULL::DATE".into(),
+        });
+        let (rows, filled, newest): (i64, Vec<i64>, Option<NaiveDate>) = conn
+            .query_row(
+                &format!("SELECT {} FROM {}", select.join(", "), table.name),
+                [],
+                |row| {
+                    let filled = (0..optional.len())
+                        .map(|i| row.get::<_, i64>(i + 1))
+                        .collect::<duckdb::Result<Vec<i64>>>()?;
+                    Ok((row.get(0)?, filled, row.get(optional.len() + 1)?))
+                },
+            )
             .map_err(query(table.name))?;
         if rows == 0 {
             continue;
         }
         // Columns no loaded row has: indicators that need them are n/a.
-        for column in table.columns.iter().filter(|c| c.nullable) {
-            let filled: i64 = conn
-                .query_row(
-                    &format!("SELECT count({}) FROM {}", column.name, table.name),
-                    [],
-                    |row| row.get(0),
-                )
-                .map_err(query(table.name))?;
+        for (column, filled) in optional.iter().zip(filled) {
             if filled == 0 {
                 findings.push(Finding {
                     level: Level::Info,
@@ -144,17 +154,10 @@ pub fn check(
                 });
             }
         }
-        let Some(date) = date_column(table) else {
+        let Some(date) = date else {
             continue;
         };
         // Stale: the newest date is long before the as-of date.
-        let newest: Option<NaiveDate> = conn
-            .query_row(
-                &format!("SELECT max(CAST({date} AS DATE)) FROM {}", table.name),
-                [],
-                |row| row.get(0),
-            )
-            .map_err(query(table.name))?;
         if let Some(newest) = newest {
             let age = (as_of - newest).num_days();
             if age > stale_after_days as i64 && table.not_future.contains(&date) {
