@@ -111,7 +111,7 @@ fn main() {
         let mut pdf_times = Vec::new();
         let pdf_options = opskpi::pipeline::ReportOptions {
             formats: vec![opskpi::pipeline::ReportFormat::Pdf],
-            lang: Some(opskpi::format::Locale::ZhHant),
+            lang: Some(opskpi::format::Locale::zh_hant()),
             ..Default::default()
         };
         for _ in 0..RUNS {

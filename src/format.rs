@@ -7,51 +7,181 @@ use rust_decimal::{Decimal, RoundingStrategy};
 use crate::error::{Error, Result};
 use crate::indicators::{ChangeKind, Unit};
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Locale {
-    En,
-    ZhHant,
+/// A language: its tag and how it writes numbers, from the `[format]` table
+/// of its message catalogue (`report-templates/messages/<tag>.toml`, or a
+/// user's templates folder). Adding a language is adding that file.
+#[derive(Clone, Copy)]
+pub struct Locale(&'static LocaleData);
+
+#[derive(Debug)]
+struct LocaleData {
+    tag: String,
+    not_available: String,
+    points: String,
+    days: String,
+    /// Shorter forms of large amounts, largest first: (size, suffix).
+    large_amounts: Vec<(Decimal, String)>,
+    text_lang: String,
+    text_region: String,
+}
+
+impl PartialEq for Locale {
+    fn eq(&self, other: &Locale) -> bool {
+        self.0.tag == other.0.tag
+    }
+}
+
+impl Eq for Locale {}
+
+impl std::fmt::Debug for Locale {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "Locale({})", self.0.tag)
+    }
+}
+
+/// The built-in languages, read once from their catalogues.
+static BUILTIN: std::sync::LazyLock<Vec<Locale>> = std::sync::LazyLock::new(|| {
+    crate::report::templates::BUILTIN
+        .iter()
+        .filter_map(|(name, text)| {
+            let tag = name.strip_prefix("messages/")?.strip_suffix(".toml")?;
+            let data =
+                locale_data(tag, text, name).expect("the built-in catalogues are valid (tested)");
+            Some(Locale(Box::leak(Box::new(data))))
+        })
+        .collect()
+});
+
+/// Languages read from users' folders, kept for the process's life.
+static USER: std::sync::Mutex<Vec<Locale>> = std::sync::Mutex::new(Vec::new());
+
+fn locale_data(tag: &str, text: &str, file: &str) -> Result<LocaleData> {
+    let bad = |what: String| {
+        Error::config_hint(
+            format!("`{file}`: {what}"),
+            "copy the `[format]` table of messages/en.toml (`opskpi templates DIR`) and change its values",
+        )
+    };
+    let table: toml::Table = text
+        .parse()
+        .map_err(|e: toml::de::Error| bad(e.message().to_string()))?;
+    let format = table
+        .get("format")
+        .and_then(|f| f.as_table())
+        .ok_or_else(|| bad("has no `[format]` table".into()))?;
+    let text_of = |key: &str| -> Result<String> {
+        format
+            .get(key)
+            .and_then(|v| v.as_str())
+            .map(str::to_string)
+            .ok_or_else(|| bad(format!("`format.{key}` is missing or not text")))
+    };
+    let mut large_amounts = Vec::new();
+    for step in format
+        .get("large_amounts")
+        .and_then(|v| v.as_array())
+        .ok_or_else(|| bad("`format.large_amounts` is missing".into()))?
+    {
+        let pair = step.as_array().filter(|p| p.len() == 2);
+        let size = pair.and_then(|p| p[0].as_integer()).filter(|n| *n > 0);
+        let suffix = pair.and_then(|p| p[1].as_str());
+        match (size, suffix) {
+            (Some(size), Some(suffix)) => {
+                large_amounts.push((Decimal::from(size), suffix.to_string()))
+            }
+            _ => {
+                return Err(bad(
+                    "`format.large_amounts` takes pairs like [1000000, \"M\"]".into(),
+                ))
+            }
+        }
+    }
+    large_amounts.sort_by(|a, b| b.0.cmp(&a.0));
+    Ok(LocaleData {
+        tag: tag.to_string(),
+        not_available: text_of("not_available")?,
+        points: text_of("points")?,
+        days: text_of("days")?,
+        large_amounts,
+        text_lang: text_of("text_lang")?,
+        text_region: text_of("text_region")?,
+    })
 }
 
 impl Locale {
-    pub fn parse(text: &str) -> Result<Locale> {
-        match text {
-            "en" => Ok(Locale::En),
-            "zh-Hant" | "zh-TW" | "zh-HK" => Ok(Locale::ZhHant),
-            _ => Err(Error::config_hint(
-                format!("unknown locale `{text}`"),
-                "use `en` or `zh-Hant`",
-            )),
+    /// The built-in language `tag` (`zh-TW` and `zh-HK` read as `zh-Hant`).
+    pub fn parse(tag: &str) -> Result<Locale> {
+        Locale::find(tag, None)
+    }
+
+    /// The language `tag`: built in, or `messages/<tag>.toml` in the
+    /// templates folder `folder`.
+    pub fn find(tag: &str, folder: Option<&std::path::Path>) -> Result<Locale> {
+        let tag = match tag {
+            "zh-TW" | "zh-HK" => "zh-Hant",
+            other => other,
+        };
+        if let Some(locale) = BUILTIN.iter().find(|l| l.0.tag == tag) {
+            return Ok(*locale);
         }
+        if let Some(path) = folder
+            .map(|f| f.join(format!("messages/{tag}.toml")))
+            .filter(|p| p.is_file())
+        {
+            let mut user = USER.lock().unwrap_or_else(|e| e.into_inner());
+            if let Some(locale) = user.iter().find(|l| l.0.tag == tag) {
+                return Ok(*locale);
+            }
+            let text = fs_err::read_to_string(&path)?;
+            let data = locale_data(tag, &text, &path.display().to_string())?;
+            let locale = Locale(Box::leak(Box::new(data)));
+            user.push(locale);
+            return Ok(locale);
+        }
+        let known: Vec<&str> = BUILTIN.iter().map(|l| l.0.tag.as_str()).collect();
+        Err(Error::config_hint(
+            format!("unknown language `{tag}`"),
+            format!(
+                "use {}, or add messages/{tag}.toml to your templates folder (copy messages/en.toml from `opskpi templates DIR`)",
+                known.join(" or ")
+            ),
+        ))
+    }
+
+    /// English, built in.
+    pub fn en() -> Locale {
+        Locale::parse("en").expect("built in")
+    }
+
+    /// Traditional Chinese, built in.
+    pub fn zh_hant() -> Locale {
+        Locale::parse("zh-Hant").expect("built in")
     }
 
     pub fn tag(self) -> &'static str {
-        match self {
-            Locale::En => "en",
-            Locale::ZhHant => "zh-Hant",
-        }
+        &self.0.tag
     }
 
     /// What a missing value reads as.
     pub fn not_available(self) -> &'static str {
-        match self {
-            Locale::En => "n/a",
-            Locale::ZhHant => "無資料",
-        }
+        &self.0.not_available
+    }
+
+    /// Typst's language and region for the text (hyphenation, quotes).
+    pub fn text_lang(self) -> &'static str {
+        &self.0.text_lang
+    }
+
+    pub fn text_region(self) -> &'static str {
+        &self.0.text_region
     }
 
     fn points(self) -> &'static str {
-        match self {
-            Locale::En => " pp",
-            Locale::ZhHant => " 個百分點",
-        }
+        &self.0.points
     }
 
     fn days(self) -> &'static str {
-        match self {
-            Locale::En => " days",
-            Locale::ZhHant => " 天",
-        }
+        &self.0.days
     }
 }
 
@@ -108,18 +238,7 @@ pub fn compact(locale: Locale, unit: Unit, amount: Option<Decimal>) -> String {
     if !matches!(unit, Unit::Money | Unit::Count) {
         return value(locale, unit, Some(amount));
     }
-    let steps: &[(Decimal, &str)] = match locale {
-        Locale::En => &[
-            (Decimal::from(1_000_000_000), "B"),
-            (Decimal::from(1_000_000), "M"),
-            (Decimal::from(1_000), "K"),
-        ],
-        Locale::ZhHant => &[
-            (Decimal::from(100_000_000), "億"),
-            (Decimal::from(10_000), "萬"),
-        ],
-    };
-    for (size, suffix) in steps {
+    for (size, suffix) in &locale.0.large_amounts {
         if amount.abs() >= *size {
             return format!("{}{suffix}", grouped(amount / size, 1));
         }
@@ -186,13 +305,19 @@ mod tests {
 
     #[test]
     fn units_read_naturally() {
-        assert_eq!(value(Locale::En, Unit::Ratio, Some(d("0.12345"))), "12.3%");
-        assert_eq!(value(Locale::En, Unit::Nps, Some(d("32.4"))), "+32");
-        assert_eq!(value(Locale::En, Unit::Money, None), "n/a");
-        assert_eq!(value(Locale::ZhHant, Unit::Days, Some(d("67.6"))), "68 天");
+        assert_eq!(
+            value(Locale::en(), Unit::Ratio, Some(d("0.12345"))),
+            "12.3%"
+        );
+        assert_eq!(value(Locale::en(), Unit::Nps, Some(d("32.4"))), "+32");
+        assert_eq!(value(Locale::en(), Unit::Money, None), "n/a");
+        assert_eq!(
+            value(Locale::zh_hant(), Unit::Days, Some(d("67.6"))),
+            "68 天"
+        );
         assert_eq!(
             change(
-                Locale::En,
+                Locale::en(),
                 Unit::Ratio,
                 ChangeKind::Difference,
                 Some(d("0.012"))
@@ -201,7 +326,7 @@ mod tests {
         );
         assert_eq!(
             change(
-                Locale::En,
+                Locale::en(),
                 Unit::Money,
                 ChangeKind::Relative,
                 Some(d("-0.045"))
@@ -213,15 +338,15 @@ mod tests {
     #[test]
     fn compact_money_uses_the_locale_s_steps() {
         assert_eq!(
-            compact(Locale::En, Unit::Money, Some(d("58073715.99"))),
+            compact(Locale::en(), Unit::Money, Some(d("58073715.99"))),
             "58.1M"
         );
         assert_eq!(
-            compact(Locale::ZhHant, Unit::Money, Some(d("58073715.99"))),
+            compact(Locale::zh_hant(), Unit::Money, Some(d("58073715.99"))),
             "5,807.4萬"
         );
         assert_eq!(
-            compact(Locale::ZhHant, Unit::Money, Some(d("312000000"))),
+            compact(Locale::zh_hant(), Unit::Money, Some(d("312000000"))),
             "3.1億"
         );
     }

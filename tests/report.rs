@@ -691,3 +691,66 @@ fn the_appendix_lists_rows_set_aside_at_load() {
     // The five good lines loaded.
     assert!(appendix.contains("<th scope=\"row\">銷售明細</th><td>5</td>"));
 }
+
+#[test]
+fn adding_a_language_is_adding_a_file() {
+    let warehouse = tiny_warehouse();
+    let dir = tempfile::tempdir().unwrap();
+    opskpi::report::templates::export(dir.path()).unwrap();
+    // A French catalogue made from the English one: a few words and the
+    // number format changed, nothing else.
+    let english = std::fs::read_to_string(dir.path().join("messages/en.toml")).unwrap();
+    let french = english
+        .replace(
+            "title = \"Operations report {period}\"",
+            "title = \"Rapport d'activité {period}\"",
+        )
+        .replace(
+            "headline_indicators = \"Headline indicators\"",
+            "headline_indicators = \"Indicateurs clés\"",
+        )
+        .replace("not_available = \"n/a\"", "not_available = \"n.d.\"")
+        .replace("text_lang = \"en\"", "text_lang = \"fr\"")
+        .replace("text_region = \"gb\"", "text_region = \"fr\"");
+    std::fs::write(dir.path().join("messages/fr.toml"), &french).unwrap();
+    let mut config = tiny_config();
+    config.company.locale = "fr".into();
+    config.report.templates = Some(dir.path().to_path_buf());
+    let html = render(&warehouse, &config, "2024-04", "2024-12-31");
+    assert!(html.contains("<html lang=\"fr\">"));
+    assert!(html.contains("Rapport d&#x27;activité"), "title");
+    assert!(html.contains("Indicateurs clés"));
+    // April 2024 has no surveys: the language's own word for n/a.
+    assert!(
+        tile(&html, "csat").contains(">n.d.</p>"),
+        "{}",
+        tile(&html, "csat")
+    );
+    // The PDF too: the same file drives it.
+    let pdf = opskpi::pipeline::render_pdf(
+        &warehouse,
+        &config,
+        date("2024-12-31"),
+        &opskpi::pipeline::Which::monthly(Period::parse("2024-04", 1).unwrap()),
+        &Default::default(),
+    )
+    .unwrap();
+    assert!(pdf.starts_with(b"%PDF-"));
+
+    // A new language without some word is an error naming it.
+    let short = french.replace("no_data = \"no data\"\n", "");
+    std::fs::write(dir.path().join("messages/fr.toml"), short).unwrap();
+    let error = opskpi::pipeline::render_monthly(
+        &warehouse,
+        &config,
+        date("2024-12-31"),
+        Period::parse("2024-04", 1).unwrap(),
+        None,
+    )
+    .unwrap_err()
+    .to_string();
+    assert!(
+        error.contains("fr.toml") && error.contains("no_data"),
+        "{error}"
+    );
+}

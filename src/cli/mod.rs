@@ -147,7 +147,10 @@ fn run(settings: Settings) -> crate::Result<ExitCode> {
             );
             // The report in both languages, as HTML and PDF.
             let mut paths = Vec::new();
-            for lang in [crate::format::Locale::En, crate::format::Locale::ZhHant] {
+            for lang in [
+                crate::format::Locale::en(),
+                crate::format::Locale::zh_hant(),
+            ] {
                 let options = pipeline::ReportOptions {
                     formats: vec![pipeline::ReportFormat::Html, pipeline::ReportFormat::Pdf],
                     lang: Some(lang),

@@ -219,10 +219,11 @@ impl Settings {
                 let out = args
                     .out
                     .unwrap_or_else(|| config.resolve(&config.report.out));
+                let folder = args.templates.clone().or_else(|| config.templates_folder());
                 let lang = args
                     .lang
                     .as_deref()
-                    .map(crate::format::Locale::parse)
+                    .map(|tag| crate::format::Locale::find(tag, folder.as_deref()))
                     .transpose()?;
                 Task::Report {
                     config,

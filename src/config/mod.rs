@@ -209,7 +209,7 @@ impl Config {
                 "give the first month of the fiscal year, 1 (January) to 12",
             ));
         }
-        Locale::parse(&self.company.locale)?;
+        Locale::find(&self.company.locale, self.templates_folder().as_deref())?;
         parse_offset(&self.company.timezone)?;
         for source in &self.sources {
             source.check()?;
@@ -230,7 +230,13 @@ impl Config {
     }
 
     pub fn locale(&self) -> Locale {
-        Locale::parse(&self.company.locale).expect("checked when loading")
+        Locale::find(&self.company.locale, self.templates_folder().as_deref())
+            .expect("checked when loading")
+    }
+
+    /// The folder of templates overriding the built-in ones, if configured.
+    pub fn templates_folder(&self) -> Option<PathBuf> {
+        self.report.templates.as_ref().map(|t| self.resolve(t))
     }
 
     /// Target overrides as (target, warning) per indicator id.

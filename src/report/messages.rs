@@ -21,23 +21,26 @@ fn file_name(locale: Locale) -> String {
 }
 
 impl Messages {
-    /// The built-in catalogue of `locale`.
+    /// The built-in catalogue of `locale` (empty for a language only a
+    /// user's folder has).
     pub fn for_locale(locale: Locale) -> Messages {
-        let text = templates::source(&file_name(locale), None)
+        let table = templates::source(&file_name(locale), None)
             .ok()
             .flatten()
-            .expect("every locale has a built-in catalogue (tested)");
-        Messages {
-            table: text
-                .parse()
-                .expect("the built-in message catalogues parse (tested)"),
-        }
+            .map(|text| {
+                text.parse()
+                    .expect("the built-in message catalogues parse (tested)")
+            })
+            .unwrap_or_default();
+        Messages { table }
     }
 
     /// The catalogue of `locale`, with a user's copy in `overrides` (if any)
-    /// taking precedence key by key.
+    /// taking precedence key by key. A language opskpi does not have must
+    /// give every word English has.
     pub fn load(locale: Locale, overrides: Option<&Path>) -> Result<Messages> {
         let mut messages = Messages::for_locale(locale);
+        let builtin = !messages.table.is_empty();
         let Some(path) = overrides
             .map(|folder| folder.join(file_name(locale)))
             .filter(|path| path.is_file())
@@ -55,6 +58,28 @@ impl Messages {
                     message: error.message().to_string(),
                 })?;
         messages.table.extend(table);
+        if !builtin {
+            let english = Messages::for_locale(Locale::en());
+            let missing: Vec<&String> = english
+                .table
+                .keys()
+                .filter(|key| !messages.table.contains_key(*key))
+                .collect();
+            if !missing.is_empty() {
+                return Err(Error::Template {
+                    name: path.display().to_string(),
+                    line: None,
+                    message: format!(
+                        "a new language needs every word of messages/en.toml; missing: {}",
+                        missing
+                            .iter()
+                            .map(|k| k.as_str())
+                            .collect::<Vec<_>>()
+                            .join(", ")
+                    ),
+                });
+            }
+        }
         Ok(messages)
     }
 
@@ -122,8 +147,8 @@ mod tests {
                 .cloned()
                 .collect::<Vec<_>>()
         };
-        assert_eq!(keys(Locale::En), keys(Locale::ZhHant));
-        for locale in [Locale::En, Locale::ZhHant] {
+        assert_eq!(keys(Locale::en()), keys(Locale::zh_hant()));
+        for locale in [Locale::en(), Locale::zh_hant()] {
             let messages = Messages::for_locale(locale);
             for list in ["month_names", "month_abbrs"] {
                 assert_eq!(messages.table[list].as_array().unwrap().len(), 12, "{list}");
@@ -133,7 +158,7 @@ mod tests {
 
     #[test]
     fn every_builtin_indicator_has_a_chinese_name_and_definition() {
-        let zh = Messages::for_locale(Locale::ZhHant);
+        let zh = Messages::for_locale(Locale::zh_hant());
         for indicator in &crate::indicators::Catalogue::builtin().indicators {
             let (label, definition) = zh
                 .indicator(&indicator.id)
@@ -150,12 +175,12 @@ mod tests {
 
     #[test]
     fn placeholders_are_filled() {
-        let messages = Messages::for_locale(Locale::En);
+        let messages = Messages::for_locale(Locale::en());
         assert_eq!(
             messages.fill("low_sample", &[("n", "12")]),
             "low sample (12 answers)"
         );
-        let zh = Messages::for_locale(Locale::ZhHant);
+        let zh = Messages::for_locale(Locale::zh_hant());
         assert_eq!(
             zh.fill("month_label", &[("year", "2026"), ("month", "10")]),
             "2026年10月"

@@ -546,10 +546,7 @@ pub fn build(
     let partial = history
         .iter()
         .any(|row| row.period == period && row.partial);
-    let (text_lang, text_region) = match locale {
-        Locale::En => ("en", "gb"),
-        Locale::ZhHant => ("zh", "tw"),
-    };
+    let (text_lang, text_region) = (locale.text_lang(), locale.text_region());
     let edition = spec.edition.as_ref().map(|edition| EditionLabel {
         dimension: lang.messages.text(&edition.dimension),
         value: lang.word(&edition.dimension, &edition.value),
