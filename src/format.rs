@@ -96,7 +96,7 @@ fn locale_data(tag: &str, text: &str, file: &str) -> Result<LocaleData> {
             }
         }
     }
-    large_amounts.sort_by(|a, b| b.0.cmp(&a.0));
+    large_amounts.sort_by_key(|step| std::cmp::Reverse(step.0));
     Ok(LocaleData {
         tag: tag.to_string(),
         not_available: text_of("not_available")?,
