@@ -212,10 +212,11 @@ pub fn satisfaction_section(lang: &Language, rows: &[KpiRow]) -> Section {
     let locale = lang.locale;
     let csat: Vec<&KpiRow> = rows.iter().filter(|row| row.indicator == "csat").collect();
     let labels: Vec<String> = csat.iter().map(|row| lang.short(row.period)).collect();
+    let name = lang.messages.text("csat");
     let chart = charts::line_chart(
         &labels,
         &[Series {
-            name: "CSAT",
+            name: &name,
             color: charts::THIS_YEAR,
             values: csat.iter().map(|row| to_f64(row.value)).collect(),
         }],
