@@ -310,6 +310,17 @@ fn whole_numbers_are_json_integers() {
     assert!(text.contains("\"value\": 0.666667,"), "{text}");
 }
 
+/// A DuckDB client of the test's own with the warehouse open read-only.
+fn open_read_only(path: &Path) -> duckdb::Connection {
+    duckdb::Connection::open_with_flags(
+        path,
+        duckdb::Config::default()
+            .access_mode(duckdb::AccessMode::ReadOnly)
+            .unwrap(),
+    )
+    .unwrap()
+}
+
 /// Sets `warehouse.wait_seconds` in a project's config.
 fn set_wait(project: &Path, seconds: u64) {
     let path = project.join("opskpi.toml");
@@ -333,13 +344,7 @@ fn readers_run_side_by_side() {
     // Several commands that only read, started together, and a DuckDB
     // client of our own holding the file open read-only all along.
     let path = project.path().join("warehouse.duckdb");
-    let reader = duckdb::Connection::open_with_flags(
-        &path,
-        duckdb::Config::default()
-            .access_mode(duckdb::AccessMode::ReadOnly)
-            .unwrap(),
-    )
-    .unwrap();
+    let reader = open_read_only(&path);
     let out = project.path().join("reports");
     let commands: Vec<Vec<String>> = vec![
         vec!["kpi", "net_sales", "--period", "2024-03"],
@@ -408,13 +413,7 @@ fn a_reader_waits_for_a_load_or_says_who_holds_the_warehouse() {
 fn a_load_waits_for_readers_or_says_who_holds_the_warehouse() {
     let project = tiny_project();
     let path = project.path().join("warehouse.duckdb");
-    let reader = duckdb::Connection::open_with_flags(
-        &path,
-        duckdb::Config::default()
-            .access_mode(duckdb::AccessMode::ReadOnly)
-            .unwrap(),
-    )
-    .unwrap();
+    let reader = open_read_only(&path);
     set_wait(project.path(), 0);
     let config = config_arg(project.path());
     let output = opskpi(&["ingest", "--full", "--config", &config, "--quiet"]);
