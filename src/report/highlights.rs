@@ -6,7 +6,7 @@
 use rust_decimal::Decimal;
 use serde::Serialize;
 
-use super::Language;
+use super::language::Language;
 use crate::format;
 use crate::indicators::{ChangeKind, Direction, KpiRow, Status, Unit};
 
