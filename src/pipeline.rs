@@ -431,7 +431,15 @@ fn report_context(
     Ok((context, templates))
 }
 
-fn open_existing(config: &Config) -> Result<Warehouse> {
+/// Asks the configured warehouse one query; it can only read.
+pub fn sql(config: &Config, query: &str) -> Result<crate::sql::Answer> {
+    let path = existing_path(config)?;
+    let conn = crate::sql::open(&path, wait(config))?;
+    crate::sql::ask(&conn, query)
+}
+
+/// The configured warehouse's path, if it exists.
+fn existing_path(config: &Config) -> Result<PathBuf> {
     let path = config.warehouse_path();
     if !path.exists() {
         return Err(crate::Error::config_hint(
@@ -439,6 +447,11 @@ fn open_existing(config: &Config) -> Result<Warehouse> {
             "run `opskpi ingest` first to load the configured sources",
         ));
     }
+    Ok(path)
+}
+
+fn open_existing(config: &Config) -> Result<Warehouse> {
+    let path = existing_path(config)?;
     Warehouse::open_with(&path, Access::ReadOnly, wait(config))
 }
 

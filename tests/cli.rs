@@ -428,3 +428,121 @@ fn a_load_waits_for_readers_or_says_who_holds_the_warehouse() {
     let output = opskpi(&["ingest", "--full", "--config", &config, "--quiet"]);
     assert!(output.status.success(), "{}", stderr(&output));
 }
+
+/// `opskpi sql QUERY ARGS` on a project.
+fn sql(project: &Path, query: &str, args: &[&str]) -> Output {
+    let config = config_arg(project);
+    let mut all = vec!["sql", query];
+    all.extend_from_slice(args);
+    all.extend_from_slice(&["--config", &config]);
+    opskpi(&all)
+}
+
+#[test]
+fn sql_answers_with_every_digit() {
+    let project = tiny_project();
+    // tests/fixtures/tiny/sales.csv: O1 line 1 is 1000.00, O3 line 101 a
+    // return of -90.00 (money is stored with 4 decimals).
+    let query = "select order_id, line_no, net_amount from sales where order_id in ('O1', 'O3') order by 1, 2";
+    let output = sql(project.path(), query, &["--format", "csv"]);
+    assert!(output.status.success(), "{}", stderr(&output));
+    assert_eq!(
+        stdout(&output),
+        "order_id,line_no,net_amount\nO1,1,1000.0000\nO3,1,90.0000\nO3,101,-90.0000\n"
+    );
+    let output = sql(project.path(), query, &["--format", "json"]);
+    let json: serde_json::Value = serde_json::from_str(&stdout(&output)).unwrap();
+    assert_eq!(json[2]["net_amount"].to_string(), "-90.0");
+    assert!(
+        stdout(&output).contains("\"net_amount\": -90.0000"),
+        "{}",
+        stdout(&output)
+    );
+    assert_eq!(json[0]["order_id"], "O1");
+}
+
+#[test]
+fn sql_only_reads() {
+    let project = tiny_project();
+    let dir = project.path().display().to_string();
+    let refused = [
+        "insert into sales select * from sales".to_string(),
+        "delete from sales".into(),
+        "create table x as select 1".into(),
+        "drop table sales".into(),
+        "with x as (select 1) insert into sales select * from sales".into(),
+        "select 1; drop table sales".into(),
+        format!("copy sales to '{dir}/leak.csv'"),
+        format!("attach '{dir}/other.duckdb' as other"),
+        "install httpfs".into(),
+        "load httpfs".into(),
+        "pragma enable_external_access".into(),
+        "set enable_external_access = true".into(),
+        format!("select * from read_csv('{dir}/sales.csv')"),
+        format!("select * from '{dir}/sales.csv'"),
+    ];
+    let count = || {
+        let output = sql(
+            project.path(),
+            "select count(*) as n from sales",
+            &["--format", "csv"],
+        );
+        stdout(&output)
+    };
+    let before = count();
+    assert!(before.starts_with("n\n") && before != "n\n0\n", "{before}");
+    for query in &refused {
+        let output = sql(project.path(), query, &[]);
+        assert!(!output.status.success(), "`{query}` was not refused");
+        assert!(
+            stderr(&output).contains("the query failed"),
+            "{query}: {}",
+            stderr(&output)
+        );
+    }
+    // Nothing changed and nothing was written.
+    assert_eq!(count(), before);
+    assert!(!project.path().join("leak.csv").exists());
+    assert!(!project.path().join("other.duckdb").exists());
+    // A refused write says why.
+    let output = sql(project.path(), "delete from sales", &[]);
+    assert!(
+        stderr(&output).contains("only reads"),
+        "{}",
+        stderr(&output)
+    );
+}
+
+#[test]
+fn sql_errors_point_at_the_query_and_tables_are_cut_only_on_the_terminal() {
+    let project = tiny_project();
+    let output = sql(project.path(), "select order_id,\n  nope\nfrom sales", &[]);
+    let error = stderr(&output);
+    assert!(error.contains("\"nope\" not found"), "{error}");
+    assert!(error.contains("LINE 2:"), "the user's line 2: {error}");
+    // A table shows the first 100 rows and says so; CSV, JSON and files get all.
+    let output = sql(project.path(), "select range as n from range(250)", &[]);
+    let text = stdout(&output);
+    assert!(text.contains("(100 of 250 rows shown"), "{text}");
+    assert!(text.contains(" 99 ") && !text.contains(" 100 "));
+    let output = sql(
+        project.path(),
+        "select range as n from range(250)",
+        &["--format", "csv"],
+    );
+    assert_eq!(stdout(&output).lines().count(), 251);
+    let file = project.path().join("all.csv");
+    let output = sql(
+        project.path(),
+        "select range as n from range(250)",
+        &["--format", "csv", "--out", &file.display().to_string()],
+    );
+    assert!(output.status.success(), "{}", stderr(&output));
+    assert_eq!(std::fs::read_to_string(&file).unwrap().lines().count(), 251);
+    let output = sql(
+        project.path(),
+        "select range as n from range(250)",
+        &["--limit", "0"],
+    );
+    assert!(stdout(&output).contains(" 249 ") && !stdout(&output).contains("rows shown"));
+}

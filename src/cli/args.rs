@@ -73,6 +73,13 @@ pub enum Command {
     )]
     Kpi(KpiArgs),
 
+    /// Ask the warehouse a question in SQL. It can only read: one query,
+    /// no files, no writes.
+    #[command(
+        after_help = "Examples:\n  opskpi sql \"select region, sum(net_amount) from sales group by 1 order by 2 desc\"\n  opskpi sql \"from sales where order_date >= '2026-10-01'\" --format csv --out october.csv\n  opskpi sql \"show tables\"\n  opskpi sql \"describe sales\""
+    )]
+    Sql(SqlArgs),
+
     /// Render a report.
     #[command(subcommand)]
     Report(ReportCommand),
@@ -147,6 +154,22 @@ pub struct SampleArgs {
 pub enum FileFormat {
     Csv,
     Parquet,
+}
+
+#[derive(Debug, Args)]
+pub struct SqlArgs {
+    /// The query: SELECT, WITH, FROM, VALUES, DESCRIBE, SUMMARIZE or SHOW.
+    pub query: String,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = crate::sql::SqlFormat::Table)]
+    pub format: crate::sql::SqlFormat,
+    /// At most this many rows (0: all). Default: 100 for a table on the
+    /// terminal; all rows for CSV, JSON and --out.
+    #[arg(long)]
+    pub limit: Option<usize>,
+    /// Write the answer to this file instead of the terminal.
+    #[arg(long)]
+    pub out: Option<PathBuf>,
 }
 
 #[derive(Debug, Args)]

@@ -249,6 +249,28 @@ fn run(settings: Settings) -> crate::Result<ExitCode> {
                 ExitCode::SUCCESS
             }
         }
+        Task::Sql {
+            config,
+            query,
+            format,
+            limit,
+            out,
+        } => {
+            let answer = pipeline::sql(&config, &query)?;
+            let text = crate::sql::render(&answer, format, limit)?;
+            match out {
+                Some(path) => {
+                    fs_err::write(&path, text)?;
+                    progress.say(&format!(
+                        "wrote {} rows to {}",
+                        answer.rows.len().min(limit.unwrap_or(usize::MAX)),
+                        path.display()
+                    ));
+                }
+                None => print!("{text}"),
+            }
+            ExitCode::SUCCESS
+        }
         Task::Report {
             config,
             as_of,

@@ -52,6 +52,13 @@ pub enum Task {
         format: OutputFormat,
         fail_on: Option<Status>,
     },
+    Sql {
+        config: Config,
+        query: String,
+        format: crate::sql::SqlFormat,
+        limit: Option<usize>,
+        out: Option<PathBuf>,
+    },
     Report {
         config: Config,
         as_of: NaiveDate,
@@ -194,6 +201,23 @@ impl Settings {
                     request,
                     format,
                     fail_on,
+                }
+            }
+            Command::Sql(args) => {
+                // A terminal table shows the first rows unless told; a file
+                // or machine format never loses rows silently.
+                let limit = match (args.limit, args.format, &args.out) {
+                    (Some(0), _, _) => None,
+                    (Some(n), _, _) => Some(n),
+                    (None, crate::sql::SqlFormat::Table, None) => Some(crate::sql::TABLE_ROWS),
+                    (None, _, _) => None,
+                };
+                Task::Sql {
+                    config: Config::load(&cli.global.config)?,
+                    query: args.query,
+                    format: args.format,
+                    limit,
+                    out: args.out,
                 }
             }
             Command::Report(command) => {
