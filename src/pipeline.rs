@@ -435,7 +435,26 @@ fn report_context(
 pub fn sql(config: &Config, query: &str) -> Result<crate::sql::Answer> {
     let path = existing_path(config)?;
     let conn = crate::sql::open(&path, wait(config))?;
-    crate::sql::ask(&conn, query)
+    crate::sql::ask(&conn, query, &[])
+}
+
+/// Runs the saved query `name` with `params` (`NAME=VALUE`), read-only.
+pub fn saved_query(
+    config: &Config,
+    name: &str,
+    params: &[(String, String)],
+) -> Result<crate::sql::Answer> {
+    let query = crate::saved::find(name, config.queries_folder().as_deref())?;
+    let bound = query.bind(params, config.company.fiscal_year_start)?;
+    let path = existing_path(config)?;
+    let conn = crate::sql::open(&path, wait(config))?;
+    crate::sql::ask(&conn, &query.sql, &bound).map_err(|error| match error {
+        crate::Error::Config { message, hint } => crate::Error::Config {
+            message: format!("saved query `{name}` ({}): {message}", query.origin),
+            hint,
+        },
+        other => other,
+    })
 }
 
 /// The configured warehouse's path, if it exists.

@@ -54,8 +54,17 @@ pub fn open(path: &Path, wait: Duration) -> Result<Connection> {
     }
 }
 
-/// Runs the one query `sql` (a trailing `;` is fine).
-pub fn ask(conn: &Connection, sql: &str) -> Result<Answer> {
+/// Runs the one query `sql` (a trailing `;` is fine), with `params` bound to
+/// its `$name` placeholders.
+pub fn ask(
+    conn: &Connection,
+    sql: &str,
+    params: &[(String, duckdb::types::Value)],
+) -> Result<Answer> {
+    let bound: Vec<(&str, &dyn duckdb::ToSql)> = params
+        .iter()
+        .map(|(name, value)| (name.as_str(), value as &dyn duckdb::ToSql))
+        .collect();
     let query = sql.trim().trim_end_matches(';').trim_end();
     if query.is_empty() {
         return Err(Error::config_hint(
@@ -67,7 +76,11 @@ pub fn ask(conn: &Connection, sql: &str) -> Result<Answer> {
     let wrapped = format!("SELECT * FROM (\n{query}\n)");
     let batches: Vec<RecordBatch> = conn
         .prepare(&wrapped)
-        .and_then(|mut statement| statement.query_arrow([]).map(|arrow| arrow.collect()))
+        .and_then(|mut statement| {
+            statement
+                .query_arrow(bound.as_slice())
+                .map(|arrow| arrow.collect())
+        })
         .map_err(|error| query_error(query, &error.to_string()))?;
     let schema = match batches.first() {
         Some(batch) => batch.schema(),
@@ -77,7 +90,7 @@ pub fn ask(conn: &Connection, sql: &str) -> Result<Answer> {
                 .prepare(&wrapped)
                 .map_err(|error| query_error(query, &error.to_string()))?;
             let arrow = statement
-                .query_arrow([])
+                .query_arrow(bound.as_slice())
                 .map_err(|error| query_error(query, &error.to_string()))?;
             arrow.get_schema()
         }

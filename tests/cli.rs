@@ -546,3 +546,130 @@ fn sql_errors_point_at_the_query_and_tables_are_cut_only_on_the_terminal() {
     );
     assert!(stdout(&output).contains(" 249 ") && !stdout(&output).contains("rows shown"));
 }
+
+/// Parses CSV text into rows of fields.
+fn csv_rows(text: &str) -> Vec<Vec<String>> {
+    csv::Reader::from_reader(text.as_bytes())
+        .records()
+        .map(|r| r.unwrap().iter().map(str::to_string).collect())
+        .collect()
+}
+
+#[test]
+fn saved_queries_answer_with_hand_worked_numbers() {
+    let project = tiny_project();
+    let config = config_arg(project.path());
+    let run = |args: &[&str]| {
+        let mut all = vec!["query"];
+        all.extend_from_slice(args);
+        all.extend_from_slice(&["--config", &config, "--format", "csv"]);
+        let output = opskpi(&all);
+        assert!(output.status.success(), "{args:?}: {}", stderr(&output));
+        csv_rows(&stdout(&output))
+    };
+    // March 2024 (tests/fixtures/tiny/sales.csv): North sold O4 = 1,900 +
+    // 100 = 2,000 (March 2023: O1, 1,000); South O5 = 270 − 90 = 180
+    // (March 2023: O2, 180). Total 2,180.
+    let regions = run(&["region_ranking", "--param", "period=2024-03"]);
+    let number = |text: &str| text.parse::<f64>().unwrap();
+    assert_eq!(regions.len(), 2);
+    assert_eq!(&regions[0][..3], ["1", "North", "2000.0000"]);
+    assert!(
+        (number(&regions[0][3]) - 0.9174).abs() < 1e-9,
+        "share {}",
+        regions[0][3]
+    );
+    assert_eq!(
+        (regions[0][4].as_str(), regions[0][5].as_str()),
+        ("1", "1000.0000")
+    );
+    assert!(
+        (number(&regions[0][6]) - 1.0).abs() < 1e-9,
+        "growth {}",
+        regions[0][6]
+    );
+    assert_eq!(&regions[1][..3], ["2", "South", "180.0000"]);
+    assert!(
+        number(&regions[1][6]).abs() < 1e-9,
+        "no growth: {}",
+        regions[1][6]
+    );
+    // Products: P1 1,900 (2 units, margin 700 → 0.3684), P2 100 + 270 − 90
+    // = 280 (3 units, margin 160 → 0.5714); n = 1 keeps the first.
+    let top = run(&["top_products", "--param", "period=2024-03"]);
+    assert_eq!(
+        &top[0][..5],
+        ["P1", "Oslo 3-seat sofa", "sofas", "1900.0000", "2"]
+    );
+    assert_eq!(
+        &top[1][..5],
+        ["P2", "Luna table lamp", "lighting", "280.0000", "3"]
+    );
+    assert!((number(&top[1][5]) - 0.5714).abs() < 1e-9);
+    let first = run(&[
+        "top_products",
+        "--param",
+        "period=2024-03",
+        "--param",
+        "n=1",
+    ]);
+    assert_eq!(first.len(), 1);
+}
+
+#[test]
+fn a_projects_own_queries_bind_values_as_parameters() {
+    let project = tiny_project();
+    let folder = project.path().join("my-queries");
+    std::fs::create_dir(&folder).unwrap();
+    std::fs::write(
+        folder.join("lines_in_region.sql"),
+        "-- description: Order lines of one region.\n-- param region: text   The region.\nselect count(*) as n from sales where region = $region\n",
+    )
+    .unwrap();
+    let path = project.path().join("opskpi.toml");
+    let text = std::fs::read_to_string(&path).unwrap();
+    std::fs::write(
+        &path,
+        format!("{text}\n[queries]\nfolder = \"my-queries\"\n"),
+    )
+    .unwrap();
+    let config = config_arg(project.path());
+    let count = |region: &str| {
+        let param = format!("region={region}");
+        let output = opskpi(&[
+            "query",
+            "lines_in_region",
+            "--param",
+            &param,
+            "--config",
+            &config,
+            "--format",
+            "csv",
+        ]);
+        assert!(output.status.success(), "{}", stderr(&output));
+        stdout(&output)
+    };
+    // North: O1, O4 (two lines), O7, O8, O9.
+    assert_eq!(count("North"), "n\n6\n");
+    // A value is a value, never SQL.
+    assert_eq!(count("North' OR '1'='1"), "n\n0\n");
+    let list = stdout(&opskpi(&["query", "--list", "--config", &config]));
+    assert!(
+        list.contains("lines_in_region") && list.contains("Order lines of one region."),
+        "{list}"
+    );
+    assert!(list.contains("top_products"), "built-ins stay listed");
+    // A mistake in a declaration names the file and line.
+    std::fs::write(
+        folder.join("broken.sql"),
+        "-- description: x\n-- param when: moment\nselect 1\n",
+    )
+    .unwrap();
+    let output = opskpi(&["query", "--list", "--config", &config]);
+    assert!(!output.status.success());
+    assert!(
+        stderr(&output).contains("broken.sql line 2") && stderr(&output).contains("`moment`"),
+        "{}",
+        stderr(&output)
+    );
+}

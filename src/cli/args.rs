@@ -80,6 +80,13 @@ pub enum Command {
     )]
     Sql(SqlArgs),
 
+    /// Run a saved query (queries/saved/, or the project's `[queries] folder`)
+    /// with typed parameters; it can only read.
+    #[command(
+        after_help = "Examples:\n  opskpi query --list\n  opskpi query top_products --param period=2026-10 --param n=20\n  opskpi query customers_at_risk --param as_of=2026-10-31 --format csv --out at-risk.csv"
+    )]
+    Query(QueryArgs),
+
     /// Render a report.
     #[command(subcommand)]
     Report(ReportCommand),
@@ -170,6 +177,35 @@ pub struct SqlArgs {
     /// Write the answer to this file instead of the terminal.
     #[arg(long)]
     pub out: Option<PathBuf>,
+}
+
+#[derive(Debug, Args)]
+pub struct QueryArgs {
+    /// The saved query's name (see --list).
+    #[arg(required_unless_present = "list")]
+    pub name: Option<String>,
+    /// A parameter, NAME=VALUE; repeat for each.
+    #[arg(long = "param", value_name = "NAME=VALUE", value_parser = parse_param)]
+    pub params: Vec<(String, String)>,
+    /// List the saved queries with their descriptions and parameters.
+    #[arg(long)]
+    pub list: bool,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = crate::sql::SqlFormat::Table)]
+    pub format: crate::sql::SqlFormat,
+    /// At most this many rows (0: all). Default: 100 for a table on the
+    /// terminal; all rows for CSV, JSON and --out.
+    #[arg(long)]
+    pub limit: Option<usize>,
+    /// Write the answer to this file instead of the terminal.
+    #[arg(long)]
+    pub out: Option<PathBuf>,
+}
+
+fn parse_param(text: &str) -> Result<(String, String), String> {
+    text.split_once('=')
+        .map(|(name, value)| (name.trim().to_string(), value.to_string()))
+        .ok_or_else(|| format!("`{text}` is not NAME=VALUE"))
 }
 
 #[derive(Debug, Args)]

@@ -105,6 +105,26 @@ impl Progress {
     }
 }
 
+/// Writes an answer to `out` or the terminal.
+fn answer_out(
+    progress: &Progress,
+    answer: &crate::sql::Answer,
+    format: crate::sql::SqlFormat,
+    limit: Option<usize>,
+    out: Option<&std::path::Path>,
+) -> crate::Result<()> {
+    let text = crate::sql::render(answer, format, limit)?;
+    match out {
+        Some(path) => {
+            fs_err::write(path, text)?;
+            let rows = answer.rows.len().min(limit.unwrap_or(usize::MAX));
+            progress.say(&format!("wrote {rows} rows to {}", path.display()));
+        }
+        None => print!("{text}"),
+    }
+    Ok(())
+}
+
 fn run(settings: Settings) -> crate::Result<ExitCode> {
     let quiet = settings.quiet;
     let progress = Progress::new(quiet);
@@ -249,6 +269,39 @@ fn run(settings: Settings) -> crate::Result<ExitCode> {
                 ExitCode::SUCCESS
             }
         }
+        Task::QueryList { config } => {
+            for query in crate::saved::all(config.queries_folder().as_deref())? {
+                println!("{}  ({})", query.name, query.origin);
+                println!("    {}", query.description);
+                for param in &query.params {
+                    let default = param
+                        .default
+                        .as_ref()
+                        .map(|d| format!(" = {d}"))
+                        .unwrap_or_default();
+                    println!(
+                        "    --param {}=<{}>{default}  {}",
+                        param.name,
+                        param.ty.name(),
+                        param.description
+                    );
+                }
+                println!();
+            }
+            ExitCode::SUCCESS
+        }
+        Task::Query {
+            config,
+            name,
+            params,
+            format,
+            limit,
+            out,
+        } => {
+            let answer = pipeline::saved_query(&config, &name, &params)?;
+            answer_out(&progress, &answer, format, limit, out.as_deref())?;
+            ExitCode::SUCCESS
+        }
         Task::Sql {
             config,
             query,
@@ -257,18 +310,7 @@ fn run(settings: Settings) -> crate::Result<ExitCode> {
             out,
         } => {
             let answer = pipeline::sql(&config, &query)?;
-            let text = crate::sql::render(&answer, format, limit)?;
-            match out {
-                Some(path) => {
-                    fs_err::write(&path, text)?;
-                    progress.say(&format!(
-                        "wrote {} rows to {}",
-                        answer.rows.len().min(limit.unwrap_or(usize::MAX)),
-                        path.display()
-                    ));
-                }
-                None => print!("{text}"),
-            }
+            answer_out(&progress, &answer, format, limit, out.as_deref())?;
             ExitCode::SUCCESS
         }
         Task::Report {

@@ -52,6 +52,17 @@ pub enum Task {
         format: OutputFormat,
         fail_on: Option<Status>,
     },
+    QueryList {
+        config: Config,
+    },
+    Query {
+        config: Config,
+        name: String,
+        params: Vec<(String, String)>,
+        format: crate::sql::SqlFormat,
+        limit: Option<usize>,
+        out: Option<PathBuf>,
+    },
     Sql {
         config: Config,
         query: String,
@@ -82,6 +93,17 @@ fn parse_date(text: &str) -> Result<NaiveDate> {
 }
 
 /// The last period of `grain` that is complete on `as_of`.
+/// The rows an answer shows: a terminal table the first ones unless told;
+/// a file or a machine format never loses rows silently.
+fn row_limit(limit: Option<usize>, format: crate::sql::SqlFormat, to_file: bool) -> Option<usize> {
+    match (limit, format, to_file) {
+        (Some(0), _, _) => None,
+        (Some(n), _, _) => Some(n),
+        (None, crate::sql::SqlFormat::Table, false) => Some(crate::sql::TABLE_ROWS),
+        (None, _, _) => None,
+    }
+}
+
 fn last_complete(grain: Grain, as_of: NaiveDate, fiscal_first_month: u32) -> Period {
     let period = Period::containing(grain, as_of, fiscal_first_month);
     if period.end() == as_of {
@@ -203,15 +225,22 @@ impl Settings {
                     fail_on,
                 }
             }
+            Command::Query(args) => {
+                let config = Config::load(&cli.global.config)?;
+                match args.name {
+                    Some(name) if !args.list => Task::Query {
+                        config,
+                        name,
+                        params: args.params,
+                        limit: row_limit(args.limit, args.format, args.out.is_some()),
+                        format: args.format,
+                        out: args.out,
+                    },
+                    _ => Task::QueryList { config },
+                }
+            }
             Command::Sql(args) => {
-                // A terminal table shows the first rows unless told; a file
-                // or machine format never loses rows silently.
-                let limit = match (args.limit, args.format, &args.out) {
-                    (Some(0), _, _) => None,
-                    (Some(n), _, _) => Some(n),
-                    (None, crate::sql::SqlFormat::Table, None) => Some(crate::sql::TABLE_ROWS),
-                    (None, _, _) => None,
-                };
+                let limit = row_limit(args.limit, args.format, args.out.is_some());
                 Task::Sql {
                     config: Config::load(&cli.global.config)?,
                     query: args.query,

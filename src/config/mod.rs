@@ -34,6 +34,8 @@ pub struct Config {
     pub targets: BTreeMap<String, TargetOverride>,
     #[serde(default, skip_serializing_if = "is_default")]
     pub check: CheckConfig,
+    #[serde(default, skip_serializing_if = "is_default")]
+    pub queries: QueriesConfig,
     /// The folder the file lives in; relative paths resolve against it.
     #[serde(skip)]
     pub root: PathBuf,
@@ -124,6 +126,15 @@ impl Default for WarehouseConfig {
     }
 }
 
+/// Where a project keeps its own saved queries (`opskpi query`).
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct QueriesConfig {
+    /// A folder of `<name>.sql` files, beside the built-in ones.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub folder: Option<PathBuf>,
+}
+
 /// What `opskpi check` counts as a problem.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
@@ -195,6 +206,7 @@ impl Config {
             sources: Vec::new(),
             targets: BTreeMap::new(),
             check: CheckConfig::default(),
+            queries: QueriesConfig::default(),
             root: root.to_path_buf(),
         }
     }
@@ -232,6 +244,11 @@ impl Config {
     pub fn locale(&self) -> Locale {
         Locale::find(&self.company.locale, self.templates_folder().as_deref())
             .expect("checked when loading")
+    }
+
+    /// The project's own saved queries, if configured.
+    pub fn queries_folder(&self) -> Option<PathBuf> {
+        self.queries.folder.as_ref().map(|f| self.resolve(f))
     }
 
     /// The folder of templates overriding the built-in ones, if configured.
