@@ -5,8 +5,10 @@
 //! `previous`, `change_vs_previous`, `last_year`, `change_vs_last_year`,
 //! `target`, `status`, `sample_size`, `low_sample`. Ratios are fractions
 //! (0.123, not 12.3), NPS is on its −100…100 scale, n/a is `null`. CSV has
-//! the same columns, n/a as an empty field. Numbers are rounded once, here:
-//! money to cents, ratios to six places.
+//! the same columns, n/a as an empty field. Machine outputs keep their
+//! precision: money and counts exact, computed values (ratios, means,
+//! relative changes) to 15 significant digits; only the terminal table
+//! rounds for reading.
 
 use comfy_table::{presets, CellAlignment, ContentArrangement, Table, TableComponent};
 use rust_decimal::prelude::ToPrimitive;
@@ -24,31 +26,30 @@ pub enum OutputFormat {
     Json,
 }
 
-/// Decimal places a value keeps in CSV and JSON.
-fn places(unit: Unit) -> u32 {
-    match unit {
-        Unit::Money => 2,
-        Unit::Count => 0,
-        Unit::Ratio => 6,
-        Unit::Score | Unit::Turns | Unit::Multiple => 4,
-        Unit::Nps | Unit::Days => 2,
-    }
+/// Significant digits CSV and JSON keep of a computed value (a ratio, a
+/// mean, a relative change): more than any consumer rounds to, and clear of
+/// the last digits of a 28-digit division. Sums of money and counts are
+/// exact and keep every digit.
+const SIGNIFICANT: u32 = 15;
+
+/// A value as machine outputs carry it, by unit.
+fn exact(value: Option<Decimal>, unit: Unit) -> Option<Decimal> {
+    value.map(|v| match unit {
+        Unit::Money | Unit::Count => v.normalize(),
+        _ => v.round_sf(SIGNIFICANT).unwrap_or(v).normalize(),
+    })
 }
 
-fn change_places(row: &KpiRow) -> u32 {
+/// A change as machine outputs carry it: relative changes are ratios.
+fn exact_change(value: Option<Decimal>, row: &KpiRow) -> Option<Decimal> {
     match row.change_kind {
-        ChangeKind::Relative => 6,
-        ChangeKind::Difference => places(row.unit).max(4),
+        ChangeKind::Relative => exact(value, Unit::Ratio),
+        ChangeKind::Difference => exact(value, row.unit),
     }
-}
-
-fn rounded(value: Option<Decimal>, places: u32) -> Option<Decimal> {
-    value.map(|v| format::round(v, places).normalize())
 }
 
 /// The fields of a row in contract order, values as exact decimals.
 fn fields(row: &KpiRow) -> Vec<(String, Field)> {
-    let value_places = places(row.unit);
     let mut fields = vec![
         ("indicator".into(), Field::Text(Some(row.indicator.clone()))),
         ("label".into(), Field::Text(Some(row.label.clone()))),
@@ -64,30 +65,24 @@ fn fields(row: &KpiRow) -> Vec<(String, Field)> {
         fields.push((dim.clone(), Field::Text(value.clone())));
     }
     fields.extend([
-        (
-            "value".into(),
-            Field::Number(rounded(row.value, value_places)),
-        ),
+        ("value".into(), Field::Number(exact(row.value, row.unit))),
         (
             "previous".into(),
-            Field::Number(rounded(row.previous, value_places)),
+            Field::Number(exact(row.previous, row.unit)),
         ),
         (
             "change_vs_previous".into(),
-            Field::Number(rounded(row.change_vs_previous, change_places(row))),
+            Field::Number(exact_change(row.change_vs_previous, row)),
         ),
         (
             "last_year".into(),
-            Field::Number(rounded(row.last_year, value_places)),
+            Field::Number(exact(row.last_year, row.unit)),
         ),
         (
             "change_vs_last_year".into(),
-            Field::Number(rounded(row.change_vs_last_year, change_places(row))),
+            Field::Number(exact_change(row.change_vs_last_year, row)),
         ),
-        (
-            "target".into(),
-            Field::Number(rounded(row.target, value_places)),
-        ),
+        ("target".into(), Field::Number(exact(row.target, row.unit))),
         (
             "status".into(),
             Field::Text(row.status.map(|status| status.name().into())),

@@ -90,15 +90,20 @@ fn kpi_json_is_the_documented_contract() {
         assert!(north.get(key).is_some(), "missing key {key}");
     }
     assert_eq!(north["period"], "2024-03");
-    // 2000 / 21000 = 0.0952380952… → six places, as a fraction, not a percentage.
-    assert_eq!(north["value"], serde_json::json!(0.095238));
+    // 2000 / 21000 = 0.0952380952380952… → 15 significant digits, as a
+    // fraction, not a percentage.
+    assert_eq!(north["value"], serde_json::json!(0.0952380952380952));
     // North had no market data in February 2024 (nor any month but March): null, not 0.
     assert!(north["previous"].is_null());
-    // North March 2023: 1000 / 10000 = 0.1; change in points 0.095238… − 0.1 = −0.004762 (6 places).
+    // North March 2023: 1000 / 10000 = 0.1; change in points
+    // 0.0952380952380952… − 0.1 = −0.00476190476190476… (15 significant digits).
     assert_eq!(north["last_year"], serde_json::json!(0.1));
     // Survey-less indicators carry no sample size.
     assert_eq!(north["sample_size"], serde_json::Value::Null);
-    assert_eq!(north["change_vs_last_year"], serde_json::json!(-0.004762));
+    assert_eq!(
+        north["change_vs_last_year"],
+        serde_json::json!(-0.00476190476190476)
+    );
     // Target 0.10 with warning from 0.085: 0.095 is a warning.
     assert_eq!(north["status"], "warning");
     // South growth: (180 − 180) / 180 = 0.
@@ -306,8 +311,8 @@ fn whole_numbers_are_json_integers() {
     // March 2024: 3 CSAT answers; net sales 2180 (see indicators.rs).
     assert!(text.contains("\"sample_size\": 3,"), "{text}");
     assert!(text.contains("\"value\": 2180,"), "{text}");
-    // 2 of 3 satisfied, to six places.
-    assert!(text.contains("\"value\": 0.666667,"), "{text}");
+    // 2 of 3 satisfied, to 15 significant digits.
+    assert!(text.contains("\"value\": 0.666666666666667,"), "{text}");
 }
 
 /// A DuckDB client of the test's own with the warehouse open read-only.
