@@ -147,8 +147,9 @@ impl Warehouse {
             conn,
             path: Some(path.to_path_buf()),
         };
-        if access == Access::ReadWrite {
-            warehouse.create_schema()?;
+        match access {
+            Access::ReadWrite => warehouse.create_schema()?,
+            Access::ReadOnly => warehouse.check_schema(path)?,
         }
         crate::ingest::udf::register(&warehouse.conn)?;
         warehouse
@@ -190,6 +191,38 @@ impl Warehouse {
         self.conn
             .execute_batch(&migrations)
             .map_err(Error::query("migrate schema"))
+    }
+
+    /// A reader cannot bring an older warehouse up to date: it says so.
+    fn check_schema(&self, path: &Path) -> Result<()> {
+        let expected: Vec<&str> = model::TABLES
+            .iter()
+            .map(|t| t.name)
+            .chain(["_opskpi_files", "_opskpi_loads", "_opskpi_quarantine"])
+            .collect();
+        let mut statement = self
+            .conn
+            .prepare("SELECT table_name FROM duckdb_tables() WHERE schema_name = 'main'")
+            .map_err(Error::query("list tables"))?;
+        let present: Vec<String> = statement
+            .query_map([], |row| row.get(0))
+            .and_then(|rows| rows.collect::<duckdb::Result<Vec<String>>>())
+            .map_err(Error::query("list tables"))?;
+        let missing: Vec<&str> = expected
+            .into_iter()
+            .filter(|name| !present.iter().any(|p| p == name))
+            .collect();
+        if missing.is_empty() {
+            return Ok(());
+        }
+        Err(Error::config_hint(
+            format!(
+                "the warehouse `{}` lacks the tables {} of this opskpi",
+                path.display(),
+                missing.join(", ")
+            ),
+            "an older opskpi (or another program) wrote it: run `opskpi ingest` once to bring it up to date",
+        ))
     }
 
     /// DuckDB's memory limit and where it spills past it.

@@ -678,3 +678,26 @@ fn a_projects_own_queries_bind_values_as_parameters() {
         stderr(&output)
     );
 }
+
+#[test]
+fn a_reader_says_when_the_warehouse_is_older_than_opskpi() {
+    let project = tiny_project();
+    let path = project.path().join("warehouse.duckdb");
+    // As if written before the load log had its files table.
+    duckdb::Connection::open(&path)
+        .unwrap()
+        .execute_batch("DROP TABLE _opskpi_files")
+        .unwrap();
+    let output = kpi(project.path(), &["net_sales", "--period", "2024-03"]);
+    assert!(!output.status.success());
+    let error = stderr(&output);
+    assert!(error.contains("lacks the tables _opskpi_files"), "{error}");
+    assert!(error.contains("run `opskpi ingest` once"), "{error}");
+    // A load brings it up to date, and the reader works again.
+    let config = config_arg(project.path());
+    let output = opskpi(&["ingest", "--config", &config, "--quiet"]);
+    assert!(output.status.success(), "{}", stderr(&output));
+    assert!(kpi(project.path(), &["net_sales", "--period", "2024-03"])
+        .status
+        .success());
+}
