@@ -204,6 +204,8 @@ pub enum SqlFormat {
     Csv,
     /// An array of objects; numbers as JSON numbers with every digit.
     Json,
+    /// One JSON object per line (newline-delimited JSON).
+    Ndjson,
 }
 
 /// The rows the terminal table shows when no limit is given.
@@ -259,25 +261,36 @@ pub fn render(answer: &Answer, format: SqlFormat, limit: Option<usize>) -> Resul
         SqlFormat::Json => {
             let mut text = String::from("[");
             for (i, row) in shown.iter().enumerate() {
-                text.push_str(if i == 0 { "\n  {" } else { ",\n  {" });
-                for (j, (value, column)) in row.iter().zip(&answer.columns).enumerate() {
-                    if j > 0 {
-                        text.push_str(", ");
-                    }
-                    text.push_str(&serde_json::to_string(column).expect("a string"));
-                    text.push_str(": ");
-                    match value {
-                        None => text.push_str("null"),
-                        Some(v) if answer.numeric[j] && is_json_number(v) => text.push_str(v),
-                        Some(v) => text.push_str(&serde_json::to_string(v).expect("a string")),
-                    }
-                }
-                text.push('}');
+                text.push_str(if i == 0 { "\n  " } else { ",\n  " });
+                text.push_str(&json_object(answer, row));
             }
             text.push_str(if shown.is_empty() { "]\n" } else { "\n]\n" });
             text
         }
+        SqlFormat::Ndjson => shown
+            .iter()
+            .map(|row| json_object(answer, row) + "\n")
+            .collect(),
     })
+}
+
+/// One row as a JSON object: numbers with every digit DuckDB gave.
+fn json_object(answer: &Answer, row: &[Option<String>]) -> String {
+    let mut text = String::from("{");
+    for (j, (value, column)) in row.iter().zip(&answer.columns).enumerate() {
+        if j > 0 {
+            text.push_str(", ");
+        }
+        text.push_str(&serde_json::to_string(column).expect("a string"));
+        text.push_str(": ");
+        match value {
+            None => text.push_str("null"),
+            Some(v) if answer.numeric[j] && is_json_number(v) => text.push_str(v),
+            Some(v) => text.push_str(&serde_json::to_string(v).expect("a string")),
+        }
+    }
+    text.push('}');
+    text
 }
 
 /// Whether `text` is a JSON number as it stands (`12`, `-0.5000`, `1e3`).

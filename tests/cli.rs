@@ -464,6 +464,19 @@ fn sql_answers_with_every_digit() {
         stdout(&output)
     );
     assert_eq!(json[0]["order_id"], "O1");
+    // NDJSON: one object per line, the same values.
+    let output = sql(project.path(), query, &["--format", "ndjson"]);
+    let lines: Vec<serde_json::Value> = stdout(&output)
+        .lines()
+        .map(|line| serde_json::from_str(line).unwrap())
+        .collect();
+    assert_eq!(lines.len(), 3);
+    assert_eq!(lines[2]["line_no"], 101);
+    assert!(
+        stdout(&output).ends_with("\"net_amount\": -90.0000}\n"),
+        "{}",
+        stdout(&output)
+    );
 }
 
 #[test]
