@@ -10,7 +10,7 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
     name = "opskpi",
     version,
     about = "Operations KPIs for retailers: load data, compute indicators, render reports",
-    after_help = "Examples:\n  opskpi demo\n  opskpi sample --out company --scale 0.1\n  opskpi ingest --config company/opskpi.toml\n  opskpi kpi market_share sales_growth --period 2026-10 --by region --format csv\n  opskpi report monthly --period 2026-10 --out reports/\n\nExit codes: 0 ok, 1 bad input or configuration, 2 internal error, 3 a KPI status alert (--fail-on)."
+    after_help = "Examples:\n  opskpi demo\n  opskpi sample --out company --scale 0.1\n  opskpi ingest --config company/opskpi.toml\n  opskpi kpi market_share sales_growth --period 2026-10 --by region --format csv\n  opskpi sql \"select region, sum(net_amount) from sales group by 1\"\n  opskpi report monthly --period 2026-10 --format html,pdf --lang zh-Hant\n\nExit codes: 0 ok, 1 bad input or configuration, 2 internal error, 3 a KPI status alert (--fail-on), 4 `opskpi check` found problems."
 )]
 pub struct Cli {
     #[command(subcommand)]
@@ -43,7 +43,7 @@ pub struct GlobalArgs {
 
 #[derive(Debug, Subcommand)]
 pub enum Command {
-    /// Build the sample company, load it and write its monthly report.
+    /// Build the sample company, load it and write its monthly report (HTML and PDF, in English and Traditional Chinese).
     #[command(
         after_help = "Example:\n  opskpi demo                 # writes opskpi-demo/ and reports/monthly-2026-10.html"
     )]
