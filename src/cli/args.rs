@@ -163,10 +163,9 @@ pub enum FileFormat {
     Parquet,
 }
 
+/// How an answer of `sql` or `query` is written.
 #[derive(Debug, Args)]
-pub struct SqlArgs {
-    /// The query: SELECT, WITH, FROM, VALUES, DESCRIBE, SUMMARIZE or SHOW.
-    pub query: String,
+pub struct AnswerArgs {
     /// Output format.
     #[arg(long, value_enum, default_value_t = crate::sql::SqlFormat::Table)]
     pub format: crate::sql::SqlFormat,
@@ -180,6 +179,14 @@ pub struct SqlArgs {
 }
 
 #[derive(Debug, Args)]
+pub struct SqlArgs {
+    /// The query: SELECT, WITH, FROM, VALUES, DESCRIBE, SUMMARIZE or SHOW.
+    pub query: String,
+    #[command(flatten)]
+    pub answer: AnswerArgs,
+}
+
+#[derive(Debug, Args)]
 pub struct QueryArgs {
     /// The saved query's name (see --list).
     #[arg(required_unless_present = "list")]
@@ -190,16 +197,8 @@ pub struct QueryArgs {
     /// List the saved queries with their descriptions and parameters.
     #[arg(long)]
     pub list: bool,
-    /// Output format.
-    #[arg(long, value_enum, default_value_t = crate::sql::SqlFormat::Table)]
-    pub format: crate::sql::SqlFormat,
-    /// At most this many rows (0: all). Default: 100 for a table on the
-    /// terminal; all rows for CSV, JSON and --out.
-    #[arg(long)]
-    pub limit: Option<usize>,
-    /// Write the answer to this file instead of the terminal.
-    #[arg(long)]
-    pub out: Option<PathBuf>,
+    #[command(flatten)]
+    pub answer: AnswerArgs,
 }
 
 fn parse_param(text: &str) -> Result<(String, String), String> {

@@ -232,21 +232,29 @@ impl Settings {
                         config,
                         name,
                         params: args.params,
-                        limit: row_limit(args.limit, args.format, args.out.is_some()),
-                        format: args.format,
-                        out: args.out,
+                        limit: row_limit(
+                            args.answer.limit,
+                            args.answer.format,
+                            args.answer.out.is_some(),
+                        ),
+                        format: args.answer.format,
+                        out: args.answer.out,
                     },
                     _ => Task::QueryList { config },
                 }
             }
             Command::Sql(args) => {
-                let limit = row_limit(args.limit, args.format, args.out.is_some());
+                let limit = row_limit(
+                    args.answer.limit,
+                    args.answer.format,
+                    args.answer.out.is_some(),
+                );
                 Task::Sql {
                     config: Config::load(&cli.global.config)?,
                     query: args.query,
-                    format: args.format,
+                    format: args.answer.format,
                     limit,
-                    out: args.out,
+                    out: args.answer.out,
                 }
             }
             Command::Report(command) => {
