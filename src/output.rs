@@ -24,6 +24,8 @@ pub enum OutputFormat {
     Table,
     Csv,
     Json,
+    /// One JSON object per line.
+    Ndjson,
 }
 
 /// Significant digits CSV and JSON keep of a computed value (a ratio, a
@@ -114,31 +116,44 @@ fn json_number(number: Decimal) -> Option<serde_json::Number> {
 pub fn render(rows: &[KpiRow], output: OutputFormat, locale: Locale) -> Result<String> {
     match output {
         OutputFormat::Json => json(rows),
+        OutputFormat::Ndjson => ndjson(rows),
         OutputFormat::Csv => csv(rows),
         OutputFormat::Table => Ok(table(rows, locale)),
     }
 }
 
+/// A row as a JSON object with the contract's keys.
+fn json_object(row: &KpiRow) -> Value {
+    let mut object = Map::new();
+    for (key, field) in fields(row) {
+        let value = match field {
+            Field::Text(text) => text.map(Value::String).unwrap_or(Value::Null),
+            Field::Bool(flag) => Value::Bool(flag),
+            // Exact decimal text → JSON number (shortest float that reads back the same).
+            Field::Number(number) => number
+                .and_then(json_number)
+                .map(Value::Number)
+                .unwrap_or(Value::Null),
+        };
+        object.insert(key, value);
+    }
+    Value::Object(object)
+}
+
+fn ndjson(rows: &[KpiRow]) -> Result<String> {
+    let mut text = String::new();
+    for row in rows {
+        text.push_str(
+            &serde_json::to_string(&json_object(row))
+                .map_err(|e| Error::Internal(e.to_string()))?,
+        );
+        text.push('\n');
+    }
+    Ok(text)
+}
+
 fn json(rows: &[KpiRow]) -> Result<String> {
-    let array: Vec<Value> = rows
-        .iter()
-        .map(|row| {
-            let mut object = Map::new();
-            for (key, field) in fields(row) {
-                let value = match field {
-                    Field::Text(text) => text.map(Value::String).unwrap_or(Value::Null),
-                    Field::Bool(flag) => Value::Bool(flag),
-                    // Exact decimal text → JSON number (shortest float that reads back the same).
-                    Field::Number(number) => number
-                        .and_then(json_number)
-                        .map(Value::Number)
-                        .unwrap_or(Value::Null),
-                };
-                object.insert(key, value);
-            }
-            Value::Object(object)
-        })
-        .collect();
+    let array: Vec<Value> = rows.iter().map(json_object).collect();
     let mut text =
         serde_json::to_string_pretty(&array).map_err(|e| Error::Internal(e.to_string()))?;
     text.push('\n');

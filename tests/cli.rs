@@ -130,6 +130,44 @@ fn kpi_csv_leaves_not_available_empty() {
 }
 
 #[test]
+fn kpi_writes_ndjson_to_a_file() {
+    let project = tiny_project();
+    let file = project.path().join("kpi.ndjson");
+    let output = kpi(
+        project.path(),
+        &[
+            "net_sales",
+            "--period",
+            "2024-03",
+            "--by",
+            "region",
+            "--format",
+            "ndjson",
+            "--out",
+            &file.display().to_string(),
+        ],
+    );
+    assert!(output.status.success(), "{}", stderr(&output));
+    assert_eq!(stdout(&output), "", "the rows go to the file");
+    let text = std::fs::read_to_string(&file).unwrap();
+    let rows: Vec<serde_json::Value> = text
+        .lines()
+        .map(|line| serde_json::from_str(line).unwrap())
+        .collect();
+    // March 2024 by region (tests/fixtures/tiny/sales.csv): North 1,900 +
+    // 100 = 2,000; South 270 − 90 = 180.
+    assert_eq!(rows.len(), 2);
+    let value = |region: &str| {
+        rows.iter()
+            .find(|row| row["region"] == region)
+            .map(|row| row["value"].clone())
+            .unwrap()
+    };
+    assert_eq!(value("North"), serde_json::json!(2000));
+    assert_eq!(value("South"), serde_json::json!(180));
+}
+
+#[test]
 fn unknown_indicator_exits_1_and_lists_the_indicators() {
     let project = tiny_project();
     let config = config_arg(project.path());

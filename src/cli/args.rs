@@ -234,6 +234,9 @@ pub struct KpiArgs {
     /// Exit with code 3 when any row has this status or worse.
     #[arg(long, value_enum)]
     pub fail_on: Option<FailOn>,
+    /// Write the rows to this file instead of the terminal.
+    #[arg(long)]
+    pub out: Option<PathBuf>,
 }
 
 #[derive(Debug, Clone, Copy, ValueEnum)]
@@ -241,6 +244,8 @@ pub enum KpiFormat {
     Table,
     Csv,
     Json,
+    /// One JSON object per line.
+    Ndjson,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]

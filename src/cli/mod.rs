@@ -250,11 +250,19 @@ fn run(settings: Settings) -> crate::Result<ExitCode> {
             request,
             format,
             fail_on,
+            out,
         } => {
             step("computing");
             let rows = pipeline::kpi(&config, as_of, &request)?;
             progress.done();
-            print!("{}", output::render(&rows, format, config.locale())?);
+            let text = output::render(&rows, format, config.locale())?;
+            match out {
+                Some(path) => {
+                    fs_err::write(&path, text)?;
+                    progress.say(&format!("wrote {} rows to {}", rows.len(), path.display()));
+                }
+                None => print!("{text}"),
+            }
             let alert = fail_on.is_some_and(|level| {
                 rows.iter().any(|row| {
                     matches!(

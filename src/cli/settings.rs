@@ -51,6 +51,7 @@ pub enum Task {
         request: KpiRequest,
         format: OutputFormat,
         fail_on: Option<Status>,
+        out: Option<PathBuf>,
     },
     QueryList {
         config: Config,
@@ -212,6 +213,7 @@ impl Settings {
                     KpiFormat::Table => OutputFormat::Table,
                     KpiFormat::Csv => OutputFormat::Csv,
                     KpiFormat::Json => OutputFormat::Json,
+                    KpiFormat::Ndjson => OutputFormat::Ndjson,
                 };
                 let fail_on = args.fail_on.map(|level| match level {
                     FailOn::Warning => Status::Warning,
@@ -223,6 +225,7 @@ impl Settings {
                     request,
                     format,
                     fail_on,
+                    out: args.out,
                 }
             }
             Command::Query(args) => {
