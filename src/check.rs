@@ -8,7 +8,7 @@ use chrono::NaiveDate;
 use duckdb::params;
 
 use crate::error::{Error, Result};
-use crate::model::{self, ColumnType};
+use crate::model;
 use crate::warehouse::Warehouse;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
@@ -44,21 +44,6 @@ pub struct Finding {
     pub message: String,
     /// Example rows (quarantine) or ranges (gaps).
     pub examples: Vec<String>,
-}
-
-/// The date column that dates a table's rows, where it has one.
-fn date_column(table: &model::Table) -> Option<&'static str> {
-    table
-        .columns
-        .iter()
-        .find(|c| {
-            !c.nullable
-                && matches!(
-                    c.ty,
-                    ColumnType::Date | ColumnType::Month | ColumnType::Timestamp
-                )
-        })
-        .map(|c| c.name)
 }
 
 pub fn check(
@@ -118,7 +103,7 @@ pub fn check(
         // One scan per table: its rows, how many of each optional column are
         // filled, and its newest date.
         let optional: Vec<&model::Column> = table.columns.iter().filter(|c| c.nullable).collect();
-        let date = date_column(table);
+        let date = table.date_column();
         let mut select = vec!["count(*)".to_string()];
         select.extend(optional.iter().map(|c| format!("count({})", c.name)));
         select.push(match date {

@@ -102,6 +102,21 @@ const fn refers(column: &'static str, table: &'static str, key: &'static str) ->
 }
 
 impl Table {
+    /// The date column that dates the table's rows (its first required
+    /// date, month or timestamp), where it has one.
+    pub fn date_column(&self) -> Option<&'static str> {
+        self.columns
+            .iter()
+            .find(|c| {
+                !c.nullable
+                    && matches!(
+                        c.ty,
+                        ColumnType::Date | ColumnType::Month | ColumnType::Timestamp
+                    )
+            })
+            .map(|c| c.name)
+    }
+
     pub fn column(&self, name: &str) -> Option<&Column> {
         self.columns.iter().find(|column| column.name == name)
     }

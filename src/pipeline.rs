@@ -319,17 +319,6 @@ fn file_safe(value: &str) -> String {
     }
 }
 
-/// The monthly report for `period` into `out` (see [`report`]).
-pub fn monthly_report(
-    config: &Config,
-    as_of: NaiveDate,
-    period: Period,
-    out: &Path,
-    options: &ReportOptions,
-) -> Result<Vec<PathBuf>> {
-    report(config, as_of, ReportKind::Monthly, period, out, options)
-}
-
 /// Which report: its kind, period and edition (`None`: the whole company).
 #[derive(Debug, Clone)]
 pub struct Which {

@@ -14,7 +14,7 @@ use std::time::Duration;
 use duckdb::arrow::array::Array;
 use duckdb::arrow::record_batch::RecordBatch;
 use duckdb::arrow::util::display::{ArrayFormatter, FormatOptions};
-use duckdb::{AccessMode, Connection};
+use duckdb::Connection;
 
 use crate::error::{Error, Result};
 
@@ -28,30 +28,18 @@ pub struct Answer {
     pub numeric: Vec<bool>,
 }
 
-/// Opens the warehouse at `path` for questions only.
+/// Opens the warehouse at `path` for questions only: read-only, external
+/// access off, configuration locked.
 pub fn open(path: &Path, wait: Duration) -> Result<Connection> {
-    let started = std::time::Instant::now();
-    loop {
-        let config = duckdb::Config::default()
-            .access_mode(AccessMode::ReadOnly)
-            .and_then(|c| c.enable_external_access(false))
-            .and_then(|c| c.with("lock_configuration", "true"))
-            .map_err(Error::query("open the warehouse"))?;
-        match Connection::open_with_flags(path, config) {
-            Ok(conn) => return Ok(conn),
-            Err(error) => {
-                let text = error.to_string();
-                if text.contains("Could not set lock") && started.elapsed() < wait {
-                    std::thread::sleep(Duration::from_millis(100));
-                    continue;
-                }
-                return Err(Error::Config {
-                    message: format!("cannot read the warehouse `{}`: {text}", path.display()),
-                    hint: Some("a load may be writing it; try again when it is done, or wait longer with `warehouse.wait_seconds`".into()),
-                });
-            }
-        }
-    }
+    crate::warehouse::connect(
+        path,
+        crate::warehouse::Access::ReadOnly,
+        wait,
+        &[
+            ("enable_external_access", "false"),
+            ("lock_configuration", "true"),
+        ],
+    )
 }
 
 /// Runs the one query `sql` (a trailing `;` is fine), with `params` bound to
@@ -74,27 +62,15 @@ pub fn ask(
     }
     // On a line of its own, so that DuckDB's "LINE n" is the query's line + 1.
     let wrapped = format!("SELECT * FROM (\n{query}\n)");
-    let batches: Vec<RecordBatch> = conn
+    let mut statement = conn
         .prepare(&wrapped)
-        .and_then(|mut statement| {
-            statement
-                .query_arrow(bound.as_slice())
-                .map(|arrow| arrow.collect())
-        })
         .map_err(|error| query_error(query, &error.to_string()))?;
-    let schema = match batches.first() {
-        Some(batch) => batch.schema(),
-        None => {
-            // No batch at all: ask DuckDB for the columns of the empty answer.
-            let mut statement = conn
-                .prepare(&wrapped)
-                .map_err(|error| query_error(query, &error.to_string()))?;
-            let arrow = statement
-                .query_arrow(bound.as_slice())
-                .map_err(|error| query_error(query, &error.to_string()))?;
-            arrow.get_schema()
-        }
-    };
+    let arrow = statement
+        .query_arrow(bound.as_slice())
+        .map_err(|error| query_error(query, &error.to_string()))?;
+    // The columns come with the answer, even an empty one.
+    let schema = arrow.get_schema();
+    let batches: Vec<RecordBatch> = arrow.collect();
     let columns: Vec<String> = schema.fields().iter().map(|f| f.name().clone()).collect();
     let numeric: Vec<bool> = schema
         .fields()

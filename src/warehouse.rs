@@ -38,6 +38,44 @@ pub enum Access {
     ReadOnly,
 }
 
+/// Opens a DuckDB connection to the warehouse file at `path` with `access`
+/// and the further DuckDB `settings`, waiting up to `wait` while another
+/// program holds a lock that excludes it.
+pub fn connect(
+    path: &Path,
+    access: Access,
+    wait: Duration,
+    settings: &[(&str, &str)],
+) -> Result<Connection> {
+    let started = Instant::now();
+    loop {
+        let mut config = duckdb::Config::default()
+            .access_mode(match access {
+                Access::ReadWrite => duckdb::AccessMode::ReadWrite,
+                Access::ReadOnly => duckdb::AccessMode::ReadOnly,
+            })
+            .map_err(Error::query("open the warehouse"))?;
+        for (key, value) in settings {
+            config = config
+                .with(*key, *value)
+                .map_err(Error::query("open the warehouse"))?;
+        }
+        match Connection::open_with_flags(path, config) {
+            Ok(conn) => return Ok(conn),
+            Err(error) => {
+                let text = error.to_string();
+                let locked =
+                    text.contains("Could not set lock") || text.contains("Conflicting lock");
+                if locked && started.elapsed() < wait {
+                    std::thread::sleep(Duration::from_millis(100));
+                    continue;
+                }
+                return Err(open_error(path, access, &text, locked, started.elapsed()));
+            }
+        }
+    }
+}
+
 /// Why the warehouse did not open, and who holds it when that is the reason.
 fn open_error(path: &Path, access: Access, text: &str, locked: bool, waited: Duration) -> Error {
     if !locked {
@@ -121,28 +159,7 @@ impl Warehouse {
                 fs_err::create_dir_all(parent)?;
             }
         }
-        let started = Instant::now();
-        let conn = loop {
-            let config = duckdb::Config::default()
-                .access_mode(match access {
-                    Access::ReadWrite => duckdb::AccessMode::ReadWrite,
-                    Access::ReadOnly => duckdb::AccessMode::ReadOnly,
-                })
-                .map_err(Error::query("open the warehouse"))?;
-            match Connection::open_with_flags(path, config) {
-                Ok(conn) => break conn,
-                Err(error) => {
-                    let text = error.to_string();
-                    let locked =
-                        text.contains("Could not set lock") || text.contains("Conflicting lock");
-                    if locked && started.elapsed() < wait {
-                        std::thread::sleep(Duration::from_millis(100));
-                        continue;
-                    }
-                    return Err(open_error(path, access, &text, locked, started.elapsed()));
-                }
-            }
-        };
+        let conn = connect(path, access, wait, &[])?;
         let warehouse = Warehouse {
             conn,
             path: Some(path.to_path_buf()),
@@ -325,17 +342,9 @@ impl Warehouse {
     pub fn coverage(&self) -> Result<Vec<Coverage>> {
         let mut out = Vec::new();
         for table in model::TABLES {
-            let date = table.columns.iter().find(|c| {
-                !c.nullable
-                    && matches!(
-                        c.ty,
-                        model::ColumnType::Date
-                            | model::ColumnType::Month
-                            | model::ColumnType::Timestamp
-                    )
-            });
+            let date = table.date_column();
             let dates = date
-                .map(|c| format!("min(CAST({0} AS DATE)), max(CAST({0} AS DATE))", c.name))
+                .map(|c| format!("min(CAST({c} AS DATE)), max(CAST({c} AS DATE))"))
                 .unwrap_or_else(|| "NULL::DATE, NULL::DATE".into());
             let (rows, first, last): (i64, Option<chrono::NaiveDate>, Option<chrono::NaiveDate>) =
                 self.conn

@@ -502,6 +502,13 @@ fn sql_answers_with_every_digit() {
         stdout(&output)
     );
     assert_eq!(json[0]["order_id"], "O1");
+    // An empty answer keeps its columns.
+    let output = sql(
+        project.path(),
+        "select order_id, net_amount from sales where false",
+        &["--format", "csv"],
+    );
+    assert_eq!(stdout(&output), "order_id,net_amount\n");
     // NDJSON: one object per line, the same values.
     let output = sql(project.path(), query, &["--format", "ndjson"]);
     let lines: Vec<serde_json::Value> = stdout(&output)

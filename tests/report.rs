@@ -638,6 +638,30 @@ fn quarterly_and_yearly_reports_have_their_own_comparisons() {
     // The previous year is last year: tiles compare once.
     assert!(!tile(&year, "net_sales").contains("Previous"));
     assert!(tile(&year, "net_sales").contains("Last year"));
+    // And the highlights say it once: 2026 (complete by mid-January 2027)
+    // sold 28,000 + 32,400 = 60,400 against 31,000 in 2025, +94.8 %; its
+    // margin (60,400 − 30,000) ÷ 60,400 = 50.3 % against 51.6 %, −1.3 points.
+    let year = html_as_of(&warehouse, &config, Yearly, "2026", None, "2027-01-15");
+    let movers: Vec<&str> = highlights_of(&year)
+        .split("<li class=\"")
+        .skip(1)
+        .filter(|item| item.starts_with("improved") || item.starts_with("worsened"))
+        .map(|item| {
+            item.split("\">")
+                .nth(1)
+                .unwrap()
+                .split("</li>")
+                .next()
+                .unwrap()
+        })
+        .collect();
+    assert_eq!(
+        movers,
+        [
+            "Net sales improved against last year: 60,400 (+94.8%).",
+            "Gross margin % worsened against last year: 50.3% (−1.3 pp).",
+        ]
+    );
 }
 
 #[test]

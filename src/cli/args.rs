@@ -45,7 +45,7 @@ pub struct GlobalArgs {
 pub enum Command {
     /// Build the sample company, load it and write its monthly report (HTML and PDF, in English and Traditional Chinese).
     #[command(
-        after_help = "Example:\n  opskpi demo                 # writes opskpi-demo/ and reports/monthly-2026-10.html"
+        after_help = "Example:\n  opskpi demo                 # writes opskpi-demo/ and reports/monthly-2026-10.{html,pdf} (+ .zh-Hant)"
     )]
     Demo(DemoArgs),
 

@@ -176,8 +176,13 @@ fn run(settings: Settings) -> crate::Result<ExitCode> {
                     lang: Some(lang),
                     ..pipeline::ReportOptions::default()
                 };
-                paths.extend(pipeline::monthly_report(
-                    &config, as_of, period, &out, &options,
+                paths.extend(pipeline::report(
+                    &config,
+                    as_of,
+                    crate::report::ReportKind::Monthly,
+                    period,
+                    &out,
+                    &options,
                 )?);
             }
             progress.done();

@@ -265,12 +265,12 @@ pub fn build(
     let labelled = |rows| labelled(&lang, catalogue, rows);
     let current: Vec<&KpiRow> = history.iter().filter(|row| row.period == period).collect();
     let region_rows = run(&["net_sales"], vec![period], &["region"])?;
-    let previous_words = lang.messages.text(match kind {
-        ReportKind::Monthly => "previous_month",
-        ReportKind::Quarterly => "previous_quarter",
-        ReportKind::Yearly => "previous_year",
-    });
     // A yearly report's previous period is last year: said once.
+    let previous_words = match kind {
+        ReportKind::Monthly => Some(lang.messages.text("previous_month")),
+        ReportKind::Quarterly => Some(lang.messages.text("previous_quarter")),
+        ReportKind::Yearly => None,
+    };
     let levels: Vec<&KpiRow> = current
         .iter()
         .copied()
@@ -281,10 +281,7 @@ pub fn build(
         })
         .collect();
     let movers: Vec<(&KpiRow, String)> = labelled(levels);
-    let mut highlights = highlights::movers(&lang, &movers, &previous_words);
-    if kind == ReportKind::Yearly {
-        highlights.truncate(highlights.len().min(2));
-    }
+    let mut highlights = highlights::movers(&lang, &movers, previous_words.as_deref());
     for (dimension, dim_rows) in [
         ("region", &region_rows),
         ("channel", &channel_rows),

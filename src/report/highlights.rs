@@ -50,12 +50,13 @@ fn size(row: &KpiRow, value: Decimal, base: Decimal, change: Decimal) -> Option<
 }
 
 /// The biggest improvement and the biggest deterioration of the headline
-/// indicators against last year, then against the previous period. Pass
+/// indicators against last year, then against the previous period (named
+/// by `previous_words`; `None` when it is last year). Pass
 /// levels, not growth rates: a growth rate's move is an acceleration.
 pub fn movers(
     lang: &Language,
     headline: &[(&KpiRow, String)],
-    previous_words: &str,
+    previous_words: Option<&str>,
 ) -> Vec<Highlight> {
     let mut out = Vec::new();
     let comparisons: [(&str, Comparison); 2] = [
@@ -65,10 +66,11 @@ pub fn movers(
         ("", |row| (row.previous, row.change_vs_previous)),
     ];
     for (words_key, pick) in comparisons {
-        let comparison = if words_key.is_empty() {
-            previous_words.to_string()
-        } else {
-            lang.messages.text(words_key)
+        let comparison = match (words_key.is_empty(), previous_words) {
+            (false, _) => lang.messages.text(words_key),
+            (true, Some(words)) => words.to_string(),
+            // The previous period is last year (a yearly report): said once.
+            (true, None) => continue,
         };
         let mut best: [Option<(Decimal, &KpiRow, &String)>; 2] = [None, None];
         for (row, label) in headline {
