@@ -15,18 +15,16 @@ use rust_decimal::prelude::ToPrimitive;
 use rust_decimal::Decimal;
 use serde_json::{Map, Value};
 
+use std::sync::Arc;
+
+use duckdb::arrow::array::{ArrayRef, BooleanArray, Decimal128Array, Int64Array, StringArray};
+use duckdb::arrow::datatypes::{DataType, Field as ArrowField, Schema};
+use duckdb::arrow::record_batch::RecordBatch;
+
 use crate::error::{Error, Result};
+use crate::export::ExportFormat;
 use crate::format::{self, Locale};
 use crate::indicators::{ChangeKind, KpiRow, Status, Unit};
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum OutputFormat {
-    Table,
-    Csv,
-    Json,
-    /// One JSON object per line.
-    Ndjson,
-}
 
 /// Significant digits CSV and JSON keep of a computed value (a ratio, a
 /// mean, a relative change): more than any consumer rounds to, and clear of
@@ -49,6 +47,25 @@ fn exact_change(value: Option<Decimal>, row: &KpiRow) -> Option<Decimal> {
         ChangeKind::Difference => exact(value, row.unit),
     }
 }
+
+/// The contract's columns, dimensions (which follow `partial`) left out.
+const CONTRACT: [&str; 15] = [
+    "indicator",
+    "label",
+    "unit",
+    "change_kind",
+    "period",
+    "partial",
+    "value",
+    "previous",
+    "change_vs_previous",
+    "last_year",
+    "change_vs_last_year",
+    "target",
+    "status",
+    "sample_size",
+    "low_sample",
+];
 
 /// The fields of a row in contract order, values as exact decimals.
 fn fields(row: &KpiRow) -> Vec<(String, Field)> {
@@ -112,14 +129,142 @@ fn json_number(number: Decimal) -> Option<serde_json::Number> {
     number.to_f64().and_then(serde_json::Number::from_f64)
 }
 
-/// Renders rows in `output` format.
-pub fn render(rows: &[KpiRow], output: OutputFormat, locale: Locale) -> Result<String> {
-    match output {
-        OutputFormat::Json => json(rows),
-        OutputFormat::Ndjson => ndjson(rows),
-        OutputFormat::Csv => csv(rows),
-        OutputFormat::Table => Ok(table(rows, locale)),
+/// Renders rows in a text format (table, CSV, JSON, NDJSON).
+pub fn render(rows: &[KpiRow], format: ExportFormat, locale: Locale) -> Result<String> {
+    match format {
+        ExportFormat::Json => json(rows),
+        ExportFormat::Ndjson => ndjson(rows),
+        ExportFormat::Csv => csv(rows),
+        ExportFormat::Table => Ok(table(rows, locale)),
+        ExportFormat::Parquet | ExportFormat::Xlsx => Err(Error::config_hint(
+            format!("{} is a file format", format.name()),
+            format!("add --out FILE.{}", format.name()),
+        )),
     }
+}
+
+/// Writes rows in `format` to `out` (the terminal when `None`).
+pub fn write(
+    rows: &[KpiRow],
+    format: ExportFormat,
+    out: Option<&std::path::Path>,
+    locale: Locale,
+) -> Result<()> {
+    if format.needs_file() {
+        let batch = batch(rows)?;
+        let mut export = crate::export::sink(format, &batch.schema(), out, None)?;
+        export.write(&batch)?;
+        export.finish()?;
+        return Ok(());
+    }
+    let text = render(rows, format, locale)?;
+    match out {
+        Some(path) => fs_err::write(path, text)?,
+        None => print!("{text}"),
+    }
+    Ok(())
+}
+
+/// Decimals the value columns of a typed batch keep: every digit of money
+/// (4) and of a 15-significant-digit ratio down to 0.001.
+pub const BATCH_SCALE: i8 = 18;
+
+/// Rows as one Arrow batch with typed columns, in contract order: text as
+/// strings, `partial` and `low_sample` as booleans, `sample_size` as an
+/// integer, values as Decimal(38, 18) — exact for money and counts, and
+/// for ratios to at least 15 significant digits down to 0.001.
+pub fn batch(rows: &[KpiRow]) -> Result<RecordBatch> {
+    // No rows: the contract's columns without dimensions.
+    let template: Vec<(String, Field)> = match rows.first() {
+        Some(row) => fields(row),
+        None => CONTRACT
+            .iter()
+            .map(|&name| {
+                let field = match name {
+                    "partial" | "low_sample" => Field::Bool(false),
+                    "indicator" | "label" | "unit" | "change_kind" | "period" | "status" => {
+                        Field::Text(None)
+                    }
+                    _ => Field::Number(None),
+                };
+                (name.to_string(), field)
+            })
+            .collect(),
+    };
+    let mut columns: Vec<ArrayRef> = Vec::new();
+    let mut schema: Vec<ArrowField> = Vec::new();
+    let all: Vec<Vec<(String, Field)>> = rows.iter().map(fields).collect();
+    for (j, (name, kind)) in template.iter().enumerate() {
+        fn at<'a>(row: &'a [(String, Field)], j: usize, name: &str) -> Result<&'a Field> {
+            match row.get(j) {
+                Some((key, field)) if key == name => Ok(field),
+                _ => Err(Error::Internal(
+                    "KPI rows of one answer have the same columns".into(),
+                )),
+            }
+        }
+        let (ty, array): (DataType, ArrayRef) = match kind {
+            Field::Text(_) => {
+                let values: Vec<Option<String>> = all
+                    .iter()
+                    .map(|row| match at(row, j, name)? {
+                        Field::Text(text) => Ok(text.clone()),
+                        _ => Err(Error::Internal("a text column".into())),
+                    })
+                    .collect::<Result<_>>()?;
+                (DataType::Utf8, Arc::new(StringArray::from(values)))
+            }
+            Field::Bool(_) => {
+                let values: Vec<bool> = all
+                    .iter()
+                    .map(|row| match at(row, j, name)? {
+                        Field::Bool(flag) => Ok(*flag),
+                        _ => Err(Error::Internal("a boolean column".into())),
+                    })
+                    .collect::<Result<_>>()?;
+                (DataType::Boolean, Arc::new(BooleanArray::from(values)))
+            }
+            Field::Number(_) if name == "sample_size" => {
+                let values: Vec<Option<i64>> = all
+                    .iter()
+                    .map(|row| match at(row, j, name)? {
+                        Field::Number(n) => Ok(n.and_then(|n| n.to_i64())),
+                        _ => Err(Error::Internal("a number column".into())),
+                    })
+                    .collect::<Result<_>>()?;
+                (DataType::Int64, Arc::new(Int64Array::from(values)))
+            }
+            Field::Number(_) => {
+                let values: Vec<Option<i128>> = all
+                    .iter()
+                    .map(|row| match at(row, j, name)? {
+                        Field::Number(n) => Ok(n.map(scaled)),
+                        _ => Err(Error::Internal("a number column".into())),
+                    })
+                    .collect::<Result<_>>()?;
+                let array = Decimal128Array::from(values)
+                    .with_precision_and_scale(38, BATCH_SCALE)
+                    .map_err(|e| Error::Internal(format!("KPI batch: {e}")))?;
+                (DataType::Decimal128(38, BATCH_SCALE), Arc::new(array))
+            }
+        };
+        schema.push(ArrowField::new(name, ty, true));
+        columns.push(array);
+    }
+    RecordBatch::try_new(Arc::new(Schema::new(schema)), columns)
+        .map_err(|e| Error::Internal(format!("KPI batch: {e}")))
+}
+
+/// A decimal as the integer of its value × 10^BATCH_SCALE (rounded half
+/// away from zero past the 18th decimal).
+fn scaled(value: Decimal) -> i128 {
+    let rounded = value.round_dp_with_strategy(
+        BATCH_SCALE as u32,
+        rust_decimal::RoundingStrategy::MidpointAwayFromZero,
+    );
+    let mantissa = rounded.mantissa();
+    let scale = rounded.scale() as i32;
+    mantissa * 10i128.pow((BATCH_SCALE as i32 - scale) as u32)
 }
 
 /// A row as a JSON object with the contract's keys.

@@ -9,6 +9,7 @@ use chrono::{NaiveDate, NaiveDateTime};
 use crate::calendar::Period;
 use crate::config::Config;
 use crate::error::Result;
+use crate::export::Written;
 use crate::format::Locale;
 use crate::indicators::compute::Context;
 use crate::indicators::{compute, Catalogue, KpiRequest, KpiRow};
@@ -420,24 +421,52 @@ fn report_context(
     Ok((context, templates))
 }
 
-/// Asks the configured warehouse one query; it can only read.
-pub fn sql(config: &Config, query: &str) -> Result<crate::sql::Answer> {
-    let path = existing_path(config)?;
-    let conn = crate::sql::open(&path, wait(config))?;
-    crate::sql::ask(&conn, query, &[])
+/// Where and how an answer of `sql` or `query` is written.
+#[derive(Debug, Clone)]
+pub struct AnswerOptions {
+    pub format: crate::export::ExportFormat,
+    /// The file (the terminal when `None`).
+    pub out: Option<PathBuf>,
+    /// At most this many rows (all when `None`).
+    pub limit: Option<usize>,
 }
 
-/// Runs the saved query `name` with `params` (`NAME=VALUE`), read-only.
+/// Asks the configured warehouse one query, which can only read, and
+/// writes the answer as it streams.
+pub fn sql(config: &Config, query: &str, answer: &AnswerOptions) -> Result<Written> {
+    let path = existing_path(config)?;
+    let conn = crate::sql::open(&path, wait(config))?;
+    crate::sql::export(
+        &conn,
+        query,
+        &[],
+        answer.format,
+        answer.out.as_deref(),
+        answer.limit,
+    )
+}
+
+/// Runs the saved query `name` with `params` (`NAME=VALUE`), read-only,
+/// and writes the answer as it streams.
 pub fn saved_query(
     config: &Config,
     name: &str,
     params: &[(String, String)],
-) -> Result<crate::sql::Answer> {
+    answer: &AnswerOptions,
+) -> Result<Written> {
     let query = crate::saved::find(name, config.queries_folder().as_deref())?;
     let bound = query.bind(params, config.company.fiscal_year_start)?;
     let path = existing_path(config)?;
     let conn = crate::sql::open(&path, wait(config))?;
-    crate::sql::ask(&conn, &query.sql, &bound).map_err(|error| match error {
+    crate::sql::export(
+        &conn,
+        &query.sql,
+        &bound,
+        answer.format,
+        answer.out.as_deref(),
+        answer.limit,
+    )
+    .map_err(|error| match error {
         crate::Error::Config { message, hint } => crate::Error::Config {
             message: format!("saved query `{name}` ({}): {message}", query.origin),
             hint,

@@ -11,12 +11,12 @@
 use std::path::Path;
 use std::time::Duration;
 
-use duckdb::arrow::array::Array;
+use duckdb::arrow::datatypes::SchemaRef;
 use duckdb::arrow::record_batch::RecordBatch;
-use duckdb::arrow::util::display::{ArrayFormatter, FormatOptions};
 use duckdb::Connection;
 
 use crate::error::{Error, Result};
+use crate::export::{ExportFormat, Written};
 
 /// A query's answer: column names and every value as exact text (`None`
 /// for NULL), in order.
@@ -43,12 +43,14 @@ pub fn open(path: &Path, wait: Duration) -> Result<Connection> {
 }
 
 /// Runs the one query `sql` (a trailing `;` is fine), with `params` bound to
-/// its `$name` placeholders.
-pub fn ask(
+/// its `$name` placeholders, and hands its schema and its batches — fetched
+/// from DuckDB as they are consumed — to `use_batches`.
+fn run<T>(
     conn: &Connection,
     sql: &str,
     params: &[(String, duckdb::types::Value)],
-) -> Result<Answer> {
+    use_batches: impl FnOnce(SchemaRef, &mut dyn Iterator<Item = Result<RecordBatch>>) -> Result<T>,
+) -> Result<T> {
     let bound: Vec<(&str, &dyn duckdb::ToSql)> = params
         .iter()
         .map(|(name, value)| (name.as_str(), value as &dyn duckdb::ToSql))
@@ -65,44 +67,62 @@ pub fn ask(
     let mut statement = conn
         .prepare(&wrapped)
         .map_err(|error| query_error(query, &error.to_string()))?;
-    let arrow = statement
-        .query_arrow(bound.as_slice())
+    let stream = statement
+        .stream_arrow(bound.as_slice())
         .map_err(|error| query_error(query, &error.to_string()))?;
     // The columns come with the answer, even an empty one.
-    let schema = arrow.get_schema();
-    let batches: Vec<RecordBatch> = arrow.collect();
-    let columns: Vec<String> = schema.fields().iter().map(|f| f.name().clone()).collect();
-    let numeric: Vec<bool> = schema
-        .fields()
-        .iter()
-        .map(|f| f.data_type().is_numeric())
-        .collect();
-    let options = FormatOptions::default().with_null("");
-    let mut rows = Vec::new();
-    for batch in &batches {
-        let formatters: Vec<ArrayFormatter> = batch
-            .columns()
+    let schema = stream.get_schema();
+    let mut batches =
+        stream.map(|batch| batch.map_err(|error| query_error(query, &error.to_string())));
+    use_batches(schema, &mut batches)
+}
+
+/// Runs the one query `sql` and keeps its whole answer in memory, every
+/// value as exact text (for small answers; `export` streams).
+pub fn ask(
+    conn: &Connection,
+    sql: &str,
+    params: &[(String, duckdb::types::Value)],
+) -> Result<Answer> {
+    run(conn, sql, params, |schema, batches| {
+        let columns: Vec<String> = schema.fields().iter().map(|f| f.name().clone()).collect();
+        let numeric: Vec<bool> = schema
+            .fields()
             .iter()
-            .map(|column| ArrayFormatter::try_new(column.as_ref(), &options))
-            .collect::<std::result::Result<_, _>>()
-            .map_err(|e| Error::Internal(format!("format an answer: {e}")))?;
-        for row in 0..batch.num_rows() {
-            rows.push(
-                batch
-                    .columns()
-                    .iter()
-                    .zip(&formatters)
-                    .map(|(column, formatter)| {
-                        (!column.is_null(row)).then(|| formatter.value(row).to_string())
-                    })
-                    .collect(),
-            );
+            .map(|f| f.data_type().is_numeric())
+            .collect();
+        let mut rows = Vec::new();
+        for batch in batches {
+            let batch = batch?;
+            let texts: Vec<Vec<Option<String>>> = batch
+                .columns()
+                .iter()
+                .map(crate::export::texts)
+                .collect::<Result<_>>()?;
+            for row in 0..batch.num_rows() {
+                rows.push(texts.iter().map(|column| column[row].clone()).collect());
+            }
         }
-    }
-    Ok(Answer {
-        columns,
-        rows,
-        numeric,
+        Ok(Answer {
+            columns,
+            rows,
+            numeric,
+        })
+    })
+}
+
+/// Runs the one query `sql` and writes its answer in `format` to `out`
+/// (the terminal when `None`), batch by batch, at most `limit` rows.
+pub fn export(
+    conn: &Connection,
+    sql: &str,
+    params: &[(String, duckdb::types::Value)],
+    format: ExportFormat,
+    out: Option<&Path>,
+    limit: Option<usize>,
+) -> Result<Written> {
+    run(conn, sql, params, |schema, batches| {
+        crate::export::write_all(format, &schema, batches, out, limit)
     })
 }
 
@@ -170,141 +190,4 @@ fn first_word(query: &str) -> Option<String> {
         .split_whitespace()
         .next()
         .map(|word| word.trim_start_matches('(').to_ascii_uppercase())
-}
-
-/// How an answer is written.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
-pub enum SqlFormat {
-    /// Aligned columns for a terminal (the first 100 rows unless --limit).
-    Table,
-    Csv,
-    /// An array of objects; numbers as JSON numbers with every digit.
-    Json,
-    /// One JSON object per line (newline-delimited JSON).
-    Ndjson,
-}
-
-/// The rows the terminal table shows when no limit is given.
-pub const TABLE_ROWS: usize = 100;
-
-/// Writes `answer` in `format`, with at most `limit` rows (all when `None`).
-/// A table that leaves rows out says so.
-pub fn render(answer: &Answer, format: SqlFormat, limit: Option<usize>) -> Result<String> {
-    let shown = &answer.rows[..limit.unwrap_or(usize::MAX).min(answer.rows.len())];
-    Ok(match format {
-        SqlFormat::Table => {
-            let mut table = comfy_table::Table::new();
-            table
-                .load_preset(comfy_table::presets::UTF8_HORIZONTAL_ONLY)
-                .set_content_arrangement(comfy_table::ContentArrangement::Disabled)
-                .set_header(answer.columns.clone());
-            for row in shown {
-                table.add_row(row.iter().zip(&answer.numeric).map(|(value, numeric)| {
-                    let cell = comfy_table::Cell::new(value.as_deref().unwrap_or("NULL"));
-                    if *numeric {
-                        cell.set_alignment(comfy_table::CellAlignment::Right)
-                    } else {
-                        cell
-                    }
-                }));
-            }
-            let mut text = format!("{table}\n");
-            if shown.len() < answer.rows.len() {
-                text.push_str(&format!(
-                    "({} of {} rows shown; --limit 0 shows all, --format csv --out FILE writes all)\n",
-                    shown.len(),
-                    answer.rows.len()
-                ));
-            }
-            text
-        }
-        SqlFormat::Csv => {
-            let mut writer = csv::Writer::from_writer(Vec::new());
-            let io = |e: csv::Error| Error::Internal(format!("write CSV: {e}"));
-            writer.write_record(&answer.columns).map_err(io)?;
-            for row in shown {
-                writer
-                    .write_record(row.iter().map(|v| v.as_deref().unwrap_or("")))
-                    .map_err(io)?;
-            }
-            String::from_utf8(
-                writer
-                    .into_inner()
-                    .map_err(|e| Error::Internal(e.to_string()))?,
-            )
-            .map_err(|e| Error::Internal(e.to_string()))?
-        }
-        SqlFormat::Json => {
-            let mut text = String::from("[");
-            for (i, row) in shown.iter().enumerate() {
-                text.push_str(if i == 0 { "\n  " } else { ",\n  " });
-                text.push_str(&json_object(answer, row));
-            }
-            text.push_str(if shown.is_empty() { "]\n" } else { "\n]\n" });
-            text
-        }
-        SqlFormat::Ndjson => shown
-            .iter()
-            .map(|row| json_object(answer, row) + "\n")
-            .collect(),
-    })
-}
-
-/// One row as a JSON object: numbers with every digit DuckDB gave.
-fn json_object(answer: &Answer, row: &[Option<String>]) -> String {
-    let mut text = String::from("{");
-    for (j, (value, column)) in row.iter().zip(&answer.columns).enumerate() {
-        if j > 0 {
-            text.push_str(", ");
-        }
-        text.push_str(&serde_json::to_string(column).expect("a string"));
-        text.push_str(": ");
-        match value {
-            None => text.push_str("null"),
-            Some(v) if answer.numeric[j] && is_json_number(v) => text.push_str(v),
-            Some(v) => text.push_str(&serde_json::to_string(v).expect("a string")),
-        }
-    }
-    text.push('}');
-    text
-}
-
-/// Whether `text` is a JSON number as it stands (`12`, `-0.5000`, `1e3`).
-fn is_json_number(text: &str) -> bool {
-    let digits = |s: &str| !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit());
-    let body = text.strip_prefix('-').unwrap_or(text);
-    let (mantissa, exponent) = match body.split_once(['e', 'E']) {
-        Some((m, e)) => (m, Some(e.strip_prefix(['+', '-']).unwrap_or(e))),
-        None => (body, None),
-    };
-    let (whole, fraction) = match mantissa.split_once('.') {
-        Some((w, f)) => (w, Some(f)),
-        None => (mantissa, None),
-    };
-    digits(whole)
-        && (whole == "0" || !whole.starts_with('0'))
-        && fraction.is_none_or(digits)
-        && exponent.is_none_or(digits)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn json_numbers_are_recognised_as_written() {
-        for yes in [
-            "0",
-            "12",
-            "-0.5000",
-            "1e3",
-            "2.5E-7",
-            "123456789012345678901234.5678",
-        ] {
-            assert!(is_json_number(yes), "{yes}");
-        }
-        for no in ["", "-", "01", "1.", ".5", "inf", "NaN", "1e", "0x10"] {
-            assert!(!is_json_number(no), "{no}");
-        }
-    }
 }

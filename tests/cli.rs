@@ -3,38 +3,7 @@
 use std::path::Path;
 use std::process::{Command, Output};
 
-use crate::common::*;
-
-fn opskpi(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_opskpi"))
-        .args(args)
-        .env_remove("OPSKPI_CONFIG")
-        .output()
-        .unwrap()
-}
-
-fn stdout(output: &Output) -> String {
-    String::from_utf8(output.stdout.clone()).unwrap()
-}
-
-fn stderr(output: &Output) -> String {
-    String::from_utf8(output.stderr.clone()).unwrap()
-}
-
-/// The tiny fixture copied into a temp folder, ingested through the CLI.
-fn tiny_project() -> tempfile::TempDir {
-    let dir = tempfile::tempdir().unwrap();
-    for entry in std::fs::read_dir(fixture("tiny")).unwrap() {
-        let path = entry.unwrap().path();
-        if path.is_file() {
-            std::fs::copy(&path, dir.path().join(path.file_name().unwrap())).unwrap();
-        }
-    }
-    let config = config_arg(dir.path());
-    let output = opskpi(&["ingest", "--config", &config, "--quiet"]);
-    assert!(output.status.success(), "{}", stderr(&output));
-    dir
-}
+use crate::cmd::*;
 
 /// `opskpi kpi ARGS` on a project, as of 2024-12-31 (the tiny fixture's numbers
 /// in indicators.rs are worked out for that date).
@@ -44,10 +13,6 @@ fn kpi(project: &Path, args: &[&str]) -> Output {
     all.extend_from_slice(args);
     all.extend_from_slice(&["--config", &config, "--as-of", "2024-12-31"]);
     opskpi(&all)
-}
-
-fn config_arg(dir: &Path) -> String {
-    dir.join("opskpi.toml").display().to_string()
 }
 
 #[test]
@@ -470,15 +435,6 @@ fn a_load_waits_for_readers_or_says_who_holds_the_warehouse() {
     drop(reader);
     let output = opskpi(&["ingest", "--full", "--config", &config, "--quiet"]);
     assert!(output.status.success(), "{}", stderr(&output));
-}
-
-/// `opskpi sql QUERY ARGS` on a project.
-fn sql(project: &Path, query: &str, args: &[&str]) -> Output {
-    let config = config_arg(project);
-    let mut all = vec!["sql", query];
-    all.extend_from_slice(args);
-    all.extend_from_slice(&["--config", &config]);
-    opskpi(&all)
 }
 
 #[test]

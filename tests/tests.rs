@@ -1,8 +1,10 @@
 //! One integration-test binary, grouped by theme (see ripgrep's tests/).
 
+mod cmd;
 mod common;
 
 mod cli;
+mod export;
 mod indicators;
 mod ingest;
 mod pdf;

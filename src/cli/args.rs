@@ -69,21 +69,21 @@ pub enum Command {
 
     /// Print indicators for a period, optionally broken down by dimensions.
     #[command(
-        after_help = "Examples:\n  opskpi kpi net_sales gross_margin --period 2026-10\n  opskpi kpi market_share sales_growth --period 2026-10 --by region --format csv\n  opskpi kpi csat nps --period 2026-Q3 --by channel --format json\n  opskpi kpi --list"
+        after_help = "Examples:\n  opskpi kpi net_sales gross_margin --period 2026-10\n  opskpi kpi market_share sales_growth --period 2026-10 --by region --format csv\n  opskpi kpi csat nps --period 2026-Q3 --by channel --format json\n  opskpi kpi sales_growth --from 2024-01 --to 2026-10 --by channel --out growth.parquet\n  opskpi kpi net_sales --period 2026-10 --by store --format xlsx --out stores.xlsx\n  opskpi kpi --list"
     )]
     Kpi(KpiArgs),
 
     /// Ask the warehouse a question in SQL. It can only read: one query,
     /// no files, no writes.
     #[command(
-        after_help = "Examples:\n  opskpi sql \"select region, sum(net_amount) from sales group by 1 order by 2 desc\"\n  opskpi sql \"from sales where order_date >= '2026-10-01'\" --format csv --out october.csv\n  opskpi sql \"show tables\"\n  opskpi sql \"describe sales\""
+        after_help = "Examples:\n  opskpi sql \"select region, sum(net_amount) from sales group by 1 order by 2 desc\"\n  opskpi sql \"from sales where order_date >= '2026-10-01'\" --format csv --out october.csv\n  opskpi sql \"from sales\" --out sales.parquet          # every row, streamed, exact decimals\n  opskpi sql \"show tables\"\n  opskpi sql \"describe sales\""
     )]
     Sql(SqlArgs),
 
     /// Run a saved query (queries/saved/, or the project's `[queries] folder`)
     /// with typed parameters; it can only read.
     #[command(
-        after_help = "Examples:\n  opskpi query --list\n  opskpi query top_products --param period=2026-10 --param n=20\n  opskpi query customers_at_risk --param as_of=2026-10-31 --format csv --out at-risk.csv"
+        after_help = "Examples:\n  opskpi query --list\n  opskpi query top_products --param period=2026-10 --param n=20\n  opskpi query customers_at_risk --param as_of=2026-10-31 --format csv --out at-risk.csv\n  opskpi query top_products --param period=2026-10 --param n=20 --format xlsx --out top.xlsx"
     )]
     Query(QueryArgs),
 
@@ -166,11 +166,11 @@ pub enum FileFormat {
 /// How an answer of `sql` or `query` is written.
 #[derive(Debug, Args)]
 pub struct AnswerArgs {
-    /// Output format.
-    #[arg(long, value_enum, default_value_t = crate::sql::SqlFormat::Table)]
-    pub format: crate::sql::SqlFormat,
+    /// Output format (default: the --out file's extension, else table).
+    #[arg(long, value_enum)]
+    pub format: Option<crate::export::ExportFormat>,
     /// At most this many rows (0: all). Default: 100 for a table on the
-    /// terminal; all rows for CSV, JSON and --out.
+    /// terminal; all rows for every other format and for --out.
     #[arg(long)]
     pub limit: Option<usize>,
     /// Write the answer to this file instead of the terminal.
@@ -220,14 +220,21 @@ pub struct KpiArgs {
     #[arg(long)]
     pub grain: Option<String>,
     /// How many periods, ending with --period (a series).
-    #[arg(long, default_value_t = 1)]
+    #[arg(long, default_value_t = 1, conflicts_with = "from")]
     pub periods: usize,
+    /// First period of a series (e.g. 2024-01), ending with --to.
+    #[arg(long)]
+    pub from: Option<String>,
+    /// Last period of a series started with --from (default: --period, or
+    /// the last complete period of --from's grain).
+    #[arg(long, requires = "from", conflicts_with = "period")]
+    pub to: Option<String>,
     /// Dimensions to break down by, comma-separated (e.g. region,channel).
     #[arg(long, value_delimiter = ',')]
     pub by: Vec<String>,
-    /// Output format.
-    #[arg(long, value_enum, default_value_t = KpiFormat::Table)]
-    pub format: KpiFormat,
+    /// Output format (default: the --out file's extension, else table).
+    #[arg(long, value_enum)]
+    pub format: Option<crate::export::ExportFormat>,
     /// List the indicators and their dimensions instead.
     #[arg(long)]
     pub list: bool,
@@ -237,15 +244,6 @@ pub struct KpiArgs {
     /// Write the rows to this file instead of the terminal.
     #[arg(long)]
     pub out: Option<PathBuf>,
-}
-
-#[derive(Debug, Clone, Copy, ValueEnum)]
-pub enum KpiFormat {
-    Table,
-    Csv,
-    Json,
-    /// One JSON object per line.
-    Ndjson,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]

@@ -105,24 +105,19 @@ impl Progress {
     }
 }
 
-/// Writes an answer to `out` or the terminal.
-fn answer_out(
+/// Says where an answer went (files only: the terminal shows it).
+fn answer_written(
     progress: &Progress,
-    answer: &crate::sql::Answer,
-    format: crate::sql::SqlFormat,
-    limit: Option<usize>,
+    written: crate::export::Written,
     out: Option<&std::path::Path>,
-) -> crate::Result<()> {
-    let text = crate::sql::render(answer, format, limit)?;
-    match out {
-        Some(path) => {
-            fs_err::write(path, text)?;
-            let rows = answer.rows.len().min(limit.unwrap_or(usize::MAX));
-            progress.say(&format!("wrote {rows} rows to {}", path.display()));
-        }
-        None => print!("{text}"),
+) {
+    if let Some(path) = out {
+        progress.say(&format!(
+            "wrote {} rows to {}",
+            written.rows,
+            path.display()
+        ));
     }
-    Ok(())
 }
 
 fn run(settings: Settings) -> crate::Result<ExitCode> {
@@ -260,13 +255,9 @@ fn run(settings: Settings) -> crate::Result<ExitCode> {
             step("computing");
             let rows = pipeline::kpi(&config, as_of, &request)?;
             progress.done();
-            let text = output::render(&rows, format, config.locale())?;
-            match out {
-                Some(path) => {
-                    fs_err::write(&path, text)?;
-                    progress.say(&format!("wrote {} rows to {}", rows.len(), path.display()));
-                }
-                None => print!("{text}"),
+            output::write(&rows, format, out.as_deref(), config.locale())?;
+            if let Some(path) = &out {
+                progress.say(&format!("wrote {} rows to {}", rows.len(), path.display()));
             }
             let alert = fail_on.is_some_and(|level| {
                 rows.iter().any(|row| {
@@ -307,23 +298,19 @@ fn run(settings: Settings) -> crate::Result<ExitCode> {
             config,
             name,
             params,
-            format,
-            limit,
-            out,
+            answer,
         } => {
-            let answer = pipeline::saved_query(&config, &name, &params)?;
-            answer_out(&progress, &answer, format, limit, out.as_deref())?;
+            let written = pipeline::saved_query(&config, &name, &params, &answer)?;
+            answer_written(&progress, written, answer.out.as_deref());
             ExitCode::SUCCESS
         }
         Task::Sql {
             config,
             query,
-            format,
-            limit,
-            out,
+            answer,
         } => {
-            let answer = pipeline::sql(&config, &query)?;
-            answer_out(&progress, &answer, format, limit, out.as_deref())?;
+            let written = pipeline::sql(&config, &query, &answer)?;
+            answer_written(&progress, written, answer.out.as_deref());
             ExitCode::SUCCESS
         }
         Task::Report {

@@ -6,13 +6,14 @@ use std::path::PathBuf;
 
 use chrono::{NaiveDate, NaiveDateTime};
 
-use super::args::{CheckLevel, Cli, Command, FailOn, FileFormat, KpiFormat, ReportCommand};
+use super::args::{AnswerArgs, CheckLevel, Cli, Command, FailOn, FileFormat, ReportCommand};
 use crate::calendar::{Grain, Period};
 use crate::config::{Config, Format};
 use crate::error::{Error, Result};
+use crate::export::ExportFormat;
 use crate::indicators::{KpiRequest, Status};
 use crate::ingest::IngestOptions;
-use crate::output::OutputFormat;
+use crate::pipeline::AnswerOptions;
 use crate::report::ReportKind;
 use crate::sample::SampleSpec;
 
@@ -49,7 +50,7 @@ pub enum Task {
         config: Config,
         as_of: NaiveDate,
         request: KpiRequest,
-        format: OutputFormat,
+        format: ExportFormat,
         fail_on: Option<Status>,
         out: Option<PathBuf>,
     },
@@ -60,16 +61,12 @@ pub enum Task {
         config: Config,
         name: String,
         params: Vec<(String, String)>,
-        format: crate::sql::SqlFormat,
-        limit: Option<usize>,
-        out: Option<PathBuf>,
+        answer: AnswerOptions,
     },
     Sql {
         config: Config,
         query: String,
-        format: crate::sql::SqlFormat,
-        limit: Option<usize>,
-        out: Option<PathBuf>,
+        answer: AnswerOptions,
     },
     Report {
         config: Config,
@@ -94,15 +91,64 @@ fn parse_date(text: &str) -> Result<NaiveDate> {
 }
 
 /// The last period of `grain` that is complete on `as_of`.
-/// The rows an answer shows: a terminal table the first ones unless told;
-/// a file or a machine format never loses rows silently.
-fn row_limit(limit: Option<usize>, format: crate::sql::SqlFormat, to_file: bool) -> Option<usize> {
-    match (limit, format, to_file) {
+/// The format asked for, else the one `out`'s extension names, else a table.
+fn export_format(format: Option<ExportFormat>, out: Option<&std::path::Path>) -> ExportFormat {
+    format
+        .or_else(|| out.and_then(ExportFormat::from_path))
+        .unwrap_or(ExportFormat::Table)
+}
+
+/// How an answer is written. The rows it shows: a terminal table the first
+/// ones unless told; a file or a machine format never loses rows silently.
+fn answer_options(args: AnswerArgs) -> AnswerOptions {
+    let format = export_format(args.format, args.out.as_deref());
+    let limit = match (args.limit, format, args.out.is_some()) {
         (Some(0), _, _) => None,
         (Some(n), _, _) => Some(n),
-        (None, crate::sql::SqlFormat::Table, false) => Some(crate::sql::TABLE_ROWS),
+        (None, ExportFormat::Table, false) => Some(crate::export::TABLE_ROWS),
         (None, _, _) => None,
+    };
+    AnswerOptions {
+        format,
+        out: args.out,
+        limit,
     }
+}
+
+/// The most periods one `kpi` command asks for.
+const MAX_PERIODS: usize = 400;
+
+/// The periods from `from` to `to`, both included, of one grain.
+fn series_between(from: Period, to: Period) -> Result<Vec<Period>> {
+    if from.grain() != to.grain() {
+        return Err(Error::config_hint(
+            format!(
+                "`--from {from}` is a {} but `--to {to}` a {}",
+                from.grain().name(),
+                to.grain().name()
+            ),
+            "give both ends in one grain, e.g. --from 2024-01 --to 2026-10",
+        ));
+    }
+    if from.start() > to.start() {
+        return Err(Error::config_hint(
+            format!("`--from {from}` comes after `--to {to}`"),
+            "give the earlier period first",
+        ));
+    }
+    let mut periods = vec![to];
+    while periods.last().expect("one at least").start() > from.start() {
+        if periods.len() == MAX_PERIODS {
+            return Err(Error::config_hint(
+                format!("`--from {from} --to {to}` spans more than {MAX_PERIODS} periods"),
+                "ask for a coarser grain or a shorter span",
+            ));
+        }
+        let before = periods.last().expect("one at least").previous();
+        periods.push(before);
+    }
+    periods.reverse();
+    Ok(periods)
 }
 
 fn last_complete(grain: Grain, as_of: NaiveDate, fiscal_first_month: u32) -> Period {
@@ -198,23 +244,32 @@ impl Settings {
                     }
                     (None, grain) => last_complete(grain.unwrap_or(Grain::Month), today, fiscal),
                 };
-                if args.periods == 0 || args.periods > 400 {
-                    return Err(Error::config_hint(
-                        "`--periods` is out of range",
-                        "give 1 to 400",
-                    ));
-                }
+                let periods = match &args.from {
+                    None => {
+                        if args.periods == 0 || args.periods > MAX_PERIODS {
+                            return Err(Error::config_hint(
+                                "`--periods` is out of range",
+                                format!("give 1 to {MAX_PERIODS}"),
+                            ));
+                        }
+                        period.series(args.periods)
+                    }
+                    Some(from) => {
+                        let from = Period::parse(from, fiscal)?;
+                        let to = match (&args.to, &args.period) {
+                            (Some(to), _) => Period::parse(to, fiscal)?,
+                            (None, Some(_)) => period,
+                            (None, None) => last_complete(from.grain(), today, fiscal),
+                        };
+                        series_between(from, to)?
+                    }
+                };
                 let request = KpiRequest {
                     indicators: args.indicators,
-                    periods: period.series(args.periods),
+                    periods,
                     dims: args.by,
                 };
-                let format = match args.format {
-                    KpiFormat::Table => OutputFormat::Table,
-                    KpiFormat::Csv => OutputFormat::Csv,
-                    KpiFormat::Json => OutputFormat::Json,
-                    KpiFormat::Ndjson => OutputFormat::Ndjson,
-                };
+                let format = export_format(args.format, args.out.as_deref());
                 let fail_on = args.fail_on.map(|level| match level {
                     FailOn::Warning => Status::Warning,
                     FailOn::Bad => Status::Bad,
@@ -235,31 +290,16 @@ impl Settings {
                         config,
                         name,
                         params: args.params,
-                        limit: row_limit(
-                            args.answer.limit,
-                            args.answer.format,
-                            args.answer.out.is_some(),
-                        ),
-                        format: args.answer.format,
-                        out: args.answer.out,
+                        answer: answer_options(args.answer),
                     },
                     _ => Task::QueryList { config },
                 }
             }
-            Command::Sql(args) => {
-                let limit = row_limit(
-                    args.answer.limit,
-                    args.answer.format,
-                    args.answer.out.is_some(),
-                );
-                Task::Sql {
-                    config: Config::load(&cli.global.config)?,
-                    query: args.query,
-                    format: args.answer.format,
-                    limit,
-                    out: args.answer.out,
-                }
-            }
+            Command::Sql(args) => Task::Sql {
+                config: Config::load(&cli.global.config)?,
+                query: args.query,
+                answer: answer_options(args.answer),
+            },
             Command::Report(command) => {
                 let (kind, args) = match command {
                     ReportCommand::Monthly(args) => (ReportKind::Monthly, args),
