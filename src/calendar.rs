@@ -177,6 +177,16 @@ impl Period {
         }
     }
 
+    /// The last period of `grain` that is complete on `as_of`.
+    pub fn last_complete(grain: Grain, as_of: NaiveDate, fiscal_first_month: u32) -> Period {
+        let period = Period::containing(grain, as_of, fiscal_first_month);
+        if period.end() == as_of {
+            period
+        } else {
+            period.previous()
+        }
+    }
+
     pub fn grain(&self) -> Grain {
         match self {
             Period::Day(_) => Grain::Day,

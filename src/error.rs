@@ -5,6 +5,12 @@ use std::path::PathBuf;
 
 pub type Result<T, E = Error> = std::result::Result<T, E>;
 
+/// Exit codes, documented in the README.
+pub const EXIT_USER_ERROR: u8 = 1;
+pub const EXIT_INTERNAL: u8 = 2;
+pub const EXIT_ALERT: u8 = 3;
+pub const EXIT_CHECK: u8 = 4;
+
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
     /// The configuration or the command line asks for something that cannot be.
@@ -130,5 +136,14 @@ impl Error {
     /// Whether the user (configuration or data) rather than opskpi is at fault.
     pub fn is_user_error(&self) -> bool {
         !matches!(self, Error::Internal(_))
+    }
+
+    /// The process exit code this error ends a command with.
+    pub fn exit_code(&self) -> u8 {
+        if self.is_user_error() {
+            EXIT_USER_ERROR
+        } else {
+            EXIT_INTERNAL
+        }
     }
 }

@@ -19,6 +19,7 @@ pub mod output;
 pub mod pipeline;
 pub mod queries;
 pub mod report;
+pub mod run;
 pub mod sample;
 pub mod saved;
 pub mod sql;

@@ -159,7 +159,7 @@ pub fn write(
     }
     let text = render(rows, format, locale)?;
     match out {
-        Some(path) => fs_err::write(path, text)?,
+        Some(path) => crate::export::write_file(path, text.as_bytes())?,
         None => print!("{text}"),
     }
     Ok(())

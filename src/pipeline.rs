@@ -86,7 +86,8 @@ pub fn kpi(config: &Config, as_of: NaiveDate, request: &KpiRequest) -> Result<Ve
 }
 
 /// The files a report can be written as.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
 pub enum ReportFormat {
     Html,
     Pdf,
@@ -220,7 +221,7 @@ pub fn report(
                 sha256: hex_sha256(&bytes),
             });
             let path = out.join(file);
-            fs_err::write(&path, bytes)?;
+            crate::export::write_file(&path, bytes.as_ref())?;
             written.push(path);
         }
         let manifest = Manifest {
@@ -248,7 +249,7 @@ pub fn report(
         let mut json = serde_json::to_string_pretty(&manifest)
             .map_err(|error| crate::Error::Internal(error.to_string()))?;
         json.push('\n');
-        fs_err::write(&path, json)?;
+        crate::export::write_file(&path, json.as_bytes())?;
         written.push(path);
     }
     Ok(written)
@@ -473,6 +474,33 @@ pub fn saved_query(
         },
         other => other,
     })
+}
+
+/// The pipeline runs recorded in the configured warehouse (latest first),
+/// or one run's steps.
+pub fn runs(
+    config: &Config,
+    run: Option<i64>,
+    last: usize,
+    answer: &AnswerOptions,
+) -> Result<Written> {
+    let path = existing_path(config)?;
+    let conn = crate::sql::open(&path, wait(config))?;
+    if !crate::run::history::has_runs(&conn)? {
+        return Err(crate::Error::config_hint(
+            "no pipeline has run on this warehouse yet",
+            "`opskpi run PIPELINE.toml` runs one (README: Pipelines)",
+        ));
+    }
+    let query = crate::run::history::runs_query(run, last);
+    crate::sql::export(
+        &conn,
+        &query,
+        &[],
+        answer.format,
+        answer.out.as_deref(),
+        answer.limit,
+    )
 }
 
 /// The configured warehouse's path, if it exists.

@@ -117,8 +117,14 @@ pub fn write(spec: &SampleSpec, out: &Path, progress: &dyn Fn(&str)) -> Result<C
         config.to_toml()
     );
     fs_err::write(out.join("opskpi.toml"), text)?;
+    // The monthly close as a pipeline (`opskpi run DIR/pipelines/monthly.toml`).
+    fs_err::create_dir_all(out.join("pipelines"))?;
+    fs_err::write(out.join("pipelines").join("monthly.toml"), MONTHLY_PIPELINE)?;
     Ok(config)
 }
+
+/// The example pipeline, as committed in `sample-data/pipelines/`.
+pub const MONTHLY_PIPELINE: &str = include_str!("../sample-data/pipelines/monthly.toml");
 
 /// Runs the generator SQL on `conn`, leaving one table per canonical table.
 pub fn generate(conn: &Connection, spec: &SampleSpec, progress: &dyn Fn(&str)) -> Result<()> {

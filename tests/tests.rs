@@ -8,6 +8,7 @@ mod export;
 mod indicators;
 mod ingest;
 mod pdf;
+mod pipeline;
 mod postgres;
 mod report;
 mod sample;

@@ -10,7 +10,7 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
     name = "opskpi",
     version,
     about = "Operations KPIs for retailers: load data, compute indicators, render reports",
-    after_help = "Examples:\n  opskpi demo\n  opskpi sample --out company --scale 0.1\n  opskpi ingest --config company/opskpi.toml\n  opskpi kpi market_share sales_growth --period 2026-10 --by region --format csv\n  opskpi sql \"select region, sum(net_amount) from sales group by 1\"\n  opskpi report monthly --period 2026-10 --format html,pdf --lang zh-Hant\n\nExit codes: 0 ok, 1 bad input or configuration, 2 internal error, 3 a KPI status alert (--fail-on), 4 `opskpi check` found problems."
+    after_help = "Examples:\n  opskpi demo\n  opskpi sample --out company --scale 0.1\n  opskpi ingest --config company/opskpi.toml\n  opskpi kpi market_share sales_growth --period 2026-10 --by region --format csv\n  opskpi sql \"select region, sum(net_amount) from sales group by 1\"\n  opskpi report monthly --period 2026-10 --format html,pdf --lang zh-Hant\n\nExit codes: 0 ok, 1 bad input or configuration, 2 internal error, 3 an alert (kpi --fail-on, a pipeline's alert step), 4 `opskpi check` found problems."
 )]
 pub struct Cli {
     #[command(subcommand)]
@@ -90,6 +90,19 @@ pub enum Command {
     /// Render a report.
     #[command(subcommand)]
     Report(ReportCommand),
+
+    /// Run a pipeline file: ingest, check, kpi, report, export and alert
+    /// steps for one period, recorded in the warehouse.
+    #[command(
+        after_help = "Examples:\n  opskpi run pipelines/monthly.toml                    # the file's period rule, e.g. last complete month\n  opskpi run pipelines/monthly.toml --period 2026-10   # a given period\n  opskpi run pipelines/monthly.toml --log-format json  # JSON lines on stderr for a log collector\n\nExit codes: 0 every step ran, 3 an alert fired, 4 the check step failed,\n1 a step failed on bad input or configuration, 2 an internal error.\nA second run loads nothing new and writes the same files."
+    )]
+    Run(RunArgs),
+
+    /// List pipeline runs (latest first), or one run's steps.
+    #[command(
+        after_help = "Examples:\n  opskpi runs\n  opskpi runs --run 12            # its steps: timings, outputs, messages\n  opskpi runs --format json --last 100"
+    )]
+    Runs(RunsArgs),
 
     /// Copy the built-in report templates into a folder to change them.
     #[command(
@@ -176,6 +189,30 @@ pub struct AnswerArgs {
     /// Write the answer to this file instead of the terminal.
     #[arg(long)]
     pub out: Option<PathBuf>,
+}
+
+#[derive(Debug, Args)]
+pub struct RunArgs {
+    /// The pipeline file (TOML).
+    pub pipeline: PathBuf,
+    /// The period to run for (2026-10, 2026-Q3 …), instead of the file's rule.
+    #[arg(long)]
+    pub period: Option<String>,
+    /// How the log on stderr is written.
+    #[arg(long, value_enum, default_value_t = crate::run::LogFormat::Text)]
+    pub log_format: crate::run::LogFormat,
+}
+
+#[derive(Debug, Args)]
+pub struct RunsArgs {
+    /// Show this run's steps.
+    #[arg(long)]
+    pub run: Option<i64>,
+    /// How many runs to list.
+    #[arg(long, default_value_t = 20)]
+    pub last: usize,
+    #[command(flatten)]
+    pub answer: AnswerArgs,
 }
 
 #[derive(Debug, Args)]

@@ -16,11 +16,7 @@ use crate::indicators::{Catalogue, Status};
 use crate::{output, pipeline, report, sample};
 use settings::{Settings, Task};
 
-/// Exit codes, documented in the README.
-pub const EXIT_USER_ERROR: u8 = 1;
-pub const EXIT_INTERNAL: u8 = 2;
-pub const EXIT_ALERT: u8 = 3;
-pub const EXIT_CHECK: u8 = 4;
+pub use crate::error::{EXIT_ALERT, EXIT_CHECK, EXIT_INTERNAL, EXIT_USER_ERROR};
 
 pub fn main() -> ExitCode {
     let cli = args::Cli::parse();
@@ -30,11 +26,7 @@ pub fn main() -> ExitCode {
         Err(error) => {
             // Each variant's message already carries its cause.
             let _ = writeln!(std::io::stderr().lock(), "error: {error}");
-            ExitCode::from(if error.is_user_error() {
-                EXIT_USER_ERROR
-            } else {
-                EXIT_INTERNAL
-            })
+            ExitCode::from(error.exit_code())
         }
     }
 }
@@ -301,6 +293,42 @@ fn run(settings: Settings) -> crate::Result<ExitCode> {
             answer,
         } => {
             let written = pipeline::saved_query(&config, &name, &params, &answer)?;
+            answer_written(&progress, written, answer.out.as_deref());
+            ExitCode::SUCCESS
+        }
+        Task::Run {
+            config,
+            pipeline,
+            period,
+            as_of,
+            log,
+        } => {
+            let clock = || chrono::Local::now().naive_local();
+            let outcome = crate::run::run(
+                &pipeline,
+                &crate::run::RunOptions {
+                    config: &config,
+                    period,
+                    as_of,
+                    log,
+                    clock: &clock,
+                },
+            )?;
+            if let crate::run::RunStatus::Failed { step, error } = &outcome.status {
+                let _ = writeln!(std::io::stderr().lock(), "error: step {step}: {error}");
+            }
+            for output in &outcome.outputs {
+                println!("{}", output.display());
+            }
+            ExitCode::from(crate::run::exit_code(&outcome.status))
+        }
+        Task::Runs {
+            config,
+            run,
+            last,
+            answer,
+        } => {
+            let written = pipeline::runs(&config, run, last, &answer)?;
             answer_written(&progress, written, answer.out.as_deref());
             ExitCode::SUCCESS
         }

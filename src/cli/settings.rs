@@ -79,6 +79,19 @@ pub enum Task {
     Templates {
         out: PathBuf,
     },
+    Run {
+        config: PathBuf,
+        pipeline: PathBuf,
+        period: Option<String>,
+        as_of: NaiveDate,
+        log: crate::run::LogFormat,
+    },
+    Runs {
+        config: Config,
+        run: Option<i64>,
+        last: usize,
+        answer: AnswerOptions,
+    },
 }
 
 fn parse_date(text: &str) -> Result<NaiveDate> {
@@ -152,12 +165,7 @@ fn series_between(from: Period, to: Period) -> Result<Vec<Period>> {
 }
 
 fn last_complete(grain: Grain, as_of: NaiveDate, fiscal_first_month: u32) -> Period {
-    let period = Period::containing(grain, as_of, fiscal_first_month);
-    if period.end() == as_of {
-        period
-    } else {
-        period.previous()
-    }
+    Period::last_complete(grain, as_of, fiscal_first_month)
 }
 
 impl Settings {
@@ -295,6 +303,19 @@ impl Settings {
                     _ => Task::QueryList { config },
                 }
             }
+            Command::Run(args) => Task::Run {
+                config: cli.global.config.clone(),
+                pipeline: args.pipeline,
+                period: args.period,
+                as_of: today,
+                log: args.log_format,
+            },
+            Command::Runs(args) => Task::Runs {
+                config: Config::load(&cli.global.config)?,
+                run: args.run,
+                last: args.last,
+                answer: answer_options(args.answer),
+            },
             Command::Sql(args) => Task::Sql {
                 config: Config::load(&cli.global.config)?,
                 query: args.query,

@@ -24,7 +24,8 @@ use crate::error::{Error, Result};
 pub use text::{texts, TABLE_ROWS};
 
 /// How a result is written.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
 pub enum ExportFormat {
     /// Aligned columns for a terminal (`sql` and `query`: the first 100
     /// rows unless --limit).
@@ -172,13 +173,13 @@ impl Export {
 }
 
 /// A file being written beside `path`, moved onto it when complete.
-pub(crate) struct Pending {
+pub struct Pending {
     file: tempfile::NamedTempFile,
     path: PathBuf,
 }
 
 impl Pending {
-    pub(crate) fn new(path: &Path) -> Result<Pending> {
+    pub fn new(path: &Path) -> Result<Pending> {
         let dir = match path.parent() {
             Some(parent) if !parent.as_os_str().is_empty() => parent.to_path_buf(),
             _ => PathBuf::from("."),
@@ -209,16 +210,23 @@ impl Pending {
         Ok(self.file.as_file().try_clone()?)
     }
 
-    pub(crate) fn temp_path(&self) -> &Path {
+    pub fn temp_path(&self) -> &Path {
         self.file.path()
     }
 
-    pub(crate) fn complete(self) -> Result<()> {
+    pub fn complete(self) -> Result<()> {
         self.file
             .persist(&self.path)
             .map_err(|e| Error::Io(e.error))?;
         Ok(())
     }
+}
+
+/// Writes `bytes` beside `path` and moves them into place.
+pub fn write_file(path: &Path, bytes: &[u8]) -> Result<()> {
+    let pending = Pending::new(path)?;
+    fs_err::write(pending.temp_path(), bytes)?;
+    pending.complete()
 }
 
 /// An export error, naming the file.

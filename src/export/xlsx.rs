@@ -14,7 +14,7 @@ use std::path::{Path, PathBuf};
 use chrono::{NaiveDate, NaiveDateTime};
 use duckdb::arrow::datatypes::{DataType, SchemaRef};
 use duckdb::arrow::record_batch::RecordBatch;
-use rust_xlsxwriter::{Format, Workbook};
+use rust_xlsxwriter::{DocProperties, Format, Workbook};
 
 use super::text::texts;
 use super::{failed, Pending, Sink};
@@ -84,6 +84,14 @@ impl XlsxSink {
     pub fn new(schema: &SchemaRef, path: &Path) -> Result<XlsxSink> {
         let pending = Pending::new(path)?;
         let mut workbook = Workbook::new();
+        // A fixed creation date (the zip format's epoch, which the entries
+        // carry too): the same answer gives the same bytes.
+        let epoch = NaiveDate::from_ymd_opt(1980, 1, 1).expect("a date");
+        workbook.set_properties(
+            &DocProperties::new()
+                .set_creation_datetime(&epoch)
+                .set_author("opskpi"),
+        );
         if let Some(dir) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
             workbook
                 .set_tempdir(dir)

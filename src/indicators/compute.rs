@@ -148,6 +148,16 @@ pub fn compute(
     Ok(rows)
 }
 
+/// Whether `indicators` exist and can all be cut by `dims`, before anything
+/// is computed (a pipeline checks every step this way before it starts).
+pub fn check_request(catalogue: &Catalogue, indicators: &[String], dims: &[String]) -> Result<()> {
+    let indicators: Vec<&Indicator> = indicators
+        .iter()
+        .map(|id| catalogue.indicator(id))
+        .collect::<Result<_>>()?;
+    check_dimensions(catalogue, &indicators, dims)
+}
+
 fn check_dimensions(
     catalogue: &Catalogue,
     indicators: &[&Indicator],

@@ -1,0 +1,178 @@
+//! Every pipeline run recorded in the warehouse: `_opskpi_runs` (one row
+//! per run: pipeline, period, start, end, status, exit code, error, the
+//! process) and `_opskpi_run_steps` (one row per step: timings, status,
+//! the files it wrote as a JSON array, its message). Each write is a short
+//! read-write connection of its own, so readers wait at most that long.
+//! A run killed before it finished stays `running` until the next run
+//! finds its process gone and marks it `abandoned`.
+
+use std::path::Path;
+use std::time::Duration;
+
+use chrono::NaiveDateTime;
+use duckdb::{params, Connection};
+
+use crate::error::{Error, Result};
+use crate::warehouse::{self, Access};
+
+const SCHEMA: &str = "
+CREATE TABLE IF NOT EXISTS _opskpi_runs (
+    run_id BIGINT NOT NULL,
+    pipeline VARCHAR NOT NULL,
+    file VARCHAR NOT NULL,
+    period VARCHAR NOT NULL,
+    as_of DATE NOT NULL,
+    started_at TIMESTAMP NOT NULL,
+    finished_at TIMESTAMP,
+    status VARCHAR NOT NULL,
+    exit_code INTEGER,
+    error VARCHAR,
+    pid BIGINT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS _opskpi_run_steps (
+    run_id BIGINT NOT NULL,
+    step INTEGER NOT NULL,
+    kind VARCHAR NOT NULL,
+    started_at TIMESTAMP NOT NULL,
+    finished_at TIMESTAMP NOT NULL,
+    seconds DOUBLE NOT NULL,
+    status VARCHAR NOT NULL,
+    outputs VARCHAR NOT NULL,
+    message VARCHAR
+);
+";
+
+/// The warehouse a pipeline records its runs in.
+pub struct History<'a> {
+    pub path: &'a Path,
+    pub wait: Duration,
+}
+
+/// A step as recorded.
+pub struct StepRecord<'a> {
+    pub step: usize,
+    pub kind: &'a str,
+    pub started_at: NaiveDateTime,
+    pub finished_at: NaiveDateTime,
+    pub seconds: f64,
+    pub status: &'a str,
+    pub outputs: &'a [String],
+    pub message: Option<&'a str>,
+}
+
+impl History<'_> {
+    fn write<T>(&self, what: &str, f: impl FnOnce(&Connection) -> duckdb::Result<T>) -> Result<T> {
+        let conn = warehouse::connect(self.path, Access::ReadWrite, self.wait, &[])?;
+        conn.execute_batch(SCHEMA)
+            .map_err(Error::query("run history"))?;
+        f(&conn).map_err(Error::query(format!("run history: {what}")))
+    }
+
+    /// Records a run as started; returns its id. Runs an earlier process
+    /// left `running` and that process is gone are marked `abandoned`.
+    pub fn start(
+        &self,
+        pipeline: &str,
+        file: &str,
+        period: &str,
+        as_of: chrono::NaiveDate,
+        started_at: NaiveDateTime,
+    ) -> Result<i64> {
+        let pid = std::process::id() as i64;
+        self.write("start", |conn| {
+            let running: Vec<(i64, i64)> = conn
+                .prepare("SELECT run_id, pid FROM _opskpi_runs WHERE status = 'running'")?
+                .query_map([], |row| Ok((row.get(0)?, row.get(1)?)))?
+                .collect::<duckdb::Result<_>>()?;
+            for (run, owner) in running {
+                if owner != pid && !process_alive(owner) {
+                    conn.execute(
+                        "UPDATE _opskpi_runs SET status = 'abandoned', error = 'the process ended before the run finished' WHERE run_id = ?",
+                        [run],
+                    )?;
+                }
+            }
+            let id: i64 = conn.query_row(
+                "SELECT coalesce(max(run_id), 0) + 1 FROM _opskpi_runs",
+                [],
+                |row| row.get(0),
+            )?;
+            conn.execute(
+                "INSERT INTO _opskpi_runs (run_id, pipeline, file, period, as_of, started_at, status, pid) VALUES (?, ?, ?, ?, ?, ?, 'running', ?)",
+                params![id, pipeline, file, period, as_of, started_at, pid],
+            )?;
+            Ok(id)
+        })
+    }
+
+    pub fn step(&self, run: i64, record: &StepRecord) -> Result<()> {
+        let outputs = serde_json::to_string(record.outputs).expect("strings serialise");
+        self.write("step", |conn| {
+            conn.execute(
+                "INSERT INTO _opskpi_run_steps VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                params![
+                    run,
+                    record.step as i64,
+                    record.kind,
+                    record.started_at,
+                    record.finished_at,
+                    record.seconds,
+                    record.status,
+                    outputs,
+                    record.message
+                ],
+            )?;
+            Ok(())
+        })
+    }
+
+    pub fn finish(
+        &self,
+        run: i64,
+        finished_at: NaiveDateTime,
+        status: &str,
+        exit_code: u8,
+        error: Option<&str>,
+    ) -> Result<()> {
+        self.write("finish", |conn| {
+            conn.execute(
+                "UPDATE _opskpi_runs SET finished_at = ?, status = ?, exit_code = ?, error = ? WHERE run_id = ?",
+                params![finished_at, status, exit_code as i32, error, run],
+            )?;
+            Ok(())
+        })
+    }
+}
+
+/// Whether process `pid` still runs (Linux: its `/proc` entry; elsewhere
+/// assumed gone, so a killed run is never left `running` for good).
+fn process_alive(pid: i64) -> bool {
+    cfg!(target_os = "linux") && Path::new(&format!("/proc/{pid}")).exists()
+}
+
+/// The query `opskpi runs` answers: the latest runs, or one run's steps.
+pub fn runs_query(run: Option<i64>, last: usize) -> String {
+    match run {
+        Some(id) => format!(
+            "SELECT step, kind, strftime(started_at, '%Y-%m-%d %H:%M:%S') AS started_at, round(seconds, 3) AS seconds, status, \
+             replace(replace(replace(replace(outputs, '[\"', ''), '\"]', ''), '\",\"', chr(10)), '[]', '') AS outputs, message \
+             FROM _opskpi_run_steps WHERE run_id = {id} ORDER BY step"
+        ),
+        None => format!(
+            "SELECT r.run_id, r.pipeline, r.period, r.as_of, strftime(r.started_at, '%Y-%m-%d %H:%M:%S') AS started_at, \
+             round(epoch(r.finished_at - r.started_at), 3) AS seconds, r.status, r.exit_code, \
+             (SELECT count(*) FROM _opskpi_run_steps s WHERE s.run_id = r.run_id) AS steps, r.error \
+             FROM _opskpi_runs r ORDER BY r.run_id DESC LIMIT {last}"
+        ),
+    }
+}
+
+/// Whether the warehouse has recorded any run (the tables exist).
+pub fn has_runs(conn: &Connection) -> Result<bool> {
+    conn.query_row(
+        "SELECT count(*) > 0 FROM duckdb_tables() WHERE table_name = '_opskpi_runs'",
+        [],
+        |row| row.get(0),
+    )
+    .map_err(Error::query("run history"))
+}
