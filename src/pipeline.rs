@@ -434,9 +434,14 @@ pub struct AnswerOptions {
 
 /// Asks the configured warehouse one query, which can only read, and
 /// writes the answer as it streams.
-pub fn sql(config: &Config, query: &str, answer: &AnswerOptions) -> Result<Written> {
+pub fn sql(
+    config: &Config,
+    as_of: NaiveDate,
+    query: &str,
+    answer: &AnswerOptions,
+) -> Result<Written> {
     let path = existing_path(config)?;
-    let conn = crate::sql::open(&path, wait(config))?;
+    let conn = crate::sql::open(&path, wait(config), Some(context(config, as_of)))?;
     crate::sql::export(
         &conn,
         query,
@@ -451,6 +456,7 @@ pub fn sql(config: &Config, query: &str, answer: &AnswerOptions) -> Result<Writt
 /// and writes the answer as it streams.
 pub fn saved_query(
     config: &Config,
+    as_of: NaiveDate,
     name: &str,
     params: &[(String, String)],
     answer: &AnswerOptions,
@@ -458,7 +464,7 @@ pub fn saved_query(
     let query = crate::saved::find(name, config.queries_folder().as_deref())?;
     let bound = query.bind(params, config.company.fiscal_year_start)?;
     let path = existing_path(config)?;
-    let conn = crate::sql::open(&path, wait(config))?;
+    let conn = crate::sql::open(&path, wait(config), Some(context(config, as_of)))?;
     crate::sql::export(
         &conn,
         &query.sql,
@@ -485,7 +491,7 @@ pub fn runs(
     answer: &AnswerOptions,
 ) -> Result<Written> {
     let path = existing_path(config)?;
-    let conn = crate::sql::open(&path, wait(config))?;
+    let conn = crate::sql::open(&path, wait(config), None)?;
     if !crate::run::history::has_runs(&conn)? {
         return Err(crate::Error::config_hint(
             "no pipeline has run on this warehouse yet",

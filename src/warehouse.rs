@@ -176,6 +176,11 @@ impl Warehouse {
         Ok(warehouse)
     }
 
+    /// The engine over a connection already open (sql's `kpi()` function).
+    pub fn over(conn: Connection) -> Warehouse {
+        Warehouse { conn, path: None }
+    }
+
     /// A warehouse that lives in memory only (tests, benchmarks).
     pub fn in_memory() -> Result<Warehouse> {
         let conn = Connection::open_in_memory().map_err(Error::query("open in memory"))?;

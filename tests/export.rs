@@ -316,3 +316,67 @@ fn kpi_rows_export_to_parquet_and_excel_with_their_digits() {
         Some(&Data::String("warning".into()))
     );
 }
+
+#[test]
+fn indicator_results_are_a_table_function_beside_the_tables() {
+    let project = tiny_project();
+    let dir = project.path();
+    let config = config_arg(dir);
+    let ask = |query: &str| {
+        opskpi(&[
+            "sql",
+            query,
+            "--format",
+            "csv",
+            "--config",
+            &config,
+            "--as-of",
+            "2024-12-31",
+        ])
+    };
+    // North, March 2024: 2000 / 21000 (to 15 significant digits), last year
+    // 1000 / 10000, status warning against 10 % with warning from 8.5 %.
+    let output = ask(
+        "select region, value, last_year, status from kpi('market_share', '2024-03', by := 'region') order by region",
+    );
+    assert!(output.status.success(), "{}", stderr(&output));
+    assert_eq!(
+        stdout(&output).lines().nth(1),
+        Some("North,0.095238095238095200,0.100000000000000000,warning")
+    );
+    // Joined like any table: March 2024 net sales 2,180 (1900 + 100 + 270 − 90)
+    // against the lines in the sales table.
+    let output = ask(
+        "select k.value = s.total as same, k.value::DECIMAL(18,2) as value \
+         from kpi('net_sales', '2024-03') k, \
+         (select sum(net_amount) as total from sales where order_date between '2024-03-01' and '2024-03-31') s",
+    );
+    assert_eq!(
+        stdout(&output),
+        "same,value\ntrue,2180.00\n",
+        "{}",
+        stderr(&output)
+    );
+    // A series, and the catalogue.
+    let output = ask("select string_agg(period, ' ' order by period) from kpi('net_sales', '2024-03', periods := 3)");
+    assert!(
+        stdout(&output).ends_with("2024-01 2024-02 2024-03\n"),
+        "{}",
+        stdout(&output)
+    );
+    let output = ask("select count(*) from kpi_indicators() where indicator in ('net_sales', 'market_share', 'csat')");
+    assert!(stdout(&output).ends_with("\n3\n"), "{}", stdout(&output));
+    // A mistake is the indicator layer's message, at the query's position.
+    let output = ask("select * from kpi('inventory_turnover', '2024-03', by := 'region')");
+    assert_eq!(output.status.code(), Some(1));
+    assert!(
+        stderr(&output).contains("kpi(): indicator `inventory_turnover` cannot be cut by `region`"),
+        "{}",
+        stderr(&output)
+    );
+    assert!(
+        stderr(&output).contains("can be cut by: category"),
+        "{}",
+        stderr(&output)
+    );
+}

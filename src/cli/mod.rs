@@ -288,11 +288,12 @@ fn run(settings: Settings) -> crate::Result<ExitCode> {
         }
         Task::Query {
             config,
+            as_of,
             name,
             params,
             answer,
         } => {
-            let written = pipeline::saved_query(&config, &name, &params, &answer)?;
+            let written = pipeline::saved_query(&config, as_of, &name, &params, &answer)?;
             answer_written(&progress, written, answer.out.as_deref());
             ExitCode::SUCCESS
         }
@@ -334,10 +335,11 @@ fn run(settings: Settings) -> crate::Result<ExitCode> {
         }
         Task::Sql {
             config,
+            as_of,
             query,
             answer,
         } => {
-            let written = pipeline::sql(&config, &query, &answer)?;
+            let written = pipeline::sql(&config, as_of, &query, &answer)?;
             answer_written(&progress, written, answer.out.as_deref());
             ExitCode::SUCCESS
         }

@@ -59,12 +59,14 @@ pub enum Task {
     },
     Query {
         config: Config,
+        as_of: NaiveDate,
         name: String,
         params: Vec<(String, String)>,
         answer: AnswerOptions,
     },
     Sql {
         config: Config,
+        as_of: NaiveDate,
         query: String,
         answer: AnswerOptions,
     },
@@ -296,6 +298,7 @@ impl Settings {
                 match args.name {
                     Some(name) if !args.list => Task::Query {
                         config,
+                        as_of: today,
                         name,
                         params: args.params,
                         answer: answer_options(args.answer),
@@ -318,6 +321,7 @@ impl Settings {
             },
             Command::Sql(args) => Task::Sql {
                 config: Config::load(&cli.global.config)?,
+                as_of: today,
                 query: args.query,
                 answer: answer_options(args.answer),
             },

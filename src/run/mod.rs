@@ -388,9 +388,9 @@ impl Run<'_> {
                                 given.push((param.name.clone(), self.period.to_string()));
                             }
                         }
-                        pipeline::saved_query(config, name, &given, &answer)?
+                        pipeline::saved_query(config, self.as_of, name, &given, &answer)?
                     }
-                    (None, Some(sql)) => pipeline::sql(config, sql, &answer)?,
+                    (None, Some(sql)) => pipeline::sql(config, self.as_of, sql, &answer)?,
                     (None, None) => unreachable!("checked when the file was read"),
                 };
                 Ok(Done {

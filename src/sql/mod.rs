@@ -8,6 +8,8 @@
 //! that is not a query (COPY, CREATE, INSERT, ATTACH, PRAGMA, SET …) cannot
 //! stand there, in a CTE or anywhere else.
 
+mod functions;
+
 use std::path::Path;
 use std::time::Duration;
 
@@ -17,6 +19,7 @@ use duckdb::Connection;
 
 use crate::error::{Error, Result};
 use crate::export::{ExportFormat, Written};
+use crate::indicators::compute::Context;
 
 /// A query's answer: column names and every value as exact text (`None`
 /// for NULL), in order.
@@ -29,9 +32,10 @@ pub struct Answer {
 }
 
 /// Opens the warehouse at `path` for questions only: read-only, external
-/// access off, configuration locked.
-pub fn open(path: &Path, wait: Duration) -> Result<Connection> {
-    crate::warehouse::connect(
+/// access off, configuration locked; with `context`, the indicator
+/// functions `kpi()` and `kpi_indicators()` are there beside the tables.
+pub fn open(path: &Path, wait: Duration, context: Option<Context>) -> Result<Connection> {
+    let conn = crate::warehouse::connect(
         path,
         crate::warehouse::Access::ReadOnly,
         wait,
@@ -39,7 +43,11 @@ pub fn open(path: &Path, wait: Duration) -> Result<Connection> {
             ("enable_external_access", "false"),
             ("lock_configuration", "true"),
         ],
-    )
+    )?;
+    if let Some(context) = context {
+        functions::register(&conn, context)?;
+    }
+    Ok(conn)
 }
 
 /// Runs the one query `sql` (a trailing `;` is fine), with `params` bound to
@@ -170,18 +178,23 @@ fn query_error(query: &str, text: &str) -> Error {
                 | "MERGE"
         )
     });
-    let hint = if not_a_query {
-        "`opskpi sql` only reads: one query (SELECT, WITH, FROM, VALUES, DESCRIBE, SUMMARIZE); loads go through `opskpi ingest`"
+    let hint = if message.contains("kpi():") && message.contains("hint:") {
+        // The indicator layer's own hint is in the message already.
+        None
+    } else if message.contains("kpi():") {
+        Some("kpi('id[,id…]', 'PERIOD' [, by := 'dim[,dim…]'] [, periods := n]); kpi_indicators() lists the indicators and their dimensions")
+    } else if not_a_query {
+        Some("`opskpi sql` only reads: one query (SELECT, WITH, FROM, VALUES, DESCRIBE, SUMMARIZE); loads go through `opskpi ingest`")
     } else if message.contains("external access") || message.contains("disabled by configuration") {
-        "`opskpi sql` reads the warehouse only: no files, no other databases, no extensions"
+        Some("`opskpi sql` reads the warehouse only: no files, no other databases, no extensions")
     } else if message.contains("read-only") {
-        "`opskpi sql` only reads; loads go through `opskpi ingest`"
+        Some("`opskpi sql` only reads; loads go through `opskpi ingest`")
     } else {
-        "the tables are those of DOMAIN.md (`opskpi sql \"show tables\"` lists them)"
+        Some("the tables are those of DOMAIN.md (`opskpi sql \"show tables\"` lists them)")
     };
     Error::Config {
         message: format!("the query failed: {message}"),
-        hint: Some(hint.into()),
+        hint: hint.map(String::from),
     }
 }
 
