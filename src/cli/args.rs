@@ -94,7 +94,7 @@ pub enum Command {
     /// Run a pipeline file: ingest, check, kpi, report, export and alert
     /// steps for one period, recorded in the warehouse.
     #[command(
-        after_help = "Examples:\n  opskpi run pipelines/monthly.toml                    # the file's period rule, e.g. last complete month\n  opskpi run pipelines/monthly.toml --period 2026-10   # a given period\n  opskpi run pipelines/monthly.toml --log-format json  # JSON lines on stderr for a log collector\n\nExit codes: 0 every step ran, 3 an alert fired, 4 the check step failed,\n1 a step failed on bad input or configuration, 2 an internal error.\nA second run loads nothing new and writes the same files."
+        after_help = "Examples:\n  opskpi run pipelines/monthly.toml                    # the file's period rule\n  opskpi run pipelines/monthly.toml --period 2026-10   # a given period\n  opskpi run pipelines/monthly.toml --log-format json  # JSON lines on stderr for a log collector\n\nExit codes: 0 every step ran, 3 an alert fired, 4 the check step failed,\n1 a step failed on bad input or configuration, 2 an internal error.\nA second run loads nothing new and writes the same files."
     )]
     Run(RunArgs),
 
