@@ -733,14 +733,31 @@ fn cli_snapshots() {
     for command in ["", "ingest", "check", "kpi", "sql", "query", "run", "runs"] {
         let mut args: Vec<&str> = command.split_whitespace().collect();
         args.push("--help");
-        let name = format!("help_{}", if command.is_empty() { "opskpi" } else { command });
+        let name = format!(
+            "help_{}",
+            if command.is_empty() {
+                "opskpi"
+            } else {
+                command
+            }
+        );
         insta::assert_snapshot!(name, help(&args));
     }
     // The tiny company's March 2024, by hand from tests/fixtures/tiny: net
     // sales North 2,000 (1900 + 100) against 1,000, South 180 (270 − 90)
     // against 180; market share North 2000 / 21000 = 9.5 %.
     let project = tiny_project();
-    let output = kpi(project.path(), &["net_sales", "market_share", "--period", "2024-03", "--by", "region"]);
+    let output = kpi(
+        project.path(),
+        &[
+            "net_sales",
+            "market_share",
+            "--period",
+            "2024-03",
+            "--by",
+            "region",
+        ],
+    );
     assert!(output.status.success(), "{}", stderr(&output));
     insta::assert_snapshot!("kpi_table_tiny_2024_03_by_region", stdout(&output));
 }
