@@ -14,6 +14,7 @@ use std::collections::BTreeMap;
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 
+use crate::calendar::Period;
 use crate::indicators::{KpiRow, Status};
 
 #[derive(Debug, Clone, Deserialize)]
@@ -45,6 +46,10 @@ pub struct Rule {
     /// Fires at this status or worse: `warning` (warning or bad) or `bad`.
     #[serde(default)]
     pub status: Option<StatusName>,
+    /// With `status`: fire only when the status turned to it — the period
+    /// before was better (or had no status).
+    #[serde(default)]
+    pub newly: bool,
     /// What no data means: `report` (its own outcome; default) or `fire`.
     #[serde(default)]
     pub on_no_data: NoData,
@@ -119,6 +124,9 @@ impl Rule {
                 "a change condition needs `change = \"previous\"` or `\"last_year\"`".into(),
             );
         }
+        if self.newly && self.status.is_none() {
+            return Err("`newly` goes with `status`".into());
+        }
         if changes == 0 && self.change.is_some() {
             return Err("`change` goes with falls_by_more_than or rises_by_more_than".into());
         }
@@ -155,17 +163,30 @@ impl Rule {
         } else if let Some(x) = self.rises_by_more_than {
             format!("{change} > {x}")
         } else {
+            let turned = if self.newly {
+                " (turned this period)"
+            } else {
+                ""
+            };
             match self.status {
-                Some(StatusName::Bad) => "status is bad".into(),
-                _ => "status is warning or bad".into(),
+                Some(StatusName::Bad) => format!("status is bad{turned}"),
+                _ => format!("status is warning or bad{turned}"),
             }
         }
     }
 
-    /// Evaluates the rule on the rows of its indicator for the run's period
-    /// (the row whose dimensions match the scope).
-    pub fn evaluate(&self, rows: &[KpiRow], period: &str) -> Evaluation {
-        let row = rows.iter().find(|row| {
+    /// The periods a rule reads: the run's, and the one before for `newly`.
+    pub fn periods(&self, period: Period) -> Vec<Period> {
+        if self.newly {
+            period.series(2)
+        } else {
+            vec![period]
+        }
+    }
+
+    /// The row of `period` whose dimensions match the scope.
+    fn row<'a>(&self, rows: &'a [KpiRow], period: &str) -> Option<&'a KpiRow> {
+        rows.iter().find(|row| {
             row.indicator == self.indicator
                 && row.period.to_string() == period
                 && row.dims.len() == self.scope.len()
@@ -173,7 +194,16 @@ impl Rule {
                     .dims
                     .iter()
                     .all(|(dim, value)| self.scope.get(dim) == value.as_ref())
-        });
+        })
+    }
+
+    /// Evaluates the rule on the rows of its indicator for the run's period
+    /// (and, for `newly`, the period before).
+    pub fn evaluate(&self, rows: &[KpiRow], period: Period) -> Evaluation {
+        let before = self.row(rows, &period.previous().to_string());
+        let period = period.to_string();
+        let period = period.as_str();
+        let row = self.row(rows, period);
         let condition = self.condition();
         let name = self
             .name
@@ -192,11 +222,12 @@ impl Rule {
         // (observed, shown in words, fired)
         let found: Option<(String, String, bool)> = row.and_then(|row| {
             if let Some(status) = self.status {
-                let worst = matches!(row.status, Some(Status::Bad));
-                let fired = match status {
-                    StatusName::Bad => worst,
-                    StatusName::Warning => worst || matches!(row.status, Some(Status::Warning)),
+                let reaches = |s: Option<Status>| match status {
+                    StatusName::Bad => matches!(s, Some(Status::Bad)),
+                    StatusName::Warning => matches!(s, Some(Status::Bad | Status::Warning)),
                 };
+                let fired =
+                    reaches(row.status) && !(self.newly && reaches(before.and_then(|b| b.status)));
                 return row
                     .status
                     .map(|s| (s.name().to_string(), format!("status {}", s.name()), fired));
@@ -322,8 +353,12 @@ mod tests {
         rule
     }
 
+    fn october() -> Period {
+        Period::parse("2026-10", 1).unwrap()
+    }
+
     fn outcome(rule: &Rule, row: KpiRow) -> (Outcome, bool) {
-        let e = rule.evaluate(&[row], "2026-10");
+        let e = rule.evaluate(&[row], october());
         (e.outcome, e.fires)
     }
 
@@ -391,7 +426,7 @@ mod tests {
             "indicator = \"net_sales\"\nwhere = { region = \"South\" }\nbelow = 100",
         )
         .unwrap();
-        let e = south.evaluate(&[north(Some("1"), None, None)], "2026-10");
+        let e = south.evaluate(&[north(Some("1"), None, None)], october());
         assert_eq!((e.outcome, e.fires), (Outcome::NoData, false));
         assert!(e.message.contains("n/a"), "{}", e.message);
         // …unless the rule says no data is an alert.

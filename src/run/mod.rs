@@ -404,11 +404,11 @@ impl Run<'_> {
                 for rule in rules {
                     let request = KpiRequest {
                         indicators: vec![rule.indicator.clone()],
-                        periods: vec![self.period],
+                        periods: rule.periods(self.period),
                         dims: rule.dims(),
                     };
                     let rows = pipeline::kpi(config, self.as_of, &request)?;
-                    let evaluation = rule.evaluate(&rows, &self.period.to_string());
+                    let evaluation = rule.evaluate(&rows, self.period);
                     if evaluation.fires {
                         log.warn("alert", &evaluation.message);
                     } else if evaluation.outcome == alert::Outcome::NoData {
