@@ -19,6 +19,7 @@ struct LocaleData {
     not_available: String,
     points: String,
     days: String,
+    hours: String,
     /// Shorter forms of large amounts, largest first: (size, suffix).
     large_amounts: Vec<(Decimal, String)>,
     text_lang: String,
@@ -102,6 +103,7 @@ fn locale_data(tag: &str, text: &str, file: &str) -> Result<LocaleData> {
         not_available: text_of("not_available")?,
         points: text_of("points")?,
         days: text_of("days")?,
+        hours: text_of("hours")?,
         large_amounts,
         text_lang: text_of("text_lang")?,
         text_region: text_of("text_region")?,
@@ -183,6 +185,10 @@ impl Locale {
     fn days(self) -> &'static str {
         &self.0.days
     }
+
+    fn hours(self) -> &'static str {
+        &self.0.hours
+    }
 }
 
 /// Rounds half away from zero, as people round by hand.
@@ -227,6 +233,7 @@ pub fn value(locale: Locale, unit: Unit, value: Option<Decimal>) -> String {
         Unit::Nps => signed(grouped(value, 0), value),
         Unit::Turns | Unit::Multiple => format!("{}×", grouped(value, 2)),
         Unit::Days => format!("{}{}", grouped(value, 0), locale.days()),
+        Unit::Hours => format!("{}{}", grouped(value, 1), locale.hours()),
     }
 }
 

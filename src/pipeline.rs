@@ -441,7 +441,7 @@ pub fn sql(
     answer: &AnswerOptions,
 ) -> Result<Written> {
     let path = existing_path(config)?;
-    let conn = crate::sql::open(&path, wait(config), Some(context(config, as_of)))?;
+    let conn = crate::sql::open(&path, wait(config), Some(functions(config, as_of)?))?;
     crate::sql::export(
         &conn,
         query,
@@ -464,7 +464,7 @@ pub fn saved_query(
     let query = crate::saved::find(name, config.queries_folder().as_deref())?;
     let bound = query.bind(params, config.company.fiscal_year_start)?;
     let path = existing_path(config)?;
-    let conn = crate::sql::open(&path, wait(config), Some(context(config, as_of)))?;
+    let conn = crate::sql::open(&path, wait(config), Some(functions(config, as_of)?))?;
     crate::sql::export(
         &conn,
         &query.sql,
@@ -509,6 +509,14 @@ pub fn runs(
     )
 }
 
+/// What sql's indicator functions compute with.
+fn functions(config: &Config, as_of: NaiveDate) -> Result<crate::sql::Functions> {
+    Ok(crate::sql::Functions {
+        context: context(config, as_of),
+        offset_seconds: crate::config::parse_offset(&config.company.timezone)?,
+    })
+}
+
 /// The configured warehouse's path, if it exists.
 fn existing_path(config: &Config) -> Result<PathBuf> {
     let path = config.warehouse_path();
@@ -523,7 +531,8 @@ fn existing_path(config: &Config) -> Result<PathBuf> {
 
 fn open_existing(config: &Config) -> Result<Warehouse> {
     let path = existing_path(config)?;
-    Warehouse::open_with(&path, Access::ReadOnly, wait(config))
+    Ok(Warehouse::open_with(&path, Access::ReadOnly, wait(config))?
+        .in_timezone(crate::config::parse_offset(&config.company.timezone)?))
 }
 
 /// How long a command waits for a warehouse another program holds.

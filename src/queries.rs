@@ -22,6 +22,8 @@ pub static FILES: &[(&str, &str)] = sql_files![
     "components/market",
     "components/surveys",
     "components/inventory",
+    "components/service",
+    "components/deliveries",
     "sample/00_setup",
     "sample/01_products",
     "sample/02_parties",
@@ -51,11 +53,20 @@ pub fn names_under(folder: &str) -> Vec<&'static str> {
         .collect()
 }
 
-/// Renders the template `name` with validated `dims` and `wanted` components.
-pub fn render(name: &str, dims: &[String], wanted: &[String]) -> Result<String> {
+/// Renders the template `name` with validated `dims` and `wanted` components,
+/// and the company's UTC offset in seconds (the day a timestamp falls on).
+pub fn render(
+    name: &str,
+    dims: &[String],
+    wanted: &[String],
+    offset_seconds: i32,
+) -> Result<String> {
     for dim in dims.iter().chain(wanted) {
         // Defence in depth: callers validate against the catalogue already.
-        if !dim.chars().all(|c| c.is_ascii_lowercase() || c == '_') {
+        if !dim
+            .chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_')
+        {
             return Err(Error::Internal(format!(
                 "dimension `{dim}` reached SQL unvalidated"
             )));
@@ -71,7 +82,7 @@ pub fn render(name: &str, dims: &[String], wanted: &[String]) -> Result<String> 
             message: error.to_string(),
         })?;
     template
-        .render(minijinja::context! { dims, wanted })
+        .render(minijinja::context! { dims, wanted, offset_seconds })
         .map_err(|error| Error::Template {
             name: format!("queries/{name}.sql"),
             line: error.line(),

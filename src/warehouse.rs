@@ -27,6 +27,8 @@ const COMPONENT_SCALE: i8 = 10;
 pub struct Warehouse {
     conn: Connection,
     path: Option<PathBuf>,
+    /// The company's UTC offset: the day a timestamp falls on.
+    offset_seconds: i32,
 }
 
 /// What a command does with the warehouse.
@@ -163,6 +165,7 @@ impl Warehouse {
         let warehouse = Warehouse {
             conn,
             path: Some(path.to_path_buf()),
+            offset_seconds: 0,
         };
         match access {
             Access::ReadWrite => warehouse.create_schema()?,
@@ -178,13 +181,27 @@ impl Warehouse {
 
     /// The engine over a connection already open (sql's `kpi()` function).
     pub fn over(conn: Connection) -> Warehouse {
-        Warehouse { conn, path: None }
+        Warehouse {
+            conn,
+            path: None,
+            offset_seconds: 0,
+        }
+    }
+
+    /// Days of timestamps in the company's time: `offset_seconds` east of UTC.
+    pub fn in_timezone(mut self, offset_seconds: i32) -> Warehouse {
+        self.offset_seconds = offset_seconds;
+        self
     }
 
     /// A warehouse that lives in memory only (tests, benchmarks).
     pub fn in_memory() -> Result<Warehouse> {
         let conn = Connection::open_in_memory().map_err(Error::query("open in memory"))?;
-        let warehouse = Warehouse { conn, path: None };
+        let warehouse = Warehouse {
+            conn,
+            path: None,
+            offset_seconds: 0,
+        };
         warehouse.create_schema()?;
         crate::ingest::udf::register(&warehouse.conn)?;
         Ok(warehouse)
@@ -468,7 +485,7 @@ impl Engine for Warehouse {
         let sql = format!(
             "SELECT {} FROM (\n{}\n) AS components",
             columns.join(", "),
-            queries::render(&name, dims, wanted)?
+            queries::render(&name, dims, wanted, self.offset_seconds)?
         );
         let batches = self.arrow(&name, &sql)?;
         let mut components = Components::default();

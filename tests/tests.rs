@@ -12,3 +12,4 @@ mod pipeline;
 mod postgres;
 mod report;
 mod sample;
+mod service;

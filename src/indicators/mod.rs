@@ -40,6 +40,8 @@ pub enum Unit {
     Nps,
     Turns,
     Days,
+    /// A duration in hours.
+    Hours,
 }
 
 /// How a value moves against a comparison value.
@@ -64,13 +66,16 @@ impl Unit {
             Unit::Nps => "nps",
             Unit::Turns => "turns",
             Unit::Days => "days",
+            Unit::Hours => "hours",
         }
     }
 
     pub fn change_kind(self) -> ChangeKind {
         match self {
             Unit::Ratio | Unit::Multiple | Unit::Score | Unit::Nps => ChangeKind::Difference,
-            Unit::Money | Unit::Count | Unit::Turns | Unit::Days => ChangeKind::Relative,
+            Unit::Money | Unit::Count | Unit::Turns | Unit::Days | Unit::Hours => {
+                ChangeKind::Relative
+            }
         }
     }
 }

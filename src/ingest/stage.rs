@@ -441,7 +441,11 @@ pub fn stage(
         if table.not_future.contains(&column.name) {
             // A timestamp may be a day ahead of the load date's UTC day.
             let condition = match column.ty {
-                ColumnType::Timestamp => format!("CAST(_t{i} AS DATE) > CAST(? AS DATE) + 1"),
+                // (Through TIMESTAMP: DuckDB casts a zoned timestamp to a
+                // date only with the ICU extension, which is not built in.)
+                ColumnType::Timestamp => {
+                    format!("CAST(_t{i}::TIMESTAMP AS DATE) > CAST(? AS DATE) + 1")
+                }
                 _ => format!("_t{i} > CAST(? AS DATE)"),
             };
             add(

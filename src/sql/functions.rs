@@ -31,22 +31,29 @@ use crate::indicators::compute::Context;
 use crate::indicators::{compute, Catalogue, KpiRequest};
 use crate::warehouse::Warehouse;
 
-/// What the functions compute with: a connection of their own and the
-/// command's context (as-of date, fiscal year, targets).
+/// What the functions compute with: the command's context (as-of date,
+/// fiscal year, targets) and the company's UTC offset.
+#[derive(Clone)]
+pub struct Functions {
+    pub context: Context,
+    pub offset_seconds: i32,
+}
+
+/// The functions' own connection and what they compute with.
 #[derive(Clone)]
 struct Shared {
     conn: Arc<Mutex<Connection>>,
-    context: Context,
+    with: Functions,
 }
 
 /// Registers `kpi()` and `kpi_indicators()` on `conn`'s database.
-pub fn register(conn: &Connection, context: Context) -> Result<()> {
+pub fn register(conn: &Connection, with: Functions) -> Result<()> {
     let own = conn
         .try_clone()
         .map_err(Error::query("a connection for kpi()"))?;
     let shared = Shared {
         conn: Arc::new(Mutex::new(own)),
-        context,
+        with,
     };
     conn.register_table_function_with_extra_info::<KpiFunction, _>("kpi", &shared)
         .map_err(Error::query("register kpi()"))?;
@@ -114,7 +121,7 @@ impl VTab for KpiFunction {
         }
         let period = Period::parse(
             &text(&bind.get_parameter(1)),
-            shared.context.fiscal_first_month,
+            shared.with.context.fiscal_first_month,
         )
         .map_err(|e| format!("kpi(): {e}"))?;
         let dims: Vec<String> = bind
@@ -149,9 +156,14 @@ impl VTab for KpiFunction {
                 .lock()
                 .map_err(|_| "kpi(): an earlier call failed")?
                 .try_clone()?;
-            let warehouse = Warehouse::over(conn);
-            compute(&warehouse, &Catalogue::builtin(), &shared.context, &request)
-                .map_err(|e| format!("kpi(): {e}"))?
+            let warehouse = Warehouse::over(conn).in_timezone(shared.with.offset_seconds);
+            compute(
+                &warehouse,
+                &Catalogue::builtin(),
+                &shared.with.context,
+                &request,
+            )
+            .map_err(|e| format!("kpi(): {e}"))?
         };
         bind_batch(bind, crate::output::batch(&rows)?)
     }

@@ -19,7 +19,7 @@ use duckdb::Connection;
 
 use crate::error::{Error, Result};
 use crate::export::{ExportFormat, Written};
-use crate::indicators::compute::Context;
+pub use functions::Functions;
 
 /// A query's answer: column names and every value as exact text (`None`
 /// for NULL), in order.
@@ -34,7 +34,7 @@ pub struct Answer {
 /// Opens the warehouse at `path` for questions only: read-only, external
 /// access off, configuration locked; with `context`, the indicator
 /// functions `kpi()` and `kpi_indicators()` are there beside the tables.
-pub fn open(path: &Path, wait: Duration, context: Option<Context>) -> Result<Connection> {
+pub fn open(path: &Path, wait: Duration, functions: Option<Functions>) -> Result<Connection> {
     let conn = crate::warehouse::connect(
         path,
         crate::warehouse::Access::ReadOnly,
@@ -44,8 +44,8 @@ pub fn open(path: &Path, wait: Duration, context: Option<Context>) -> Result<Con
             ("lock_configuration", "true"),
         ],
     )?;
-    if let Some(context) = context {
-        functions::register(&conn, context)?;
+    if let Some(with) = functions {
+        functions::register(&conn, with)?;
     }
     Ok(conn)
 }
