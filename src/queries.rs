@@ -22,6 +22,8 @@ pub static FILES: &[(&str, &str)] = sql_files![
     "components/market",
     "components/surveys",
     "components/inventory",
+    "components/attainment",
+    "components/customers",
     "components/service",
     "components/deliveries",
     "sample/00_setup",

@@ -4,6 +4,7 @@ mod cmd;
 mod common;
 
 mod cli;
+mod customers;
 mod export;
 mod indicators;
 mod ingest;

@@ -33,10 +33,18 @@ WITH lines AS (
     LEFT JOIN customers c ON c.customer_id = s.customer_id
     {%- endif %}
 )
-SELECT w.window_id{% for dim in dims %}, l.{{ dim }}{% endfor %}
-    {%- for name in wanted %},
-       {{ components[name] }} AS {{ name }}
-    {%- endfor %}
-FROM _opskpi_spine w
-JOIN lines l ON l.day = w.day
-GROUP BY ALL
+-- `all_net_amount` is the window's net amount over every group (the base of
+-- a share, such as the channel mix).
+SELECT *{% if "all_net_amount" in wanted %}, sum(_net) OVER (PARTITION BY window_id) AS all_net_amount{% endif %}
+FROM (
+    SELECT w.window_id{% for dim in dims %}, l.{{ dim }}{% endfor %}
+        {%- for name in wanted if name != "all_net_amount" %},
+           {{ components[name] }} AS {{ name }}
+        {%- endfor %}
+        {%- if "all_net_amount" in wanted %},
+           sum(l.net_amount) AS _net
+        {%- endif %}
+    FROM _opskpi_spine w
+    JOIN lines l ON l.day = w.day
+    GROUP BY ALL
+)
