@@ -106,8 +106,8 @@ pub fn check(
         let date = table.date_column();
         let mut select = vec!["count(*)".to_string()];
         select.extend(optional.iter().map(|c| format!("count({})", c.name)));
-        select.push(match date {
-            Some(date) => format!("max(CAST({date} AS DATE))"),
+        select.push(match table.date_sql() {
+            Some(day) => format!("max({day})"),
             None => "NULL::DATE".into(),
         });
         let (rows, filled, newest): (i64, Vec<i64>, Option<NaiveDate>) = conn

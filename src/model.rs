@@ -117,6 +117,17 @@ impl Table {
             .map(|c| c.name)
     }
 
+    /// SQL for the day of each row by its date column (a timestamp's UTC
+    /// day: DuckDB casts a zoned timestamp to a date only through ICU, which
+    /// is not built in).
+    pub fn date_sql(&self) -> Option<String> {
+        let name = self.date_column()?;
+        Some(match self.column(name).map(|c| c.ty) {
+            Some(ColumnType::Timestamp) => format!("CAST({name}::TIMESTAMP AS DATE)"),
+            _ => format!("CAST({name} AS DATE)"),
+        })
+    }
+
     pub fn column(&self, name: &str) -> Option<&Column> {
         self.columns.iter().find(|column| column.name == name)
     }

@@ -34,6 +34,7 @@ pub static FILES: &[(&str, &str)] = sql_files![
     "sample/05_market",
     "sample/06_surveys",
     "sample/07_targets",
+    "sample/08_service",
 ];
 
 /// The text of the SQL file `name`.

@@ -27,6 +27,8 @@ pub const TABLES: &[&str] = &[
     "competitor_sales",
     "surveys",
     "sales_targets",
+    "service_tickets",
+    "deliveries",
 ];
 
 #[derive(Debug, Clone)]

@@ -364,9 +364,9 @@ impl Warehouse {
     pub fn coverage(&self) -> Result<Vec<Coverage>> {
         let mut out = Vec::new();
         for table in model::TABLES {
-            let date = table.date_column();
-            let dates = date
-                .map(|c| format!("min(CAST({c} AS DATE)), max(CAST({c} AS DATE))"))
+            let dates = table
+                .date_sql()
+                .map(|day| format!("min({day}), max({day})"))
                 .unwrap_or_else(|| "NULL::DATE, NULL::DATE".into());
             let (rows, first, last): (i64, Option<chrono::NaiveDate>, Option<chrono::NaiveDate>) =
                 self.conn
