@@ -4,6 +4,7 @@ mod cmd;
 mod common;
 
 mod cli;
+mod crosscheck;
 mod customers;
 mod export;
 mod indicators;
