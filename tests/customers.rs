@@ -138,3 +138,36 @@ fn customers_active_new_returning_and_repeat() {
     assert_exact(row(&segments, "new_customers", &["dealer"]).value, "1");
     assert_exact(row(&segments, "new_customers", &["retail"]).value, "0");
 }
+
+#[test]
+fn the_share_of_sales_from_new_products() {
+    let warehouse = tiny_warehouse();
+    // P3 launched 2024-01-01; P1 and P2 in 2020. April 2024: O7's 500 of
+    // P3 (launched within the 12 months before 12 April) of 1800.
+    let april = kpi(
+        &warehouse,
+        &["new_product_share"],
+        "2024-04",
+        &[],
+        "2024-12-31",
+    );
+    assert_fraction(row(&april, "new_product_share", &[]).value, "500", "1800");
+    // March 2024 sold no P3: a true 0, every product having a launch date.
+    let march = kpi(
+        &warehouse,
+        &["new_product_share"],
+        "2024-03",
+        &[],
+        "2024-12-31",
+    );
+    assert_exact(row(&march, "new_product_share", &[]).value, "0");
+    // By channel: the dealer's April is all P3.
+    let channels = kpi(
+        &warehouse,
+        &["new_product_share"],
+        "2024-04",
+        &["channel"],
+        "2024-12-31",
+    );
+    assert_exact(row(&channels, "new_product_share", &["dealer"]).value, "1");
+}

@@ -14,10 +14,12 @@
     "units": "CASE WHEN count(l.quantity) = count(*) THEN sum(l.quantity) END",
     "orders": "count(DISTINCT l.order_id) FILTER (WHERE l.sold)",
     "lines": "count(*)",
+    "new_product_amount": "CASE WHEN count(l.launch_date) = count(*) THEN coalesce(sum(l.net_amount) FILTER (WHERE l.launch_date > l.day - INTERVAL 12 MONTH AND l.launch_date <= l.day), 0) END",
 } %}
 WITH lines AS (
     SELECT s.order_date AS day, s.order_id, s.quantity, s.net_amount, s.cost_amount,
            coalesce(s.quantity > 0, s.net_amount > 0) AS sold
+    {%- if "new_product_amount" in wanted %}, p.launch_date{% endif %}
     {%- for dim in dims %}
         {%- if dim == "store" %}, s.store_id AS store
         {%- elif dim == "salesperson" %}, s.salesperson_id AS salesperson
@@ -26,7 +28,7 @@ WITH lines AS (
         {%- else %}, s.{{ dim }}{% endif %}
     {%- endfor %}
     FROM sales s
-    {%- if "category" in dims or "subcategory" in dims %}
+    {%- if "category" in dims or "subcategory" in dims or "new_product_amount" in wanted %}
     LEFT JOIN products p ON p.sku = s.sku
     {%- endif %}
     {%- if "segment" in dims %}
