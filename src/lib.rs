@@ -10,6 +10,7 @@ pub mod check;
 pub mod cli;
 pub mod config;
 pub mod error;
+pub mod explain;
 pub mod export;
 pub mod format;
 pub mod indicators;

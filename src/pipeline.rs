@@ -12,7 +12,7 @@ use crate::error::Result;
 use crate::export::Written;
 use crate::format::Locale;
 use crate::indicators::compute::Context;
-use crate::indicators::{compute, Catalogue, KpiRequest, KpiRow};
+use crate::indicators::{compute, KpiRequest, KpiRow};
 use crate::ingest::{self, IngestOptions, LoadOutcome};
 use crate::report::pdf::PdfOptions;
 use crate::report::rows::Edition;
@@ -79,7 +79,7 @@ pub fn kpi(config: &Config, as_of: NaiveDate, request: &KpiRequest) -> Result<Ve
     let warehouse = open_existing(config)?;
     compute(
         &warehouse,
-        &Catalogue::builtin(),
+        &config.catalogue()?,
         &context(config, as_of),
         request,
     )
@@ -155,7 +155,7 @@ pub fn report(
             }
             let values = report::editions(
                 &warehouse,
-                &Catalogue::builtin(),
+                &config.catalogue()?,
                 &context(config, as_of),
                 dimension,
                 period,
@@ -415,7 +415,7 @@ fn report_context(
     };
     let context = report::build(
         warehouse,
-        &Catalogue::builtin(),
+        &config.catalogue()?,
         &context(config, as_of),
         &spec,
     )?;
@@ -512,6 +512,7 @@ pub fn runs(
 /// What sql's indicator functions compute with.
 fn functions(config: &Config, as_of: NaiveDate) -> Result<crate::sql::Functions> {
     Ok(crate::sql::Functions {
+        catalogue: config.catalogue()?,
         context: context(config, as_of),
         offset_seconds: crate::config::parse_offset(&config.company.timezone)?,
     })

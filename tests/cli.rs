@@ -730,7 +730,7 @@ fn cli_snapshots() {
         assert!(output.status.success(), "{args:?}");
         stdout(&output)
     };
-    for command in ["", "ingest", "check", "kpi", "sql", "query", "run", "runs"] {
+    for command in ["", "ingest", "check", "kpi", "explain", "sql", "query", "run", "runs"] {
         let mut args: Vec<&str> = command.split_whitespace().collect();
         args.push("--help");
         let name = format!(
@@ -760,4 +760,109 @@ fn cli_snapshots() {
     );
     assert!(output.status.success(), "{}", stderr(&output));
     insta::assert_snapshot!("kpi_table_tiny_2024_03_by_region", stdout(&output));
+}
+
+#[test]
+fn a_projects_own_indicators_work_everywhere_and_mistakes_name_file_and_line() {
+    let project = tiny_project();
+    let dir = project.path();
+    let config = config_arg(dir);
+    let text = std::fs::read_to_string(&config).unwrap();
+    std::fs::write(
+        &config,
+        format!("{text}\n[indicators]\nfile = \"my-indicators.toml\"\n"),
+    )
+    .unwrap();
+    let catalogue = "# The project's own indicators.\n\n\
+        [[indicator]]\nid = \"average_line_value\"\nlabel = \"Average line value\"\nunit = \"money\"\n\
+        direction = \"higher\"\nquery = \"sales\"\nformula = \"net_amount / lines\"\n\
+        definition = \"Net sales per order line, returns included.\"\ntarget = 500\nwarning = 400\n\n\
+        [[indicator]]\nid = \"average_line_value_growth\"\nlabel = \"Average line value growth\"\nunit = \"ratio\"\n\
+        direction = \"higher\"\ngrowth_of = \"average_line_value\"\ncompare = \"last_year\"\n\
+        definition = \"Average line value against last year.\"\ntarget = 0\nwarning = -0.05\n";
+    std::fs::write(dir.join("my-indicators.toml"), catalogue).unwrap();
+    let output = kpi(
+        dir,
+        &[
+            "average_line_value",
+            "average_line_value_growth",
+            "--period",
+            "2024-03",
+            "--format",
+            "csv",
+        ],
+    );
+    assert!(output.status.success(), "{}", stderr(&output));
+    // March 2024: 2180 over O4's two lines and O5's two (its return is a
+    // line) = 545; March 2023: (1000 + 180) / 2 = 590; growth 545/590 − 1
+    // = −45/590 = −0.0762711864406779…, to 15 significant digits
+    // −0.0762711864406780, written without its trailing zero.
+    let text = stdout(&output);
+    assert!(text.contains("average_line_value,Average line value,money,relative,2024-03,false,545,,,590,-0.076271186440678,500,good"), "{text}");
+    assert!(text.contains("average_line_value_growth,Average line value growth,ratio,difference,2024-03,false,-0.076271186440678"), "{text}");
+    // Listed, explained, and in SQL.
+    let list = stdout(&opskpi(&["kpi", "--list", "--config", &config]));
+    assert!(
+        list.contains("average_line_value") && list.contains("net_amount / lines"),
+        "{list}"
+    );
+    let explained = stdout(&opskpi(&[
+        "explain",
+        "average_line_value",
+        "--config",
+        &config,
+    ]));
+    assert!(
+        explained.contains("formula:     net_amount / lines   [sales]"),
+        "{explained}"
+    );
+    assert!(explained.contains("count(*) AS lines"), "{explained}");
+    let output = sql(
+        dir,
+        "select value from kpi('average_line_value', '2024-03')",
+        &["--format", "csv", "--as-of", "2024-12-31"],
+    );
+    assert_eq!(
+        stdout(&output),
+        "value\n545.000000000000000000\n",
+        "{}",
+        stderr(&output)
+    );
+
+    // A mistake: the file, the line of the indicator, what is wrong, a hint.
+    std::fs::write(
+        dir.join("my-indicators.toml"),
+        catalogue.replace("net_amount / lines", "net_amout / lines"),
+    )
+    .unwrap();
+    let output = kpi(dir, &["net_sales", "--period", "2024-03"]);
+    assert_eq!(output.status.code(), Some(1));
+    let message = stderr(&output);
+    assert!(message.contains("my-indicators.toml` line 4: indicator `average_line_value`: `net_amout` is not a component of query `sales`"), "{message}");
+    assert!(
+        message.contains("hint: a formula reads the components of one built-in query"),
+        "{message}"
+    );
+    // A built-in id cannot be taken.
+    std::fs::write(
+        dir.join("my-indicators.toml"),
+        catalogue.replace("id = \"average_line_value\"\n", "id = \"net_sales\"\n"),
+    )
+    .unwrap();
+    let message = stderr(&kpi(dir, &["net_sales", "--period", "2024-03"]));
+    assert!(
+        message.contains("line 4: indicator `net_sales` exists already"),
+        "{message}"
+    );
+    // TOML itself: its line.
+    std::fs::write(
+        dir.join("my-indicators.toml"),
+        "[[indicator]]\nid = \"x\"\nlabel = 3\n",
+    )
+    .unwrap();
+    let message = stderr(&kpi(dir, &["net_sales", "--period", "2024-03"]));
+    assert!(
+        message.contains("my-indicators.toml`: TOML parse error at line 3"),
+        "{message}"
+    );
 }

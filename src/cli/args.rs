@@ -73,6 +73,15 @@ pub enum Command {
     )]
     Kpi(KpiArgs),
 
+    /// Explain one indicator: definition, formula, dimensions, target, components and the SQL it runs.
+    #[command(
+        after_help = "Examples:\n  opskpi explain gross_margin\n  opskpi explain on_time_delivery --config company/opskpi.toml   # a project's own indicators too"
+    )]
+    Explain {
+        /// The indicator's id (see `opskpi kpi --list`).
+        id: String,
+    },
+
     /// Ask the warehouse a question in SQL. It can only read: one query,
     /// no files, no writes.
     #[command(

@@ -12,7 +12,7 @@ use std::time::Duration;
 use clap::Parser;
 use indicatif::{ProgressBar, ProgressStyle};
 
-use crate::indicators::{Catalogue, Status};
+use crate::indicators::Status;
 use crate::{output, pipeline, report, sample};
 use settings::{Settings, Task};
 
@@ -223,17 +223,19 @@ fn run(settings: Settings) -> crate::Result<ExitCode> {
                 ExitCode::SUCCESS
             }
         }
-        Task::ListIndicators => {
-            let catalogue = Catalogue::builtin();
-            for indicator in &catalogue.indicators {
-                let dims = catalogue.dimensions(indicator).join(", ");
-                println!(
-                    "{:<32} {:<34} by: {}",
-                    indicator.id,
-                    indicator.label,
-                    if dims.is_empty() { "-".into() } else { dims }
-                );
-            }
+        Task::ListIndicators { catalogue } => {
+            print!("{}", crate::explain::list(&catalogue));
+            ExitCode::SUCCESS
+        }
+        Task::Explain {
+            catalogue,
+            id,
+            offset_seconds,
+        } => {
+            print!(
+                "{}",
+                crate::explain::explain(&catalogue, &id, offset_seconds)?
+            );
             ExitCode::SUCCESS
         }
         Task::Kpi {

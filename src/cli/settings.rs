@@ -45,7 +45,14 @@ pub enum Task {
         fail_on: Option<crate::check::Level>,
         examples: usize,
     },
-    ListIndicators,
+    ListIndicators {
+        catalogue: crate::indicators::Catalogue,
+    },
+    Explain {
+        catalogue: crate::indicators::Catalogue,
+        id: String,
+        offset_seconds: i32,
+    },
     Kpi {
         config: Config,
         as_of: NaiveDate,
@@ -166,6 +173,15 @@ fn series_between(from: Period, to: Period) -> Result<Vec<Period>> {
     Ok(periods)
 }
 
+/// The project's catalogue when there is a project here, else the built-in one.
+fn project_catalogue(config: &std::path::Path) -> Result<crate::indicators::Catalogue> {
+    if config.exists() {
+        Config::load(config)?.catalogue()
+    } else {
+        Ok(crate::indicators::Catalogue::builtin())
+    }
+}
+
 fn last_complete(grain: Grain, as_of: NaiveDate, fiscal_first_month: u32) -> Period {
     Period::last_complete(grain, as_of, fiscal_first_month)
 }
@@ -226,7 +242,25 @@ impl Settings {
                 },
                 examples: args.examples,
             },
-            Command::Kpi(args) if args.list => Task::ListIndicators,
+            Command::Kpi(args) if args.list => Task::ListIndicators {
+                catalogue: project_catalogue(&cli.global.config)?,
+            },
+            Command::Explain { id } => {
+                let (catalogue, offset_seconds) = if cli.global.config.exists() {
+                    let config = Config::load(&cli.global.config)?;
+                    (
+                        config.catalogue()?,
+                        crate::config::parse_offset(&config.company.timezone)?,
+                    )
+                } else {
+                    (crate::indicators::Catalogue::builtin(), 0)
+                };
+                Task::Explain {
+                    catalogue,
+                    id,
+                    offset_seconds,
+                }
+            }
             Command::Kpi(args) => {
                 let config = Config::load(&cli.global.config)?;
                 if args.indicators.is_empty() {

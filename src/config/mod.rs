@@ -36,6 +36,8 @@ pub struct Config {
     pub check: CheckConfig,
     #[serde(default, skip_serializing_if = "is_default")]
     pub queries: QueriesConfig,
+    #[serde(default, skip_serializing_if = "is_default")]
+    pub indicators: IndicatorsConfig,
     /// The folder the file lives in; relative paths resolve against it.
     #[serde(skip)]
     pub root: PathBuf,
@@ -135,6 +137,15 @@ pub struct QueriesConfig {
     pub folder: Option<PathBuf>,
 }
 
+/// The project's own indicators.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct IndicatorsConfig {
+    /// A catalogue file of `[[indicator]]` tables, added to the built-in ones.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub file: Option<PathBuf>,
+}
+
 /// What `opskpi check` counts as a problem.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
@@ -207,6 +218,7 @@ impl Config {
             targets: BTreeMap::new(),
             check: CheckConfig::default(),
             queries: QueriesConfig::default(),
+            indicators: IndicatorsConfig::default(),
             root: root.to_path_buf(),
         }
     }
@@ -223,6 +235,8 @@ impl Config {
         }
         Locale::find(&self.company.locale, self.templates_folder().as_deref())?;
         parse_offset(&self.company.timezone)?;
+        // A mistake in the project's indicators shows before any work.
+        self.catalogue()?;
         for source in &self.sources {
             source.check()?;
         }
@@ -247,6 +261,14 @@ impl Config {
     }
 
     /// The project's own saved queries, if configured.
+    /// The built-in indicators and the project's own (`[indicators] file`).
+    pub fn catalogue(&self) -> Result<crate::indicators::Catalogue> {
+        match &self.indicators.file {
+            Some(file) => crate::indicators::Catalogue::with_project(&self.resolve(file)),
+            None => Ok(crate::indicators::Catalogue::builtin()),
+        }
+    }
+
     pub fn queries_folder(&self) -> Option<PathBuf> {
         self.queries.folder.as_ref().map(|f| self.resolve(f))
     }

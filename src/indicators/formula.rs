@@ -25,6 +25,60 @@ pub enum Op {
     Div,
 }
 
+impl Op {
+    fn symbol(self) -> &'static str {
+        match self {
+            Op::Add => "+",
+            Op::Sub => "-",
+            Op::Mul => "*",
+            Op::Div => "/",
+        }
+    }
+
+    fn precedence(self) -> u8 {
+        match self {
+            Op::Add | Op::Sub => 1,
+            Op::Mul | Op::Div => 2,
+        }
+    }
+}
+
+/// The formula as it would be written, with only the parentheses it needs.
+impl std::fmt::Display for Formula {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let operand =
+            |f: &mut std::fmt::Formatter<'_>, child: &Formula, parent: Op, right: bool| {
+                let wrap = match child {
+                    Formula::Binary(_, op, _) => {
+                        op.precedence() < parent.precedence()
+                            || (right
+                                && op.precedence() == parent.precedence()
+                                && matches!(parent, Op::Sub | Op::Div))
+                    }
+                    _ => false,
+                };
+                if wrap {
+                    write!(f, "({child})")
+                } else {
+                    write!(f, "{child}")
+                }
+            };
+        match self {
+            Formula::Number(n) => write!(f, "{n}"),
+            Formula::Name(name) => write!(f, "{name}"),
+            Formula::Negate(inner) => match **inner {
+                Formula::Binary(..) => write!(f, "-({inner})"),
+                _ => write!(f, "-{inner}"),
+            },
+            Formula::Binary(left, op, right) => {
+                operand(f, left, *op, false)?;
+                write!(f, " {} ", op.symbol())?;
+                operand(f, right, *op, true)
+            }
+        }
+    }
+}
+
 impl Formula {
     pub fn parse(text: &str) -> Result<Formula> {
         let tokens = tokenize(text)?;
@@ -190,6 +244,19 @@ impl Parser<'_> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_formula_prints_as_written_with_the_parentheses_it_needs() {
+        for text in [
+            "(net_amount - cost_amount) / net_amount",
+            "days / (cogs / (inventory_value_sum / snapshots))",
+            "a - (b - c)",
+            "a - b - c",
+            "-(a + b) * 2",
+        ] {
+            assert_eq!(Formula::parse(text).unwrap().to_string(), text);
+        }
+    }
 
     fn dec(text: &str) -> Decimal {
         text.parse().unwrap()

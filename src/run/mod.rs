@@ -445,7 +445,7 @@ impl Run<'_> {
 /// step runs, so a mistake in the last step does not surface after the
 /// others have written.
 fn check_steps(file: &PipelineFile, config: &Config, path: &Path) -> Result<()> {
-    let catalogue = crate::indicators::Catalogue::builtin();
+    let catalogue = config.catalogue()?;
     for (i, step) in file.steps.iter().enumerate() {
         let at = |error: Error| match error {
             Error::Config { message, hint } => Error::Config {

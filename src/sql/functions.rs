@@ -35,6 +35,7 @@ use crate::warehouse::Warehouse;
 /// fiscal year, targets) and the company's UTC offset.
 #[derive(Clone)]
 pub struct Functions {
+    pub catalogue: Catalogue,
     pub context: Context,
     pub offset_seconds: i32,
 }
@@ -57,8 +58,11 @@ pub fn register(conn: &Connection, with: Functions) -> Result<()> {
     };
     conn.register_table_function_with_extra_info::<KpiFunction, _>("kpi", &shared)
         .map_err(Error::query("register kpi()"))?;
-    conn.register_table_function::<IndicatorsFunction>("kpi_indicators")
-        .map_err(Error::query("register kpi_indicators()"))?;
+    conn.register_table_function_with_extra_info::<IndicatorsFunction, _>(
+        "kpi_indicators",
+        &shared,
+    )
+    .map_err(Error::query("register kpi_indicators()"))?;
     Ok(())
 }
 
@@ -159,7 +163,7 @@ impl VTab for KpiFunction {
             let warehouse = Warehouse::over(conn).in_timezone(shared.with.offset_seconds);
             compute(
                 &warehouse,
-                &Catalogue::builtin(),
+                &shared.with.catalogue,
                 &shared.with.context,
                 &request,
             )
@@ -206,7 +210,8 @@ impl VTab for IndicatorsFunction {
     type InitData = Cursor;
 
     fn bind(bind: &BindInfo) -> std::result::Result<Rows, Failure> {
-        bind_batch(bind, catalogue_batch(&Catalogue::builtin())?)
+        let shared = unsafe { &*bind.get_extra_info::<Shared>() };
+        bind_batch(bind, catalogue_batch(&shared.with.catalogue)?)
     }
 
     fn init(_: &InitInfo) -> std::result::Result<Cursor, Failure> {
