@@ -730,7 +730,9 @@ fn cli_snapshots() {
         assert!(output.status.success(), "{args:?}");
         stdout(&output)
     };
-    for command in ["", "ingest", "check", "kpi", "explain", "sql", "query", "run", "runs"] {
+    for command in [
+        "", "ingest", "check", "kpi", "explain", "sql", "query", "run", "runs",
+    ] {
         let mut args: Vec<&str> = command.split_whitespace().collect();
         args.push("--help");
         let name = format!(

@@ -171,3 +171,35 @@ fn the_share_of_sales_from_new_products() {
     );
     assert_exact(row(&channels, "new_product_share", &["dealer"]).value, "1");
 }
+
+#[test]
+fn pro_rata_targets_are_exact_to_the_cent() {
+    // A South target of 1000.15 for April 2024 (30 days), as of the 15th:
+    // 1000.15 × 15 ÷ 30 = 500.075 exactly, which rounds half away from zero
+    // to 500.08 (a division in floating point gives 500.07). South's sales
+    // to the 15th: O6, 200 on the 5th.
+    let dir = tempfile::tempdir().unwrap();
+    let extra = dir.path().join("south_targets.csv");
+    std::fs::write(
+        &extra,
+        "period,scope,scope_value,target_amount\n2024-04-01,region,South,1000.15\n",
+    )
+    .unwrap();
+    let mut all = sources(&tiny_config());
+    all.push(opskpi::config::Source::new("sales_targets", &extra));
+    let mut warehouse = opskpi::warehouse::Warehouse::in_memory().unwrap();
+    load(&mut warehouse, &all);
+    let rows = kpi(
+        &warehouse,
+        &["target_attainment", "net_sales"],
+        "2024-04",
+        &["region"],
+        "2024-04-15",
+    );
+    assert_fraction(
+        row(&rows, "target_attainment", &["South"]).value,
+        "200",
+        "500.08",
+    );
+    assert_exact(row(&rows, "net_sales", &["South"]).target, "500.08");
+}

@@ -1,6 +1,6 @@
 -- Net sales against the sales target of the same scope, per window: the
 -- target as in targets.sql (each month's target times the share of its days
--- the window covers, rounded to the cent), the net sales of the lines dated
+-- the window covers, rounded exactly to the cent), the net sales of the lines dated
 -- in the window. With no dimension, the company target; with one, that
 -- scope's (region, channel, store, salesperson). A scope without a target
 -- has no attainment (n/a), not 0 or ∞.
@@ -11,7 +11,7 @@ WITH covered AS (
 ),
 targets AS (
     SELECT c.window_id{% if dims %}, t.scope_value AS {{ dims[0] }}{% endif %},
-           sum(CAST(round(t.target_amount * c.days / day(last_day(c.month)), 2) AS DECIMAL(18,2))) AS target_amount
+           sum(_opskpi_pro_rata(t.target_amount, c.days, day(last_day(c.month)))) AS target_amount
     FROM covered c
     JOIN sales_targets t ON t.period = c.month
     WHERE t.scope = '{{ dims[0] if dims else "company" }}'

@@ -7,8 +7,8 @@ WITH covered AS (
     GROUP BY ALL
 )
 SELECT c.window_id{% if dims %}, t.scope_value AS {{ dims[0] }}{% endif %},
-       -- pro rata rounded to the cent (DuckDB divides decimals in DOUBLE; whole months stay exact)
-       sum(CAST(round(t.target_amount * c.days / day(last_day(c.month)), 2) AS DECIMAL(18,2))) AS target_amount
+       -- pro rata rounded half away from zero to the cent, exactly (the macro is in src/warehouse.rs)
+       sum(_opskpi_pro_rata(t.target_amount, c.days, day(last_day(c.month)))) AS target_amount
 FROM covered c
 JOIN sales_targets t ON t.period = c.month
 WHERE t.scope = '{{ dims[0] if dims else "company" }}'
