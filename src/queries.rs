@@ -24,6 +24,8 @@ pub static FILES: &[(&str, &str)] = sql_files![
     "components/inventory",
     "components/attainment",
     "components/customers",
+    "components/purchasing",
+    "components/quality",
     "components/service",
     "components/deliveries",
     "sample/00_setup",

@@ -15,3 +15,4 @@ mod postgres;
 mod report;
 mod sample;
 mod service;
+mod supply;

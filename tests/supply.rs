@@ -1,0 +1,110 @@
+//! Supply-chain and product-quality indicators on the tiny company plus
+//! tests/fixtures/supply/, every number worked out by hand below.
+//!
+//! Promised in March 2024: PO1/1 (SUP1, P1) 10 ordered, received the 4th
+//! for the 5th, 10 received, 1 rejected, at 610.00 against P1's standard
+//! 600; PO1/2 (SUP1, P2) 100 ordered, received the 8th for the 5th (late),
+//! 80 received, at 38.00 against 40; PO2/1 (SUP2, P3) 50 ordered for the
+//! 20th, not received. PO3/1 is promised in April.
+
+use opskpi::config::Source;
+use opskpi::warehouse::Warehouse;
+
+use crate::common::*;
+
+fn supply_warehouse() -> Warehouse {
+    let mut all = sources(&tiny_config());
+    for table in ["suppliers", "purchase_orders", "quality_inspections"] {
+        all.push(Source::new(table, fixture(&format!("supply/{table}.csv"))));
+    }
+    let mut warehouse = Warehouse::in_memory().unwrap();
+    load(&mut warehouse, &all);
+    warehouse
+}
+
+#[test]
+fn purchase_orders_on_time_filled_rejected_and_priced() {
+    let warehouse = supply_warehouse();
+    let ids = [
+        "supplier_on_time",
+        "fill_rate",
+        "supplier_defect_rate",
+        "purchase_price_variance",
+    ];
+    let rows = kpi(&warehouse, &ids, "2024-03", &[], "2024-12-31");
+    // On time: PO1/1 only, of 3 lines.
+    assert_fraction(row(&rows, "supplier_on_time", &[]).value, "1", "3");
+    // Received 10 + 80 + 0 = 90 of 10 + 100 + 50 = 160 ordered.
+    assert_fraction(row(&rows, "fill_rate", &[]).value, "90", "160");
+    // Rejected 1 of 90 received.
+    assert_fraction(row(&rows, "supplier_defect_rate", &[]).value, "1", "90");
+    // Cost of what came: 10 × 610 + 80 × 38 = 6100 + 3040 = 9140; at
+    // standard 10 × 600 + 80 × 40 = 6000 + 3200 = 9200 → −60 / 9200.
+    assert_fraction(
+        row(&rows, "purchase_price_variance", &[]).value,
+        "-60",
+        "9200",
+    );
+    let suppliers = kpi(&warehouse, &ids, "2024-03", &["supplier"], "2024-12-31");
+    // SUP1: 1 of 2 on time, 90 of 110; SUP2: 0 of 1, 0 of 50.
+    assert_fraction(
+        row(&suppliers, "supplier_on_time", &["SUP1"]).value,
+        "1",
+        "2",
+    );
+    assert_fraction(row(&suppliers, "fill_rate", &["SUP1"]).value, "90", "110");
+    assert_exact(row(&suppliers, "supplier_on_time", &["SUP2"]).value, "0");
+    assert_exact(row(&suppliers, "fill_rate", &["SUP2"]).value, "0");
+    // SUP2 received nothing: no defect rate (0 / 0), no price variance.
+    assert_eq!(
+        row(&suppliers, "supplier_defect_rate", &["SUP2"]).value,
+        None
+    );
+    assert_eq!(
+        row(&suppliers, "purchase_price_variance", &["SUP2"]).value,
+        None
+    );
+    // April: PO3/1, on time, all 5 received at standard.
+    let april = kpi(&warehouse, &ids, "2024-04", &[], "2024-12-31");
+    assert_exact(row(&april, "supplier_on_time", &[]).value, "1");
+    assert_exact(row(&april, "purchase_price_variance", &[]).value, "0");
+}
+
+#[test]
+fn inspections_pass_rate_and_defects_per_million() {
+    let warehouse = supply_warehouse();
+    let ids = ["inspection_pass_rate", "defects_per_million"];
+    let rows = kpi(&warehouse, &ids, "2024-03", &[], "2024-12-31");
+    // March: I1 (10 inspected, 1 defective), I2 (80, 0), I3 (20, 0): 2 of 3
+    // passed; 1 defective of 110 → 1,000,000 / 110 = 9090.909…
+    assert_fraction(row(&rows, "inspection_pass_rate", &[]).value, "2", "3");
+    assert_fraction(
+        row(&rows, "defects_per_million", &[]).value,
+        "1000000",
+        "110",
+    );
+    let stages = kpi(&warehouse, &ids, "2024-03", &["stage"], "2024-12-31");
+    assert_fraction(
+        row(&stages, "inspection_pass_rate", &["incoming"]).value,
+        "1",
+        "2",
+    );
+    assert_exact(row(&stages, "inspection_pass_rate", &["final"]).value, "1");
+    // By category: I1, I3 are P1 (sofas): 1 of 30 units; I2 is P2 (lighting).
+    let categories = kpi(
+        &warehouse,
+        &["defects_per_million"],
+        "2024-03",
+        &["category"],
+        "2024-12-31",
+    );
+    assert_fraction(
+        row(&categories, "defects_per_million", &["sofas"]).value,
+        "1000000",
+        "30",
+    );
+    assert_exact(
+        row(&categories, "defects_per_million", &["lighting"]).value,
+        "0",
+    );
+}
