@@ -273,14 +273,14 @@ fn a_failed_step_stops_the_run_and_a_fixed_rerun_completes() {
 fn a_mistake_in_any_step_is_found_before_the_first_runs() {
     let broken = STEPS.replace(
         "where = { region = \"North\" }",
-        "where = { supplier = \"X\" }",
+        "where = { shelf = \"X\" }",
     );
     let project = project_with_pipeline(&broken);
     let output = run(project.path(), &[]);
     assert_eq!(output.status.code(), Some(1));
     let message = stderr(&output);
     assert!(
-        message.contains("close.toml`, step 5 (alert): unknown dimension `supplier`"),
+        message.contains("close.toml`, step 5 (alert): unknown dimension `shelf`"),
         "{message}"
     );
     // Nothing ran: no warehouse, no outputs.
