@@ -37,6 +37,7 @@ pub static FILES: &[(&str, &str)] = sql_files![
     "sample/06_surveys",
     "sample/07_targets",
     "sample/08_service",
+    "sample/09_supply",
 ];
 
 /// The text of the SQL file `name`.

@@ -29,6 +29,9 @@ pub const TABLES: &[&str] = &[
     "sales_targets",
     "service_tickets",
     "deliveries",
+    "suppliers",
+    "purchase_orders",
+    "quality_inspections",
 ];
 
 #[derive(Debug, Clone)]
