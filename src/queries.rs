@@ -24,6 +24,7 @@ pub static FILES: &[(&str, &str)] = sql_files![
     "components/inventory",
     "components/attainment",
     "components/customers",
+    "components/projects",
     "components/purchasing",
     "components/quality",
     "components/service",
@@ -38,6 +39,7 @@ pub static FILES: &[(&str, &str)] = sql_files![
     "sample/07_targets",
     "sample/08_service",
     "sample/09_supply",
+    "sample/10_projects",
 ];
 
 /// The text of the SQL file `name`.

@@ -32,6 +32,7 @@ pub const TABLES: &[&str] = &[
     "suppliers",
     "purchase_orders",
     "quality_inspections",
+    "product_projects",
 ];
 
 #[derive(Debug, Clone)]

@@ -108,3 +108,36 @@ fn inspections_pass_rate_and_defects_per_million() {
         "0",
     );
 }
+
+#[test]
+fn projects_on_schedule_count_stages_due() {
+    let mut all = sources(&tiny_config());
+    all.push(Source::new(
+        "product_projects",
+        fixture("supply/product_projects.csv"),
+    ));
+    let mut warehouse = Warehouse::in_memory().unwrap();
+    load(&mut warehouse, &all);
+    // Due in March 2024: PJ1 (done the 8th for the 10th: on time), PJ2 (the
+    // 25th for the 20th: late), PJ3 (due the 31st, not done: behind) → 1 / 3.
+    let march = kpi(
+        &warehouse,
+        &["projects_on_schedule"],
+        "2024-03",
+        &[],
+        "2024-12-31",
+    );
+    assert_fraction(row(&march, "projects_on_schedule", &[]).value, "1", "3");
+    // April: PJ4, done on its due day → 1.
+    let april = kpi(
+        &warehouse,
+        &["projects_on_schedule"],
+        "2024-04",
+        &["category"],
+        "2024-12-31",
+    );
+    assert_exact(
+        row(&april, "projects_on_schedule", &["textiles"]).value,
+        "1",
+    );
+}
