@@ -28,6 +28,7 @@ pub static FILES: &[(&str, &str)] = sql_files![
     "components/purchasing",
     "components/quality",
     "components/service",
+    "components/stock",
     "components/deliveries",
     "sample/00_setup",
     "sample/01_products",

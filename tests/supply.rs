@@ -141,3 +141,29 @@ fn projects_on_schedule_count_stages_due() {
         "1",
     );
 }
+
+#[test]
+fn stock_outs_and_sell_through() {
+    let mut all = sources(&tiny_config());
+    all.push(Source::new(
+        "inventory_snapshots",
+        fixture("supply/stock_outs.csv"),
+    ));
+    let mut warehouse = Warehouse::in_memory().unwrap();
+    load(&mut warehouse, &all);
+    let ids = ["stock_out_rate", "sell_through"];
+    // 30 April 2024: L1 holds P1 5, P2 10, P3 100; L2 (stock_outs.csv) P1 0
+    // and P3 0 → 2 of 5 positions out. Units sold in April: O6 2, O7 10, O8
+    // 1, O9 1 = 14, against 115 on hand at the close → 14 / 129.
+    let april = kpi(&warehouse, &ids, "2024-04", &[], "2024-12-31");
+    assert_fraction(row(&april, "stock_out_rate", &[]).value, "2", "5");
+    assert_fraction(row(&april, "sell_through", &[]).value, "14", "129");
+    // P3 alone: out at L2 of its 2 positions; 10 sold of 10 + 100.
+    let skus = kpi(&warehouse, &ids, "2024-04", &["sku"], "2024-12-31");
+    assert_fraction(row(&skus, "stock_out_rate", &["P3"]).value, "1", "2");
+    assert_fraction(row(&skus, "sell_through", &["P3"]).value, "10", "110");
+    // March: 31 March P1 10, P2 20, none out; sold O4 2 + 1, O5 3 − 1 = 5 of 5 + 30.
+    let march = kpi(&warehouse, &ids, "2024-03", &[], "2024-12-31");
+    assert_exact(row(&march, "stock_out_rate", &[]).value, "0");
+    assert_fraction(row(&march, "sell_through", &[]).value, "5", "35");
+}
