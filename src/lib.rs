@@ -12,6 +12,7 @@ pub mod config;
 pub mod error;
 pub mod explain;
 pub mod export;
+pub mod forecast;
 pub mod format;
 pub mod indicators;
 pub mod ingest;

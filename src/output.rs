@@ -129,6 +129,75 @@ fn json_number(number: Decimal) -> Option<serde_json::Number> {
     number.to_f64().and_then(serde_json::Number::from_f64)
 }
 
+/// Forecasts as a terminal table or JSON (values to the cent, MAPE as a
+/// fraction; a series without a forecast says why).
+pub fn forecast(
+    series: &[crate::pipeline::SeriesForecast],
+    json: bool,
+    locale: Locale,
+) -> Result<String> {
+    if json {
+        let items: Vec<Value> = series
+            .iter()
+            .map(|s| match &s.forecast {
+                Ok(f) => serde_json::json!({
+                    "group": s.group,
+                    "method": f.method,
+                    "mape": f.mape,
+                    "months": s.months.iter().zip(&f.points).map(|(m, p)| serde_json::json!({
+                        "period": m.to_string(), "value": p.value, "low": p.low, "high": p.high,
+                    })).collect::<Vec<_>>(),
+                }),
+                Err(why) => serde_json::json!({ "group": s.group, "no_forecast": why.to_string() }),
+            })
+            .collect();
+        let mut text =
+            serde_json::to_string_pretty(&items).map_err(|e| Error::Internal(e.to_string()))?;
+        text.push('\n');
+        return Ok(text);
+    }
+    let mut table = Table::new();
+    table
+        .load_preset(presets::UTF8_HORIZONTAL_ONLY)
+        .set_content_arrangement(ContentArrangement::Disabled)
+        .set_header(vec![
+            "group",
+            "period",
+            "net sales",
+            "95 % low",
+            "95 % high",
+            "method",
+            "MAPE (12 months)",
+        ]);
+    let mut notes = String::new();
+    for s in series {
+        let group = s.group.clone().unwrap_or_else(|| "company".into());
+        match &s.forecast {
+            Ok(f) => {
+                for (month, point) in s.months.iter().zip(&f.points) {
+                    let money =
+                        |v: f64| format::value(locale, Unit::Money, Decimal::from_f64_retain(v));
+                    table.add_row(vec![
+                        group.clone(),
+                        month.to_string(),
+                        money(point.value),
+                        money(point.low),
+                        money(point.high),
+                        f.method.name().to_string(),
+                        format::value(
+                            locale,
+                            Unit::Ratio,
+                            f.mape.and_then(Decimal::from_f64_retain),
+                        ),
+                    ]);
+                }
+            }
+            Err(why) => notes.push_str(&format!("{group}: no forecast — {why}\n")),
+        }
+    }
+    Ok(format!("{table}\n{notes}"))
+}
+
 /// Renders rows in a text format (table, CSV, JSON, NDJSON).
 pub fn render(rows: &[KpiRow], format: ExportFormat, locale: Locale) -> Result<String> {
     match format {

@@ -74,7 +74,8 @@ pub fn write(spec: &SampleSpec, out: &Path, progress: &dyn Fn(&str)) -> Result<C
     let scratch = tempfile::Builder::new()
         .prefix(".opskpi-sample-")
         .tempdir_in(out)?;
-    let conn = Connection::open(scratch.path().join("sample.duckdb")).map_err(Error::query("sample"))?;
+    let conn =
+        Connection::open(scratch.path().join("sample.duckdb")).map_err(Error::query("sample"))?;
     conn.execute_batch(&format!(
         "SET memory_limit = '{SAMPLE_MEMORY}'; SET temp_directory = '{}'; SET preserve_insertion_order = false;",
         scratch.path().join("spill").display().to_string().replace('\'', "''")

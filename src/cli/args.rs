@@ -82,6 +82,13 @@ pub enum Command {
         id: String,
     },
 
+    /// Forecast the next months of net sales, for the company or by category,
+    /// with the back-tested error and a 95 % prediction interval.
+    #[command(
+        after_help = "Examples:\n  opskpi forecast                          # after the last complete month\n  opskpi forecast --period 2026-10 --by category --months 3\n  opskpi forecast --format json"
+    )]
+    Forecast(ForecastArgs),
+
     /// Ask the warehouse a question in SQL. It can only read: one query,
     /// no files, no writes.
     #[command(
@@ -198,6 +205,22 @@ pub struct AnswerArgs {
     /// Write the answer to this file instead of the terminal.
     #[arg(long)]
     pub out: Option<PathBuf>,
+}
+
+#[derive(Debug, Args)]
+pub struct ForecastArgs {
+    /// The last month of history (default: the last complete month).
+    #[arg(long)]
+    pub period: Option<String>,
+    /// One forecast per value of this dimension (e.g. category, region).
+    #[arg(long)]
+    pub by: Option<String>,
+    /// How many months to forecast.
+    #[arg(long, default_value_t = 3)]
+    pub months: usize,
+    /// table or json.
+    #[arg(long, default_value = "table")]
+    pub format: String,
 }
 
 #[derive(Debug, Args)]

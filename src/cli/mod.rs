@@ -325,6 +325,23 @@ fn run(settings: Settings) -> crate::Result<ExitCode> {
             }
             ExitCode::from(crate::run::exit_code(&outcome.status))
         }
+        Task::Forecast {
+            config,
+            as_of,
+            last,
+            by,
+            months,
+            json,
+        } => {
+            step("forecasting");
+            let series = pipeline::forecast(&config, as_of, last, by.as_deref(), months)?;
+            progress.done();
+            print!(
+                "{}",
+                crate::output::forecast(&series, json, config.locale())?
+            );
+            ExitCode::SUCCESS
+        }
         Task::Runs {
             config,
             run,

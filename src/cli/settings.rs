@@ -88,6 +88,14 @@ pub enum Task {
     Templates {
         out: PathBuf,
     },
+    Forecast {
+        config: Config,
+        as_of: NaiveDate,
+        last: Period,
+        by: Option<String>,
+        months: usize,
+        json: bool,
+    },
     Run {
         config: PathBuf,
         pipeline: PathBuf,
@@ -338,6 +346,36 @@ impl Settings {
                         answer: answer_options(args.answer),
                     },
                     _ => Task::QueryList { config },
+                }
+            }
+            Command::Forecast(args) => {
+                let config = Config::load(&cli.global.config)?;
+                let fiscal = config.company.fiscal_year_start;
+                let last = match &args.period {
+                    Some(text) => Period::parse(text, fiscal)?,
+                    None => last_complete(Grain::Month, today, fiscal),
+                };
+                if last.grain() != Grain::Month {
+                    return Err(Error::config_hint(
+                        format!("`--period {last}` is not a month"),
+                        "give the last month of history, e.g. --period 2026-10",
+                    ));
+                }
+                if !(1..=24).contains(&args.months)
+                    || !matches!(args.format.as_str(), "table" | "json")
+                {
+                    return Err(Error::config_hint(
+                        "`--months` is 1 to 24 and `--format` table or json",
+                        "e.g. opskpi forecast --months 3 --format json",
+                    ));
+                }
+                Task::Forecast {
+                    config,
+                    as_of: today,
+                    last,
+                    by: args.by,
+                    months: args.months,
+                    json: args.format == "json",
                 }
             }
             Command::Run(args) => Task::Run {
