@@ -26,6 +26,7 @@ pub static FILES: &[(&str, &str)] = sql_files![
     "components/customers",
     "components/projects",
     "components/purchasing",
+    "components/ratings",
     "components/quality",
     "components/service",
     "components/stock",
@@ -41,6 +42,7 @@ pub static FILES: &[(&str, &str)] = sql_files![
     "sample/08_service",
     "sample/09_supply",
     "sample/10_projects",
+    "sample/11_evaluations",
 ];
 
 /// The text of the SQL file `name`.

@@ -33,6 +33,7 @@ pub const TABLES: &[&str] = &[
     "purchase_orders",
     "quality_inspections",
     "product_projects",
+    "evaluations",
 ];
 
 #[derive(Debug, Clone)]

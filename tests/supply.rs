@@ -167,3 +167,57 @@ fn stock_outs_and_sell_through() {
     assert_exact(row(&march, "stock_out_rate", &[]).value, "0");
     assert_fraction(row(&march, "sell_through", &[]).value, "5", "35");
 }
+
+#[test]
+fn employee_ratings_by_person_rater_and_criterion() {
+    let mut all = sources(&tiny_config());
+    for table in ["employees", "evaluations"] {
+        all.push(Source::new(table, fixture(&format!("people/{table}.csv"))));
+    }
+    let mut warehouse = Warehouse::in_memory().unwrap();
+    load(&mut warehouse, &all);
+    // Q1 2024 (rated on 1 January): E1 80, 70, 90 on results and 85.5 on
+    // attitude; E2 60 → (80 + 70 + 90 + 85.5 + 60) / 5 = 385.5 / 5.
+    let q1 = kpi(
+        &warehouse,
+        &["employee_rating"],
+        "2024-Q1",
+        &[],
+        "2024-12-31",
+    );
+    assert_exact(row(&q1, "employee_rating", &[]).value, "77.1");
+    let people = kpi(
+        &warehouse,
+        &["employee_rating"],
+        "2024-Q1",
+        &["salesperson"],
+        "2024-12-31",
+    );
+    // E1: 325.5 / 4.
+    assert_exact(row(&people, "employee_rating", &["E1"]).value, "81.375");
+    assert_exact(row(&people, "employee_rating", &["E2"]).value, "60");
+    let criteria = kpi(
+        &warehouse,
+        &["employee_rating"],
+        "2024-Q1",
+        &["criterion"],
+        "2024-12-31",
+    );
+    // Results: (80 + 70 + 90 + 60) / 4 = 75; attitude 85.5.
+    assert_exact(row(&criteria, "employee_rating", &["results"]).value, "75");
+    assert_exact(
+        row(&criteria, "employee_rating", &["attitude"]).value,
+        "85.5",
+    );
+    // Q2: E2's 75 against Q1's 60 for E2.
+    let q2 = kpi(
+        &warehouse,
+        &["employee_rating"],
+        "2024-Q2",
+        &["salesperson"],
+        "2024-12-31",
+    );
+    let e2 = row(&q2, "employee_rating", &["E2"]);
+    assert_exact(e2.value, "75");
+    assert_exact(e2.previous, "60");
+}
