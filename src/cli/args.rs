@@ -10,7 +10,7 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
     name = "opskpi",
     version,
     about = "Operations KPIs for retailers: load data, compute indicators, render reports",
-    after_help = "Examples:\n  opskpi demo\n  opskpi sample --out company --scale 0.1\n  opskpi ingest --config company/opskpi.toml\n  opskpi kpi market_share sales_growth --period 2026-10 --by region --format csv\n  opskpi sql \"select region, sum(net_amount) from sales group by 1\"\n  opskpi report monthly --period 2026-10 --format html,pdf --lang zh-Hant\n\nExit codes: 0 ok, 1 bad input or configuration, 2 internal error, 3 an alert (kpi --fail-on, a pipeline's alert step), 4 `opskpi check` found problems."
+    after_help = "Examples:\n  opskpi demo\n  opskpi sample --out company --scale 0.1\n  opskpi ingest --config company/opskpi.toml\n  opskpi kpi market_share sales_growth --period 2026-10 --by region --format csv\n  opskpi sql \"select region, sum(net_amount) from sales group by 1\"\n  opskpi report monthly --period 2026-10 --format html,pdf --lang zh-Hant\n  opskpi run company/pipelines/monthly.toml\n  opskpi explain on_time_delivery\n  opskpi forecast --by category\n\nExit codes: 0 ok, 1 bad input or configuration, 2 internal error, 3 an alert (kpi --fail-on, a pipeline's alert step), 4 `opskpi check` found problems."
 )]
 pub struct Cli {
     #[command(subcommand)]
