@@ -73,30 +73,19 @@ pub fn explain(catalogue: &Catalogue, id: &str, offset_seconds: i32) -> Result<S
         query.dimensions.join(", "),
         target(&indicator.target),
     );
-    let wanted: Vec<String> = match &indicator.kind {
-        Kind::Formula { formula, .. } => formula
-            .names()
-            .into_iter()
-            .filter(|name| *name != "days")
-            .map(String::from)
-            .collect(),
-        Kind::Growth { .. } => {
-            // A growth reads its base indicator's components.
-            let mut base = indicator;
-            while let Kind::Growth { base: id, .. } = &base.kind {
-                base = catalogue.indicator(id)?;
-            }
-            match &base.kind {
-                Kind::Formula { formula, .. } => formula
-                    .names()
-                    .into_iter()
-                    .filter(|name| *name != "days")
-                    .map(String::from)
-                    .collect(),
-                Kind::Growth { .. } => Vec::new(),
+    // A growth reads its base indicator's components.
+    let mut base = indicator;
+    while let Kind::Growth { base: id, .. } = &base.kind {
+        base = catalogue.indicator(id)?;
+    }
+    let mut wanted: Vec<String> = Vec::new();
+    if let Kind::Formula { formula, .. } = &base.kind {
+        for name in formula.names() {
+            if name != "days" && !wanted.iter().any(|w| w == name) {
+                wanted.push(name.to_string());
             }
         }
-    };
+    }
     text.push_str(&format!(
         "components:  {} of query `{}` ({})\n",
         wanted.join(", "),

@@ -1,19 +1,9 @@
 //! The command line as scripts use it: the JSON contract, CSV, exit codes.
 
 use std::path::Path;
-use std::process::{Command, Output};
+use std::process::Command;
 
 use crate::cmd::*;
-
-/// `opskpi kpi ARGS` on a project, as of 2024-12-31 (the tiny fixture's numbers
-/// in indicators.rs are worked out for that date).
-fn kpi(project: &Path, args: &[&str]) -> Output {
-    let config = config_arg(project);
-    let mut all = vec!["kpi"];
-    all.extend_from_slice(args);
-    all.extend_from_slice(&["--config", &config, "--as-of", "2024-12-31"]);
-    opskpi(&all)
-}
 
 #[test]
 fn kpi_json_is_the_documented_contract() {
@@ -327,22 +317,6 @@ fn open_read_only(path: &Path) -> duckdb::Connection {
             .unwrap(),
     )
     .unwrap()
-}
-
-/// Sets `warehouse.wait_seconds` in a project's config.
-fn set_wait(project: &Path, seconds: u64) {
-    let path = project.join("opskpi.toml");
-    let text: String = std::fs::read_to_string(&path)
-        .unwrap()
-        .lines()
-        .filter(|line| !line.starts_with("wait_seconds"))
-        .map(|line| format!("{line}\n"))
-        .collect();
-    let text = text.replace(
-        "[warehouse]\n",
-        &format!("[warehouse]\nwait_seconds = {seconds}\n"),
-    );
-    std::fs::write(&path, text).unwrap();
 }
 
 #[test]
@@ -819,6 +793,12 @@ fn a_projects_own_indicators_work_everywhere_and_mistakes_name_file_and_line() {
         "{explained}"
     );
     assert!(explained.contains("count(*) AS lines"), "{explained}");
+    // A component the formula reads twice is asked for once.
+    let explained = stdout(&opskpi(&["explain", "sell_through", "--config", &config]));
+    assert!(
+        explained.contains("components:  units_sold, closing_units of query `inventory`"),
+        "{explained}"
+    );
     let output = sql(
         dir,
         "select value from kpi('average_line_value', '2024-03')",

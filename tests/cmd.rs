@@ -48,3 +48,29 @@ pub fn sql(project: &Path, query: &str, args: &[&str]) -> Output {
     all.extend_from_slice(&["--config", &config]);
     opskpi(&all)
 }
+
+/// Sets `[warehouse] wait_seconds` in a project's opskpi.toml.
+pub fn set_wait(project: &Path, seconds: u64) {
+    let path = project.join("opskpi.toml");
+    let text: String = std::fs::read_to_string(&path)
+        .unwrap()
+        .lines()
+        .filter(|line| !line.starts_with("wait_seconds"))
+        .map(|line| format!("{line}\n"))
+        .collect();
+    let text = text.replace(
+        "[warehouse]\n",
+        &format!("[warehouse]\nwait_seconds = {seconds}\n"),
+    );
+    std::fs::write(&path, text).unwrap();
+}
+
+/// `opskpi kpi ARGS` on a project, as of 2024-12-31 (the tiny fixture's numbers
+/// in indicators.rs are worked out for that date).
+pub fn kpi(project: &Path, args: &[&str]) -> Output {
+    let config = config_arg(project);
+    let mut all = vec!["kpi"];
+    all.extend_from_slice(args);
+    all.extend_from_slice(&["--config", &config, "--as-of", "2024-12-31"]);
+    opskpi(&all)
+}

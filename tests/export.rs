@@ -220,24 +220,21 @@ fn an_excel_export_continues_on_further_sheets() {
 fn kpi_rows_export_to_parquet_and_excel_with_their_digits() {
     let project = tiny_project();
     let dir = project.path();
-    let config = config_arg(dir);
     let parquet = dir.join("share.parquet");
-    let output = opskpi(&[
-        "kpi",
-        "market_share",
-        "--from",
-        "2024-02",
-        "--to",
-        "2024-03",
-        "--by",
-        "region",
-        "--config",
-        &config,
-        "--as-of",
-        "2024-12-31",
-        "--out",
-        &parquet.display().to_string(),
-    ]);
+    let output = kpi(
+        dir,
+        &[
+            "market_share",
+            "--from",
+            "2024-02",
+            "--to",
+            "2024-03",
+            "--by",
+            "region",
+            "--out",
+            &parquet.display().to_string(),
+        ],
+    );
     assert!(output.status.success(), "{}", stderr(&output));
     let conn = duckdb::Connection::open_in_memory().unwrap();
     let (value, last_year, kind): (String, String, String) = conn
@@ -256,20 +253,18 @@ fn kpi_rows_export_to_parquet_and_excel_with_their_digits() {
     // --from/--to: both months; February has no market data at all, so its
     // share is missing (NULL), not 0.
     let whole = dir.join("whole.parquet");
-    let output = opskpi(&[
-        "kpi",
-        "market_share",
-        "--from",
-        "2024-02",
-        "--to",
-        "2024-03",
-        "--config",
-        &config,
-        "--as-of",
-        "2024-12-31",
-        "--out",
-        &whole.display().to_string(),
-    ]);
+    let output = kpi(
+        dir,
+        &[
+            "market_share",
+            "--from",
+            "2024-02",
+            "--to",
+            "2024-03",
+            "--out",
+            &whole.display().to_string(),
+        ],
+    );
     assert!(output.status.success(), "{}", stderr(&output));
     assert_eq!(
         duckdb_row(
@@ -282,20 +277,18 @@ fn kpi_rows_export_to_parquet_and_excel_with_their_digits() {
     );
 
     let xlsx = dir.join("share.xlsx");
-    let output = opskpi(&[
-        "kpi",
-        "market_share",
-        "--period",
-        "2024-03",
-        "--by",
-        "region",
-        "--config",
-        &config,
-        "--as-of",
-        "2024-12-31",
-        "--out",
-        &xlsx.display().to_string(),
-    ]);
+    let output = kpi(
+        dir,
+        &[
+            "market_share",
+            "--period",
+            "2024-03",
+            "--by",
+            "region",
+            "--out",
+            &xlsx.display().to_string(),
+        ],
+    );
     assert!(output.status.success(), "{}", stderr(&output));
     let mut workbook = open_workbook_auto(&xlsx).unwrap();
     let range = workbook.worksheet_range("data").unwrap();
@@ -321,19 +314,7 @@ fn kpi_rows_export_to_parquet_and_excel_with_their_digits() {
 fn indicator_results_are_a_table_function_beside_the_tables() {
     let project = tiny_project();
     let dir = project.path();
-    let config = config_arg(dir);
-    let ask = |query: &str| {
-        opskpi(&[
-            "sql",
-            query,
-            "--format",
-            "csv",
-            "--config",
-            &config,
-            "--as-of",
-            "2024-12-31",
-        ])
-    };
+    let ask = |query: &str| sql(dir, query, &["--format", "csv", "--as-of", "2024-12-31"]);
     // North, March 2024: 2000 / 21000 (to 15 significant digits), last year
     // 1000 / 10000, status warning against 10 % with warning from 8.5 %.
     let output = ask(

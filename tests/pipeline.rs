@@ -347,12 +347,7 @@ fn eight_readers_and_a_writer_at_once_see_whole_loads() {
     let project = tiny_project();
     let dir = project.path();
     let config = config_arg(dir);
-    let text = std::fs::read_to_string(&config).unwrap();
-    std::fs::write(
-        &config,
-        text.replace("[warehouse]", "[warehouse]\nwait_seconds = 120"),
-    )
-    .unwrap();
+    set_wait(dir, 120);
     // Before: the tiny company's 12 lines, 5,160.00 net (1000 + 180 + 90 −
     // 90 + 1900 + 100 + 270 − 90 + 200 + 500 + 1000 + 100). The writer adds
     // two lines of 100.00.
