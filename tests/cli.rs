@@ -848,3 +848,33 @@ fn a_projects_own_indicators_work_everywhere_and_mistakes_name_file_and_line() {
         "{message}"
     );
 }
+
+#[test]
+fn a_forecast_with_a_gap_in_its_history_says_so() {
+    // The tiny company sold in March and April 2023, then not until March
+    // 2024: its history from March 2023 has no May 2023.
+    let project = tiny_project();
+    let config = config_arg(project.path());
+    let output = opskpi(&[
+        "forecast",
+        "--period",
+        "2024-04",
+        "--config",
+        &config,
+        "--as-of",
+        "2024-12-31",
+    ]);
+    assert!(output.status.success(), "{}", stderr(&output));
+    assert!(
+        stdout(&output).contains("company: no forecast — no data for 2023-05, inside the history"),
+        "{}",
+        stdout(&output)
+    );
+    let output = opskpi(&["forecast", "--period", "2024-Q1", "--config", &config]);
+    assert_eq!(output.status.code(), Some(1));
+    assert!(
+        stderr(&output).contains("is not a month"),
+        "{}",
+        stderr(&output)
+    );
+}
