@@ -18,6 +18,9 @@ fn formula(indicator: &Indicator) -> String {
             Compare::YearToDate => {
                 format!("growth of {base}, year to date against the same days last year")
             }
+            Compare::TrailingYear => format!(
+                "growth of {base} over the twelve months to the period's end against the twelve months before"
+            ),
             Compare::Cagr => format!("compound yearly growth of {base} over {years} years"),
         },
     }

@@ -23,7 +23,7 @@ use crate::warehouse::{Access, Warehouse};
 pub fn context(config: &Config, as_of: NaiveDate) -> Context {
     Context {
         as_of,
-        fiscal_first_month: config.company.fiscal_year_start,
+        calendar: config.calendar(),
         min_sample: config.report.min_sample,
         targets: config.target_overrides(),
     }
@@ -127,7 +127,7 @@ pub fn forecast(
         let after = Period::containing(
             crate::calendar::Grain::Month,
             next.end().succ_opt().expect("a next day"),
-            config.company.fiscal_year_start,
+            config.calendar(),
         );
         months.push(after);
         next = after;
@@ -548,7 +548,7 @@ pub fn saved_query(
     answer: &AnswerOptions,
 ) -> Result<Written> {
     let query = crate::saved::find(name, config.queries_folder().as_deref())?;
-    let bound = query.bind(params, config.company.fiscal_year_start)?;
+    let bound = query.bind(params, config.calendar())?;
     let path = existing_path(config)?;
     let conn = crate::sql::open(&path, wait(config), Some(functions(config, as_of)?))?;
     crate::sql::export(

@@ -18,7 +18,7 @@ use std::path::Path;
 use duckdb::types::Value;
 use rust_decimal::Decimal;
 
-use crate::calendar::Period;
+use crate::calendar::{Calendar, Period};
 use crate::error::{Error, Result};
 
 macro_rules! saved_files {
@@ -197,12 +197,13 @@ pub fn find(name: &str, folder: Option<&Path>) -> Result<SavedQuery> {
 
 impl SavedQuery {
     /// The values to bind, from `NAME=VALUE` pairs and the defaults, checked
-    /// against the declared types; `fiscal_first_month` reads `FY` periods.
+    /// against the declared types; `calendar` reads `FY` and retail periods.
     pub fn bind(
         &self,
         given: &[(String, String)],
-        fiscal_first_month: u32,
+        calendar: impl Into<Calendar>,
     ) -> Result<Vec<(String, Value)>> {
+        let calendar = calendar.into();
         for (name, _) in given {
             if !self.params.iter().any(|p| &p.name == name) {
                 return Err(Error::config_hint(
@@ -258,7 +259,7 @@ impl SavedQuery {
                     bound.push((param.name.clone(), Value::Date32(days(d))));
                 }
                 ParamType::Period => {
-                    let period = Period::parse(text.trim(), fiscal_first_month).map_err(|_| {
+                    let period = Period::parse(text.trim(), calendar).map_err(|_| {
                         wrong("expected a period like 2026-10, 2026-Q3, 2026 or FY2026")
                     })?;
                     bound.push((

@@ -65,7 +65,7 @@ pub fn tiny_warehouse() -> Warehouse {
 pub fn context(as_of: &str) -> Context {
     Context {
         as_of: date(as_of),
-        fiscal_first_month: 1,
+        calendar: Default::default(),
         min_sample: 30,
         targets: Default::default(),
     }

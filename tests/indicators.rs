@@ -376,7 +376,7 @@ fn quarter_year_and_fiscal_year_grains() {
         dims: vec![],
     };
     let mut context = context("2024-12-31");
-    context.fiscal_first_month = 4;
+    context.calendar = 4.into();
     let rows = opskpi::indicators::compute(
         &warehouse,
         &opskpi::indicators::Catalogue::builtin(),
@@ -385,6 +385,59 @@ fn quarter_year_and_fiscal_year_grains() {
     )
     .unwrap();
     assert_exact(row(&rows, "net_sales", &[]).value, "2180");
+}
+
+#[test]
+fn moving_annual_total_growth_counts_the_twelve_months_to_the_cut() {
+    let warehouse = tiny_warehouse();
+    // April 2024 as of the 15th: the twelve months are 2023-04-16 … 2024-04-15:
+    // the return of 20 April 2023 (−90), March 2024 (270 − 90 + 1900 + 100 =
+    // 2180) and 1–15 April 2024 (200 + 500 + 1000 = 1700): 3790.
+    // Last year's: 2022-04-16 … 2023-04-15: 180 + 1000 + 90 = 1270.
+    // (3790 − 1270) / 1270 = 2520 / 1270.
+    let rows = kpi(
+        &warehouse,
+        &["sales_growth_mat"],
+        "2024-04",
+        &[],
+        "2024-04-15",
+    );
+    assert_fraction(row(&rows, "sales_growth_mat", &[]).value, "2520", "1270");
+}
+
+#[test]
+fn a_retail_calendar_has_its_own_months_and_compares_them() {
+    use opskpi::calendar::{Calendar, Period, Retail};
+    let warehouse = tiny_warehouse();
+    let nrf = Calendar {
+        fiscal_first_month: 1,
+        retail: Some(Retail::NRF),
+    };
+    let mut context = context("2024-12-31");
+    context.calendar = nrf;
+    let request = opskpi::indicators::KpiRequest {
+        indicators: vec!["net_sales".into(), "sales_growth".into()],
+        periods: vec![Period::parse("R2024-M02", nrf).unwrap()],
+        dims: vec![],
+    };
+    let rows = opskpi::indicators::compute(
+        &warehouse,
+        &opskpi::indicators::Catalogue::builtin(),
+        &context,
+        &request,
+    )
+    .unwrap();
+    // NRF R2024 starts Sunday 4 February 2024; its month 2 is weeks 5–9,
+    // 3 March – 6 April 2024: 270 − 90 + 1900 + 100 + 200 = 2380.
+    // R2023-M02 is 26 February – 1 April 2023: 180 + 1000 = 1180.
+    let net = row(&rows, "net_sales", &[]);
+    assert_exact(net.value, "2380");
+    assert_exact(net.last_year, "1180");
+    assert_fraction(row(&rows, "sales_growth", &[]).value, "1200", "1180");
+    assert_eq!(net.period.to_string(), "R2024-M02");
+    // Without a retail calendar the period is refused with a hint.
+    let error = Period::parse("R2024-M02", 1).unwrap_err().to_string();
+    assert!(error.contains("retail calendar"), "{error}");
 }
 
 #[test]

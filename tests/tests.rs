@@ -3,6 +3,7 @@
 mod cmd;
 mod common;
 
+mod calendar;
 mod cli;
 mod crosscheck;
 mod customers;

@@ -7,7 +7,7 @@ use std::path::PathBuf;
 use chrono::{NaiveDate, NaiveDateTime};
 
 use super::args::{AnswerArgs, CheckLevel, Cli, Command, FailOn, FileFormat, ReportCommand};
-use crate::calendar::{Grain, Period};
+use crate::calendar::{Calendar, Grain, Period};
 use crate::config::{Config, Format};
 use crate::error::{Error, Result};
 use crate::export::ExportFormat;
@@ -190,8 +190,8 @@ fn project_catalogue(config: &std::path::Path) -> Result<crate::indicators::Cata
     }
 }
 
-fn last_complete(grain: Grain, as_of: NaiveDate, fiscal_first_month: u32) -> Period {
-    Period::last_complete(grain, as_of, fiscal_first_month)
+fn last_complete(grain: Grain, as_of: NaiveDate, calendar: impl Into<Calendar>) -> Period {
+    Period::last_complete(grain, as_of, calendar)
 }
 
 impl Settings {
@@ -277,8 +277,11 @@ impl Settings {
                         "`opskpi kpi --list` shows them",
                     ));
                 }
-                let fiscal = config.company.fiscal_year_start;
+                let fiscal = config.calendar();
                 let grain = args.grain.as_deref().map(Grain::parse).transpose()?;
+                if let Some(grain) = grain {
+                    fiscal.check_grain(grain)?;
+                }
                 let period = match (&args.period, grain) {
                     (Some(text), grain) => {
                         let period = Period::parse(text, fiscal)?;
@@ -294,7 +297,11 @@ impl Settings {
                         }
                         period
                     }
-                    (None, grain) => last_complete(grain.unwrap_or(Grain::Month), today, fiscal),
+                    (None, grain) => last_complete(
+                        grain.unwrap_or(fiscal.default_grain(Grain::Month)),
+                        today,
+                        fiscal,
+                    ),
                 };
                 let periods = match &args.from {
                     None => {
@@ -350,7 +357,7 @@ impl Settings {
             }
             Command::Forecast(args) => {
                 let config = Config::load(&cli.global.config)?;
-                let fiscal = config.company.fiscal_year_start;
+                let fiscal = config.calendar();
                 let last = match &args.period {
                     Some(text) => Period::parse(text, fiscal)?,
                     None => last_complete(Grain::Month, today, fiscal),
@@ -404,17 +411,16 @@ impl Settings {
                     ReportCommand::Yearly(args) => (ReportKind::Yearly, args),
                 };
                 let config = Config::load(&cli.global.config)?;
-                let fiscal = config.company.fiscal_year_start;
+                let fiscal = config.calendar();
                 let period = match &args.period {
                     Some(text) => Period::parse(text, fiscal)?,
                     None => {
                         let grain = match kind {
                             ReportKind::Monthly => Grain::Month,
                             ReportKind::Quarterly => Grain::Quarter,
-                            ReportKind::Yearly if fiscal != 1 => Grain::FiscalYear,
                             ReportKind::Yearly => Grain::Year,
                         };
-                        last_complete(grain, today, fiscal)
+                        last_complete(fiscal.default_grain(grain), today, fiscal)
                     }
                 };
                 let out = args

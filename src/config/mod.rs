@@ -8,6 +8,7 @@ use std::path::{Path, PathBuf};
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 
+use crate::calendar::{Calendar, Retail, YearEnd};
 use crate::error::{Error, Result};
 use crate::format::Locale;
 
@@ -38,6 +39,8 @@ pub struct Config {
     pub queries: QueriesConfig,
     #[serde(default, skip_serializing_if = "is_default")]
     pub indicators: IndicatorsConfig,
+    #[serde(default, skip_serializing_if = "is_default")]
+    pub calendar: CalendarConfig,
     /// The folder the file lives in; relative paths resolve against it.
     #[serde(skip)]
     pub root: PathBuf,
@@ -146,6 +149,33 @@ pub struct IndicatorsConfig {
     pub file: Option<PathBuf>,
 }
 
+/// A retail calendar of whole weeks, if the company counts in one.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct CalendarConfig {
+    /// `4-5-4`, `4-4-5` or `5-4-4`; none when absent.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub retail: Option<String>,
+    /// The month the retail year ends in (1 = January, as the NRF's).
+    pub year_end_month: u32,
+    /// The weekday it ends on.
+    pub year_end_weekday: String,
+    /// `nearest`: that weekday nearest the month's last day; `last`: the
+    /// month's last such weekday.
+    pub year_end: YearEnd,
+}
+
+impl Default for CalendarConfig {
+    fn default() -> Self {
+        CalendarConfig {
+            retail: None,
+            year_end_month: 1,
+            year_end_weekday: "saturday".into(),
+            year_end: YearEnd::Nearest,
+        }
+    }
+}
+
 /// What `opskpi check` counts as a problem.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
@@ -219,6 +249,7 @@ impl Config {
             check: CheckConfig::default(),
             queries: QueriesConfig::default(),
             indicators: IndicatorsConfig::default(),
+            calendar: CalendarConfig::default(),
             root: root.to_path_buf(),
         }
     }
@@ -234,6 +265,7 @@ impl Config {
             ));
         }
         Locale::find(&self.company.locale, self.templates_folder().as_deref())?;
+        self.try_calendar()?;
         parse_offset(&self.company.timezone)?;
         // A mistake in the project's indicators shows before any work.
         self.catalogue()?;
@@ -241,6 +273,27 @@ impl Config {
             source.check()?;
         }
         Ok(())
+    }
+
+    /// The project's calendars: its fiscal year and its retail calendar.
+    pub fn calendar(&self) -> Calendar {
+        self.try_calendar().expect("checked when loading")
+    }
+
+    fn try_calendar(&self) -> Result<Calendar> {
+        let retail = match &self.calendar.retail {
+            None => None,
+            Some(pattern) => Some(Retail::new(
+                pattern,
+                self.calendar.year_end_month,
+                &self.calendar.year_end_weekday,
+                self.calendar.year_end,
+            )?),
+        };
+        Ok(Calendar {
+            fiscal_first_month: self.company.fiscal_year_start,
+            retail,
+        })
     }
 
     pub fn resolve(&self, path: &Path) -> PathBuf {

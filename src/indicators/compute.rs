@@ -21,7 +21,7 @@ use super::{
     Catalogue, ChangeKind, Compare, Components, Direction, Engine, Group, Indicator, Kind,
     TargetRule, Unit,
 };
-use crate::calendar::{Period, Slot, Window};
+use crate::calendar::{Calendar, Period, Slot, Window};
 use crate::error::{Error, Result};
 
 /// What to compute.
@@ -37,7 +37,7 @@ pub struct KpiRequest {
 #[derive(Debug, Clone)]
 pub struct Context {
     pub as_of: NaiveDate,
-    pub fiscal_first_month: u32,
+    pub calendar: Calendar,
     /// Below this many answers a survey indicator is flagged low-sample.
     pub min_sample: u64,
     /// Per-indicator (target, warning) overriding the catalogue's fixed ones.
@@ -323,9 +323,13 @@ impl<'a> Walk<'a> {
                     Compare::Previous => (Some(*slot), Some(slot.previous())),
                     Compare::LastYear => (Some(*slot), slot.years_back(1)),
                     Compare::YearToDate => {
-                        let to_date = slot.year_to_date(self.context.fiscal_first_month);
+                        let to_date = slot.year_to_date(self.context.calendar.fiscal_first_month);
                         (Some(to_date), to_date.years_back(1))
                     }
+                    Compare::TrailingYear => (
+                        Some(slot.trailing_year()),
+                        slot.years_back(1).map(|slot| slot.trailing_year()),
+                    ),
                     Compare::Cagr => (Some(*slot), slot.years_back(*years)),
                 };
                 let now = current.and_then(|slot| self.value(base, &slot, group).0);

@@ -112,6 +112,8 @@ pub enum Compare {
     Previous,
     LastYear,
     YearToDate,
+    /// The twelve months up to the period's end against the twelve before.
+    TrailingYear,
     Cagr,
 }
 

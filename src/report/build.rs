@@ -13,7 +13,7 @@ use super::{
     highlights, quality, Definition, EditionLabel, ReportContext, ReportKind, ReportSpec, Section,
     TableRow,
 };
-use crate::calendar::Period;
+use crate::calendar::{Part, Period};
 use crate::error::{Error, Result};
 use crate::format;
 use crate::indicators::compute::Context;
@@ -105,18 +105,40 @@ pub fn build(
         .collect();
 
     // Net sales: this year against last year by month or quarter; five years.
-    let year = period.start().year();
+    let year = match period {
+        Period::Retail { year, .. } => year,
+        _ => period.start().year(),
+    };
     let money = |y: f64| format::compact(locale, Unit::Money, Decimal::from_f64_retain(y));
     let (sales_trend_title, sales_trend_chart) = match kind {
         ReportKind::Monthly | ReportKind::Quarterly => {
             let (per_year, index) = match period {
                 Period::Month { month, .. } => (12, month as usize),
                 Period::Quarter { quarter, .. } => (4, quarter as usize),
+                Period::Retail {
+                    part: Part::Month(month),
+                    ..
+                } => (12, month as usize),
+                Period::Retail {
+                    part: Part::Quarter(quarter),
+                    ..
+                } => (4, quarter as usize),
                 _ => unreachable!("checked above"),
             };
             let trend = run(&["net_sales"], period.series(per_year + index), &[])?;
-            let unit = |y: i32, i: u32| match kind {
-                ReportKind::Monthly => Period::Month { year: y, month: i },
+            // The period numbered `i` of year `y`, in the report period's calendar.
+            let unit = |y: i32, i: u32| match (kind, period) {
+                (ReportKind::Monthly, Period::Retail { calendar, .. }) => Period::Retail {
+                    year: y,
+                    part: Part::Month(i),
+                    calendar,
+                },
+                (_, Period::Retail { calendar, .. }) => Period::Retail {
+                    year: y,
+                    part: Part::Quarter(i),
+                    calendar,
+                },
+                (ReportKind::Monthly, _) => Period::Month { year: y, month: i },
                 _ => Period::Quarter {
                     year: y,
                     quarter: i,

@@ -4,7 +4,7 @@
 use chrono::Datelike;
 
 use super::messages::Messages;
-use crate::calendar::Period;
+use crate::calendar::{Part, Period};
 use crate::format::Locale;
 use crate::indicators::{Catalogue, KpiRow};
 
@@ -33,6 +33,20 @@ impl Language {
                 .map(|i| i.label.clone())
                 .unwrap_or_else(|_| id.to_string()),
         }
+    }
+
+    /// A retail period: `retail_month_label`, `retail_week_axis`…
+    fn retail(&self, form: &str, year: i32, part: Part) -> String {
+        let (kind, number) = match part {
+            Part::Week(n) => ("week", n),
+            Part::Month(n) => ("month", n),
+            Part::Quarter(n) => ("quarter", n),
+            Part::Year => ("year", 0),
+        };
+        self.messages.fill(
+            &format!("retail_{kind}_{form}"),
+            &[("year", &year.to_string()), ("number", &number.to_string())],
+        )
     }
 
     pub fn month(&self, key: &str, period: Period) -> String {
@@ -67,6 +81,7 @@ impl Language {
             Period::FiscalYear { year, .. } => self
                 .messages
                 .fill("fiscal_year_label", &[("year", &year.to_string())]),
+            Period::Retail { year, part, .. } => self.retail("label", year, part),
             _ => period.to_string(),
         }
     }
@@ -79,6 +94,11 @@ impl Language {
                 .messages
                 .fill("quarter_axis", &[("quarter", &quarter.to_string())]),
             Period::Year(year) => year.to_string(),
+            Period::Retail {
+                year,
+                part: part @ (Part::Week(_) | Part::Month(_) | Part::Quarter(_)),
+                ..
+            } => self.retail("axis", year, part),
             _ => self.period(period),
         }
     }

@@ -60,9 +60,12 @@ impl ReportKind {
     pub fn fits(self, period: Period) -> bool {
         matches!(
             (self, period.grain()),
-            (ReportKind::Monthly, Grain::Month)
-                | (ReportKind::Quarterly, Grain::Quarter)
-                | (ReportKind::Yearly, Grain::Year | Grain::FiscalYear)
+            (ReportKind::Monthly, Grain::Month | Grain::RetailMonth)
+                | (ReportKind::Quarterly, Grain::Quarter | Grain::RetailQuarter)
+                | (
+                    ReportKind::Yearly,
+                    Grain::Year | Grain::FiscalYear | Grain::RetailYear
+                )
         )
     }
 

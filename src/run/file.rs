@@ -25,7 +25,7 @@ use std::path::{Path, PathBuf};
 use serde::Deserialize;
 
 use super::alert::Rule;
-use crate::calendar::{Grain, Period};
+use crate::calendar::{Calendar, Grain, Period};
 use crate::error::{Error, Result};
 use crate::export::ExportFormat;
 use crate::pipeline::ReportFormat;
@@ -185,15 +185,21 @@ const DERIVED: [(&str, Grain); 5] = [
 
 /// The period a run is about: given on the command line, or derived from
 /// the file's rule on the as-of date.
-pub fn period(rule: &str, as_of: chrono::NaiveDate, fiscal_first_month: u32) -> Result<Period> {
+pub fn period(
+    rule: &str,
+    as_of: chrono::NaiveDate,
+    calendar: impl Into<Calendar>,
+) -> Result<Period> {
+    let calendar = calendar.into();
     if rule == "yesterday" {
         let day = as_of.pred_opt().expect("a day before");
-        return Ok(Period::containing(Grain::Day, day, fiscal_first_month));
+        return Ok(Period::containing(Grain::Day, day, calendar));
     }
     if let Some((_, grain)) = DERIVED.iter().find(|(word, _)| *word == rule) {
-        return Ok(Period::last_complete(*grain, as_of, fiscal_first_month));
+        let grain = calendar.default_grain(*grain);
+        return Ok(Period::last_complete(grain, as_of, calendar));
     }
-    Period::parse(rule, fiscal_first_month).map_err(|_| {
+    Period::parse(rule, calendar).map_err(|_| {
         let words: Vec<&str> = DERIVED.iter().map(|(word, _)| *word).collect();
         Error::config_hint(
             format!("the pipeline's `period = \"{rule}\"` is neither a period nor a rule"),

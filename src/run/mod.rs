@@ -20,7 +20,7 @@ use std::time::Instant;
 
 use chrono::{NaiveDate, NaiveDateTime};
 
-use crate::calendar::{Grain, Period};
+use crate::calendar::Period;
 use crate::config::Config;
 use crate::error::{Error, Result};
 use crate::export::ExportFormat;
@@ -112,7 +112,7 @@ pub fn run(path: &Path, options: &RunOptions) -> Result<RunOutcome> {
     };
     let config = Config::load(&config_path)?;
     check_steps(&file, &config, path)?;
-    let fiscal = config.company.fiscal_year_start;
+    let fiscal = config.calendar();
     let rule = options.period.as_deref().unwrap_or(&file.period);
     let period = file::period(rule, options.as_of, fiscal)?;
     let pipeline = path
@@ -529,12 +529,7 @@ fn toml_text(value: &toml::Value) -> String {
 /// The period of a report kind for the run's period: a monthly report
 /// needs a month, a quarterly one a quarter, a yearly one a (fiscal) year.
 fn report_period(kind: ReportKind, period: Period) -> Result<Period> {
-    let fits = match kind {
-        ReportKind::Monthly => period.grain() == Grain::Month,
-        ReportKind::Quarterly => period.grain() == Grain::Quarter,
-        ReportKind::Yearly => matches!(period.grain(), Grain::Year | Grain::FiscalYear),
-    };
-    if fits {
+    if kind.fits(period) {
         Ok(period)
     } else {
         Err(Error::config_hint(

@@ -123,11 +123,8 @@ impl VTab for KpiFunction {
         if indicators.is_empty() {
             return Err("kpi(): name at least one indicator, e.g. kpi('net_sales', '2026-10') (kpi_indicators() lists them)".into());
         }
-        let period = Period::parse(
-            &text(&bind.get_parameter(1)),
-            shared.with.context.fiscal_first_month,
-        )
-        .map_err(|e| format!("kpi(): {e}"))?;
+        let period = Period::parse(&text(&bind.get_parameter(1)), shared.with.context.calendar)
+            .map_err(|e| format!("kpi(): {e}"))?;
         let dims: Vec<String> = bind
             .get_named_parameter("by")
             .filter(|v| !v.is_null())
