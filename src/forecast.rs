@@ -16,6 +16,10 @@
 //! it is computed in floating point (f64) and rounded to the cent; no
 //! indicator goes through it.
 
+use crate::calendar::Period;
+use crate::indicators::compute::{compute, Context};
+use crate::indicators::{Catalogue, Engine, KpiRequest, KpiRow};
+
 /// Months a season has.
 const SEASON: usize = 12;
 /// Months the back-test forecasts.
@@ -208,6 +212,104 @@ fn holt_winters_with(
         .map(|h| level + h as f64 * trend + season[(n + h - 1) % m])
         .collect();
     (sse, ahead)
+}
+
+// --- from the indicators to a series ------------------------------------
+
+/// One series' forecast: its group (`None`: the company), the months
+/// forecast, and the forecast or why there is none.
+pub struct SeriesForecast {
+    pub group: Option<String>,
+    pub months: Vec<Period>,
+    pub forecast: Result<Forecast, NoForecast>,
+}
+
+/// Net sales of the next `horizon` months after `last` (a month, or a
+/// retail month), for the company and, with `by`, each of its values;
+/// history is every complete month up to `last` (at most ten years).
+pub fn net_sales(
+    engine: &dyn Engine,
+    catalogue: &Catalogue,
+    context: &Context,
+    last: Period,
+    by: Option<&str>,
+    horizon: usize,
+) -> crate::error::Result<Vec<SeriesForecast>> {
+    let request = KpiRequest {
+        indicators: vec!["net_sales".into()],
+        periods: last.series(HISTORY),
+        dims: by.map(|d| vec![d.to_string()]).unwrap_or_default(),
+    };
+    let rows = compute(engine, catalogue, context, &request)?;
+    Ok(from_rows(&rows, last, by.is_some(), horizon))
+}
+
+/// The most months of history a forecast reads: ten years.
+pub const HISTORY: usize = 120;
+
+/// Forecasts from the `net_sales` rows of the `HISTORY` periods up to
+/// `last`, one series per group when `by` a dimension.
+pub fn from_rows(rows: &[KpiRow], last: Period, by: bool, horizon: usize) -> Vec<SeriesForecast> {
+    use rust_decimal::prelude::ToPrimitive;
+    let history = last.series(HISTORY);
+    let mut groups: Vec<Option<String>> = Vec::new();
+    for row in rows {
+        let group = row.dims.first().and_then(|(_, v)| v.clone());
+        if !groups.contains(&group) {
+            groups.push(group);
+        }
+    }
+    if !by && groups.is_empty() {
+        groups.push(None);
+    }
+    let mut months = Vec::new();
+    let mut next = last;
+    for _ in 0..horizon {
+        let after = Period::containing(
+            last.grain(),
+            next.end().succ_opt().expect("a next day"),
+            last.calendar(),
+        );
+        months.push(after);
+        next = after;
+    }
+    groups
+        .into_iter()
+        .map(|group| {
+            // The months of this group, oldest first, from its first with data.
+            let values: Vec<Option<f64>> = history
+                .iter()
+                .map(|period| {
+                    rows.iter()
+                        .find(|r| {
+                            r.period == *period
+                                && r.dims.first().and_then(|(_, v)| v.clone()) == group
+                        })
+                        .and_then(|r| r.value)
+                        .and_then(|v| v.to_f64())
+                })
+                .collect();
+            let start = values
+                .iter()
+                .position(Option::is_some)
+                .unwrap_or(values.len());
+            // A month without data after the first is a gap: none is invented.
+            let series: Vec<f64> = values[start..].iter().map(|v| v.unwrap_or(0.0)).collect();
+            let gap = values[start..].iter().position(Option::is_none);
+            let forecast = if let Some(at) = gap {
+                Err(NoForecast::Gap {
+                    month: history[start + at].to_string(),
+                })
+            } else {
+                forecast(&series, horizon)
+            };
+            SeriesForecast {
+                group,
+                months: months.clone(),
+                forecast,
+            }
+        })
+        .collect()
 }
 
 #[cfg(test)]

@@ -132,7 +132,7 @@ fn json_number(number: Decimal) -> Option<serde_json::Number> {
 /// Forecasts as a terminal table or JSON (values to the cent, MAPE as a
 /// fraction; a series without a forecast says why).
 pub fn forecast(
-    series: &[crate::pipeline::SeriesForecast],
+    series: &[crate::forecast::SeriesForecast],
     json: bool,
     locale: Locale,
 ) -> Result<String> {

@@ -85,90 +85,24 @@ pub fn kpi(config: &Config, as_of: NaiveDate, request: &KpiRequest) -> Result<Ve
     )
 }
 
-/// One series' forecast: its group (`None`: the company), the months
-/// forecast, and the forecast or why there is none.
-pub struct SeriesForecast {
-    pub group: Option<String>,
-    pub months: Vec<Period>,
-    pub forecast: std::result::Result<crate::forecast::Forecast, crate::forecast::NoForecast>,
-}
-
 /// Net sales of the next `horizon` months after `last` (a month), for the
-/// company and, with `by`, each of its values; history is every complete
-/// month up to `last` (at most ten years).
+/// company and, with `by`, each of its values (see `forecast::net_sales`).
 pub fn forecast(
     config: &Config,
     as_of: NaiveDate,
     last: Period,
     by: Option<&str>,
     horizon: usize,
-) -> Result<Vec<SeriesForecast>> {
-    use rust_decimal::prelude::ToPrimitive;
-    let history = last.series(120);
-    let request = KpiRequest {
-        indicators: vec!["net_sales".into()],
-        periods: history.clone(),
-        dims: by.map(|d| vec![d.to_string()]).unwrap_or_default(),
-    };
-    let rows = kpi(config, as_of, &request)?;
-    let mut groups: Vec<Option<String>> = Vec::new();
-    for row in &rows {
-        let group = row.dims.first().and_then(|(_, v)| v.clone());
-        if !groups.contains(&group) {
-            groups.push(group);
-        }
-    }
-    if by.is_none() && groups.is_empty() {
-        groups.push(None);
-    }
-    let mut months = Vec::new();
-    let mut next = last;
-    for _ in 0..horizon {
-        let after = Period::containing(
-            crate::calendar::Grain::Month,
-            next.end().succ_opt().expect("a next day"),
-            config.calendar(),
-        );
-        months.push(after);
-        next = after;
-    }
-    Ok(groups
-        .into_iter()
-        .map(|group| {
-            // The months of this group, oldest first, from its first with data.
-            let values: Vec<Option<f64>> = history
-                .iter()
-                .map(|period| {
-                    rows.iter()
-                        .find(|r| {
-                            r.period == *period
-                                && r.dims.first().and_then(|(_, v)| v.clone()) == group
-                        })
-                        .and_then(|r| r.value)
-                        .and_then(|v| v.to_f64())
-                })
-                .collect();
-            let start = values
-                .iter()
-                .position(Option::is_some)
-                .unwrap_or(values.len());
-            // A month without data after the first is a gap: none is invented.
-            let series: Vec<f64> = values[start..].iter().map(|v| v.unwrap_or(0.0)).collect();
-            let gap = values[start..].iter().position(Option::is_none);
-            let forecast = if let Some(at) = gap {
-                Err(crate::forecast::NoForecast::Gap {
-                    month: history[start + at].to_string(),
-                })
-            } else {
-                crate::forecast::forecast(&series, horizon)
-            };
-            SeriesForecast {
-                group,
-                months: months.clone(),
-                forecast,
-            }
-        })
-        .collect())
+) -> Result<Vec<crate::forecast::SeriesForecast>> {
+    let warehouse = open_existing(config)?;
+    crate::forecast::net_sales(
+        &warehouse,
+        &config.catalogue()?,
+        &context(config, as_of),
+        last,
+        by,
+        horizon,
+    )
 }
 
 /// The files a report can be written as.

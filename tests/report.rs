@@ -3,6 +3,7 @@
 use opskpi::calendar::Period;
 use opskpi::config::Config;
 use opskpi::warehouse::Warehouse;
+use rust_decimal::Decimal;
 
 use crate::common::*;
 
@@ -346,6 +347,10 @@ fn highlights_name_the_biggest_movers_and_every_red_status() {
             // Red: 32,400 is 81 % of the 40,000 target, 2,400 is 24 % of
             // 南區's 10,000 (red below 95 %).
             "bad: 淨銷售額狀態不佳：32,400，目標為 40,000。",
+            // Both products launched in 2020: no sales from products of the
+            // last 12 months, 0 % against the 15 % target (the product
+            // section's indicator).
+            "bad: 新品銷售占比狀態不佳：0.0%，目標為 15.0%。",
             "bad: 南區的淨銷售額狀態不佳：2,400，目標為 10,000。",
         ]
     );
@@ -360,7 +365,7 @@ fn highlights_name_the_biggest_movers_and_every_red_status() {
         "loss: By region, 南區 lost most net sales against last year: −3,600 (−60.0%)."
     );
     assert_eq!(
-        en[10],
+        en[11],
         "bad: Net sales is red in 南區: 2,400 against a target of 10,000."
     );
 }
@@ -368,12 +373,20 @@ fn highlights_name_the_biggest_movers_and_every_red_status() {
 #[test]
 fn no_highlight_states_a_change_without_a_base() {
     // The tiny company's first month with sales has no last year and no
-    // previous month: no mover, and no target to be red against.
+    // previous month: no mover, and no sales target to be red against. The
+    // one red is a level with a fixed target: the month's products (P1, P2)
+    // launched in 2020, so no sales come from new products, 0 % against 15 %.
     let warehouse = tiny_warehouse();
     let html = render(&warehouse, &tiny_config(), "2023-03", "2024-12-31");
     let section = highlights_of(&html);
-    assert!(!section.contains("<li"), "{section}");
-    assert!(section.contains("Nothing moved"), "{section}");
+    let items: Vec<&str> = section.split("<li").skip(1).collect();
+    assert_eq!(items.len(), 1, "{section}");
+    assert!(
+        items[0].starts_with(
+            " class=\"bad\">Sales from new products is red: 0.0% against a target of 15.0%."
+        ),
+        "{section}"
+    );
 }
 
 fn html_of(
@@ -776,5 +789,108 @@ fn adding_a_language_is_adding_a_file() {
     assert!(
         error.contains("fr.toml") && error.contains("no_data"),
         "{error}"
+    );
+}
+
+/// The sample company's sofas ran out at the end of June 2026 and the
+/// complaints followed (queries/sample/04_inventory.sql, 08_service.sql):
+/// the June report's duty sections show both, with the numbers hand-written
+/// SQL gets from the CSV files.
+#[test]
+fn the_duty_sections_show_the_sofa_stock_out_and_the_complaints_after_it() {
+    let (config, warehouse) = sample_warehouse();
+    let warehouse = warehouse.in_timezone(8 * 3600);
+    let html = render(&warehouse, &config, "2026-06", "2026-10-31");
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("sample-data");
+    let conn = duckdb::Connection::open_in_memory().unwrap();
+    let count = |sql: &str| -> Decimal {
+        let n: i64 = conn
+            .query_row(
+                &sql.replace("{dir}", &dir.display().to_string()),
+                [],
+                |row| row.get(0),
+            )
+            .unwrap();
+        Decimal::from(n)
+    };
+    let percent = |part: Decimal, whole: Decimal| {
+        format!(
+            "{}%",
+            (part * Decimal::from(100) / whole)
+                .round_dp_with_strategy(1, rust_decimal::RoundingStrategy::MidpointAwayFromZero)
+        )
+    };
+    // Positions with nothing on hand among June's snapshots.
+    let snapshots = "FROM read_csv('{dir}/inventory_snapshots.csv') WHERE snapshot_date BETWEEN DATE '2026-06-01' AND DATE '2026-06-30'";
+    let stock_out = percent(
+        count(&format!("SELECT count(*) {snapshots} AND on_hand_qty = 0")),
+        count(&format!("SELECT count(*) {snapshots}")),
+    );
+    // Complaints opened in June (Taiwan time, the first ten characters) ÷
+    // orders with a sold line in June.
+    let complaints = |month: &str| {
+        percent(
+            count(&format!("SELECT count(*) FROM read_csv('{{dir}}/service_tickets.csv', all_varchar = true) WHERE kind = 'complaint' AND left(opened_at, 7) = '{month}'")),
+            count(&format!("SELECT count(DISTINCT order_id) FROM read_csv('{{dir}}/sales.csv', all_varchar = true) WHERE left(order_date, 7) = '{month}' AND CAST(quantity AS INTEGER) > 0")),
+        )
+    };
+    let supply = table_rows(&html, "Supply chain");
+    let stock_row = supply
+        .iter()
+        .find(|row| row.starts_with("Stock-out rate|"))
+        .unwrap();
+    assert_eq!(stock_row.split('|').nth(1).unwrap(), stock_out);
+    let service = table_rows(&html, "Customers and service");
+    let complaint_row = service
+        .iter()
+        .find(|row| row.starts_with("Complaint rate|"))
+        .unwrap();
+    assert_eq!(
+        complaint_row.split('|').nth(1).unwrap(),
+        complaints("2026-06")
+    );
+    // The spike is real: June's complaint rate is above May's by the sample's design.
+    let rate = |text: String| -> Decimal { text.trim_end_matches('%').parse().unwrap() };
+    assert!(rate(complaints("2026-06")) > rate(complaints("2026-05")) + Decimal::from(2));
+    // The sections and the forecast are all there, charts included.
+    for heading in [
+        "Customers and service",
+        "Supply chain",
+        "Product",
+        "Net sales forecast",
+    ] {
+        assert!(html.contains(&format!("<h2>{heading}</h2>")), "{heading}");
+    }
+    assert!(html.contains("<h3>By carrier</h3>") && html.contains("<h3>By supplier</h3>"));
+}
+
+#[test]
+fn a_forecast_without_enough_history_or_with_a_gap_says_so() {
+    // The sample company's sales start in January 2023: June 2025 is its
+    // 30th month, and a forecast needs 36.
+    let (config, warehouse) = sample_warehouse();
+    let html = render(&warehouse, &config, "2025-06", "2025-07-31");
+    let section = |html: &str| {
+        html.split("<h2>Net sales forecast</h2>")
+            .nth(1)
+            .unwrap()
+            .split("</section>")
+            .next()
+            .unwrap()
+            .to_string()
+    };
+    assert!(
+        section(&html)
+            .contains("No forecast: 30 complete months of history, and a forecast needs 36"),
+        "{}",
+        section(&html)
+    );
+    // The tiny company sold in March and April 2023, then not until March
+    // 2024: May 2023 is a hole in its history.
+    let html = render(&tiny_warehouse(), &tiny_config(), "2024-04", "2024-12-31");
+    assert!(
+        section(&html).contains("No forecast: no sales in 2023-05, inside the history"),
+        "{}",
+        section(&html)
     );
 }

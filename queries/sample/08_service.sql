@@ -2,7 +2,8 @@
 -- and store orders with furniture (sofas, beds, tables, storage) seven
 -- times in ten. Three carriers; Island Express is late far more often (18 %
 -- of its deliveries against 4 %), and one late delivery in three brings a
--- complaint. Other tickets: about one order in thirty-five asks something,
+-- complaint; the sofa stock-out brings a wave of complaints. Other tickets:
+-- about one order in thirty-five asks something,
 -- suggests something or complains. Times are Taiwan time (+08:00);
 -- anything after the last day has not happened yet.
 CREATE OR REPLACE TABLE deliveries_raw AS
@@ -56,6 +57,17 @@ WITH raised AS (
            order_date + floor(rnd(order_key, 'ticket_day') * 21)::INTEGER
     FROM orders
     WHERE rnd(order_key, 'ticket') < 0.028
+    UNION ALL
+    -- the sofa stock-out (04_inventory.sql): one sofa order in four in that
+    -- month and the next waits and complains
+    SELECT o.order_key * 10 + 3, o.order_id, o.customer_id, 'complaint',
+           o.order_date + (2 + floor(rnd(o.order_key, 'waited') * 10))::INTEGER
+    FROM orders o
+    WHERE o.order_date >= (SELECT month_start FROM stock_out)
+      AND o.order_date < (SELECT month_start FROM stock_out) + INTERVAL 2 MONTH
+      AND rnd(o.order_key, 'stock_out_complaint') < 0.25
+      AND EXISTS (SELECT 1 FROM sales s JOIN products p ON p.sku = s.sku
+                  WHERE s.order_id = o.order_id AND p.category = (SELECT category FROM stock_out))
 ), handled AS (
     SELECT r.*,
            CASE WHEN rnd(ticket_key, 'contact') < 0.5 THEN 'hotline'

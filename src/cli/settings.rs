@@ -360,9 +360,9 @@ impl Settings {
                 let fiscal = config.calendar();
                 let last = match &args.period {
                     Some(text) => Period::parse(text, fiscal)?,
-                    None => last_complete(Grain::Month, today, fiscal),
+                    None => last_complete(fiscal.default_grain(Grain::Month), today, fiscal),
                 };
-                if last.grain() != Grain::Month {
+                if !matches!(last.grain(), Grain::Month | Grain::RetailMonth) {
                     return Err(Error::config_hint(
                         format!("`--period {last}` is not a month"),
                         "give the last month of history, e.g. --period 2026-10",

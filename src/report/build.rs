@@ -10,8 +10,8 @@ use super::messages::Messages;
 use super::rows::Rows;
 use super::sections::{self, to_f64};
 use super::{
-    highlights, quality, Definition, EditionLabel, ReportContext, ReportKind, ReportSpec, Section,
-    TableRow,
+    duties, highlights, quality, Definition, EditionLabel, ReportContext, ReportKind, ReportSpec,
+    Section, TableRow,
 };
 use crate::calendar::{Part, Period};
 use crate::error::{Error, Result};
@@ -283,6 +283,15 @@ pub fn build(
         }
     });
 
+    // The other duties of the department, and the forecast.
+    let not_by_edition = not_by(&lang, spec);
+    let (duties, duty_rows) =
+        duties::build(&rows, &lang, catalogue, kind, period, &not_by_edition)?;
+    let forecast = match kind {
+        ReportKind::Monthly => Some(forecast(&rows, &lang, period, &history)?),
+        _ => None,
+    };
+
     // Highlights: the headline's movers, the dimensions' movers, every red.
     let labelled = |rows| labelled(&lang, catalogue, rows);
     let current: Vec<&KpiRow> = history.iter().filter(|row| row.period == period).collect();
@@ -314,6 +323,7 @@ pub fn build(
         }
     }
     let mut all: Vec<&KpiRow> = current;
+    all.extend(&duty_rows);
     for dim_rows in [
         &market_rows,
         &region_rows,
@@ -333,7 +343,10 @@ pub fn build(
         "inventory_turnover_annualised",
         "days_inventory_outstanding",
         "inventory_to_sales",
-    ] {
+    ]
+    .into_iter()
+    .chain(duties::indicators())
+    {
         if !used.contains(&id) {
             used.push(id);
         }
@@ -448,9 +461,38 @@ pub fn build(
         satisfaction,
         inventory,
         years,
+        duties,
+        forecast,
         definitions,
         appendix,
     })
+}
+
+/// The next months' net sales after the report's month (after the one
+/// before it when the month is still running), for the company and by
+/// category. An edition forecasts its own sales.
+fn forecast(
+    rows: &Rows,
+    lang: &Language,
+    period: Period,
+    history: &[KpiRow],
+) -> Result<duties::ForecastSection> {
+    let partial = history
+        .iter()
+        .any(|row| row.period == period && row.partial);
+    let last = if partial { period.previous() } else { period };
+    let months = duties::FORECAST_MONTHS;
+    let periods = last.series(crate::forecast::HISTORY);
+    let total = rows.run(&["net_sales"], periods.clone(), &[])?;
+    let company = crate::forecast::from_rows(&total, last, false, months);
+    let by_category = rows.run(&["net_sales"], periods, &["category"])?;
+    let by_category = crate::forecast::from_rows(&by_category, last, true, months);
+    Ok(duties::forecast_section(
+        lang,
+        &company[0],
+        &total,
+        &by_category,
+    ))
 }
 
 /// Rows with their indicator's name in the report's language.

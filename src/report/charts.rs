@@ -72,14 +72,87 @@ pub fn line_chart(
     series: &[Series],
     format_y: &dyn Fn(f64) -> String,
 ) -> String {
+    lines_and_band(labels, series, None, format_y)
+}
+
+/// A shaded range between two lines from point `from` on (a prediction interval).
+pub struct Band<'a> {
+    pub name: &'a str,
+    pub color: RGBColor,
+    pub from: usize,
+    pub low: Vec<f64>,
+    pub high: Vec<f64>,
+}
+
+/// Actuals, then a forecast continuing from the last actual with its
+/// interval shaded: `points` are (forecast, low, high) for the labels after
+/// the actuals.
+#[allow(clippy::too_many_arguments)]
+pub fn forecast_chart(
+    labels: &[String],
+    actuals: &[Option<f64>],
+    points: &[(f64, f64, f64)],
+    actual_name: &str,
+    forecast_name: &str,
+    interval_name: &str,
+    format_y: &dyn Fn(f64) -> String,
+) -> String {
+    let n = actuals.len();
+    let last = actuals.last().copied().flatten();
+    let mut actual = actuals.to_vec();
+    actual.resize(n + points.len(), None);
+    // The forecast line starts at the last actual so the two join.
+    let mut forecast = vec![None; n.saturating_sub(1)];
+    forecast.push(last);
+    forecast.extend(points.iter().map(|p| Some(p.0)));
+    let start = last.unwrap_or(points.first().map_or(0.0, |p| p.0));
+    let band = Band {
+        name: interval_name,
+        color: ACCENT,
+        from: n.saturating_sub(1),
+        low: std::iter::once(start)
+            .chain(points.iter().map(|p| p.1))
+            .collect(),
+        high: std::iter::once(start)
+            .chain(points.iter().map(|p| p.2))
+            .collect(),
+    };
+    lines_and_band(
+        labels,
+        &[
+            Series {
+                name: actual_name,
+                color: THIS_YEAR,
+                values: actual,
+            },
+            Series {
+                name: forecast_name,
+                color: ACCENT,
+                values: forecast,
+            },
+        ],
+        Some(&band),
+        format_y,
+    )
+}
+
+fn lines_and_band(
+    labels: &[String],
+    series: &[Series],
+    band: Option<&Band>,
+    format_y: &dyn Fn(f64) -> String,
+) -> String {
     let (width, height) = (1000u32, 300u32);
     let mut svg = String::new();
     {
         let root = SVGBackend::with_string(&mut svg, (width, height)).into_drawing_area();
-        let known: Vec<f64> = series
+        let mut known: Vec<f64> = series
             .iter()
             .flat_map(|s| s.values.iter().flatten().copied())
             .collect();
+        if let Some(band) = band {
+            known.extend(band.low.iter().chain(&band.high).copied());
+        }
         let (lo, hi) = bounds(&known, true);
         let x_max = (labels.len().max(2) - 1) as f64;
         let mut chart = ChartBuilder::on(&root)
@@ -98,7 +171,9 @@ pub fn line_chart(
             .x_labels(labels.len())
             .x_label_formatter(&|x| {
                 let i = x.round();
-                if (x - i).abs() < 1e-6 && i >= 0.0 {
+                // At most 14 labels fit: past that, every second or third.
+                let step = labels.len().div_ceil(14).max(1) as f64;
+                if (x - i).abs() < 1e-6 && i >= 0.0 && (i % step) == 0.0 {
                     labels.get(i as usize).cloned().unwrap_or_default()
                 } else {
                     String::new()
@@ -109,6 +184,22 @@ pub fn line_chart(
             .label_style((FONT, 15).into_font().color(&INK))
             .draw()
             .expect("line chart mesh");
+        if let Some(band) = band {
+            let x = |i: usize| (band.from + i) as f64;
+            let mut outline: Vec<(f64, f64)> = band
+                .high
+                .iter()
+                .enumerate()
+                .map(|(i, v)| (x(i), *v))
+                .collect();
+            outline.extend(band.low.iter().enumerate().rev().map(|(i, v)| (x(i), *v)));
+            chart
+                .draw_series(std::iter::once(Polygon::new(
+                    outline,
+                    band.color.mix(0.2).filled(),
+                )))
+                .expect("band");
+        }
         for line in series {
             for run in runs(&line.values) {
                 chart
@@ -135,7 +226,20 @@ pub fn line_chart(
                 (FONT, 15).into_font().color(&INK),
             ))
             .expect("legend text");
-            x += 34 + 9 * line.name.chars().count() as i32;
+            x += 34 + text_width(line.name);
+        }
+        if let Some(band) = band {
+            root.draw(&Rectangle::new(
+                [(x, 8), (x + 16, 20)],
+                band.color.mix(0.2).filled(),
+            ))
+            .expect("legend");
+            root.draw(&Text::new(
+                band.name.to_string(),
+                (x + 20, 7),
+                (FONT, 15).into_font().color(&INK),
+            ))
+            .expect("legend text");
         }
         root.present().expect("line chart svg");
     }
@@ -201,6 +305,13 @@ pub fn bar_chart(
         root.present().expect("bar chart svg");
     }
     finish(svg)
+}
+
+/// Roughly how wide a legend's text is: CJK characters are twice a Latin letter.
+fn text_width(text: &str) -> i32 {
+    text.chars()
+        .map(|c| if c.is_ascii() { 9 } else { 16 })
+        .sum()
 }
 
 /// The y range for the values, from zero when asked, with some headroom.

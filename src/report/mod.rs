@@ -12,6 +12,7 @@
 
 mod build;
 pub mod charts;
+pub mod duties;
 pub mod highlights;
 pub mod language;
 pub mod messages;
@@ -136,6 +137,10 @@ pub struct ReportContext {
     pub inventory: Section,
     /// The yearly report's five years of headline indicators.
     pub years: Option<Section>,
+    /// Customers and service, supply chain, product.
+    pub duties: Vec<duties::DutySection>,
+    /// The monthly report's sales forecast.
+    pub forecast: Option<duties::ForecastSection>,
     pub definitions: Vec<Definition>,
     pub appendix: quality::Appendix,
 }
