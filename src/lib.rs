@@ -5,6 +5,7 @@
 //! The library does no terminal I/O and never reads the clock or the
 //! environment: the command line (`cli`) resolves all of that and passes it in.
 
+pub mod assessment;
 pub mod calendar;
 pub mod check;
 pub mod cli;

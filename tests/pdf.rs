@@ -15,7 +15,7 @@ use opskpi::warehouse::Warehouse;
 use crate::common::*;
 
 /// Poppler's `tool`, or `None` (skipped) when it is not installed outside CI.
-fn poppler(tool: &str) -> Option<PathBuf> {
+pub fn poppler(tool: &str) -> Option<PathBuf> {
     let found = std::env::var_os("PATH").and_then(|paths| {
         std::env::split_paths(&paths)
             .map(|dir| dir.join(tool))

@@ -3,6 +3,7 @@
 mod cmd;
 mod common;
 
+mod assessment;
 mod calendar;
 mod cli;
 mod crosscheck;

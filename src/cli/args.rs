@@ -331,6 +331,12 @@ pub enum ReportCommand {
     /// The quarterly report: quarters against the previous quarter and last year.
     #[command(after_help = "Example:\n  opskpi report quarterly --period 2026-Q3 --format pdf")]
     Quarterly(ReportArgs),
+    /// The employee assessment of a month, quarter or year: scores, grades
+    /// and ranks within teams. Kept apart: it holds personal ratings.
+    #[command(
+        after_help = "Examples:\n  opskpi report assessment --period 2026-Q3 --format html,pdf\n  opskpi report assessment --period 2026 --lang zh-Hant --format pdf"
+    )]
+    Assessment(ReportArgs),
     /// The yearly report: five years side by side.
     #[command(
         after_help = "Example:\n  opskpi report yearly --period 2025 --format pdf --paper a4 --orientation landscape"

@@ -370,8 +370,16 @@ fn run(settings: Settings) -> crate::Result<ExitCode> {
             out,
             options,
         } => {
-            step(&format!("computing the {} report", kind.name()));
-            let paths = pipeline::report(&config, as_of, kind, period, &out, &options)?;
+            let paths = match kind {
+                Some(kind) => {
+                    step(&format!("computing the {} report", kind.name()));
+                    pipeline::report(&config, as_of, kind, period, &out, &options)?
+                }
+                None => {
+                    step("computing the employee assessment");
+                    pipeline::assessment(&config, as_of, period, &out, &options)?
+                }
+            };
             progress.done();
             for path in paths {
                 println!("{}", path.display());

@@ -80,7 +80,8 @@ pub enum Task {
     Report {
         config: Config,
         as_of: NaiveDate,
-        kind: ReportKind,
+        /// `None`: the employee assessment.
+        kind: Option<ReportKind>,
         period: Period,
         out: PathBuf,
         options: crate::pipeline::ReportOptions,
@@ -406,19 +407,21 @@ impl Settings {
             },
             Command::Report(command) => {
                 let (kind, args) = match command {
-                    ReportCommand::Monthly(args) => (ReportKind::Monthly, args),
-                    ReportCommand::Quarterly(args) => (ReportKind::Quarterly, args),
-                    ReportCommand::Yearly(args) => (ReportKind::Yearly, args),
+                    ReportCommand::Monthly(args) => (Some(ReportKind::Monthly), args),
+                    ReportCommand::Quarterly(args) => (Some(ReportKind::Quarterly), args),
+                    ReportCommand::Yearly(args) => (Some(ReportKind::Yearly), args),
+                    ReportCommand::Assessment(args) => (None, args),
                 };
                 let config = Config::load(&cli.global.config)?;
                 let fiscal = config.calendar();
                 let period = match &args.period {
                     Some(text) => Period::parse(text, fiscal)?,
                     None => {
+                        // The assessment's ratings come quarterly.
                         let grain = match kind {
-                            ReportKind::Monthly => Grain::Month,
-                            ReportKind::Quarterly => Grain::Quarter,
-                            ReportKind::Yearly => Grain::Year,
+                            Some(ReportKind::Monthly) => Grain::Month,
+                            Some(ReportKind::Quarterly) | None => Grain::Quarter,
+                            Some(ReportKind::Yearly) => Grain::Year,
                         };
                         last_complete(fiscal.default_grain(grain), today, fiscal)
                     }

@@ -41,6 +41,8 @@ pub struct Config {
     pub indicators: IndicatorsConfig,
     #[serde(default, skip_serializing_if = "is_default")]
     pub calendar: CalendarConfig,
+    #[serde(default, skip_serializing_if = "is_default")]
+    pub assessment: crate::assessment::AssessmentConfig,
     /// The folder the file lives in; relative paths resolve against it.
     #[serde(skip)]
     pub root: PathBuf,
@@ -250,6 +252,7 @@ impl Config {
             queries: QueriesConfig::default(),
             indicators: IndicatorsConfig::default(),
             calendar: CalendarConfig::default(),
+            assessment: Default::default(),
             root: root.to_path_buf(),
         }
     }
@@ -266,6 +269,7 @@ impl Config {
         }
         Locale::find(&self.company.locale, self.templates_folder().as_deref())?;
         self.try_calendar()?;
+        self.assessment.check()?;
         parse_offset(&self.company.timezone)?;
         // A mistake in the project's indicators shows before any work.
         self.catalogue()?;

@@ -18,8 +18,8 @@ use crate::warehouse::{Access, Warehouse};
 mod reports;
 
 pub use reports::{
-    render_html, render_monthly, render_pdf, report, ReportFormat, ReportOptions, Which,
-    EDITION_DIMENSIONS,
+    assessment, assessment_html, render_html, render_monthly, render_pdf, report, ReportFormat,
+    ReportOptions, Which, EDITION_DIMENSIONS,
 };
 
 /// The computation context a configuration implies on `as_of`.

@@ -112,7 +112,7 @@ pub fn report(
         Some(lang) if lang != config.locale() => format!(".{}", lang.tag()),
         _ => String::new(),
     };
-    let files = warehouse.loaded_files()?;
+    let loaded = warehouse.loaded_files()?;
     let mut written = Vec::new();
     for edition in editions {
         let which = Which {
@@ -130,30 +130,13 @@ pub fn report(
                 file_safe(&edition.value)
             ),
         };
-        let mut outputs = Vec::new();
-        for format in &options.formats {
-            let bytes = match format {
-                ReportFormat::Html => {
-                    report::templates::render("report.html.j2", &context, templates.as_deref())?
-                        .into_bytes()
-                }
-                ReportFormat::Pdf => report::pdf::render(
-                    "report.typ",
-                    &context,
-                    as_of,
-                    options.pdf,
-                    templates.as_deref(),
-                )?,
-            };
-            let file = format!("{name}{suffix}.{}", format.extension());
-            outputs.push(ManifestOutput {
-                file: file.clone(),
-                sha256: hex_sha256(&bytes),
-            });
-            let path = out.join(file);
-            crate::export::write_file(&path, bytes.as_ref())?;
-            written.push(path);
-        }
+        let files = Files {
+            out,
+            name: format!("{name}{suffix}"),
+            templates: templates.as_deref(),
+            options,
+            as_of,
+        };
         let manifest = Manifest {
             opskpi: env!("CARGO_PKG_VERSION"),
             report: kind.name(),
@@ -169,20 +152,122 @@ pub fn report(
                 .formats
                 .contains(&ReportFormat::Pdf)
                 .then_some(options.pdf),
-            outputs,
+            outputs: Vec::new(),
             warehouse: ManifestWarehouse {
                 path: config.warehouse.path.display().to_string(),
-                files: &files,
+                files: &loaded,
             },
         };
-        let path = out.join(format!("{name}{suffix}.manifest.json"));
+        written.extend(files.write(&context, "report", manifest)?);
+    }
+    Ok(written)
+}
+
+/// Where and how one report's files are written.
+struct Files<'a> {
+    out: &'a Path,
+    /// The file name without extension: `monthly-2026-10.zh-Hant`.
+    name: String,
+    templates: Option<&'a Path>,
+    options: &'a ReportOptions,
+    as_of: NaiveDate,
+}
+
+impl Files<'_> {
+    /// Renders `context` with the templates `<template>.html.j2` and
+    /// `<template>.typ` in each format asked for, and writes the files and
+    /// the manifest (completed with their hashes) beside them.
+    fn write(
+        &self,
+        context: &impl serde::Serialize,
+        template: &str,
+        mut manifest: Manifest,
+    ) -> Result<Vec<PathBuf>> {
+        let mut written = Vec::new();
+        for format in &self.options.formats {
+            let bytes = match format {
+                ReportFormat::Html => report::templates::render(
+                    &format!("{template}.html.j2"),
+                    context,
+                    self.templates,
+                )?
+                .into_bytes(),
+                ReportFormat::Pdf => report::pdf::render(
+                    &format!("{template}.typ"),
+                    context,
+                    self.as_of,
+                    self.options.pdf,
+                    self.templates,
+                )?,
+            };
+            let file = format!("{}.{}", self.name, format.extension());
+            manifest.outputs.push(ManifestOutput {
+                file: file.clone(),
+                sha256: hex_sha256(&bytes),
+            });
+            let path = self.out.join(file);
+            crate::export::write_file(&path, bytes.as_ref())?;
+            written.push(path);
+        }
+        let path = self.out.join(format!("{}.manifest.json", self.name));
         let mut json = serde_json::to_string_pretty(&manifest)
             .map_err(|error| crate::Error::Internal(error.to_string()))?;
         json.push('\n');
         crate::export::write_file(&path, json.as_bytes())?;
         written.push(path);
+        Ok(written)
     }
-    Ok(written)
+}
+
+/// Writes the employee assessment for `period` (a month, quarter or year)
+/// into `out`: `assessment-2026-Q3.html`, `.pdf`, and its manifest.
+pub fn assessment(
+    config: &Config,
+    as_of: NaiveDate,
+    period: Period,
+    out: &Path,
+    options: &ReportOptions,
+) -> Result<Vec<PathBuf>> {
+    if options.each.is_some() {
+        return Err(crate::Error::config_hint(
+            "the assessment has no editions",
+            "leave out --each: the assessment lists every team",
+        ));
+    }
+    let warehouse = open_existing(config)?;
+    let (context, templates) = assessment_context(&warehouse, config, as_of, period, options)?;
+    fs_err::create_dir_all(out)?;
+    let suffix = match options.lang {
+        Some(lang) if lang != config.locale() => format!(".{}", lang.tag()),
+        _ => String::new(),
+    };
+    let loaded = warehouse.loaded_files()?;
+    let manifest = Manifest {
+        opskpi: env!("CARGO_PKG_VERSION"),
+        report: "assessment",
+        period: period.to_string(),
+        as_of: as_of.to_string(),
+        lang: context.lang,
+        edition: None,
+        templates: templates.as_ref().map(|t| t.display().to_string()),
+        pdf: options
+            .formats
+            .contains(&ReportFormat::Pdf)
+            .then_some(options.pdf),
+        outputs: Vec::new(),
+        warehouse: ManifestWarehouse {
+            path: config.warehouse.path.display().to_string(),
+            files: &loaded,
+        },
+    };
+    Files {
+        out,
+        name: format!("assessment-{period}{suffix}"),
+        templates: templates.as_deref(),
+        options,
+        as_of,
+    }
+    .write(&context, "assessment", manifest)
 }
 
 /// What produced a report: written beside it as `<report>.manifest.json`.
@@ -349,5 +434,53 @@ fn report_context(
         &context(config, as_of),
         &spec,
     )?;
+    Ok((context, templates))
+}
+
+/// The employee assessment's HTML.
+pub fn assessment_html(
+    warehouse: &Warehouse,
+    config: &Config,
+    as_of: NaiveDate,
+    period: Period,
+    options: &ReportOptions,
+) -> Result<String> {
+    let (context, templates) = assessment_context(warehouse, config, as_of, period, options)?;
+    report::templates::render("assessment.html.j2", &context, templates.as_deref())
+}
+
+/// The scorecard of `period` in the report's words, and the templates folder in force.
+fn assessment_context(
+    warehouse: &Warehouse,
+    config: &Config,
+    as_of: NaiveDate,
+    period: Period,
+    options: &ReportOptions,
+) -> Result<(
+    crate::assessment::report::AssessmentContext,
+    Option<PathBuf>,
+)> {
+    let templates = options
+        .templates
+        .clone()
+        .or_else(|| config.report.templates.as_ref().map(|t| config.resolve(t)));
+    let scorecard = crate::assessment::scorecard(
+        warehouse,
+        &config.catalogue()?,
+        &context(config, as_of),
+        &config.assessment,
+        period,
+    )?;
+    let spec = crate::assessment::report::AssessmentSpec {
+        company: &config.company.name,
+        currency: &config.company.currency,
+        locale: options.lang.unwrap_or_else(|| config.locale()),
+        period,
+        partial: crate::calendar::Slot::new(period, as_of)?.is_partial(),
+        as_of,
+        data_through: warehouse.sales_date_range()?.map(|(_, last)| last),
+        templates: templates.as_deref(),
+    };
+    let context = crate::assessment::report::context(&spec, &config.assessment, &scorecard)?;
     Ok((context, templates))
 }

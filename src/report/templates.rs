@@ -22,7 +22,10 @@ pub static BUILTIN: &[(&str, &str)] = template_files![
     "partials/tile.html.j2",
     "partials/section.html.j2",
     "partials/style.css.j2",
+    "common.typ",
     "report.typ",
+    "assessment.html.j2",
+    "assessment.typ",
     "messages/en.toml",
     "messages/zh-Hant.toml",
 ];
