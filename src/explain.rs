@@ -95,8 +95,7 @@ pub fn explain(catalogue: &Catalogue, id: &str, offset_seconds: i32) -> Result<S
         query.name,
         query.description
     ));
-    let name = format!("components/{}", query.name);
-    let sql = crate::queries::render(&name, &[], &wanted, offset_seconds)?;
+    let sql = query.render(&[], &wanted, offset_seconds)?;
     text.push_str(&format!(
         "\nThe SQL, for the company total (`_opskpi_spine(window_id, day)` holds the days of each\nwindow asked for: the period, its comparisons, year to date; `--by` adds the dimensions):\n\nSELECT window_id, {} FROM (\n{}\n) AS components\n",
         wanted.join(", "),

@@ -70,6 +70,24 @@ pub fn render(
     wanted: &[String],
     offset_seconds: i32,
 ) -> Result<String> {
+    render_text(
+        &format!("queries/{name}.sql"),
+        text(name)?,
+        dims,
+        wanted,
+        offset_seconds,
+    )
+}
+
+/// Renders the query template `text` (from the file `shown`, for errors)
+/// the way `render` does a built-in one.
+pub fn render_text(
+    shown: &str,
+    text: &str,
+    dims: &[String],
+    wanted: &[String],
+    offset_seconds: i32,
+) -> Result<String> {
     for dim in dims.iter().chain(wanted) {
         // Defence in depth: callers validate against the catalogue already.
         if !dim
@@ -84,16 +102,16 @@ pub fn render(
     let mut env = Environment::new();
     env.set_undefined_behavior(minijinja::UndefinedBehavior::Strict);
     let template = env
-        .template_from_named_str(name, text(name)?)
+        .template_from_named_str(shown, text)
         .map_err(|error| Error::Template {
-            name: format!("queries/{name}.sql"),
+            name: shown.to_string(),
             line: error.line(),
             message: error.to_string(),
         })?;
     template
         .render(minijinja::context! { dims, wanted, offset_seconds })
         .map_err(|error| Error::Template {
-            name: format!("queries/{name}.sql"),
+            name: shown.to_string(),
             line: error.line(),
             message: error.to_string(),
         })

@@ -19,7 +19,7 @@ use rust_decimal::Decimal;
 use crate::calendar::Window;
 use crate::error::{Error, Result};
 use crate::indicators::{Components, Engine, Group, QueryDef, Values};
-use crate::{model, queries};
+use crate::model;
 
 /// Decimal places components are carried with from DuckDB into Rust.
 const COMPONENT_SCALE: i8 = 10;
@@ -495,7 +495,7 @@ impl Engine for Warehouse {
         let sql = format!(
             "SELECT {} FROM (\n{}\n) AS components",
             columns.join(", "),
-            queries::render(&name, dims, wanted, self.offset_seconds)?
+            query.render(dims, wanted, self.offset_seconds)?
         );
         let batches = self.arrow(&name, &sql)?;
         let mut components = Components::default();

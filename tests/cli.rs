@@ -822,7 +822,9 @@ fn a_projects_own_indicators_work_everywhere_and_mistakes_name_file_and_line() {
     let message = stderr(&output);
     assert!(message.contains("my-indicators.toml` line 4: indicator `average_line_value`: `net_amout` is not a component of query `sales`"), "{message}");
     assert!(
-        message.contains("hint: a formula reads the components of one built-in query"),
+        message.contains(
+            "hint: a formula reads the components of one query, built in or the file's own"
+        ),
         "{message}"
     );
     // A built-in id cannot be taken.
@@ -876,5 +878,96 @@ fn a_forecast_with_a_gap_in_its_history_says_so() {
         stderr(&output).contains("is not a month"),
         "{}",
         stderr(&output)
+    );
+}
+
+#[test]
+fn a_project_adds_its_own_component_query_in_sql() {
+    let project = tiny_project();
+    let dir = project.path();
+    let config = config_arg(dir);
+    let text = std::fs::read_to_string(&config).unwrap();
+    std::fs::write(
+        &config,
+        format!("{text}\n[indicators]\nfile = \"my/indicators.toml\"\n"),
+    )
+    .unwrap();
+    std::fs::create_dir(dir.join("my")).unwrap();
+    // The query's file is relative to the catalogue file.
+    std::fs::write(
+        dir.join("my/returned_lines.sql"),
+        "-- Order lines and returned lines per window.\n\
+         {% set components = {\"returned_lines\": \"count(*) FILTER (WHERE s.quantity < 0)\", \"lines\": \"count(*)\"} %}\n\
+         SELECT w.window_id{% for dim in dims %}, s.{{ dim }}{% endfor %}\n\
+         {%- for name in wanted %}, {{ components[name] }} AS {{ name }}{% endfor %}\n\
+         FROM _opskpi_spine w JOIN sales s ON s.order_date = w.day\n\
+         GROUP BY ALL\n",
+    )
+    .unwrap();
+    let catalogue = "[queries.line_returns]\ndescription = \"order lines and returned lines\"\n\
+        dimensions = [\"region\"]\ncomponents = [\"returned_lines\", \"lines\"]\nfile = \"returned_lines.sql\"\n\n\
+        [[indicator]]\nid = \"returned_line_share\"\nlabel = \"Returned lines\"\nunit = \"ratio\"\n\
+        direction = \"lower\"\nquery = \"line_returns\"\nformula = \"returned_lines / lines\"\n\
+        definition = \"Returned lines ÷ all order lines.\"\ntarget = 0.1\nwarning = 0.2\n";
+    std::fs::write(dir.join("my/indicators.toml"), catalogue).unwrap();
+    // March 2024: O4/1, O4/2, O5/1 and O5's return: 1 of 4. North: O4's two
+    // lines, none returned; South: O5 and its return, 1 of 2.
+    let output = kpi(
+        dir,
+        &[
+            "returned_line_share",
+            "--period",
+            "2024-03",
+            "--by",
+            "region",
+            "--format",
+            "csv",
+        ],
+    );
+    assert!(output.status.success(), "{}", stderr(&output));
+    let text = stdout(&output);
+    assert!(text.contains(",North,0,"), "{text}");
+    assert!(text.contains(",South,0.5,"), "{text}");
+    let total = stdout(&kpi(
+        dir,
+        &[
+            "returned_line_share",
+            "--period",
+            "2024-03",
+            "--format",
+            "csv",
+        ],
+    ));
+    assert!(total.contains("2024-03,false,0.25,"), "{total}");
+    // explain shows the project's SQL.
+    let explained = stdout(&opskpi(&[
+        "explain",
+        "returned_line_share",
+        "--config",
+        &config,
+    ]));
+    assert!(
+        explained.contains("count(*) FILTER (WHERE s.quantity < 0) AS returned_lines"),
+        "{explained}"
+    );
+    // A template mistake names the file and line, before anything runs.
+    std::fs::write(
+        dir.join("my/returned_lines.sql"),
+        "SELECT 1\n{% for x in %}\n",
+    )
+    .unwrap();
+    let message = stderr(&kpi(dir, &["net_sales", "--period", "2024-03"]));
+    assert!(message.contains("returned_lines.sql"), "{message}");
+    assert!(message.contains("line 2"), "{message}");
+    // A built-in query name is refused with the catalogue's line.
+    std::fs::write(
+        dir.join("my/indicators.toml"),
+        "[queries.sales]\ndescription = \"x\"\ncomponents = [\"a\"]\nfile = \"returned_lines.sql\"\n",
+    )
+    .unwrap();
+    let message = stderr(&kpi(dir, &["net_sales", "--period", "2024-03"]));
+    assert!(
+        message.contains("indicators.toml` line 1: query `sales` exists already"),
+        "{message}"
     );
 }

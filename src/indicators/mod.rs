@@ -9,6 +9,7 @@
 
 pub mod compute;
 pub mod formula;
+mod project;
 
 use std::collections::BTreeMap;
 
@@ -173,6 +174,33 @@ pub struct QueryDef {
     pub description: String,
     pub dimensions: Vec<String>,
     pub components: Vec<String>,
+    /// A project's own query: the file it came from (as shown in errors)
+    /// and its SQL template; `None` for the built-in `queries/components/`.
+    #[serde(skip)]
+    pub project_sql: Option<(String, String)>,
+}
+
+impl QueryDef {
+    /// The query's SQL for `dims` and the `wanted` components (validated
+    /// against the query by the caller).
+    pub fn render(
+        &self,
+        dims: &[String],
+        wanted: &[String],
+        offset_seconds: i32,
+    ) -> Result<String> {
+        match &self.project_sql {
+            None => crate::queries::render(
+                &format!("components/{}", self.name),
+                dims,
+                wanted,
+                offset_seconds,
+            ),
+            Some((shown, text)) => {
+                crate::queries::render_text(shown, text, dims, wanted, offset_seconds)
+            }
+        }
+    }
 }
 
 /// The values of one dimension combination (in request order; `None` where
@@ -205,7 +233,7 @@ pub trait Engine {
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
-struct RawIndicator {
+pub(crate) struct RawIndicator {
     id: String,
     label: String,
     unit: Unit,
@@ -231,16 +259,6 @@ struct RawIndicator {
 #[serde(deny_unknown_fields)]
 struct RawCatalogue {
     queries: BTreeMap<String, QueryDef>,
-    indicator: Vec<RawIndicator>,
-}
-
-/// A project's own catalogue file: indicators only, over the built-in
-/// component queries (a formula over their components, or a growth of any
-/// indicator, built in or the project's).
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-struct RawProjectCatalogue {
-    #[serde(default)]
     indicator: Vec<RawIndicator>,
 }
 
@@ -273,82 +291,6 @@ impl Catalogue {
             indicators,
             queries,
         })
-    }
-
-    /// The built-in catalogue with a project's indicators added from the
-    /// TOML file `path` (the same `[[indicator]]` format). A mistake is an
-    /// error naming the file, the line of the indicator and what is wrong.
-    pub fn with_project(path: &std::path::Path) -> Result<Catalogue> {
-        let text = fs_err::read_to_string(path).map_err(|error| {
-            Error::config_hint(
-                error.to_string(),
-                "`[indicators] file` in opskpi.toml names the project's catalogue, relative to opskpi.toml",
-            )
-        })?;
-        let shown = path.display();
-        let raw: RawProjectCatalogue = toml::from_str(&text).map_err(|error| {
-            Error::config_hint(
-                format!("`{shown}`: {error}"),
-                "a project catalogue holds `[[indicator]]` tables as in queries/indicators.toml (README: Custom indicators)",
-            )
-        })?;
-        let mut catalogue = Catalogue::builtin();
-        let line_of = |id: &str| {
-            text.lines()
-                .position(|line| {
-                    let line = line.trim();
-                    line.starts_with("id") && line.contains(&format!("\"{id}\""))
-                })
-                .map(|i| i + 1)
-        };
-        let mut ids: Vec<String> = catalogue.ids().iter().map(|id| id.to_string()).collect();
-        let mut seen = Vec::new();
-        for raw in &raw.indicator {
-            let at = match line_of(&raw.id) {
-                Some(line) => format!("`{shown}` line {line}"),
-                None => format!("`{shown}`"),
-            };
-            if ids.contains(&raw.id) {
-                return Err(Error::config_hint(
-                    format!("{at}: indicator `{}` exists already", raw.id),
-                    if seen.contains(&raw.id) {
-                        "each indicator of the file needs its own id".to_string()
-                    } else {
-                        "built-in indicators cannot be redefined; give yours another id (e.g. `my_`…)".to_string()
-                    },
-                ));
-            }
-            if !raw
-                .id
-                .chars()
-                .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_')
-            {
-                return Err(Error::config_hint(
-                    format!("{at}: `{}` is not an indicator id", raw.id),
-                    "use lowercase letters, digits and `_`",
-                ));
-            }
-            ids.push(raw.id.clone());
-            seen.push(raw.id.clone());
-        }
-        for raw in raw.indicator {
-            let at = match line_of(&raw.id) {
-                Some(line) => format!("`{shown}` line {line}"),
-                None => format!("`{shown}`"),
-            };
-            let queries: Vec<String> = catalogue.queries.keys().cloned().collect();
-            let indicator = resolve(raw, &catalogue.queries, &ids).map_err(|error| {
-                Error::config_hint(
-                    format!("{at}: {}", error.to_string().lines().next().unwrap_or_default()),
-                    format!(
-                        "a formula reads the components of one built-in query ({}); `opskpi explain ID` shows a built-in indicator's",
-                        queries.join(", ")
-                    ),
-                )
-            })?;
-            catalogue.indicators.push(indicator);
-        }
-        Ok(catalogue)
     }
 
     pub fn indicator(&self, id: &str) -> Result<&Indicator> {
@@ -386,7 +328,7 @@ impl Catalogue {
     }
 }
 
-fn resolve(
+pub(crate) fn resolve(
     raw: RawIndicator,
     queries: &BTreeMap<String, QueryDef>,
     ids: &[String],
