@@ -5,7 +5,7 @@
 -- orders in the window ≥ 2. Lines without a customer are left out.
 {% set components = {
     "active_customers": "count(*)",
-    "new_customers": "count(*) FILTER (WHERE b.first_day >= b.window_start)",
+    "new_customers": "count(*) FILTER (WHERE f.first_day >= st.window_start)",
     "customers_with_repeat_orders": "count(*) FILTER (WHERE b.orders >= 2)",
 } %}
 WITH sold AS (
@@ -26,14 +26,16 @@ first_purchase AS (
 starts AS (
     SELECT window_id, min(day) AS window_start FROM _opskpi_spine GROUP BY window_id
 ),
-buyers AS (
-    SELECT w.window_id{% for dim in dims %}, l.{{ dim }}{% endfor %}, l.customer_id,
-           count(DISTINCT l.order_id) AS orders,
-           any_value(f.first_day) AS first_day, any_value(st.window_start) AS window_start
+-- Each order once per window and customer (a plain DISTINCT and a count:
+-- at 10M lines half the time and memory of a count(DISTINCT) per customer).
+orders AS (
+    SELECT DISTINCT w.window_id{% for dim in dims %}, l.{{ dim }}{% endfor %}, l.customer_id, l.order_id
     FROM _opskpi_spine w
     JOIN sold l ON l.day = w.day
-    JOIN first_purchase f ON f.customer_id = l.customer_id
-    JOIN starts st ON st.window_id = w.window_id
+),
+buyers AS (
+    SELECT o.window_id{% for dim in dims %}, o.{{ dim }}{% endfor %}, o.customer_id, count(*) AS orders
+    FROM orders o
     GROUP BY ALL
 )
 SELECT b.window_id{% for dim in dims %}, b.{{ dim }}{% endfor %}
@@ -41,4 +43,6 @@ SELECT b.window_id{% for dim in dims %}, b.{{ dim }}{% endfor %}
        {{ components[name] }} AS {{ name }}
     {%- endfor %}
 FROM buyers b
+JOIN first_purchase f ON f.customer_id = b.customer_id
+JOIN starts st ON st.window_id = b.window_id
 GROUP BY ALL
