@@ -385,3 +385,18 @@ fn eight_readers_and_a_writer_at_once_see_whole_loads() {
     let output = sql(dir, query, &["--format", "csv"]);
     assert_eq!(stdout(&output), format!("n,total\n{after}"));
 }
+
+#[test]
+fn a_pipeline_writes_the_assessment_of_its_period() {
+    let project = project_with_pipeline(
+        "[[steps]]\nstep = \"ingest\"\n\n[[steps]]\nstep = \"report\"\nreport = \"assessment\"\nformats = [\"html\"]\n",
+    );
+    let file = project.path().join("pipelines/close.toml");
+    let output = opskpi(&["run", file.to_str().unwrap(), "--as-of", "2024-12-31"]);
+    assert!(output.status.success(), "{}", stderr(&output));
+    // The tiny company has no employees: the department's line is all there is.
+    let html = std::fs::read_to_string(project.path().join("out/2024-03/assessment-2024-03.html"))
+        .unwrap();
+    assert!(html.contains("Employee assessment March 2024"), "{html}");
+    assert!(html.contains("The department"));
+}

@@ -149,14 +149,18 @@ pub enum ReportKindName {
     Monthly,
     Quarterly,
     Yearly,
+    /// The employee assessment of the run's period (any grain).
+    Assessment,
 }
 
 impl ReportKindName {
-    pub fn kind(self) -> ReportKind {
+    /// The management report's kind; `None` for the assessment.
+    pub fn kind(self) -> Option<ReportKind> {
         match self {
-            ReportKindName::Monthly => ReportKind::Monthly,
-            ReportKindName::Quarterly => ReportKind::Quarterly,
-            ReportKindName::Yearly => ReportKind::Yearly,
+            ReportKindName::Monthly => Some(ReportKind::Monthly),
+            ReportKindName::Quarterly => Some(ReportKind::Quarterly),
+            ReportKindName::Yearly => Some(ReportKind::Yearly),
+            ReportKindName::Assessment => None,
         }
     }
 }

@@ -334,7 +334,10 @@ impl Run<'_> {
                 each,
             } => {
                 let kind = report.kind();
-                let period = report_period(kind, self.period)?;
+                let period = match kind {
+                    Some(kind) => report_period(kind, self.period)?,
+                    None => self.period,
+                };
                 let folder = config.templates_folder();
                 let languages: Vec<Option<&str>> = if languages.is_empty() {
                     vec![None]
@@ -351,9 +354,14 @@ impl Run<'_> {
                         each: each.clone(),
                         ..ReportOptions::default()
                     };
-                    outputs.extend(pipeline::report(
-                        config, self.as_of, kind, period, &self.out, &options,
-                    )?);
+                    outputs.extend(match kind {
+                        Some(kind) => {
+                            pipeline::report(config, self.as_of, kind, period, &self.out, &options)?
+                        }
+                        None => {
+                            pipeline::assessment(config, self.as_of, period, &self.out, &options)?
+                        }
+                    });
                 }
                 Ok(Done {
                     message: format!("{} files", outputs.len()),
