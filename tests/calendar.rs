@@ -205,7 +205,13 @@ const RETAIL: [Grain; 4] = [
 ];
 
 proptest! {
-    #![proptest_config(ProptestConfig { cases: 1000, .. ProptestConfig::default() })]
+    // A fixed seed: CI tests the same cases every run (a failure is found
+    // here, not by chance on a later run); raise PROPTEST_CASES to explore.
+    #![proptest_config(ProptestConfig {
+        cases: 2000,
+        rng_seed: proptest::test_runner::RngSeed::Fixed(20261128),
+        .. ProptestConfig::default()
+    })]
 
     /// Every grain tiles the days: the period holding a day holds it, its
     /// neighbours do not, the previous period ends the day before it starts,
@@ -342,7 +348,7 @@ proptest! {
             let Period::Retail { part, .. } = period else { unreachable!() };
             prop_assert_eq!(last.period, Period::Retail { year: year - 1, part, calendar: cal });
             prop_assert_eq!(last.window.start, last.period.start());
-            if cut {
+            if as_of < period.end() {
                 // The same number of days from the start, the same weekday,
                 // unless that runs past a 52-week year's end.
                 let elapsed = (as_of - period.start()).num_days() as u64;
@@ -353,7 +359,8 @@ proptest! {
                     prop_assert_eq!(last.window.end.weekday(), as_of.weekday());
                 }
             } else {
-                // A whole period compares with the whole period.
+                // A whole period (cut on its last day or not) compares with
+                // the whole period: a 53-week year's month 12 with five weeks.
                 prop_assert_eq!(last.window.end, last.period.end());
             }
 
