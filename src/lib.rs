@@ -15,6 +15,7 @@ pub mod explain;
 pub mod export;
 pub mod forecast;
 pub mod format;
+pub mod frames;
 pub mod indicators;
 pub mod ingest;
 pub mod model;

@@ -9,6 +9,7 @@ mod cli;
 mod crosscheck;
 mod customers;
 mod export;
+mod frames;
 mod indicators;
 mod ingest;
 mod pdf;
