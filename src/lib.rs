@@ -10,6 +10,7 @@ pub mod calendar;
 pub mod check;
 pub mod cli;
 pub mod config;
+pub mod engine;
 pub mod error;
 pub mod explain;
 pub mod export;

@@ -8,6 +8,7 @@ mod calendar;
 mod cli;
 mod crosscheck;
 mod customers;
+mod engines;
 mod export;
 mod frames;
 mod indicators;
