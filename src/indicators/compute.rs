@@ -67,7 +67,7 @@ impl Status {
 pub type Dimensions = Vec<(String, Option<String>)>;
 
 /// One indicator for one period and one combination of dimension values.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct KpiRow {
     pub indicator: String,
     pub label: String,
