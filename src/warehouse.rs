@@ -468,22 +468,7 @@ impl Engine for Warehouse {
         wanted: &[String],
     ) -> Result<Components> {
         // Both lists are spliced into SQL: they must be the query's own names.
-        for dim in dims {
-            if !query.dimensions.contains(dim) {
-                return Err(Error::Internal(format!(
-                    "query `{}` has no dimension `{dim}`",
-                    query.name
-                )));
-            }
-        }
-        for component in wanted {
-            if !query.components.contains(component) {
-                return Err(Error::Internal(format!(
-                    "query `{}` has no component `{component}`",
-                    query.name
-                )));
-            }
-        }
+        query.check_request(dims, wanted)?;
         self.load_windows(windows)?;
         let name = format!("components/{}", query.name);
         // Project the wanted components only: DuckDB then drops the

@@ -181,6 +181,28 @@ pub struct QueryDef {
 }
 
 impl QueryDef {
+    /// Refuses a dimension or component that is not the query's own: both
+    /// reach SQL or a frame by name.
+    pub fn check_request(&self, dims: &[String], wanted: &[String]) -> Result<()> {
+        for dim in dims {
+            if !self.dimensions.contains(dim) {
+                return Err(Error::Internal(format!(
+                    "query `{}` has no dimension `{dim}`",
+                    self.name
+                )));
+            }
+        }
+        for component in wanted {
+            if !self.components.contains(component) {
+                return Err(Error::Internal(format!(
+                    "query `{}` has no component `{component}`",
+                    self.name
+                )));
+            }
+        }
+        Ok(())
+    }
+
     /// The query's SQL for `dims` and the `wanted` components (validated
     /// against the query by the caller).
     pub fn render(

@@ -108,10 +108,7 @@ pub fn report(
         }
     };
     fs_err::create_dir_all(out)?;
-    let suffix = match options.lang {
-        Some(lang) if lang != config.locale() => format!(".{}", lang.tag()),
-        _ => String::new(),
-    };
+    let suffix = lang_suffix(config, options);
     let loaded = warehouse.loaded_files()?;
     let mut written = Vec::new();
     for edition in editions {
@@ -136,29 +133,21 @@ pub fn report(
             templates: templates.as_deref(),
             options,
             as_of,
+            config,
+            loaded: &loaded,
         };
-        let manifest = Manifest {
-            opskpi: env!("CARGO_PKG_VERSION"),
-            report: kind.name(),
-            period: period.to_string(),
-            as_of: as_of.to_string(),
-            lang: context.lang,
-            edition: edition.as_ref().map(|e| ManifestEdition {
-                dimension: e.dimension.clone(),
-                value: e.value.clone(),
-            }),
-            templates: templates.as_ref().map(|t| t.display().to_string()),
-            pdf: options
-                .formats
-                .contains(&ReportFormat::Pdf)
-                .then_some(options.pdf),
-            outputs: Vec::new(),
-            warehouse: ManifestWarehouse {
-                path: config.warehouse.path.display().to_string(),
-                files: &loaded,
-            },
-        };
-        written.extend(files.write(&context, "report", manifest)?);
+        let edition = edition.as_ref().map(|e| ManifestEdition {
+            dimension: e.dimension.clone(),
+            value: e.value.clone(),
+        });
+        written.extend(files.write(
+            &context,
+            "report",
+            kind.name(),
+            period,
+            context.lang,
+            edition,
+        )?);
     }
     Ok(written)
 }
@@ -171,18 +160,43 @@ struct Files<'a> {
     templates: Option<&'a Path>,
     options: &'a ReportOptions,
     as_of: NaiveDate,
+    config: &'a Config,
+    /// The load log, for the manifest.
+    loaded: &'a [crate::warehouse::LoadedFile],
 }
 
 impl Files<'_> {
     /// Renders `context` with the templates `<template>.html.j2` and
     /// `<template>.typ` in each format asked for, and writes the files and
-    /// the manifest (completed with their hashes) beside them.
+    /// the manifest (with their hashes) beside them.
     fn write(
         &self,
         context: &impl serde::Serialize,
         template: &str,
-        mut manifest: Manifest,
+        report: &'static str,
+        period: Period,
+        lang: &'static str,
+        edition: Option<ManifestEdition>,
     ) -> Result<Vec<PathBuf>> {
+        let mut manifest = Manifest {
+            opskpi: env!("CARGO_PKG_VERSION"),
+            report,
+            period: period.to_string(),
+            as_of: self.as_of.to_string(),
+            lang,
+            edition,
+            templates: self.templates.map(|t| t.display().to_string()),
+            pdf: self
+                .options
+                .formats
+                .contains(&ReportFormat::Pdf)
+                .then_some(self.options.pdf),
+            outputs: Vec::new(),
+            warehouse: ManifestWarehouse {
+                path: self.config.warehouse.path.display().to_string(),
+                files: self.loaded,
+            },
+        };
         let mut written = Vec::new();
         for format in &self.options.formats {
             let bytes = match format {
@@ -237,37 +251,24 @@ pub fn assessment(
     let warehouse = open_existing(config)?;
     let (context, templates) = assessment_context(&warehouse, config, as_of, period, options)?;
     fs_err::create_dir_all(out)?;
-    let suffix = match options.lang {
-        Some(lang) if lang != config.locale() => format!(".{}", lang.tag()),
-        _ => String::new(),
-    };
     let loaded = warehouse.loaded_files()?;
-    let manifest = Manifest {
-        opskpi: env!("CARGO_PKG_VERSION"),
-        report: "assessment",
-        period: period.to_string(),
-        as_of: as_of.to_string(),
-        lang: context.lang,
-        edition: None,
-        templates: templates.as_ref().map(|t| t.display().to_string()),
-        pdf: options
-            .formats
-            .contains(&ReportFormat::Pdf)
-            .then_some(options.pdf),
-        outputs: Vec::new(),
-        warehouse: ManifestWarehouse {
-            path: config.warehouse.path.display().to_string(),
-            files: &loaded,
-        },
-    };
     Files {
         out,
-        name: format!("assessment-{period}{suffix}"),
+        name: format!("assessment-{period}{}", lang_suffix(config, options)),
         templates: templates.as_deref(),
         options,
         as_of,
+        config,
+        loaded: &loaded,
     }
-    .write(&context, "assessment", manifest)
+    .write(
+        &context,
+        "assessment",
+        "assessment",
+        period,
+        context.lang,
+        None,
+    )
 }
 
 /// What produced a report: written beside it as `<report>.manifest.json`.
@@ -483,4 +484,13 @@ fn assessment_context(
     };
     let context = crate::assessment::report::context(&spec, &config.assessment, &scorecard)?;
     Ok((context, templates))
+}
+
+/// `.zh-Hant` in a file name when the report's language is not the
+/// configuration's.
+fn lang_suffix(config: &Config, options: &ReportOptions) -> String {
+    match options.lang {
+        Some(lang) if lang != config.locale() => format!(".{}", lang.tag()),
+        _ => String::new(),
+    }
 }

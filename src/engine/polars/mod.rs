@@ -162,14 +162,7 @@ impl Engine for PolarsEngine<'_> {
         windows: &[Window],
         wanted: &[String],
     ) -> Result<Components> {
-        for dim in dims {
-            if !query.dimensions.contains(dim) {
-                return Err(Error::Internal(format!(
-                    "query `{}` has no dimension `{dim}`",
-                    query.name
-                )));
-            }
-        }
+        query.check_request(dims, wanted)?;
         if query.project_sql.is_some() {
             return Err(Error::config_hint(
                 format!("query `{}` is the project's own SQL", query.name),

@@ -5,10 +5,10 @@
 
 use polars::prelude::*;
 
-use super::{polars_error, PolarsEngine};
+use super::PolarsEngine;
 use crate::error::{Error, Result};
 
-/// `all_(column)` when every line has it: its sum; otherwise null.
+/// The sum of `column` when every line has it; otherwise null.
 fn complete_sum(column: &str) -> Expr {
     when(col(column).count().eq(len()))
         .then(col(column).sum())
@@ -86,6 +86,5 @@ pub fn components(
         [col("day")],
         JoinArgs::new(JoinType::Inner),
     );
-    let _ = polars_error;
     Ok(joined.group_by(keys).agg(aggregates))
 }
