@@ -220,6 +220,12 @@ impl Warehouse {
         self.path.as_deref()
     }
 
+    /// The company's UTC offset in seconds (east positive), as set by
+    /// [`Warehouse::in_timezone`].
+    pub fn offset_seconds(&self) -> i32 {
+        self.offset_seconds
+    }
+
     pub fn connection(&self) -> &Connection {
         &self.conn
     }

@@ -83,7 +83,18 @@ pub fn kpi(
         periods: vec![Period::parse(period, 1).unwrap()],
         dims: dims.iter().map(|s| s.to_string()).collect(),
     };
-    compute(warehouse, &Catalogue::builtin(), &context(as_of), &request).unwrap()
+    let catalogue = Catalogue::builtin();
+    let rows = compute(warehouse, &catalogue, &context(as_of), &request).unwrap();
+    // Every hand-worked fixture also runs through the Polars engine, which
+    // must give the very same rows.
+    let polars = opskpi::engine::polars::PolarsEngine::new(warehouse);
+    let other = compute(&polars, &catalogue, &context(as_of), &request)
+        .unwrap_or_else(|e| panic!("Polars engine, {ids:?} {period} by {dims:?}: {e}"));
+    assert_eq!(
+        rows, other,
+        "the Polars engine differs: {ids:?} {period} by {dims:?}"
+    );
+    rows
 }
 
 /// The one row of `indicator` whose dimension values are `values`.

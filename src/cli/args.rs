@@ -69,7 +69,7 @@ pub enum Command {
 
     /// Print indicators for a period, optionally broken down by dimensions.
     #[command(
-        after_help = "Examples:\n  opskpi kpi net_sales gross_margin --period 2026-10\n  opskpi kpi market_share sales_growth --period 2026-10 --by region --format csv\n  opskpi kpi csat nps --period 2026-Q3 --by channel --format json\n  opskpi kpi sales_growth --from 2024-01 --to 2026-10 --by channel --out growth.parquet\n  opskpi kpi net_sales --period 2026-10 --by store --format xlsx --out stores.xlsx\n  opskpi kpi --list"
+        after_help = "Examples:\n  opskpi kpi net_sales gross_margin --period 2026-10\n  opskpi kpi market_share sales_growth --period 2026-10 --by region --format csv\n  opskpi kpi csat nps --period 2026-Q3 --by channel --format json\n  opskpi kpi sales_growth --from 2024-01 --to 2026-10 --by channel --out growth.parquet\n  opskpi kpi net_sales --period 2026-10 --by store --format xlsx --out stores.xlsx\n  opskpi kpi net_sales csat --period 2026-10 --by region --engine polars\n  opskpi kpi net_sales --period 2026-10 --data exports/     # a folder of canonical Parquet/CSV files, no ingest\n  opskpi kpi --list"
     )]
     Kpi(KpiArgs),
 
@@ -313,6 +313,15 @@ pub struct KpiArgs {
     /// Write the rows to this file instead of the terminal.
     #[arg(long)]
     pub out: Option<PathBuf>,
+    /// The engine that computes the indicators: duckdb or polars (default:
+    /// the config's `engine`, else duckdb).
+    #[arg(long, value_enum)]
+    pub engine: Option<crate::engine::EngineKind>,
+    /// Compute from this folder of canonical files (sales.parquet,
+    /// customers.csv, a folder sales/ …) instead of the warehouse: loaded in
+    /// memory with ingest's checks, nothing written. No config needed.
+    #[arg(long, value_name = "FOLDER")]
+    pub data: Option<PathBuf>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -325,7 +334,7 @@ pub enum FailOn {
 pub enum ReportCommand {
     /// The monthly operations report, as HTML and/or PDF.
     #[command(
-        after_help = "Examples:\n  opskpi report monthly --period 2026-10 --out reports/\n  opskpi report monthly --period 2026-10 --format html,pdf --lang zh-Hant\n  opskpi report monthly --period 2026-10 --each region          # one edition per region\n  opskpi report monthly --format pdf --paper letter --orientation landscape"
+        after_help = "Examples:\n  opskpi report monthly --period 2026-10 --out reports/\n  opskpi report monthly --period 2026-10 --format html,pdf --lang zh-Hant\n  opskpi report monthly --period 2026-10 --each region          # one edition per region\n  opskpi report monthly --format pdf --paper letter --orientation landscape\n  opskpi report monthly --period 2026-10 --engine polars\n  opskpi report monthly --period 2026-10 --data exports/   # from canonical files, no warehouse"
     )]
     Monthly(ReportArgs),
     /// The quarterly report: quarters against the previous quarter and last year.
@@ -372,4 +381,13 @@ pub struct ReportArgs {
     /// value's figures: region, channel, category or store.
     #[arg(long, value_name = "DIMENSION")]
     pub each: Option<String>,
+    /// The engine that computes the indicators: duckdb or polars (default:
+    /// the config's `engine`, else duckdb).
+    #[arg(long, value_enum)]
+    pub engine: Option<crate::engine::EngineKind>,
+    /// Compute from this folder of canonical files (sales.parquet,
+    /// customers.csv, a folder sales/ …) instead of the warehouse: loaded in
+    /// memory with ingest's checks, nothing written. No config needed.
+    #[arg(long, value_name = "FOLDER")]
+    pub data: Option<PathBuf>,
 }

@@ -271,7 +271,7 @@ impl Settings {
                 }
             }
             Command::Kpi(args) => {
-                let config = Config::load(&cli.global.config)?;
+                let config = compute_config(&cli.global.config, args.engine, args.data.clone())?;
                 if args.indicators.is_empty() {
                     return Err(Error::config_hint(
                         "name at least one indicator",
@@ -412,7 +412,7 @@ impl Settings {
                     ReportCommand::Yearly(args) => (Some(ReportKind::Yearly), args),
                     ReportCommand::Assessment(args) => (None, args),
                 };
-                let config = Config::load(&cli.global.config)?;
+                let config = compute_config(&cli.global.config, args.engine, args.data.clone())?;
                 let fiscal = config.calendar();
                 let period = match &args.period {
                     Some(text) => Period::parse(text, fiscal)?,
@@ -487,4 +487,24 @@ mod tests {
             "FY2026"
         );
     }
+}
+
+/// The configuration of a command that computes indicators, with its
+/// `--engine` and `--data`. With `--data` a missing config file is no
+/// error: the folder's files are all there is, on the default settings.
+fn compute_config(
+    path: &std::path::Path,
+    engine: Option<crate::engine::EngineKind>,
+    data: Option<PathBuf>,
+) -> Result<Config> {
+    let mut config = if data.is_some() && !path.exists() {
+        Config::with_root(&std::env::current_dir()?)
+    } else {
+        Config::load(path)?
+    };
+    if let Some(engine) = engine {
+        config.engine = engine;
+    }
+    config.data = data;
+    Ok(config)
 }

@@ -43,6 +43,13 @@ pub struct Config {
     pub calendar: CalendarConfig,
     #[serde(default, skip_serializing_if = "is_default")]
     pub assessment: crate::assessment::AssessmentConfig,
+    /// The engine that computes indicators: `duckdb` (default) or `polars`.
+    #[serde(default, skip_serializing_if = "is_default")]
+    pub engine: crate::engine::EngineKind,
+    /// A folder of canonical files to read instead of the warehouse
+    /// (`--data`): loaded into memory with ingest's checks, nothing kept.
+    #[serde(skip)]
+    pub data: Option<PathBuf>,
     /// The folder the file lives in; relative paths resolve against it.
     #[serde(skip)]
     pub root: PathBuf,
@@ -253,6 +260,8 @@ impl Config {
             indicators: IndicatorsConfig::default(),
             calendar: CalendarConfig::default(),
             assessment: Default::default(),
+            engine: Default::default(),
+            data: None,
             root: root.to_path_buf(),
         }
     }

@@ -1,5 +1,45 @@
 //! The engines behind the indicator layer's `Engine` trait: DuckDB (the
 //! warehouse itself, `warehouse.rs`) and Polars (`polars`), which computes
 //! the same components with Polars lazy frames over the canonical tables.
+//! A command takes its engine from `--engine`, else the configuration's
+//! `engine`, else DuckDB.
 
 pub mod polars;
+
+use serde::{Deserialize, Serialize};
+
+use crate::indicators::Engine;
+use crate::warehouse::Warehouse;
+
+/// Which engine computes the indicators.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, clap::ValueEnum)]
+#[serde(rename_all = "lowercase")]
+pub enum EngineKind {
+    /// SQL in the DuckDB warehouse (the default).
+    #[default]
+    Duckdb,
+    /// Polars lazy frames over the warehouse's tables.
+    Polars,
+}
+
+/// The chosen engine over one warehouse.
+pub enum Engines<'a> {
+    Duckdb(&'a Warehouse),
+    Polars(polars::PolarsEngine<'a>),
+}
+
+impl<'a> Engines<'a> {
+    pub fn new(kind: EngineKind, warehouse: &'a Warehouse) -> Engines<'a> {
+        match kind {
+            EngineKind::Duckdb => Engines::Duckdb(warehouse),
+            EngineKind::Polars => Engines::Polars(polars::PolarsEngine::new(warehouse)),
+        }
+    }
+
+    pub fn get(&self) -> &dyn Engine {
+        match self {
+            Engines::Duckdb(warehouse) => *warehouse,
+            Engines::Polars(engine) => engine,
+        }
+    }
+}

@@ -8,6 +8,7 @@ use chrono::{NaiveDate, NaiveDateTime};
 
 use crate::calendar::Period;
 use crate::config::Config;
+use crate::engine::Engines;
 use crate::error::Result;
 use crate::export::Written;
 use crate::indicators::compute::Context;
@@ -15,8 +16,10 @@ use crate::indicators::{compute, KpiRequest, KpiRow};
 use crate::ingest::{self, IngestOptions, LoadOutcome};
 use crate::warehouse::{Access, Warehouse};
 
+mod data;
 mod reports;
 
+pub use data::sources as data_sources;
 pub use reports::{
     assessment, assessment_html, render_html, render_monthly, render_pdf, report, ReportFormat,
     ReportOptions, Which, EDITION_DIMENSIONS,
@@ -80,8 +83,9 @@ pub fn check(config: &Config, as_of: NaiveDate) -> Result<Vec<crate::check::Find
 /// Computes indicators from the configured warehouse.
 pub fn kpi(config: &Config, as_of: NaiveDate, request: &KpiRequest) -> Result<Vec<KpiRow>> {
     let warehouse = open_existing(config)?;
+    let engine = Engines::new(config.engine, &warehouse);
     compute(
-        &warehouse,
+        engine.get(),
         &config.catalogue()?,
         &context(config, as_of),
         request,
@@ -98,8 +102,9 @@ pub fn forecast(
     horizon: usize,
 ) -> Result<Vec<crate::forecast::SeriesForecast>> {
     let warehouse = open_existing(config)?;
+    let engine = Engines::new(config.engine, &warehouse);
     crate::forecast::net_sales(
-        &warehouse,
+        engine.get(),
         &config.catalogue()?,
         &context(config, as_of),
         last,
@@ -217,6 +222,9 @@ fn existing_path(config: &Config) -> Result<PathBuf> {
 }
 
 fn open_existing(config: &Config) -> Result<Warehouse> {
+    if let Some(folder) = &config.data {
+        return data::open(config, folder);
+    }
     let path = existing_path(config)?;
     Ok(Warehouse::open_with(&path, Access::ReadOnly, wait(config))?
         .in_timezone(crate::config::parse_offset(&config.company.timezone)?))

@@ -8,6 +8,7 @@ use chrono::NaiveDate;
 use super::{context, open_existing};
 use crate::calendar::Period;
 use crate::config::Config;
+use crate::engine::Engines;
 use crate::error::Result;
 use crate::format::Locale;
 use crate::report::pdf::PdfOptions;
@@ -84,7 +85,7 @@ pub fn report(
                 ));
             }
             let values = report::editions(
-                &warehouse,
+                Engines::new(config.engine, &warehouse).get(),
                 &config.catalogue()?,
                 &context(config, as_of),
                 dimension,
@@ -430,7 +431,7 @@ fn report_context(
         },
     };
     let context = report::build(
-        warehouse,
+        Engines::new(config.engine, warehouse).get(),
         &config.catalogue()?,
         &context(config, as_of),
         &spec,

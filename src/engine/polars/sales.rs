@@ -5,14 +5,15 @@
 
 use polars::prelude::*;
 
-use super::PolarsEngine;
-use crate::error::{Error, Result};
+use super::{by_window, complete_sum, left_join, renamed, unknown, PolarsEngine};
+use crate::error::Result;
 
-/// The sum of `column` when every line has it; otherwise null.
-fn complete_sum(column: &str) -> Expr {
-    when(col(column).count().eq(len()))
-        .then(col(column).sum())
-        .otherwise(lit(NULL))
+/// Whether a sales line sold (rather than returned): SQL's
+/// `coalesce(quantity > 0, net_amount > 0)`.
+pub(super) fn sold() -> Expr {
+    when(col("quantity").is_not_null())
+        .then(col("quantity").gt(lit(0)))
+        .otherwise(col("net_amount").gt(lit(0)))
 }
 
 pub fn components(
@@ -21,46 +22,40 @@ pub fn components(
     dims: &[String],
     wanted: &[String],
 ) -> Result<LazyFrame> {
-    let sales = engine.table("sales")?;
-    let sold = when(col("quantity").is_not_null())
-        .then(col("quantity").gt(lit(0)))
-        .otherwise(col("net_amount").gt(lit(0)));
-    let mut lines = sales.with_column(sold.alias("sold"));
-    let mut keys = vec![col("window_id")];
+    let has = |name: &str| wanted.iter().any(|w| w == name);
+    let mut lines = engine
+        .table("sales")?
+        .with_columns([sold().alias("sold"), col("order_date").alias("day")]);
     for dim in dims {
-        let (source, name) = match dim.as_str() {
-            "store" => ("store_id", "store"),
-            "salesperson" => ("salesperson_id", "salesperson"),
-            other => (other, other),
-        };
-        if source != name {
-            lines = lines.with_column(col(source).alias(name));
+        match dim.as_str() {
+            "store" => lines = lines.with_column(renamed("store_id", "store")),
+            "salesperson" => lines = lines.with_column(renamed("salesperson_id", "salesperson")),
+            _ => {}
         }
-        keys.push(col(name));
     }
-    if dims.iter().any(|d| d == "category" || d == "subcategory") {
-        let products =
-            engine
-                .table("products")?
-                .select([col("sku"), col("category"), col("subcategory")]);
-        lines = lines.join(
-            products,
-            [col("sku")],
-            [col("sku")],
-            JoinArgs::new(JoinType::Left),
-        );
+    let by_product = dims.iter().any(|d| d == "category" || d == "subcategory");
+    if by_product || has("new_product_amount") {
+        let products = engine.table("products")?.select([
+            col("sku"),
+            col("category"),
+            col("subcategory"),
+            col("launch_date"),
+        ]);
+        lines = left_join(lines, products, &["sku"]);
     }
     if dims.iter().any(|d| d == "segment") {
         let customers = engine
             .table("customers")?
             .select([col("customer_id"), col("segment")]);
-        lines = lines.join(
-            customers,
-            [col("customer_id")],
-            [col("customer_id")],
-            JoinArgs::new(JoinType::Left),
-        );
+        lines = left_join(lines, customers, &["customer_id"]);
     }
+    // A launch in the twelve months up to the line's day: the spine knows
+    // each day's date a year before.
+    let spine = if has("new_product_amount") {
+        spine
+    } else {
+        spine.select([col("window_id"), col("day")])
+    };
     let mut aggregates = Vec::new();
     for name in wanted {
         let expr = match name.as_str() {
@@ -71,20 +66,50 @@ pub fn components(
             "units" => complete_sum("quantity"),
             "orders" => col("order_id").filter(col("sold")).n_unique(),
             "lines" => len(),
-            other => {
-                return Err(Error::config_hint(
-                    format!("the Polars engine does not compute sales component `{other}` yet"),
-                    "use the DuckDB engine (the default) for it",
-                ))
+            "new_product_amount" => {
+                let new = col("launch_date")
+                    .gt(col("year_ago"))
+                    .and(col("launch_date").lt_eq(col("day")));
+                when(col("launch_date").count().eq(len()))
+                    .then(col("net_amount").filter(new).sum())
+                    .otherwise(lit(NULL))
             }
+            "all_net_amount" => col("net_amount").sum().alias("_net"),
+            other => return Err(unknown("sales", other)),
         };
-        aggregates.push(expr.alias(name.as_str()));
+        if name != "all_net_amount" {
+            aggregates.push(expr.alias(name.as_str()));
+        } else {
+            aggregates.push(expr);
+        }
     }
-    let joined = spine.join(
-        lines.rename(["order_date"], ["day"], true),
-        [col("day")],
-        [col("day")],
-        JoinArgs::new(JoinType::Inner),
-    );
-    Ok(joined.group_by(keys).agg(aggregates))
+    let grouped = if has("new_product_amount") {
+        // The spine's extra columns must reach the lines before grouping.
+        let mut keys = vec![col("window_id")];
+        keys.extend(dims.iter().map(|d| col(d.as_str())));
+        spine
+            .join(
+                lines,
+                [col("day")],
+                [col("day")],
+                JoinArgs::new(JoinType::Inner),
+            )
+            .group_by(keys)
+            .agg(aggregates)
+    } else {
+        by_window(spine, lines, dims, aggregates)
+    };
+    // `all_net_amount` is the window's net amount over every group (the
+    // base of a share, such as the channel mix).
+    Ok(if has("all_net_amount") {
+        grouped.with_column(
+            col("_net")
+                .sum()
+                .over([col("window_id")])
+                .map_err(super::polars_error)?
+                .alias("all_net_amount"),
+        )
+    } else {
+        grouped
+    })
 }

@@ -1,0 +1,119 @@
+//! `queries/components/customers.sql` and `surveys.sql` in Polars: the
+//! customers active in a window (new and returning), and the satisfaction
+//! survey answers.
+
+use polars::prelude::*;
+
+use super::{by_window, count_if, left_join, unknown, PolarsEngine};
+use crate::error::Result;
+
+/// Customers per window, from their sold lines (a return does not make a
+/// customer active). New: the customer's first sold line ever is in the
+/// window. With two orders or more: distinct sold orders in the window ≥ 2.
+/// Lines without a customer are left out.
+pub fn components(
+    engine: &PolarsEngine,
+    spine: LazyFrame,
+    dims: &[String],
+    wanted: &[String],
+) -> Result<LazyFrame> {
+    let mut sold = engine
+        .table("sales")?
+        .filter(col("customer_id").is_not_null().and(super::sales::sold()))
+        .select(
+            [
+                col("order_date").alias("day"),
+                col("order_id"),
+                col("customer_id"),
+            ]
+            .into_iter()
+            .chain(
+                dims.iter()
+                    .filter(|d| *d != "segment")
+                    .map(|d| col(d.as_str())),
+            )
+            .collect::<Vec<_>>(),
+        );
+    if dims.iter().any(|d| d == "segment") {
+        let customers = engine
+            .table("customers")?
+            .select([col("customer_id"), col("segment")]);
+        sold = left_join(sold, customers, &["customer_id"]);
+    }
+    let first_purchase = sold
+        .clone()
+        .group_by([col("customer_id")])
+        .agg([col("day").min().alias("first_day")]);
+    let starts = spine
+        .clone()
+        .group_by([col("window_id")])
+        .agg([col("window_start").first()]);
+    let mut keys = vec![col("window_id")];
+    keys.extend(dims.iter().map(|d| col(d.as_str())));
+    let mut buyer_keys = keys.clone();
+    buyer_keys.push(col("customer_id"));
+    // Each order once per window and customer, then their count.
+    let buyers = by_window(
+        spine,
+        sold,
+        &[dims, &["customer_id".to_string()]].concat(),
+        vec![col("order_id").n_unique().alias("orders")],
+    );
+    let buyers = left_join(buyers, first_purchase, &["customer_id"]);
+    let buyers = left_join(buyers, starts, &["window_id"]);
+    let mut aggregates = Vec::new();
+    for name in wanted {
+        let expr = match name.as_str() {
+            "active_customers" => len(),
+            "new_customers" => count_if(col("first_day").gt_eq(col("window_start"))),
+            "customers_with_repeat_orders" => count_if(col("orders").gt_eq(lit(2))),
+            other => return Err(unknown("customers", other)),
+        };
+        aggregates.push(expr.alias(name.as_str()));
+    }
+    Ok(buyers.group_by(keys).agg(aggregates))
+}
+
+/// Survey answers per window: CSAT on 1–5 (satisfied = 4 or 5), NPS on
+/// 0–10 (promoters 9–10, detractors 0–6). A missing score is not an answer.
+/// By salesperson, an answer counts for the salesperson of its order (the
+/// first by id when an order has several).
+pub fn surveys(
+    engine: &PolarsEngine,
+    spine: LazyFrame,
+    dims: &[String],
+    wanted: &[String],
+) -> Result<LazyFrame> {
+    let mut answers = engine
+        .table("surveys")?
+        .with_column(col("answered_on").alias("day"));
+    if dims.iter().any(|d| d == "region" || d == "segment") {
+        let customers =
+            engine
+                .table("customers")?
+                .select([col("customer_id"), col("region"), col("segment")]);
+        answers = left_join(answers, customers, &["customer_id"]);
+    }
+    if dims.iter().any(|d| d == "salesperson") {
+        let sellers = engine
+            .table("sales")?
+            .filter(col("quantity").gt(lit(0)))
+            .group_by([col("order_id")])
+            .agg([col("salesperson_id").min().alias("salesperson")]);
+        answers = left_join(answers, sellers, &["order_id"]);
+    }
+    let mut aggregates = Vec::new();
+    for name in wanted {
+        let expr = match name.as_str() {
+            "csat_answers" => col("csat_score").count(),
+            "csat_satisfied" => count_if(col("csat_score").gt_eq(lit(4))),
+            "csat_points" => col("csat_score").sum(),
+            "nps_answers" => col("nps_score").count(),
+            "promoters" => count_if(col("nps_score").gt_eq(lit(9))),
+            "detractors" => count_if(col("nps_score").lt_eq(lit(6))),
+            other => return Err(unknown("surveys", other)),
+        };
+        aggregates.push(expr.alias(name.as_str()));
+    }
+    Ok(by_window(spine, answers, dims, aggregates))
+}

@@ -1,0 +1,94 @@
+//! `--data FOLDER`: indicators straight from a folder of canonical files
+//! (a data-lake export), with no warehouse file to keep. Each file or
+//! sub-folder named after a canonical table (`sales.parquet`,
+//! `customers.csv`, `sales/` with several files) is loaded into an
+//! in-memory warehouse by ingest itself (other sub-folders are left alone;
+//! a data file named after no table is refused, as a misspelt one would
+//! silently be missing) — the same checks, the same errors
+//! naming file, line and column — and nothing is written to disk.
+
+use std::path::{Path, PathBuf};
+
+use crate::config::{Config, Format, Source};
+use crate::error::{Error, Result};
+use crate::warehouse::Warehouse;
+
+/// The canonical sources a folder holds, in the order of the model.
+pub fn sources(folder: &Path) -> Result<Vec<Source>> {
+    let entries = fs_err::read_dir(folder).map_err(|error| {
+        Error::config_hint(
+            format!("cannot read the data folder: {error}"),
+            "--data takes a folder of canonical files such as sales.parquet, customers.csv",
+        )
+    })?;
+    let mut found: Vec<(usize, PathBuf)> = Vec::new();
+    for entry in entries {
+        let path = entry?.path();
+        let is_data = path.is_dir() || Format::from_extension(&path).is_some();
+        let stem = if path.is_dir() {
+            path.file_name()
+        } else {
+            path.file_stem()
+        }
+        .and_then(|s| s.to_str())
+        .unwrap_or_default()
+        .to_string();
+        if !is_data || stem.starts_with('.') {
+            continue;
+        }
+        let Some(position) = crate::model::TABLES.iter().position(|t| t.name == stem) else {
+            if path.is_dir() {
+                // Reports, pipelines: not data.
+                continue;
+            }
+            return Err(Error::config_hint(
+                format!("`{}` names no canonical table", path.display()),
+                format!(
+                    "name each file after its table ({}); leave other files out of the folder",
+                    crate::model::TABLES
+                        .iter()
+                        .map(|t| t.name)
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                ),
+            ));
+        };
+        if let Some((_, other)) = found.iter().find(|(p, _)| *p == position) {
+            return Err(Error::config_hint(
+                format!(
+                    "both `{}` and `{}` hold table `{stem}`",
+                    other.display(),
+                    path.display()
+                ),
+                format!("keep one, or put every file of the table in a folder `{stem}/`"),
+            ));
+        }
+        found.push((position, path));
+    }
+    if found.is_empty() {
+        return Err(Error::config_hint(
+            format!("`{}` holds no canonical file", folder.display()),
+            "name each file after its table: sales.parquet, products.csv, customers.csv, …",
+        ));
+    }
+    found.sort();
+    Ok(found
+        .into_iter()
+        .map(|(position, path)| Source::new(crate::model::TABLES[position].name, path))
+        .collect())
+}
+
+/// An in-memory warehouse holding the folder's files, in company time.
+pub fn open(config: &Config, folder: &Path) -> Result<Warehouse> {
+    let sources = sources(folder)?;
+    let offset_seconds = crate::config::parse_offset(&config.company.timezone)?;
+    let mut warehouse = Warehouse::in_memory()?;
+    let options = crate::ingest::IngestOptions {
+        offset_seconds,
+        ..Default::default()
+    };
+    // Dates after the load are refused as ingest refuses them: the load is now.
+    let loaded_at = chrono::Local::now().naive_local();
+    crate::ingest::ingest(&mut warehouse, &sources, loaded_at, &options, &|_| {})?;
+    Ok(warehouse.in_timezone(offset_seconds))
+}
