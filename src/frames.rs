@@ -82,6 +82,28 @@ pub fn array_to_series(name: &str, array: ArrayRef) -> Result<Series> {
     Series::from_arrow(PlSmallStr::from(name), to_polars_array(&array)?).map_err(polars_error)
 }
 
+/// The answer of `opskpi sql` on a project's warehouse as a frame (see
+/// `pipeline::sql_batches`).
+pub fn sql_frame(
+    config: &crate::config::Config,
+    as_of: chrono::NaiveDate,
+    query: &str,
+) -> Result<DataFrame> {
+    let (schema, batches) = crate::pipeline::sql_batches(config, as_of, query)?;
+    to_polars(&schema, &batches)
+}
+
+/// The answer of a saved query (`opskpi query NAME --param …`) as a frame.
+pub fn saved_query_frame(
+    config: &crate::config::Config,
+    as_of: chrono::NaiveDate,
+    name: &str,
+    params: &[(String, String)],
+) -> Result<DataFrame> {
+    let (schema, batches) = crate::pipeline::saved_query_batches(config, as_of, name, params)?;
+    to_polars(&schema, &batches)
+}
+
 /// The answer of one read query on the warehouse as a frame, typed as
 /// DuckDB types it (DECIMAL stays a decimal of its scale, DATE a date).
 pub fn query_frame(warehouse: &crate::warehouse::Warehouse, sql: &str) -> Result<DataFrame> {

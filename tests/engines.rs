@@ -131,3 +131,145 @@ fn every_indicator_agrees_on_the_tiny_company_edges() {
     );
     assert!(compared > 500, "{compared} rows compared");
 }
+
+/// `kpi ... --format csv` on the tiny project, with extra arguments.
+fn kpi_csv(project: &std::path::Path, extra: &[&str]) -> String {
+    let config = crate::cmd::config_arg(project);
+    let mut args = vec![
+        "kpi",
+        "net_sales",
+        "units",
+        "--period",
+        "2024-03",
+        "--by",
+        "region",
+        "--format",
+        "csv",
+        "--as-of",
+        "2024-12-31",
+        "--config",
+        &config,
+    ];
+    args.extend_from_slice(extra);
+    let output = crate::cmd::opskpi(&args);
+    assert!(output.status.success(), "{}", crate::cmd::stderr(&output));
+    crate::cmd::stdout(&output)
+}
+
+#[test]
+fn the_engine_is_chosen_per_command_or_in_the_config() {
+    let project = crate::cmd::tiny_project();
+    let duck = kpi_csv(project.path(), &[]);
+    let polars = kpi_csv(project.path(), &["--engine", "polars"]);
+    assert_eq!(duck, polars);
+    // By hand (tests/indicators.rs): March 2024, North 1900 + 100 = 2000,
+    // South 270 − 90 = 180.
+    assert!(
+        polars.contains("net_sales,Net sales,money,relative,2024-03,false,North,2000,"),
+        "{polars}"
+    );
+    assert!(
+        polars.contains("net_sales,Net sales,money,relative,2024-03,false,South,180,"),
+        "{polars}"
+    );
+    // `engine = "polars"` in the config; a word it does not know is refused.
+    let path = project.path().join("opskpi.toml");
+    let text = std::fs::read_to_string(&path).unwrap();
+    std::fs::write(&path, format!("engine = \"polars\"\n{text}")).unwrap();
+    assert_eq!(kpi_csv(project.path(), &[]), duck);
+    std::fs::write(&path, format!("engine = \"spark\"\n{text}")).unwrap();
+    let config = crate::cmd::config_arg(project.path());
+    let output = crate::cmd::opskpi(&["kpi", "net_sales", "--config", &config]);
+    assert!(!output.status.success());
+    assert!(
+        crate::cmd::stderr(&output).contains("spark"),
+        "{}",
+        crate::cmd::stderr(&output)
+    );
+}
+
+#[test]
+fn the_monthly_report_is_the_same_through_either_engine() {
+    let project = crate::cmd::tiny_project();
+    let config = crate::cmd::config_arg(project.path());
+    let mut pages = Vec::new();
+    for engine in ["duckdb", "polars"] {
+        let out = project.path().join(engine);
+        let output = crate::cmd::opskpi(&[
+            "report",
+            "monthly",
+            "--period",
+            "2024-03",
+            "--as-of",
+            "2024-12-31",
+            "--engine",
+            engine,
+            "--config",
+            &config,
+            "--out",
+            out.to_str().unwrap(),
+        ]);
+        assert!(output.status.success(), "{}", crate::cmd::stderr(&output));
+        pages.push(std::fs::read_to_string(out.join("monthly-2024-03.html")).unwrap());
+    }
+    assert!(
+        pages[0].contains("2,180"),
+        "March 2024's net sales by hand: 2,180"
+    );
+    assert_eq!(pages[0], pages[1]);
+}
+
+#[test]
+fn data_from_a_folder_needs_no_warehouse_and_is_checked_as_ingest_checks() {
+    let folder = tempfile::tempdir().unwrap();
+    for entry in std::fs::read_dir(fixture("tiny")).unwrap() {
+        let path = entry.unwrap().path();
+        if path.extension().is_some_and(|e| e == "csv") {
+            std::fs::copy(&path, folder.path().join(path.file_name().unwrap())).unwrap();
+        }
+    }
+    let data = folder.path().to_str().unwrap();
+    let run = |engine: &str| {
+        crate::cmd::opskpi(&[
+            "kpi",
+            "net_sales",
+            "--period",
+            "2024-03",
+            "--format",
+            "csv",
+            "--as-of",
+            "2024-12-31",
+            "--engine",
+            engine,
+            "--data",
+            data,
+            "--config",
+            folder.path().join("none.toml").to_str().unwrap(),
+        ])
+    };
+    for engine in ["duckdb", "polars"] {
+        let output = run(engine);
+        assert!(output.status.success(), "{}", crate::cmd::stderr(&output));
+        let text = crate::cmd::stdout(&output);
+        // 1900 + 100 + 270 − 90; March 2023: 180 + 1000.
+        assert!(text.contains("2024-03,false,2180,,,1180,"), "{text}");
+    }
+    // Nothing was written beside the files.
+    assert!(!folder.path().join("warehouse.duckdb").exists());
+    // A bad value stops it with ingest's own message: file, row, column, value.
+    let sales = folder.path().join("sales.csv");
+    let text = std::fs::read_to_string(&sales).unwrap();
+    std::fs::write(&sales, text.replace("2024-03-10", "2024-03-32")).unwrap();
+    let output = run("polars");
+    assert!(!output.status.success());
+    let error = crate::cmd::stderr(&output);
+    assert!(
+        error.contains("sales.csv") && error.contains("order_date") && error.contains("2024-03-32"),
+        "{error}"
+    );
+    // A file named after no table is refused, not silently left out.
+    std::fs::write(&sales, text).unwrap();
+    std::fs::write(folder.path().join("sale.csv"), "x\n1\n").unwrap();
+    let error = crate::cmd::stderr(&run("polars"));
+    assert!(error.contains("names no canonical table"), "{error}");
+}

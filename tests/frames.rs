@@ -106,3 +106,62 @@ fn a_query_answer_becomes_a_frame_even_when_empty() {
         opskpi::frames::query_frame(&warehouse, "SELECT order_id FROM sales WHERE false").unwrap();
     assert_eq!((none.height(), none.width()), (0, 1));
 }
+
+#[test]
+fn sql_and_saved_query_answers_become_typed_frames() {
+    let project = crate::cmd::tiny_project();
+    let config = opskpi::config::Config::load(&project.path().join("opskpi.toml")).unwrap();
+    let as_of = date("2024-12-31");
+    // The South's March 2024 lines (tests/fixtures/tiny/sales.csv).
+    let frame = opskpi::frames::sql_frame(
+        &config,
+        as_of,
+        "SELECT order_date, net_amount FROM sales WHERE region = 'South' \
+         AND order_date BETWEEN '2024-03-01' AND '2024-03-31' ORDER BY order_date",
+    )
+    .unwrap();
+    assert_eq!(frame.schema().get("order_date"), Some(&DataType::Date));
+    assert!(matches!(
+        frame.schema().get("net_amount"),
+        Some(DataType::Decimal(_, 4))
+    ));
+    let amounts: Vec<String> = (0..frame.height())
+        .map(|i| {
+            frame
+                .column("net_amount")
+                .unwrap()
+                .get(i)
+                .unwrap()
+                .to_string()
+        })
+        .collect();
+    assert_eq!(amounts, ["270.0000", "-90.0000"]);
+    // top_products for March 2024: P1 1900, P2 100 + 270 − 90 = 280.
+    let frame = opskpi::frames::saved_query_frame(
+        &config,
+        as_of,
+        "top_products",
+        &[
+            ("period".into(), "2024-03".into()),
+            ("n".into(), "2".into()),
+        ],
+    )
+    .unwrap();
+    let column = |name: &str| -> Vec<String> {
+        (0..frame.height())
+            .map(|i| frame.column(name).unwrap().get(i).unwrap().to_string())
+            .collect()
+    };
+    assert_eq!(column("sku"), ["\"P1\"", "\"P2\""]);
+    let sales: Vec<rust_decimal::Decimal> = column("net_sales")
+        .iter()
+        .map(|s| s.parse().unwrap())
+        .collect();
+    assert_eq!(
+        sales,
+        [
+            rust_decimal::Decimal::from(1900),
+            rust_decimal::Decimal::from(280)
+        ]
+    );
+}

@@ -143,6 +143,35 @@ pub fn sql(
     )
 }
 
+/// The answer of a read-only SQL query on the configured warehouse (with
+/// the `kpi(...)` table functions) as Arrow record batches.
+pub fn sql_batches(config: &Config, as_of: NaiveDate, query: &str) -> Result<Batches> {
+    let path = existing_path(config)?;
+    let conn = crate::sql::open(&path, wait(config), Some(functions(config, as_of)?))?;
+    crate::sql::batches(&conn, query, &[])
+}
+
+/// The answer of the saved query `name` with `params` as Arrow record
+/// batches.
+pub fn saved_query_batches(
+    config: &Config,
+    as_of: NaiveDate,
+    name: &str,
+    params: &[(String, String)],
+) -> Result<Batches> {
+    let query = crate::saved::find(name, config.queries_folder().as_deref())?;
+    let bound = query.bind(params, config.calendar())?;
+    let path = existing_path(config)?;
+    let conn = crate::sql::open(&path, wait(config), Some(functions(config, as_of)?))?;
+    crate::sql::batches(&conn, &query.sql, &bound)
+}
+
+/// An answer: its schema (also when it has no row) and its batches.
+pub type Batches = (
+    duckdb::arrow::datatypes::SchemaRef,
+    Vec<duckdb::arrow::record_batch::RecordBatch>,
+);
+
 /// Runs the saved query `name` with `params` (`NAME=VALUE`), read-only,
 /// and writes the answer as it streams.
 pub fn saved_query(

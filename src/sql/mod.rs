@@ -85,6 +85,19 @@ fn run<T>(
     use_batches(schema, &mut batches)
 }
 
+/// Runs the one query `sql` and keeps its whole answer as Arrow record
+/// batches with DuckDB's own types (for the library: `frames::to_polars`
+/// makes a frame of them).
+pub fn batches(
+    conn: &Connection,
+    sql: &str,
+    params: &[(String, duckdb::types::Value)],
+) -> Result<(SchemaRef, Vec<RecordBatch>)> {
+    run(conn, sql, params, |schema, batches| {
+        Ok((schema, batches.collect::<Result<Vec<_>>>()?))
+    })
+}
+
 /// Runs the one query `sql` and keeps its whole answer in memory, every
 /// value as exact text (for small answers; `export` streams).
 pub fn ask(
