@@ -4,19 +4,20 @@
 
 use polars::prelude::*;
 
-use super::{by_window, count_if, left_join, unknown, PolarsEngine};
+use super::{by_window, count_if, join_groups, left_join, polars_error, unknown, PolarsEngine};
 use crate::error::Result;
 
-/// Customers per window, from their sold lines (a return does not make a
-/// customer active). New: the customer's first sold line ever is in the
-/// window. With two orders or more: distinct sold orders in the window ≥ 2.
-/// Lines without a customer are left out.
-pub fn components(
-    engine: &PolarsEngine,
-    spine: LazyFrame,
-    dims: &[String],
-    wanted: &[String],
-) -> Result<LazyFrame> {
+/// Each customer's sold orders per day and group (a customer as a whole
+/// number: the frames of the second stage then hash no text), the orders
+/// sold over several days apart, and each customer's first sold day.
+#[derive(Clone)]
+pub(super) struct Buyers {
+    single: DataFrame,
+    spread: DataFrame,
+    first: DataFrame,
+}
+
+fn buyers(engine: &PolarsEngine, dims: &[String]) -> Result<Buyers> {
     let mut sold = engine
         .table("sales")?
         .filter(col("customer_id").is_not_null().and(super::sales::sold()))
@@ -40,10 +41,67 @@ pub fn components(
             .select([col("customer_id"), col("segment")]);
         sold = left_join(sold, customers, &["customer_id"]);
     }
-    let first_purchase = sold
+    let mut keys = vec![col("customer_id")];
+    keys.extend(dims.iter().map(|d| col(d.as_str())));
+    let orders = super::sales::orders_by_day(sold, &keys)?;
+    // The first sold day: the earliest day of any order.
+    let first = concat(
+        [
+            orders
+                .single
+                .clone()
+                .lazy()
+                .select([col("customer_id"), col("day")]),
+            orders
+                .spread
+                .clone()
+                .lazy()
+                .select([col("customer_id"), col("day")]),
+        ],
+        UnionArgs::default(),
+    )
+    .map_err(polars_error)?
+    .group_by([col("customer_id")])
+    .agg([col("day").min().alias("first_day")])
+    .with_row_index("customer", None)
+    .collect()
+    .map_err(polars_error)?;
+    // Collected once: every frame below must see the same numbering.
+    let codes = first
         .clone()
-        .group_by([col("customer_id")])
-        .agg([col("day").min().alias("first_day")]);
+        .lazy()
+        .select([col("customer_id"), col("customer")]);
+    let coded = |frame: DataFrame| {
+        left_join(frame.lazy(), codes.clone(), &["customer_id"])
+            .drop(Selector::ByName {
+                names: Arc::new([PlSmallStr::from("customer_id")]),
+                strict: true,
+            })
+            .collect()
+            .map_err(polars_error)
+    };
+    Ok(Buyers {
+        single: coded(orders.single)?,
+        spread: coded(orders.spread)?,
+        first: first
+            .lazy()
+            .select([col("customer"), col("first_day")])
+            .collect()
+            .map_err(polars_error)?,
+    })
+}
+
+/// Customers per window, from their sold lines (a return does not make a
+/// customer active). New: the customer's first sold line ever is in the
+/// window. With two orders or more: distinct sold orders in the window ≥ 2.
+/// Lines without a customer are left out.
+pub fn components(
+    engine: &PolarsEngine,
+    spine: LazyFrame,
+    dims: &[String],
+    wanted: &[String],
+) -> Result<LazyFrame> {
+    let buyers_of = engine.cached(&format!("customers {dims:?}"), || buyers(engine, dims))?;
     let starts = spine
         .clone()
         .group_by([col("window_id")])
@@ -51,15 +109,32 @@ pub fn components(
     let mut keys = vec![col("window_id")];
     keys.extend(dims.iter().map(|d| col(d.as_str())));
     let mut buyer_keys = keys.clone();
-    buyer_keys.push(col("customer_id"));
-    // Each order once per window and customer, then their count.
-    let buyers = by_window(
-        spine,
-        sold,
-        &[dims, &["customer_id".to_string()]].concat(),
-        vec![col("order_id").n_unique().alias("orders")],
+    buyer_keys.push(col("customer"));
+    let days = spine.select([col("window_id"), col("day")]);
+    let windowed = |frame: DataFrame| {
+        days.clone().join(
+            frame.lazy(),
+            [col("day")],
+            [col("day")],
+            JoinArgs::new(JoinType::Inner),
+        )
+    };
+    let single = windowed(buyers_of.single)
+        .group_by(buyer_keys.clone())
+        .agg([col("orders").sum().alias("single")]);
+    // Orders sold over several days: distinct per window and customer.
+    let spread = windowed(buyers_of.spread)
+        .group_by(buyer_keys.clone())
+        .agg([col("order_id")
+            .n_unique()
+            .cast(DataType::Int64)
+            .alias("spread")]);
+    let mut customer_dims = dims.to_vec();
+    customer_dims.push("customer".into());
+    let buyers = join_groups(single, spread, &customer_dims, JoinType::Full).with_column(
+        (col("single").fill_null(lit(0i64)) + col("spread").fill_null(lit(0i64))).alias("orders"),
     );
-    let buyers = left_join(buyers, first_purchase, &["customer_id"]);
+    let buyers = left_join(buyers, buyers_of.first.lazy(), &["customer"]);
     let buyers = left_join(buyers, starts, &["window_id"]);
     let mut aggregates = Vec::new();
     for name in wanted {
@@ -95,12 +170,16 @@ pub fn surveys(
         answers = left_join(answers, customers, &["customer_id"]);
     }
     if dims.iter().any(|d| d == "salesperson") {
-        let sellers = engine
-            .table("sales")?
-            .filter(col("quantity").gt(lit(0)))
-            .group_by([col("order_id")])
-            .agg([col("salesperson_id").min().alias("salesperson")]);
-        answers = left_join(answers, sellers, &["order_id"]);
+        let sellers = engine.cached("order salespeople", || {
+            engine
+                .table("sales")?
+                .filter(col("quantity").gt(lit(0)))
+                .group_by([col("order_id")])
+                .agg([col("salesperson_id").min().alias("salesperson")])
+                .collect()
+                .map_err(polars_error)
+        })?;
+        answers = left_join(answers, sellers.lazy(), &["order_id"]);
     }
     let mut aggregates = Vec::new();
     for name in wanted {

@@ -115,21 +115,12 @@ pub fn components(
             sql_sum(col("on_hand_qty")).alias("closing_units"),
         ],
     );
-    let mut sales = engine
-        .table("sales")?
-        .with_column(col("order_date").alias("day"));
-    if by_product {
-        sales = left_join(sales, products, &["sku"]);
-    }
-    let sold = by_window(
-        spine,
-        sales,
-        dims,
-        vec![
-            complete_sum("cost_amount").alias("cogs"),
-            col("net_amount").sum().alias("net_sales"),
-            complete_sum("quantity").alias("units_sold"),
-        ],
+    // The cost of goods sold, net sales and units sold: the sales query's.
+    let wanted = ["cost_amount", "net_amount", "units"].map(String::from);
+    let sold = super::sales::components(engine, spine, dims, &wanted)?.rename(
+        ["cost_amount", "net_amount", "units"],
+        ["cogs", "net_sales", "units_sold"],
+        true,
     );
     let all = join_groups(held, sold, dims, JoinType::Full);
     let all = left_join(all, snapshots, &["window_id"]);

@@ -45,27 +45,25 @@ pub fn components(
     let calendar = window_days(day_ids, vec![("day", days), ("month", day_months)])?
         .select([col("day"), col("month")]);
 
-    let products = engine
-        .table("products")?
-        .select([col("sku"), col("category")]);
-    let own = engine
-        .table("sales")?
+    // Own sales per month, region and category, from the sales query's
+    // daily sums (a line whose product is unknown has no category: it meets
+    // no market cell, as the SQL's inner join leaves it out).
+    let dims_of_cells = ["region".to_string(), "category".to_string()];
+    let own = super::sales::daily_sums(engine, &dims_of_cells)?
+        .lazy()
         .join(
             calendar,
-            [col("order_date")],
             [col("day")],
-            JoinArgs::new(JoinType::Inner),
-        )
-        .join(
-            products,
-            [col("sku")],
-            [col("sku")],
+            [col("day")],
             JoinArgs::new(JoinType::Inner),
         )
         .group_by([col("month"), col("region"), col("category")])
         .agg([
-            col("net_amount").sum().alias("amount"),
-            super::complete_sum("quantity").alias("units"),
+            col("net").sum().alias("amount"),
+            when(col("counted").sum().eq(col("lines").sum()))
+                .then(col("quantity").sum())
+                .otherwise(lit(NULL))
+                .alias("units"),
         ]);
     let market = engine.table("market_sizes")?.select([
         col("period").alias("month"),

@@ -11,8 +11,9 @@
 //! Polars says 0), and joins that match missing keys as `IS NOT DISTINCT
 //! FROM` does.
 
-use std::collections::BTreeMap;
-use std::sync::OnceLock;
+use std::any::Any;
+use std::collections::{BTreeMap, HashMap};
+use std::sync::{Arc, Mutex, OnceLock};
 
 use chrono::{Months, NaiveDate};
 use polars::prelude::*;
@@ -21,7 +22,6 @@ use rust_decimal::Decimal;
 use crate::calendar::Window;
 use crate::error::{Error, Result};
 use crate::indicators::{Components, Engine, Group, QueryDef, Values};
-use crate::model::ColumnType;
 use crate::warehouse::Warehouse;
 
 mod customers;
@@ -29,14 +29,21 @@ mod inventory;
 mod market;
 mod operations;
 mod sales;
+mod scan;
 mod service;
 mod targets;
 
-/// The canonical tables as frames, read from the warehouse when first used.
+/// The canonical tables as Polars scans over the warehouse (`scan.rs`):
+/// each column a query uses is read once.
 pub struct PolarsEngine<'a> {
     warehouse: &'a Warehouse,
     offset_seconds: i32,
-    tables: BTreeMap<&'static str, OnceLock<DataFrame>>,
+    tables: BTreeMap<&'static str, OnceLock<Arc<scan::TableScan>>>,
+    /// From how many rows a table is read in parallel ranges.
+    split_from: usize,
+    /// Intermediate frames kept for the next call (a query's daily sums per
+    /// dimensions, lookups), by name.
+    kept: Mutex<HashMap<String, Box<dyn Any + Send + Sync>>>,
 }
 
 impl<'a> PolarsEngine<'a> {
@@ -50,13 +57,19 @@ impl<'a> PolarsEngine<'a> {
             warehouse,
             offset_seconds: warehouse.offset_seconds(),
             tables,
+            split_from: 1 << 20,
+            kept: Mutex::new(HashMap::new()),
         }
     }
 
-    /// A canonical table as a lazy frame. Timestamps arrive as whole
-    /// milliseconds since the epoch (`epoch_ms`, as the SQL queries use
-    /// them): Polars then needs no time-zone support.
-    fn table(&self, name: &'static str) -> Result<LazyFrame> {
+    /// Reads tables of at least `rows` rows in parallel ranges (default:
+    /// about a million; tests set it low to exercise the ranges).
+    pub fn split_reads_from(mut self, rows: usize) -> PolarsEngine<'a> {
+        self.split_from = rows;
+        self
+    }
+
+    fn scan(&self, name: &'static str) -> Result<Arc<scan::TableScan>> {
         let slot = self
             .tables
             .get(name)
@@ -64,34 +77,77 @@ impl<'a> PolarsEngine<'a> {
         if slot.get().is_none() {
             let table = crate::model::table(name)
                 .ok_or_else(|| Error::Internal(format!("no canonical table `{name}`")))?;
-            let columns: Vec<String> = table
-                .columns
-                .iter()
-                .map(|c| match c.ty {
-                    ColumnType::Timestamp => format!("epoch_ms({0}) AS {0}", c.name),
-                    _ => c.name.to_string(),
-                })
-                .collect();
-            let sql = format!("SELECT {} FROM {name}", columns.join(", "));
-            let frame = crate::frames::query_frame(self.warehouse, &sql)?;
-            let _ = slot.set(frame);
+            let conn = self
+                .warehouse
+                .connection()
+                .try_clone()
+                .map_err(Error::query("a second connection"))?;
+            let _ = slot.set(Arc::new(scan::TableScan::new(table, conn, self.split_from)));
         }
-        Ok(slot.get().expect("just set").clone().lazy())
+        Ok(Arc::clone(slot.get().expect("just set")))
+    }
+
+    /// The value kept under `key`, made by `make` the first time.
+    fn cached<T: Clone + Send + Sync + 'static>(
+        &self,
+        key: &str,
+        make: impl FnOnce() -> Result<T>,
+    ) -> Result<T> {
+        let found = self
+            .kept
+            .lock()
+            .map_err(|_| Error::Internal("Polars engine: a poisoned cache".into()))?
+            .get(key)
+            .and_then(|kept| kept.downcast_ref::<T>().cloned());
+        if let Some(found) = found {
+            return Ok(found);
+        }
+        let made = make()?;
+        self.kept
+            .lock()
+            .map_err(|_| Error::Internal("Polars engine: a poisoned cache".into()))?
+            .insert(key.to_string(), Box::new(made.clone()));
+        Ok(made)
+    }
+
+    /// A canonical table as a lazy frame.
+    fn table(&self, name: &'static str) -> Result<LazyFrame> {
+        let scan = self.scan(name)?;
+        let args = ScanArgsAnonymous {
+            schema: Some(scan.schema()),
+            name: "canonical table",
+            ..ScanArgsAnonymous::default()
+        };
+        LazyFrame::anonymous_scan(scan, args).map_err(polars_error)
     }
 
     /// Whether a table holds any row.
     fn has_rows(&self, name: &'static str) -> Result<bool> {
-        let _ = self.table(name)?;
-        Ok(self.tables[name].get().is_some_and(|f| f.height() > 0))
+        self.count(
+            self.table(name)?
+                .select([len().cast(DataType::Int64).alias("n")]),
+        )
+        .map(|n| n > 0)
+    }
+
+    /// The one whole number a one-row frame holds.
+    fn count(&self, frame: LazyFrame) -> Result<i64> {
+        let frame = frame.collect().map_err(polars_error)?;
+        let column = frame
+            .column("n")
+            .map_err(polars_error)?
+            .i64()
+            .map_err(polars_error)?
+            .clone();
+        Ok(column.get(0).unwrap_or(0))
     }
 
     /// Whether a column of a table has any value (a column no source
     /// provided is all missing).
     fn has_values(&self, name: &'static str, column: &str) -> Result<bool> {
-        let _ = self.table(name)?;
-        let frame = self.tables[name].get().expect("read");
-        let column = frame.column(column).map_err(polars_error)?;
-        Ok(column.null_count() < column.len())
+        let values = col(column).count().cast(DataType::Int64).alias("n");
+        self.count(self.table(name)?.select([values]))
+            .map(|n| n > 0)
     }
 
     /// The day of a millisecond timestamp in company time: SQL's

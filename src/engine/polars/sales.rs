@@ -2,10 +2,18 @@
 //! and dimension values. A return is a line with a negative quantity, or
 //! without quantities a negative amount; a sum over a column some lines
 //! lack is n/a, not a partial sum.
+//!
+//! Computed in two stages so that overlapping windows (year to date, the
+//! moving annual total, thirteen months of a trend) do not multiply the
+//! lines: first each day's partial sums and counts per group — kept by the
+//! engine for the next call with the same dimensions — then the windows'
+//! sums of those. Distinct orders are not additive over days; an order sold
+//! on one day (nearly all) counts on that day, and the few sold over
+//! several days are counted distinct per window from their days.
 
 use polars::prelude::*;
 
-use super::{by_window, complete_sum, left_join, renamed, unknown, PolarsEngine};
+use super::{left_join, polars_error, renamed, unknown, PolarsEngine};
 use crate::error::Result;
 
 /// Whether a sales line sold (rather than returned): SQL's
@@ -16,13 +24,8 @@ pub(super) fn sold() -> Expr {
         .otherwise(col("net_amount").gt(lit(0)))
 }
 
-pub fn components(
-    engine: &PolarsEngine,
-    spine: LazyFrame,
-    dims: &[String],
-    wanted: &[String],
-) -> Result<LazyFrame> {
-    let has = |name: &str| wanted.iter().any(|w| w == name);
+/// The sales lines with `day`, `sold` and the dimension columns.
+fn lines(engine: &PolarsEngine, dims: &[String], new_products: bool) -> Result<LazyFrame> {
     let mut lines = engine
         .table("sales")?
         .with_columns([sold().alias("sold"), col("order_date").alias("day")]);
@@ -34,7 +37,7 @@ pub fn components(
         }
     }
     let by_product = dims.iter().any(|d| d == "category" || d == "subcategory");
-    if by_product || has("new_product_amount") {
+    if by_product || new_products {
         let products = engine.table("products")?.select([
             col("sku"),
             col("category"),
@@ -49,56 +52,190 @@ pub fn components(
             .select([col("customer_id"), col("segment")]);
         lines = left_join(lines, customers, &["customer_id"]);
     }
-    // A launch in the twelve months up to the line's day: the spine knows
-    // each day's date a year before.
-    let spine = if has("new_product_amount") {
-        spine
+    Ok(lines)
+}
+
+/// Each day's partial sums per group (with the launch date as a key when
+/// new products are wanted: whether a line's product is new depends on its
+/// day and the launch).
+fn sums(engine: &PolarsEngine, dims: &[String], new_products: bool) -> Result<DataFrame> {
+    let mut keys = vec![col("day")];
+    keys.extend(dims.iter().map(|d| col(d.as_str())));
+    if new_products {
+        keys.push(col("launch_date"));
+    }
+    let count = |e: Expr| e.cast(DataType::Int64);
+    lines(engine, dims, new_products)?
+        .group_by(keys)
+        .agg([
+            col("net_amount").sum().alias("net"),
+            col("net_amount").filter(col("sold")).sum().alias("gross"),
+            col("net_amount")
+                .filter(col("sold").not())
+                .sum()
+                .alias("returned"),
+            col("cost_amount").sum().alias("cost"),
+            count(col("cost_amount").count()).alias("costed"),
+            col("quantity").sum().alias("quantity"),
+            count(col("quantity").count()).alias("counted"),
+            count(len()).alias("lines"),
+        ])
+        .collect()
+        .map_err(polars_error)
+}
+
+/// Sold orders per day and group: `single` counts those sold on one day
+/// (nearly all); `spread` holds the (order, day, group) of the others.
+#[derive(Clone)]
+pub(super) struct Orders {
+    pub single: DataFrame,
+    pub spread: DataFrame,
+}
+
+/// Sold orders of `sold` (lines with `day`, `order_id` and the `keys`
+/// columns) per day and keys.
+pub(super) fn orders_by_day(sold: LazyFrame, keys: &[Expr]) -> Result<Orders> {
+    let mut order_keys = vec![col("order_id")];
+    order_keys.extend(keys.iter().cloned());
+    let spans = sold
+        .clone()
+        .group_by(order_keys.clone())
+        .agg([
+            col("day").min().alias("first"),
+            col("day").max().alias("last"),
+        ])
+        .collect()
+        .map_err(polars_error)?
+        .lazy();
+    let mut day_keys = vec![col("first").alias("day")];
+    day_keys.extend(keys.iter().cloned());
+    let single = spans
+        .clone()
+        .filter(col("first").eq(col("last")))
+        .group_by(day_keys)
+        .agg([len().cast(DataType::Int64).alias("orders")])
+        .collect()
+        .map_err(polars_error)?;
+    let spread_keys = spans
+        .filter(col("first").lt(col("last")))
+        .select(order_keys.clone())
+        .collect()
+        .map_err(polars_error)?;
+    let mut columns = order_keys;
+    columns.push(col("day"));
+    let spread = if spread_keys.height() == 0 {
+        sold.select(columns).limit(0)
     } else {
-        spine.select([col("window_id"), col("day")])
+        let on: Vec<Expr> = spread_keys
+            .get_column_names()
+            .iter()
+            .map(|name| col(name.as_str()))
+            .collect();
+        let mut args = JoinArgs::new(JoinType::Inner);
+        args.nulls_equal = true;
+        sold.join(spread_keys.lazy(), on.clone(), on, args)
+            .select(columns)
+            .unique(None, UniqueKeepStrategy::Any)
+    }
+    .collect()
+    .map_err(polars_error)?;
+    Ok(Orders { single, spread })
+}
+
+fn orders(engine: &PolarsEngine, dims: &[String]) -> Result<Orders> {
+    let group: Vec<Expr> = dims.iter().map(|d| col(d.as_str())).collect();
+    let sold = lines(engine, dims, false)?.filter(col("sold"));
+    orders_by_day(sold, &group)
+}
+
+/// Each day's net amount (`net`), quantity (`quantity`, with `counted`
+/// the lines that have one) and `lines` per group of `dims`.
+pub(super) fn daily_sums(engine: &PolarsEngine, dims: &[String]) -> Result<DataFrame> {
+    engine.cached(&format!("sales {dims:?} false"), || {
+        sums(engine, dims, false)
+    })
+}
+
+pub fn components(
+    engine: &PolarsEngine,
+    spine: LazyFrame,
+    dims: &[String],
+    wanted: &[String],
+) -> Result<LazyFrame> {
+    let has = |name: &str| wanted.iter().any(|w| w == name);
+    let new_products = has("new_product_amount");
+    let key = format!("sales {dims:?} {new_products}");
+    let daily_sums = engine.cached(&key, || sums(engine, dims, new_products))?;
+    let mut group = vec![col("window_id")];
+    group.extend(dims.iter().map(|d| col(d.as_str())));
+    let in_windows = spine.clone().join(
+        daily_sums.lazy(),
+        [col("day")],
+        [col("day")],
+        JoinArgs::new(JoinType::Inner),
+    );
+    let complete = |sum: &str, counted: &str| {
+        when(col(counted).sum().eq(col("lines").sum()))
+            .then(col(sum).sum())
+            .otherwise(lit(NULL))
     };
     let mut aggregates = Vec::new();
     for name in wanted {
         let expr = match name.as_str() {
-            "net_amount" => col("net_amount").sum(),
-            "gross_amount" => col("net_amount").filter(col("sold")).sum(),
-            "returned_amount" => lit(0) - col("net_amount").filter(col("sold").not()).sum(),
-            "cost_amount" => complete_sum("cost_amount"),
-            "units" => complete_sum("quantity"),
-            "orders" => col("order_id").filter(col("sold")).n_unique(),
-            "lines" => len(),
+            "net_amount" => col("net").sum(),
+            "gross_amount" => col("gross").sum(),
+            "returned_amount" => lit(0) - col("returned").sum(),
+            "cost_amount" => complete("cost", "costed"),
+            "units" => complete("quantity", "counted"),
+            "lines" => col("lines").sum(),
+            // Counted below, from the orders of each day.
+            "orders" => continue,
             "new_product_amount" => {
                 let new = col("launch_date")
                     .gt(col("year_ago"))
                     .and(col("launch_date").lt_eq(col("day")));
-                when(col("launch_date").count().eq(len()))
-                    .then(col("net_amount").filter(new).sum())
+                let launched = col("lines").filter(col("launch_date").is_not_null()).sum();
+                when(launched.eq(col("lines").sum()))
+                    .then(col("net").filter(new).sum())
                     .otherwise(lit(NULL))
             }
-            "all_net_amount" => col("net_amount").sum().alias("_net"),
+            "all_net_amount" => col("net").sum(),
             other => return Err(unknown("sales", other)),
         };
-        if name != "all_net_amount" {
-            aggregates.push(expr.alias(name.as_str()));
+        let alias = if name == "all_net_amount" {
+            "_net"
         } else {
-            aggregates.push(expr);
-        }
+            name.as_str()
+        };
+        aggregates.push(expr.alias(alias));
     }
-    let grouped = if has("new_product_amount") {
-        // The spine's extra columns must reach the lines before grouping.
-        let mut keys = vec![col("window_id")];
-        keys.extend(dims.iter().map(|d| col(d.as_str())));
-        spine
-            .join(
-                lines,
+    let mut grouped = in_windows.group_by(group.clone()).agg(aggregates);
+    if has("orders") {
+        let daily = engine.cached(&format!("sales orders {dims:?}"), || orders(engine, dims))?;
+        let windowed = |orders: DataFrame| {
+            spine.clone().select([col("window_id"), col("day")]).join(
+                orders.lazy(),
                 [col("day")],
                 [col("day")],
                 JoinArgs::new(JoinType::Inner),
             )
-            .group_by(keys)
-            .agg(aggregates)
-    } else {
-        by_window(spine, lines, dims, aggregates)
-    };
+        };
+        let single = windowed(daily.single)
+            .group_by(group.clone())
+            .agg([col("orders").sum().alias("single")]);
+        // Orders sold over several days: distinct per window and group.
+        let spread = windowed(daily.spread)
+            .group_by(group.clone())
+            .agg([col("order_id")
+                .n_unique()
+                .cast(DataType::Int64)
+                .alias("spread")]);
+        grouped = super::join_groups(grouped, single, dims, JoinType::Left);
+        grouped = super::join_groups(grouped, spread, dims, JoinType::Left).with_column(
+            (col("single").fill_null(lit(0i64)) + col("spread").fill_null(lit(0i64)))
+                .alias("orders"),
+        );
+    }
     // `all_net_amount` is the window's net amount over every group (the
     // base of a share, such as the channel mix).
     Ok(if has("all_net_amount") {
@@ -106,7 +243,7 @@ pub fn components(
             col("_net")
                 .sum()
                 .over([col("window_id")])
-                .map_err(super::polars_error)?
+                .map_err(polars_error)?
                 .alias("all_net_amount"),
         )
     } else {

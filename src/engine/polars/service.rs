@@ -89,25 +89,9 @@ pub fn components(
             counted
         });
     }
-    let mut sales = engine.table("sales")?.with_columns([
-        col("order_date").alias("day"),
-        super::sales::sold().alias("sold"),
-    ]);
-    if dims.iter().any(|d| d == "segment") {
-        let customers = engine
-            .table("customers")?
-            .select([col("customer_id"), col("segment")]);
-        sales = left_join(sales, customers, &["customer_id"]);
-    }
-    let orders = by_window(
-        spine,
-        sales,
-        dims,
-        vec![col("order_id")
-            .filter(col("sold"))
-            .n_unique()
-            .alias("orders")],
-    );
+    // The distinct sold orders of the same windows and groups: the sales
+    // query's own count.
+    let orders = super::sales::components(engine, spine, dims, &["orders".to_string()])?;
     // A window with orders and no ticket has 0 complaints when tickets were
     // loaded at all; without any, the counts are missing, not 0.
     let loaded = engine.has_rows("service_tickets")?;
@@ -145,11 +129,15 @@ pub fn deliveries(
         engine.local_day(col("delivered_at")).alias("delivered_day"),
     ]);
     if dims.iter().any(|d| d == "region") {
-        let regions = engine
-            .table("sales")?
-            .group_by([col("order_id")])
-            .agg([col("region").min()]);
-        due = left_join(due, regions, &["order_id"]);
+        let regions = engine.cached("order regions", || {
+            engine
+                .table("sales")?
+                .group_by([col("order_id")])
+                .agg([col("region").min()])
+                .collect()
+                .map_err(super::polars_error)
+        })?;
+        due = left_join(due, regions.lazy(), &["order_id"]);
     }
     let mut aggregates = Vec::new();
     for name in wanted {

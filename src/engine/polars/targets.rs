@@ -13,7 +13,7 @@ use chrono::{Datelike, NaiveDate};
 use polars::prelude::*;
 use rust_decimal::{Decimal, RoundingStrategy};
 
-use super::{by_window, polars_error, read, renamed, PolarsEngine};
+use super::{polars_error, read, PolarsEngine};
 use crate::calendar::Window;
 use crate::error::{Error, Result};
 use crate::indicators::{Components, Group, QueryDef};
@@ -84,26 +84,10 @@ pub fn components(
 ) -> Result<Components> {
     let position = |name: &str| query.components.iter().position(|c| c == name);
     let mut components = if wanted.iter().any(|w| w == "net_amount") {
-        let mut sales = engine
-            .table("sales")?
-            .with_column(col("order_date").alias("day"));
-        for dim in dims {
-            match dim.as_str() {
-                "store" => sales = sales.with_column(renamed("store_id", "store")),
-                "salesperson" => {
-                    sales = sales.with_column(renamed("salesperson_id", "salesperson"))
-                }
-                _ => {}
-            }
-        }
-        let sold = by_window(
-            spine,
-            sales,
-            dims,
-            vec![col("net_amount").sum().alias("net_amount")],
-        )
-        .collect()
-        .map_err(polars_error)?;
+        // The net sales of the same scope: the sales query's.
+        let sold = super::sales::components(engine, spine, dims, &["net_amount".to_string()])?
+            .collect()
+            .map_err(polars_error)?;
         let only_sales = vec!["net_amount".to_string()];
         read(sold, query, dims, windows, &only_sales)?
     } else {

@@ -1,0 +1,199 @@
+//! A canonical table as a Polars scan over the warehouse: Polars pushes the
+//! projection down, and only the columns a query uses cross from DuckDB
+//! (through Arrow, see `frames.rs`), each once per engine. DuckDB returns a
+//! plain scan in insertion order, so columns read apart line up row by row;
+//! the warehouse is open read-only (no other program can write it
+//! meanwhile) and the engine writes nothing.
+
+use std::collections::BTreeMap;
+use std::sync::{Arc, Mutex};
+
+use duckdb::Connection;
+use polars::prelude::*;
+
+use crate::model::{ColumnType, Table};
+
+pub struct TableScan {
+    table: &'static Table,
+    schema: SchemaRef,
+    conn: Mutex<Connection>,
+    /// From how many rows the table is read in parallel ranges.
+    split_from: usize,
+    /// The columns read so far, and the table's row count.
+    read: Mutex<(BTreeMap<String, Column>, Option<usize>)>,
+}
+
+/// The Polars type a canonical column arrives as. Timestamps come as whole
+/// milliseconds since the epoch (`epoch_ms`, as the SQL queries use them),
+/// so Polars needs no time-zone support.
+fn dtype(ty: ColumnType) -> DataType {
+    match ty {
+        ColumnType::Text | ColumnType::OneOf(_) => DataType::String,
+        ColumnType::Date | ColumnType::Month => DataType::Date,
+        ColumnType::Timestamp => DataType::Int64,
+        ColumnType::Integer | ColumnType::IntRange(..) => DataType::Int64,
+        ColumnType::Decimal(scale) | ColumnType::DecimalRange(scale, ..) => {
+            DataType::Decimal(18, scale as usize)
+        }
+    }
+}
+
+impl TableScan {
+    pub fn new(table: &'static Table, conn: Connection, split_from: usize) -> TableScan {
+        let schema: Schema = table
+            .columns
+            .iter()
+            .map(|c| Field::new(c.name.into(), dtype(c.ty)))
+            .collect();
+        TableScan {
+            table,
+            schema: Arc::new(schema),
+            conn: Mutex::new(conn),
+            split_from,
+            read: Mutex::new((BTreeMap::new(), None)),
+        }
+    }
+
+    pub fn schema(&self) -> SchemaRef {
+        Arc::clone(&self.schema)
+    }
+
+    fn error(&self, message: impl std::fmt::Display) -> PolarsError {
+        PolarsError::ComputeError(format!("reading `{}`: {message}", self.table.name).into())
+    }
+
+    /// The table's columns `names`, reading those not read yet in one query.
+    fn columns(&self, names: &[PlSmallStr]) -> PolarsResult<DataFrame> {
+        let mut read = self.read.lock().map_err(|e| self.error(e))?;
+        let missing: Vec<&crate::model::Column> = names
+            .iter()
+            .filter(|name| !read.0.contains_key(name.as_str()))
+            .map(|name| {
+                self.table
+                    .columns
+                    .iter()
+                    .find(|c| c.name == name.as_str())
+                    .ok_or_else(|| self.error(format!("no column `{name}`")))
+            })
+            .collect::<PolarsResult<_>>()?;
+        let conn = self.conn.lock().map_err(|e| self.error(e))?;
+        if read.1.is_none() {
+            let rows: i64 = conn
+                .query_row(
+                    &format!("SELECT count(*) FROM {}", self.table.name),
+                    [],
+                    |r| r.get(0),
+                )
+                .map_err(|e| self.error(e))?;
+            read.1 = Some(rows as usize);
+        }
+        if !missing.is_empty() {
+            let select: Vec<String> = missing
+                .iter()
+                .map(|c| match c.ty {
+                    ColumnType::Timestamp => format!("epoch_ms({0}) AS {0}", c.name),
+                    _ => c.name.to_string(),
+                })
+                .collect();
+            let frame = self.read(&conn, &select.join(", "), read.1.unwrap_or(0))?;
+            for column in &missing {
+                let values = frame.column(column.name)?.cast(&dtype(column.ty))?;
+                read.0.insert(column.name.to_string(), values);
+            }
+        }
+        let height = read.1.unwrap_or(0);
+        let columns: Vec<Column> = names
+            .iter()
+            .map(|name| read.0[name.as_str()].clone())
+            .collect();
+        DataFrame::new(height, columns)
+    }
+}
+
+impl TableScan {
+    /// `SELECT columns FROM table`. DuckDB hands Arrow out one batch at a
+    /// time on one thread, so a large table is read in ranges of its row
+    /// ids, one thread and connection each, and the ranges stacked in order.
+    fn read(&self, conn: &Connection, columns: &str, rows: usize) -> PolarsResult<DataFrame> {
+        let parts = if rows < self.split_from.max(2) {
+            1
+        } else {
+            std::thread::available_parallelism().map_or(1, |n| n.get().min(4))
+        };
+        let name = self.table.name;
+        let query = |conn: &Connection, filter: &str| -> PolarsResult<DataFrame> {
+            let sql = format!("SELECT {columns} FROM {name}{filter}");
+            let mut statement = conn.prepare(&sql).map_err(|e| self.error(e))?;
+            let arrow = statement.query_arrow([]).map_err(|e| self.error(e))?;
+            let schema = arrow.get_schema();
+            let batches: Vec<_> = arrow.collect();
+            crate::frames::to_polars(&schema, &batches).map_err(|e| self.error(e))
+        };
+        if parts == 1 {
+            return query(conn, "");
+        }
+        let (low, high): (i64, i64) = conn
+            .query_row(
+                &format!("SELECT min(rowid), max(rowid) FROM {name}"),
+                [],
+                |r| Ok((r.get(0)?, r.get(1)?)),
+            )
+            .map_err(|e| self.error(e))?;
+        let step = (high - low) / parts as i64 + 1;
+        let frames: Vec<PolarsResult<DataFrame>> = std::thread::scope(|scope| {
+            let handles: Vec<_> = (0..parts as i64)
+                .map(|part| {
+                    let conn = conn.try_clone().map_err(|e| self.error(e));
+                    let query = &query;
+                    scope.spawn(move || {
+                        let first = low + part * step;
+                        query(
+                            &conn?,
+                            &format!(" WHERE rowid BETWEEN {first} AND {}", first + step - 1),
+                        )
+                    })
+                })
+                .collect();
+            handles
+                .into_iter()
+                .map(|h| {
+                    h.join()
+                        .unwrap_or_else(|_| Err(self.error("a reader thread failed")))
+                })
+                .collect()
+        });
+        let mut frames = frames.into_iter();
+        let mut all = frames.next().expect("at least one part")?;
+        for frame in frames {
+            all.vstack_mut(&frame?)?;
+        }
+        all.rechunk_mut();
+        Ok(all)
+    }
+}
+
+impl AnonymousScan for TableScan {
+    fn as_any(&self) -> &dyn std::any::Any {
+        self
+    }
+
+    fn schema(&self, _infer_schema_length: Option<usize>) -> PolarsResult<SchemaRef> {
+        Ok(self.schema())
+    }
+
+    fn allows_projection_pushdown(&self) -> bool {
+        true
+    }
+
+    fn scan(&self, args: AnonymousScanArgs) -> PolarsResult<DataFrame> {
+        let names: Vec<PlSmallStr> = match &args.with_columns {
+            Some(columns) => columns.iter().cloned().collect(),
+            None => self.schema.iter_names().cloned().collect(),
+        };
+        let frame = self.columns(&names)?;
+        Ok(match args.n_rows {
+            Some(n) => frame.head(Some(n)),
+            None => frame,
+        })
+    }
+}
