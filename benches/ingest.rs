@@ -22,11 +22,6 @@ const RUNS: usize = 3;
 /// The same for both loads: opskpi's default.
 const MEMORY_LIMIT: &str = "1.5GB";
 
-fn median(mut times: Vec<Duration>) -> Duration {
-    times.sort();
-    times[times.len() / 2]
-}
-
 /// DuckDB's own load of `file` into a new database file; rows and net total.
 fn duckdb_load(dir: &Path, file: &Path, format: Format) -> (Duration, i64, String) {
     let path = dir.join("baseline.duckdb");
@@ -174,11 +169,11 @@ fn main() {
                 );
                 lines = rows;
             }
-            let (ours, theirs) = (median(ours), median(theirs));
+            let (ours, theirs) = (scales::median(ours), scales::median(theirs));
             let floor = if floor.is_empty() {
                 "| – | – |".to_string()
             } else {
-                let floor = median(floor).as_secs_f64();
+                let floor = scales::median(floor).as_secs_f64();
                 format!("| {floor:.1} s | {:.2}× |", theirs.as_secs_f64() / floor)
             };
             println!(

@@ -9,82 +9,26 @@
 
 mod scales;
 
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 use chrono::NaiveDate;
 use opskpi::calendar::Period;
 use opskpi::indicators::{compute, Catalogue, KpiRequest};
-use opskpi::sample::{self, SampleSpec};
 use opskpi::warehouse::Warehouse;
 use rust_decimal::Decimal;
 
 const RUNS: usize = 3;
 
-fn median(mut times: Vec<Duration>) -> Duration {
-    times.sort();
-    times[times.len() / 2]
-}
-
-fn baseline_sql() -> String {
-    let replacements = [
-        ("$period_start", "DATE '2026-10-01'"),
-        ("$period_end", "DATE '2026-10-31'"),
-        ("$last_year_start", "DATE '2025-10-01'"),
-        ("$last_year_end", "DATE '2025-10-31'"),
-        ("$first", "DATE '2024-10-01'"),
-    ];
-    let mut sql = include_str!("baseline.sql").to_string();
-    for (name, value) in replacements {
-        sql = sql.replace(name, value);
-    }
-    sql
-}
-
-/// Runs every baseline statement and fetches every row, as a report would.
-fn run_baseline(warehouse: &Warehouse, sql: &str) -> usize {
-    let mut rows = 0;
-    for statement in sql.split(';').map(str::trim).filter(|s| {
-        !s.is_empty()
-            && !s
-                .lines()
-                .all(|l| l.trim_start().starts_with("--") || l.trim().is_empty())
-    }) {
-        let batches = warehouse
-            .arrow("baseline", statement)
-            .expect("baseline SQL runs");
-        rows += batches.iter().map(|batch| batch.num_rows()).sum::<usize>();
-    }
-    rows
-}
-
 fn main() {
     let scales = scales::scales();
     let period = Period::parse("2026-10", 1).unwrap();
     let as_of = NaiveDate::from_ymd_opt(2026, 10, 31).unwrap();
-    let baseline = baseline_sql();
+    let baseline = scales::baseline_sql();
 
     println!("| order lines | generate | opskpi report (HTML) | hand-written SQL | ratio | opskpi report (PDF, zh-Hant) |");
     println!("|---:|---:|---:|---:|---:|---:|");
     for scale in scales {
-        let dir = tempfile::tempdir().unwrap();
-        let started = Instant::now();
-        let config = sample::write(
-            &SampleSpec {
-                scale,
-                ..SampleSpec::default()
-            },
-            dir.path(),
-            &|_| {},
-        )
-        .unwrap();
-        let generated = started.elapsed();
-        opskpi::pipeline::ingest(
-            &config,
-            as_of.and_hms_opt(12, 0, 0).unwrap(),
-            &opskpi::ingest::IngestOptions::default(),
-            &|_| {},
-        )
-        .unwrap();
+        let (_dir, config, generated) = scales::company(scale, as_of);
         let warehouse = Warehouse::open(&config.warehouse_path()).unwrap();
         let lines: i64 = warehouse
             .connection()
@@ -141,14 +85,14 @@ fn main() {
             report_times.push(started.elapsed());
             assert!(html.len() > 10_000);
             let started = Instant::now();
-            let rows = run_baseline(&warehouse, &baseline);
+            let rows = scales::run_baseline(&warehouse, &baseline);
             baseline_times.push(started.elapsed());
             assert!(rows > 0);
         }
         let (report, hand, pdf) = (
-            median(report_times),
-            median(baseline_times),
-            median(pdf_times),
+            scales::median(report_times),
+            scales::median(baseline_times),
+            scales::median(pdf_times),
         );
         println!(
             "| {lines} | {:.1} s | {:.2} s | {:.2} s | {:.1}× | {:.2} s |",

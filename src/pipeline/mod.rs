@@ -21,8 +21,8 @@ mod reports;
 
 pub use data::sources as data_sources;
 pub use reports::{
-    assessment, assessment_html, render_html, render_monthly, render_pdf, report, ReportFormat,
-    ReportOptions, Which, EDITION_DIMENSIONS,
+    assessment, assessment_html, render_html, render_html_on, render_monthly, render_pdf, report,
+    ReportFormat, ReportOptions, Which, EDITION_DIMENSIONS,
 };
 
 /// The computation context a configuration implies on `as_of`.

@@ -383,6 +383,20 @@ pub fn render_html(
     report::templates::render("report.html.j2", &context, templates.as_deref())
 }
 
+/// A report's HTML with its indicators from a given engine (one a library
+/// keeps between reports, with the frames it has read).
+pub fn render_html_on(
+    engine: &dyn crate::indicators::Engine,
+    warehouse: &Warehouse,
+    config: &Config,
+    as_of: NaiveDate,
+    which: &Which,
+    options: &ReportOptions,
+) -> Result<String> {
+    let (context, templates) = report_context_on(engine, warehouse, config, as_of, which, options)?;
+    report::templates::render("report.html.j2", &context, templates.as_deref())
+}
+
 /// A report's PDF.
 pub fn render_pdf(
     warehouse: &Warehouse,
@@ -403,6 +417,25 @@ pub fn render_pdf(
 
 /// The numbers and words of a report, and the templates folder in force.
 fn report_context(
+    warehouse: &Warehouse,
+    config: &Config,
+    as_of: NaiveDate,
+    which: &Which,
+    options: &ReportOptions,
+) -> Result<(report::ReportContext, Option<PathBuf>)> {
+    report_context_on(
+        Engines::new(config.engine, warehouse).get(),
+        warehouse,
+        config,
+        as_of,
+        which,
+        options,
+    )
+}
+
+/// The report's context with its indicators from `engine`.
+fn report_context_on(
+    engine: &dyn crate::indicators::Engine,
     warehouse: &Warehouse,
     config: &Config,
     as_of: NaiveDate,
@@ -430,12 +463,7 @@ fn report_context(
             findings: crate::check::check(warehouse, as_of, config.check.stale_after_days)?,
         },
     };
-    let context = report::build(
-        Engines::new(config.engine, warehouse).get(),
-        &config.catalogue()?,
-        &context(config, as_of),
-        &spec,
-    )?;
+    let context = report::build(engine, &config.catalogue()?, &context(config, as_of), &spec)?;
     Ok((context, templates))
 }
 
