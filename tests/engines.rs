@@ -268,6 +268,12 @@ fn the_monthly_report_is_the_same_through_either_engine() {
         ]);
         assert!(output.status.success(), "{}", crate::cmd::stderr(&output));
         pages.push(std::fs::read_to_string(out.join("monthly-2024-03.html")).unwrap());
+        // The manifest says which engine computed the numbers.
+        let manifest: serde_json::Value = serde_json::from_str(
+            &std::fs::read_to_string(out.join("monthly-2024-03.manifest.json")).unwrap(),
+        )
+        .unwrap();
+        assert_eq!(manifest["engine"], engine);
     }
     assert!(
         pages[0].contains("2,180"),

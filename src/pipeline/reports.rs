@@ -186,6 +186,7 @@ impl Files<'_> {
             as_of: self.as_of.to_string(),
             lang,
             edition,
+            engine: self.config.engine,
             templates: self.templates.map(|t| t.display().to_string()),
             pdf: self
                 .options
@@ -281,6 +282,8 @@ struct Manifest<'a> {
     as_of: String,
     lang: &'static str,
     edition: Option<ManifestEdition>,
+    /// The engine that computed the numbers.
+    engine: crate::engine::EngineKind,
     /// The folder of templates overriding the built-in ones, if any.
     templates: Option<String>,
     pdf: Option<PdfOptions>,
