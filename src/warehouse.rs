@@ -29,6 +29,10 @@ pub struct Warehouse {
     path: Option<PathBuf>,
     /// The company's UTC offset: the day a timestamp falls on.
     offset_seconds: i32,
+    /// A folder of this warehouse's own for what does not fit in memory,
+    /// removed when it drops (declared after the connection, so dropped
+    /// after it).
+    spill: Option<tempfile::TempDir>,
 }
 
 /// What a command does with the warehouse.
@@ -175,6 +179,7 @@ impl Warehouse {
             conn,
             path: Some(path.to_path_buf()),
             offset_seconds: 0,
+            spill: None,
         };
         match access {
             Access::ReadWrite => warehouse.create_schema()?,
@@ -194,7 +199,23 @@ impl Warehouse {
             conn,
             path: None,
             offset_seconds: 0,
+            spill: None,
         }
+    }
+
+    /// An in-memory warehouse that spills beyond `memory_limit` to a temp
+    /// folder of its own, removed when the warehouse drops.
+    pub fn in_memory_within(memory_limit: &str) -> Result<Warehouse> {
+        let mut warehouse = Warehouse::in_memory()?;
+        let spill = tempfile::Builder::new().prefix("opskpi-").tempdir()?;
+        warehouse.limit_memory(memory_limit, spill.path())?;
+        warehouse.spill = Some(spill);
+        Ok(warehouse)
+    }
+
+    /// The folder a warehouse from `in_memory_within` spills to.
+    pub fn spill_folder(&self) -> Option<&Path> {
+        self.spill.as_ref().map(|s| s.path())
     }
 
     /// Days of timestamps in the company's time: `offset_seconds` east of UTC.
@@ -210,6 +231,7 @@ impl Warehouse {
             conn,
             path: None,
             offset_seconds: 0,
+            spill: None,
         };
         warehouse.create_schema()?;
         crate::ingest::udf::register(&warehouse.conn)?;

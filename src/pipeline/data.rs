@@ -82,9 +82,13 @@ pub fn sources(folder: &Path) -> Result<Vec<Source>> {
 pub fn open(config: &Config, folder: &Path) -> Result<Warehouse> {
     let sources = sources(folder)?;
     let offset_seconds = crate::config::parse_offset(&config.company.timezone)?;
-    let mut warehouse = Warehouse::in_memory()?;
+    // In memory, but within the configured limit: the rest spills to a
+    // temp folder of its own, removed with the warehouse.
+    let mut warehouse = Warehouse::in_memory_within(&config.warehouse.memory_limit)?;
+    let spill = warehouse.spill_folder().map(Path::to_path_buf);
     let options = crate::ingest::IngestOptions {
         offset_seconds,
+        scratch: spill,
         ..Default::default()
     };
     // Dates after the load are refused as ingest refuses them: the load is now.
