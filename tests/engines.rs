@@ -319,6 +319,34 @@ fn data_from_a_folder_needs_no_warehouse_and_is_checked_as_ingest_checks() {
     }
     // Nothing was written beside the files.
     assert!(!folder.path().join("warehouse.duckdb").exists());
+    // The same files give the same report, byte for byte (the load time
+    // is the files' own).
+    let report = |out: &str| {
+        let out = folder.path().join(out);
+        let output = crate::cmd::opskpi(&[
+            "report",
+            "monthly",
+            "--period",
+            "2024-03",
+            "--as-of",
+            "2024-12-31",
+            "--data",
+            data,
+            "--engine",
+            "polars",
+            "--out",
+            out.to_str().unwrap(),
+            "--config",
+            folder.path().join("none.toml").to_str().unwrap(),
+        ]);
+        assert!(output.status.success(), "{}", crate::cmd::stderr(&output));
+        std::fs::read(out.join("monthly-2024-03.html")).unwrap()
+    };
+    let first = report("first");
+    std::thread::sleep(std::time::Duration::from_millis(1100));
+    assert_eq!(first, report("second"));
+    std::fs::remove_dir_all(folder.path().join("first")).unwrap();
+    std::fs::remove_dir_all(folder.path().join("second")).unwrap();
     // A bad value stops it with ingest's own message: file, row, column, value.
     let sales = folder.path().join("sales.csv");
     let text = std::fs::read_to_string(&sales).unwrap();

@@ -9,6 +9,8 @@
 
 use std::path::{Path, PathBuf};
 
+use chrono::Timelike;
+
 use crate::config::{Config, Format, Source};
 use crate::error::{Error, Result};
 use crate::warehouse::Warehouse;
@@ -91,8 +93,33 @@ pub fn open(config: &Config, folder: &Path) -> Result<Warehouse> {
         scratch: spill,
         ..Default::default()
     };
-    // Dates after the load are refused as ingest refuses them: the load is now.
-    let loaded_at = chrono::Local::now().naive_local();
+    // The load time is when the files were written (the latest of them):
+    // a date after it cannot be true and is refused as ingest refuses it,
+    // and the same files give the same report, byte for byte.
+    let loaded_at = written_at(&sources).unwrap_or_else(|| chrono::Local::now().naive_local());
     crate::ingest::ingest(&mut warehouse, &sources, loaded_at, &options, &|_| {})?;
     Ok(warehouse.in_timezone(offset_seconds))
+}
+
+/// The latest modification time of the sources' files (in a sub-folder,
+/// of its files), to the second; `None` when the system does not say.
+fn written_at(sources: &[Source]) -> Option<chrono::NaiveDateTime> {
+    let mut latest: Option<std::time::SystemTime> = None;
+    let mut note = |path: &Path| {
+        if let Ok(modified) = fs_err::metadata(path).and_then(|m| m.modified()) {
+            latest = Some(latest.map_or(modified, |l| l.max(modified)));
+        }
+    };
+    for source in sources {
+        let Some(path) = &source.path else { continue };
+        if path.is_dir() {
+            for entry in fs_err::read_dir(path).ok()?.flatten() {
+                note(&entry.path());
+            }
+        } else {
+            note(path);
+        }
+    }
+    let local: chrono::DateTime<chrono::Local> = latest?.into();
+    local.naive_local().with_nanosecond(0)
 }
