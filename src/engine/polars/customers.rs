@@ -4,17 +4,56 @@
 
 use polars::prelude::*;
 
-use super::{by_window, count_if, join_groups, left_join, polars_error, unknown, PolarsEngine};
+use super::{by_window, count_if, left_join, polars_error, unknown, PolarsEngine};
+use crate::calendar::Window;
 use crate::error::Result;
 
 /// Each customer's sold orders per day and group (a customer as a whole
-/// number: the frames of the second stage then hash no text), the orders
-/// sold over several days apart, and each customer's first sold day.
+/// number: the frames of the second stage then hash no text) and the
+/// orders sold over several days apart, each row with the customer's first
+/// sold day, sorted by day.
 #[derive(Clone)]
 pub(super) struct Buyers {
-    single: DataFrame,
-    spread: DataFrame,
-    first: DataFrame,
+    single: ByDay,
+    spread: ByDay,
+}
+
+/// A frame sorted by its `day` column, and those days, to cut a window out
+/// of it by two binary searches.
+#[derive(Clone)]
+pub(super) struct ByDay {
+    frame: DataFrame,
+    days: Vec<i32>,
+}
+
+impl ByDay {
+    fn new(frame: DataFrame) -> Result<ByDay> {
+        let frame = frame
+            .sort(["day"], SortMultipleOptions::default())
+            .map_err(polars_error)?;
+        let days = frame
+            .column("day")
+            .and_then(|c| c.cast(&DataType::Int32))
+            .map_err(polars_error)?;
+        let days = days
+            .i32()
+            .map_err(polars_error)?
+            .iter()
+            .map(|d| d.unwrap_or(i32::MIN))
+            .collect();
+        Ok(ByDay { frame, days })
+    }
+
+    /// The rows dated in `window`.
+    fn window(&self, window: &Window) -> DataFrame {
+        let (start, end) = (
+            super::days_since_epoch(window.start),
+            super::days_since_epoch(window.end),
+        );
+        let first = self.days.partition_point(|d| *d < start);
+        let last = self.days.partition_point(|d| *d <= end);
+        self.frame.slice(first as i64, last - first)
+    }
 }
 
 fn buyers(engine: &PolarsEngine, dims: &[String]) -> Result<Buyers> {
@@ -67,10 +106,11 @@ fn buyers(engine: &PolarsEngine, dims: &[String]) -> Result<Buyers> {
     .collect()
     .map_err(polars_error)?;
     // Collected once: every frame below must see the same numbering.
-    let codes = first
-        .clone()
-        .lazy()
-        .select([col("customer_id"), col("customer")]);
+    let codes =
+        first
+            .clone()
+            .lazy()
+            .select([col("customer_id"), col("customer"), col("first_day")]);
     let coded = |frame: DataFrame| {
         left_join(frame.lazy(), codes.clone(), &["customer_id"])
             .drop(Selector::ByName {
@@ -81,13 +121,8 @@ fn buyers(engine: &PolarsEngine, dims: &[String]) -> Result<Buyers> {
             .map_err(polars_error)
     };
     Ok(Buyers {
-        single: coded(orders.single)?,
-        spread: coded(orders.spread)?,
-        first: first
-            .lazy()
-            .select([col("customer"), col("first_day")])
-            .collect()
-            .map_err(polars_error)?,
+        single: ByDay::new(coded(orders.single)?)?,
+        spread: ByDay::new(coded(orders.spread)?)?,
     })
 }
 
@@ -97,56 +132,86 @@ fn buyers(engine: &PolarsEngine, dims: &[String]) -> Result<Buyers> {
 /// Lines without a customer are left out.
 pub fn components(
     engine: &PolarsEngine,
-    spine: LazyFrame,
     dims: &[String],
+    windows: &[Window],
     wanted: &[String],
 ) -> Result<LazyFrame> {
     let buyers_of = engine.cached(&format!("customers {dims:?}"), || buyers(engine, dims))?;
-    let starts = spine
-        .clone()
-        .group_by([col("window_id")])
-        .agg([col("window_start").first()]);
-    let mut keys = vec![col("window_id")];
-    keys.extend(dims.iter().map(|d| col(d.as_str())));
-    let mut buyer_keys = keys.clone();
-    buyer_keys.push(col("customer"));
-    let days = spine.select([col("window_id"), col("day")]);
-    let windowed = |frame: DataFrame| {
-        days.clone().join(
-            frame.lazy(),
-            [col("day")],
-            [col("day")],
-            JoinArgs::new(JoinType::Inner),
-        )
-    };
-    let single = windowed(buyers_of.single)
-        .group_by(buyer_keys.clone())
-        .agg([col("orders").sum().alias("single")]);
-    // Orders sold over several days: distinct per window and customer.
-    let spread = windowed(buyers_of.spread)
-        .group_by(buyer_keys.clone())
-        .agg([col("order_id")
-            .n_unique()
-            .cast(DataType::Int64)
-            .alias("spread")]);
-    let mut customer_dims = dims.to_vec();
-    customer_dims.push("customer".into());
-    let buyers = join_groups(single, spread, &customer_dims, JoinType::Full).with_column(
-        (col("single").fill_null(lit(0i64)) + col("spread").fill_null(lit(0i64))).alias("orders"),
-    );
-    let buyers = left_join(buyers, buyers_of.first.lazy(), &["customer"]);
-    let buyers = left_join(buyers, starts, &["window_id"]);
-    let mut aggregates = Vec::new();
-    for name in wanted {
-        let expr = match name.as_str() {
-            "active_customers" => len(),
-            "new_customers" => count_if(col("first_day").gt_eq(col("window_start"))),
-            "customers_with_repeat_orders" => count_if(col("orders").gt_eq(lit(2))),
-            other => return Err(unknown("customers", other)),
+    let group: Vec<Expr> = dims.iter().map(|d| col(d.as_str())).collect();
+    let mut customer_keys = group.clone();
+    customer_keys.push(col("customer"));
+    // Each window is a slice of the frames sorted by day: no window
+    // multiplies the rows of another.
+    let mut parts = Vec::new();
+    for (id, window) in windows.iter().enumerate() {
+        let (single, spread) = (
+            buyers_of.single.window(window),
+            buyers_of.spread.window(window),
+        );
+        if single.height() == 0 && spread.height() == 0 {
+            continue;
+        }
+        let single = single.lazy().group_by(customer_keys.clone()).agg([
+            col("orders").sum().alias("orders"),
+            col("first_day").first(),
+        ]);
+        let buyers = if spread.height() == 0 {
+            single
+        } else {
+            // Orders sold over several days: distinct per customer.
+            let spread = spread.lazy().group_by(customer_keys.clone()).agg([
+                col("order_id")
+                    .n_unique()
+                    .cast(DataType::Int64)
+                    .alias("spread"),
+                col("first_day").first().alias("first_day_spread"),
+            ]);
+            let mut args =
+                JoinArgs::new(JoinType::Full).with_coalesce(JoinCoalesce::CoalesceColumns);
+            args.nulls_equal = true;
+            single
+                .join(spread, customer_keys.clone(), customer_keys.clone(), args)
+                .with_columns([
+                    (col("orders").fill_null(lit(0i64)) + col("spread").fill_null(lit(0i64)))
+                        .alias("orders"),
+                    when(col("first_day").is_null())
+                        .then(col("first_day_spread"))
+                        .otherwise(col("first_day"))
+                        .alias("first_day"),
+                ])
         };
-        aggregates.push(expr.alias(name.as_str()));
+        let start = lit(super::days_since_epoch(window.start)).cast(DataType::Date);
+        let mut aggregates = Vec::new();
+        for name in wanted {
+            let expr = match name.as_str() {
+                "active_customers" => len().cast(DataType::Int64),
+                "new_customers" => count_if(col("first_day").gt_eq(start.clone())),
+                "customers_with_repeat_orders" => count_if(col("orders").gt_eq(lit(2))),
+                other => return Err(unknown("customers", other)),
+            };
+            aggregates.push(expr.alias(name.as_str()));
+        }
+        let counted = if dims.is_empty() {
+            buyers.select(aggregates)
+        } else {
+            buyers.group_by(group.clone()).agg(aggregates)
+        };
+        parts.push(counted.with_column(lit(id as i32).alias("window_id")));
     }
-    Ok(buyers.group_by(keys).agg(aggregates))
+    if parts.is_empty() {
+        let mut fields = vec![Field::new("window_id".into(), DataType::Int32)];
+        fields.extend(
+            dims.iter()
+                .map(|d| Field::new(d.as_str().into(), DataType::String)),
+        );
+        fields.extend(
+            wanted
+                .iter()
+                .map(|w| Field::new(w.as_str().into(), DataType::Int64)),
+        );
+        return Ok(DataFrame::empty_with_schema(&Schema::from_iter(fields)).lazy());
+    }
+    concat(parts, UnionArgs::default()).map_err(polars_error)
 }
 
 /// Survey answers per window: CSAT on 1–5 (satisfied = 4 or 5), NPS on

@@ -380,7 +380,7 @@ impl Engine for PolarsEngine<'_> {
             "targets" => return targets::components(self, query, spine, dims, windows, wanted),
             "market" => market::components(self, spine, dims, windows, wanted)?,
             "surveys" => customers::surveys(self, spine, dims, wanted)?,
-            "customers" => customers::components(self, spine, dims, wanted)?,
+            "customers" => customers::components(self, dims, windows, wanted)?,
             "inventory" => inventory::components(self, spine, dims, windows)?,
             "service" => service::components(self, spine, dims, wanted)?,
             "deliveries" => service::deliveries(self, spine, dims, wanted)?,
