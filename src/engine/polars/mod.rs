@@ -1,15 +1,17 @@
 //! The Polars engine: every component query of the catalogue written again
-//! with Polars lazy frames, over the canonical tables read once from the
-//! warehouse (DuckDB → Arrow → Polars, see `frames.rs`). It answers the same
-//! `Engine` contract as the DuckDB engine — components per window and group,
-//! exact decimals — and the parity tests hold the two to the last digit.
+//! with Polars lazy frames, over the canonical tables as scans of the
+//! warehouse (`scan.rs`: each column a query uses crosses DuckDB → Arrow →
+//! Polars once, see `frames.rs`). It answers the same `Engine` contract as
+//! the DuckDB engine — components per window and group, exact decimals —
+//! and the parity tests hold the two to the last digit.
 //!
-//! One file per component query, named as its SQL in `queries/components/`;
+//! One file per query family, named after the SQL in `queries/components/`;
 //! each builds a lazy frame with `window_id`, the dimensions and the wanted
 //! components. The shared shapes are here: the spine of days, a fact table
 //! counted on the day of each row, SQL's `sum` (NULL over no value, where
-//! Polars says 0), and joins that match missing keys as `IS NOT DISTINCT
-//! FROM` does.
+//! Polars says 0), joins that match missing keys as `IS NOT DISTINCT FROM`
+//! does, and the cache of intermediate frames (a query's daily stage per
+//! dimensions, lookups) kept for the engine's next call.
 
 use std::any::Any;
 use std::collections::{BTreeMap, HashMap};
