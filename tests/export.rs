@@ -294,11 +294,11 @@ fn kpi_rows_export_to_parquet_and_excel_with_their_digits() {
     let range = workbook.worksheet_range("data").unwrap();
     let column = |name: &str| {
         (0..range.width())
-            .find(|&c| range.get((0, c)).unwrap().to_string() == name)
+            .find(|&c| *range.get((0, c)).unwrap() == name)
             .unwrap()
     };
     let north = (1..range.height())
-        .find(|&r| range.get((r, column("region"))).unwrap().to_string() == "North")
+        .find(|&r| *range.get((r, column("region"))).unwrap() == "North")
         .unwrap();
     assert_eq!(
         range.get((north, column("value"))),

@@ -462,6 +462,26 @@ impl Settings {
     }
 }
 
+/// The configuration of a command that computes indicators, with its
+/// `--engine` and `--data`. With `--data` a missing config file is no
+/// error: the folder's files are all there is, on the default settings.
+fn compute_config(
+    path: &std::path::Path,
+    engine: Option<crate::engine::EngineKind>,
+    data: Option<PathBuf>,
+) -> Result<Config> {
+    let mut config = if data.is_some() && !path.exists() {
+        Config::with_root(&std::env::current_dir()?)
+    } else {
+        Config::load(path)?
+    };
+    if let Some(engine) = engine {
+        config.engine = engine;
+    }
+    config.data = data;
+    Ok(config)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -487,24 +507,4 @@ mod tests {
             "FY2026"
         );
     }
-}
-
-/// The configuration of a command that computes indicators, with its
-/// `--engine` and `--data`. With `--data` a missing config file is no
-/// error: the folder's files are all there is, on the default settings.
-fn compute_config(
-    path: &std::path::Path,
-    engine: Option<crate::engine::EngineKind>,
-    data: Option<PathBuf>,
-) -> Result<Config> {
-    let mut config = if data.is_some() && !path.exists() {
-        Config::with_root(&std::env::current_dir()?)
-    } else {
-        Config::load(path)?
-    };
-    if let Some(engine) = engine {
-        config.engine = engine;
-    }
-    config.data = data;
-    Ok(config)
 }

@@ -289,13 +289,11 @@ impl PipelineFile {
                         return Err(at(format!("`periods = {periods}`"), "give 1 to 400"));
                     }
                 }
-                Step::Export { query, sql, .. } => {
-                    if query.is_some() == sql.is_some() {
-                        return Err(at(
-                            "needs either `query` (a saved query's name) or `sql`".into(),
-                            "e.g. query = \"top_products\"",
-                        ));
-                    }
+                Step::Export { query, sql, .. } if query.is_some() == sql.is_some() => {
+                    return Err(at(
+                        "needs either `query` (a saved query's name) or `sql`".into(),
+                        "e.g. query = \"top_products\"",
+                    ));
                 }
                 Step::Alert { rules, .. } => {
                     for (r, rule) in rules.iter().enumerate() {

@@ -475,7 +475,7 @@ fn check_steps(file: &PipelineFile, config: &Config, path: &Path) -> Result<()> 
                 for rule in rules {
                     crate::indicators::compute::check_request(
                         &catalogue,
-                        &[rule.indicator.clone()],
+                        std::slice::from_ref(&rule.indicator),
                         &rule.dims(),
                     )
                     .map_err(at)?;
