@@ -23,13 +23,7 @@ pub fn stderr(output: &Output) -> String {
 
 /// The tiny fixture copied into a temp folder, ingested through the CLI.
 pub fn tiny_project() -> tempfile::TempDir {
-    let dir = tempfile::tempdir().unwrap();
-    for entry in std::fs::read_dir(fixture("tiny")).unwrap() {
-        let path = entry.unwrap().path();
-        if path.is_file() {
-            std::fs::copy(&path, dir.path().join(path.file_name().unwrap())).unwrap();
-        }
-    }
+    let dir = copy_fixture("tiny", "");
     let config = config_arg(dir.path());
     let output = opskpi(&["ingest", "--config", &config, "--quiet"]);
     assert!(output.status.success(), "{}", stderr(&output));

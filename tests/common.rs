@@ -16,6 +16,20 @@ pub fn fixture(name: &str) -> PathBuf {
         .join(name)
 }
 
+/// A fixture folder's files whose names end with `suffix` ("" for all),
+/// copied into a new temp folder.
+pub fn copy_fixture(name: &str, suffix: &str) -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    for entry in std::fs::read_dir(fixture(name)).unwrap() {
+        let path = entry.unwrap().path();
+        let file_name = path.file_name().unwrap();
+        if path.is_file() && file_name.to_string_lossy().ends_with(suffix) {
+            std::fs::copy(&path, dir.path().join(file_name)).unwrap();
+        }
+    }
+    dir
+}
+
 pub fn date(text: &str) -> NaiveDate {
     NaiveDate::parse_from_str(text, "%Y-%m-%d").unwrap()
 }

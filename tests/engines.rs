@@ -159,11 +159,7 @@ fn every_indicator_agrees_on_the_tiny_company_edges() {
 #[test]
 fn an_order_sold_over_several_days_counts_once_in_a_window_that_holds_both() {
     // The tiny company and order O10, sold on 30 March and on 2 April 2024.
-    let dir = tempfile::tempdir().unwrap();
-    for entry in std::fs::read_dir(fixture("tiny")).unwrap() {
-        let path = entry.unwrap().path();
-        std::fs::copy(&path, dir.path().join(path.file_name().unwrap())).unwrap();
-    }
+    let dir = copy_fixture("tiny", "");
     let sales = dir.path().join("sales.csv");
     let mut text = std::fs::read_to_string(&sales).unwrap();
     text.push_str("O10,1,2024-03-30,C3,P3,D1,dealer,North,E2,1,50.00,30.00\n");
@@ -284,13 +280,7 @@ fn the_monthly_report_is_the_same_through_either_engine() {
 
 #[test]
 fn data_from_a_folder_needs_no_warehouse_and_is_checked_as_ingest_checks() {
-    let folder = tempfile::tempdir().unwrap();
-    for entry in std::fs::read_dir(fixture("tiny")).unwrap() {
-        let path = entry.unwrap().path();
-        if path.extension().is_some_and(|e| e == "csv") {
-            std::fs::copy(&path, folder.path().join(path.file_name().unwrap())).unwrap();
-        }
-    }
+    let folder = copy_fixture("tiny", ".csv");
     let data = folder.path().to_str().unwrap();
     let run = |engine: &str| {
         crate::cmd::opskpi(&[

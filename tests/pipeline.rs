@@ -11,13 +11,7 @@ use crate::common::*;
 
 /// The tiny company's files and a pipeline file for March 2024.
 fn project_with_pipeline(steps: &str) -> tempfile::TempDir {
-    let dir = tempfile::tempdir().unwrap();
-    for entry in std::fs::read_dir(fixture("tiny")).unwrap() {
-        let path = entry.unwrap().path();
-        if path.is_file() {
-            std::fs::copy(&path, dir.path().join(path.file_name().unwrap())).unwrap();
-        }
-    }
+    let dir = copy_fixture("tiny", "");
     std::fs::create_dir(dir.path().join("pipelines")).unwrap();
     std::fs::write(
         dir.path().join("pipelines").join("close.toml"),

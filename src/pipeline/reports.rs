@@ -382,8 +382,8 @@ pub fn render_html(
     which: &Which,
     options: &ReportOptions,
 ) -> Result<String> {
-    let (context, templates) = report_context(warehouse, config, as_of, which, options)?;
-    report::templates::render("report.html.j2", &context, templates.as_deref())
+    let engine = Engines::new(config.engine, warehouse);
+    render_html_on(engine.get(), warehouse, config, as_of, which, options)
 }
 
 /// A report's HTML with its indicators from a given engine (one a library

@@ -57,29 +57,9 @@ impl ByDay {
 }
 
 fn buyers(engine: &PolarsEngine, dims: &[String]) -> Result<Buyers> {
-    let mut sold = engine
-        .table("sales")?
-        .filter(col("customer_id").is_not_null().and(super::sales::sold()))
-        .select(
-            [
-                col("order_date").alias("day"),
-                col("order_id"),
-                col("customer_id"),
-            ]
-            .into_iter()
-            .chain(
-                dims.iter()
-                    .filter(|d| *d != "segment")
-                    .map(|d| col(d.as_str())),
-            )
-            .collect::<Vec<_>>(),
-        );
-    if dims.iter().any(|d| d == "segment") {
-        let customers = engine
-            .table("customers")?
-            .select([col("customer_id"), col("segment")]);
-        sold = left_join(sold, customers, &["customer_id"]);
-    }
+    // Sold lines with a customer (a return does not make one active).
+    let sold = super::sales::lines(engine, dims, false)?
+        .filter(col("customer_id").is_not_null().and(col("sold")));
     let mut keys = vec![col("customer_id")];
     keys.extend(dims.iter().map(|d| col(d.as_str())));
     let orders = super::sales::orders_by_day(sold, &keys)?;

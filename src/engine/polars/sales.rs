@@ -13,7 +13,7 @@
 
 use polars::prelude::*;
 
-use super::{left_join, polars_error, renamed, unknown, PolarsEngine};
+use super::{by_window, left_join, polars_error, renamed, unknown, PolarsEngine};
 use crate::error::Result;
 
 /// Whether a sales line sold (rather than returned): SQL's
@@ -25,7 +25,11 @@ pub(super) fn sold() -> Expr {
 }
 
 /// The sales lines with `day`, `sold` and the dimension columns.
-fn lines(engine: &PolarsEngine, dims: &[String], new_products: bool) -> Result<LazyFrame> {
+pub(super) fn lines(
+    engine: &PolarsEngine,
+    dims: &[String],
+    new_products: bool,
+) -> Result<LazyFrame> {
     let mut lines = engine
         .table("sales")?
         .with_columns([sold().alias("sold"), col("order_date").alias("day")]);
@@ -151,8 +155,13 @@ fn orders(engine: &PolarsEngine, dims: &[String]) -> Result<Orders> {
 /// Each day's net amount (`net`), quantity (`quantity`, with `counted`
 /// the lines that have one) and `lines` per group of `dims`.
 pub(super) fn daily_sums(engine: &PolarsEngine, dims: &[String]) -> Result<DataFrame> {
-    engine.cached(&format!("sales {dims:?} false"), || {
-        sums(engine, dims, false)
+    kept_sums(engine, dims, false)
+}
+
+/// `sums`, made once per engine for each dimensions and launch key.
+fn kept_sums(engine: &PolarsEngine, dims: &[String], new_products: bool) -> Result<DataFrame> {
+    engine.cached(&format!("sales {dims:?} {new_products}"), || {
+        sums(engine, dims, new_products)
     })
 }
 
@@ -164,8 +173,7 @@ pub fn components(
 ) -> Result<LazyFrame> {
     let has = |name: &str| wanted.iter().any(|w| w == name);
     let new_products = has("new_product_amount");
-    let key = format!("sales {dims:?} {new_products}");
-    let daily_sums = engine.cached(&key, || sums(engine, dims, new_products))?;
+    let daily_sums = kept_sums(engine, dims, new_products)?;
     let mut group = vec![col("window_id")];
     group.extend(dims.iter().map(|d| col(d.as_str())));
     let in_windows = spine.clone().join(
@@ -212,24 +220,22 @@ pub fn components(
     let mut grouped = in_windows.group_by(group.clone()).agg(aggregates);
     if has("orders") {
         let daily = engine.cached(&format!("sales orders {dims:?}"), || orders(engine, dims))?;
-        let windowed = |orders: DataFrame| {
-            spine.clone().select([col("window_id"), col("day")]).join(
-                orders.lazy(),
-                [col("day")],
-                [col("day")],
-                JoinArgs::new(JoinType::Inner),
-            )
-        };
-        let single = windowed(daily.single)
-            .group_by(group.clone())
-            .agg([col("orders").sum().alias("single")]);
+        let single = by_window(
+            spine.clone(),
+            daily.single.lazy(),
+            dims,
+            vec![col("orders").sum().alias("single")],
+        );
         // Orders sold over several days: distinct per window and group.
-        let spread = windowed(daily.spread)
-            .group_by(group.clone())
-            .agg([col("order_id")
+        let spread = by_window(
+            spine,
+            daily.spread.lazy(),
+            dims,
+            vec![col("order_id")
                 .n_unique()
                 .cast(DataType::Int64)
-                .alias("spread")]);
+                .alias("spread")],
+        );
         grouped = super::join_groups(grouped, single, dims, JoinType::Left);
         grouped = super::join_groups(grouped, spread, dims, JoinType::Left).with_column(
             (col("single").fill_null(lit(0i64)) + col("spread").fill_null(lit(0i64)))
