@@ -108,12 +108,7 @@ pub fn saved_query_frame(
 /// The answer of one read query on the warehouse as a frame, typed as
 /// DuckDB types it (DECIMAL stays a decimal of its scale, DATE a date).
 pub fn query_frame(warehouse: &crate::warehouse::Warehouse, sql: &str) -> Result<DataFrame> {
-    let mut statement = warehouse
-        .connection()
-        .prepare(sql)
+    let (schema, batches) = crate::warehouse::arrow_batches(warehouse.connection(), sql)
         .map_err(Error::query("query"))?;
-    let arrow = statement.query_arrow([]).map_err(Error::query("query"))?;
-    let schema = arrow.get_schema();
-    let batches: Vec<RecordBatch> = arrow.collect();
     to_polars(&schema, &batches)
 }

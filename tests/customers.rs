@@ -137,6 +137,14 @@ fn customers_active_new_returning_and_repeat() {
     );
     assert_exact(row(&segments, "new_customers", &["dealer"]).value, "1");
     assert_exact(row(&segments, "new_customers", &["retail"]).value, "0");
+    // A day reaches back only a year (itself, the day before, the same day
+    // last year): C1's first purchase (O1, 2023-03-31) is older than all of
+    // them, and C1 is still not new on 14 April 2024 (O8); C3 is on the 12th.
+    let day = kpi(&warehouse, &ids, "2024-04-14", &[], "2024-12-31");
+    assert_exact(row(&day, "active_customers", &[]).value, "1");
+    assert_exact(row(&day, "new_customers", &[]).value, "0");
+    let day = kpi(&warehouse, &ids, "2024-04-12", &[], "2024-12-31");
+    assert_exact(row(&day, "new_customers", &[]).value, "1");
 }
 
 #[test]

@@ -1,9 +1,11 @@
 //! The engines behind the indicator layer's `Engine` trait: DuckDB (the
-//! warehouse itself, `warehouse.rs`) and Polars (`polars`), which computes
-//! the same components with Polars lazy frames over the canonical tables.
+//! warehouse itself computing with the SQL of `queries/components/`,
+//! `duckdb.rs`) and Polars (`polars/`), which computes the same components
+//! with Polars lazy frames over the canonical tables.
 //! A command takes its engine from `--engine`, else the configuration's
 //! `engine`, else DuckDB.
 
+mod duckdb;
 pub mod polars;
 
 use serde::{Deserialize, Serialize};

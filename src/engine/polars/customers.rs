@@ -4,7 +4,7 @@
 
 use polars::prelude::*;
 
-use super::{by_window, count_if, left_join, polars_error, unknown, PolarsEngine};
+use super::{by_window, count_if, left_join, polars_error, unknown, PolarsEngine, Span};
 use crate::calendar::Window;
 use crate::error::Result;
 
@@ -56,14 +56,34 @@ impl ByDay {
     }
 }
 
-fn buyers(engine: &PolarsEngine, dims: &[String]) -> Result<Buyers> {
+/// The buyers of the span's days. A customer's first sold day is the
+/// earliest in the span, or the day before the span for a customer who
+/// bought before it (all that `new_customers` needs to know: not new in
+/// any window of the span).
+fn buyers(engine: &PolarsEngine, dims: &[String], span: Span) -> Result<Buyers> {
     // Sold lines with a customer (a return does not make one active).
-    let sold = super::sales::lines(engine, dims, false)?
-        .filter(col("customer_id").is_not_null().and(col("sold")));
+    let sold = super::sales::lines(engine, dims, false)?.filter(
+        col("customer_id")
+            .is_not_null()
+            .and(col("sold"))
+            .and(span.holds_day()),
+    );
     let mut keys = vec![col("customer_id")];
     keys.extend(dims.iter().map(|d| col(d.as_str())));
     let orders = super::sales::orders_by_day(sold, &keys)?;
-    // The first sold day: the earliest day of any order.
+    let span_start = lit(span.first).cast(DataType::Date);
+    let before = engine
+        .table("sales")?
+        .filter(
+            col("customer_id")
+                .is_not_null()
+                .and(super::sales::sold())
+                .and(col("order_date").lt(span_start)),
+        )
+        .select([col("customer_id")])
+        .unique(None, UniqueKeepStrategy::Any)
+        .with_column(lit(true).alias("before"));
+    let day_before = lit(span.first.saturating_sub(1)).cast(DataType::Date);
     let first = concat(
         [
             orders
@@ -81,10 +101,17 @@ fn buyers(engine: &PolarsEngine, dims: &[String]) -> Result<Buyers> {
     )
     .map_err(polars_error)?
     .group_by([col("customer_id")])
-    .agg([col("day").min().alias("first_day")])
-    .with_row_index("customer", None)
-    .collect()
-    .map_err(polars_error)?;
+    .agg([col("day").min().alias("first_day")]);
+    let first = left_join(first, before, &["customer_id"])
+        .with_column(
+            when(col("before").is_null())
+                .then(col("first_day"))
+                .otherwise(day_before)
+                .alias("first_day"),
+        )
+        .with_row_index("customer", None)
+        .collect()
+        .map_err(polars_error)?;
     // Collected once: every frame below must see the same numbering.
     let codes =
         first
@@ -116,7 +143,10 @@ pub fn components(
     windows: &[Window],
     wanted: &[String],
 ) -> Result<LazyFrame> {
-    let buyers_of = engine.cached(&format!("customers {dims:?}"), || buyers(engine, dims))?;
+    let buyers_of =
+        engine.cached_over(&format!("customers {dims:?}"), Span::of(windows), |span| {
+            buyers(engine, dims, span)
+        })?;
     let group: Vec<Expr> = dims.iter().map(|d| col(d.as_str())).collect();
     let mut customer_keys = group.clone();
     customer_keys.push(col("customer"));

@@ -112,6 +112,37 @@ impl<'a> PolarsEngine<'a> {
         Ok(made)
     }
 
+    /// The value kept under `key` for a span covering `span`, made by
+    /// `make` for `span` when none is kept yet.
+    fn cached_over<T: Clone + Send + Sync + 'static>(
+        &self,
+        key: &str,
+        span: Span,
+        make: impl FnOnce(Span) -> Result<T>,
+    ) -> Result<T> {
+        let poisoned = || Error::Internal("Polars engine: a poisoned cache".into());
+        let found = self
+            .kept
+            .lock()
+            .map_err(|_| poisoned())?
+            .get(key)
+            .and_then(|kept| kept.downcast_ref::<Vec<(Span, T)>>())
+            .and_then(|spans| spans.iter().find(|(kept, _)| kept.covers(&span)))
+            .map(|(_, value)| value.clone());
+        if let Some(found) = found {
+            return Ok(found);
+        }
+        let made = make(span)?;
+        let mut kept = self.kept.lock().map_err(|_| poisoned())?;
+        let entry = kept
+            .entry(key.to_string())
+            .or_insert_with(|| Box::new(Vec::<(Span, T)>::new()));
+        if let Some(spans) = entry.downcast_mut::<Vec<(Span, T)>>() {
+            spans.push((span, made.clone()));
+        }
+        Ok(made)
+    }
+
     /// A canonical table as a lazy frame.
     fn table(&self, name: &'static str) -> Result<LazyFrame> {
         let scan = self.scan(name)?;
@@ -178,6 +209,44 @@ fn polars_error(error: PolarsError) -> Error {
 fn days_since_epoch(day: NaiveDate) -> i32 {
     let epoch = NaiveDate::from_ymd_opt(1970, 1, 1).expect("epoch");
     (day - epoch).num_days() as i32
+}
+
+/// The days a call's windows reach, from the first window's start to the
+/// last one's end (days since the epoch). Order-level work (distinct
+/// orders, buyers) is done only on the lines of these days.
+#[derive(Clone, Copy, Debug, PartialEq)]
+struct Span {
+    first: i32,
+    last: i32,
+}
+
+impl Span {
+    fn of(windows: &[Window]) -> Span {
+        Span {
+            first: windows
+                .iter()
+                .map(|w| days_since_epoch(w.start))
+                .min()
+                .unwrap_or(i32::MIN),
+            last: windows
+                .iter()
+                .map(|w| days_since_epoch(w.end))
+                .max()
+                .unwrap_or(i32::MAX),
+        }
+    }
+
+    fn covers(&self, other: &Span) -> bool {
+        self.first <= other.first && other.last <= self.last
+    }
+
+    /// Whether the `day` column is in the span.
+    fn holds_day(&self) -> Expr {
+        let day = |d: i32| lit(d).cast(DataType::Date);
+        col("day")
+            .gt_eq(day(self.first))
+            .and(col("day").lt_eq(day(self.last)))
+    }
 }
 
 /// A frame of `window_id` and any number of date columns, built in Rust.
@@ -378,13 +447,13 @@ impl Engine for PolarsEngine<'_> {
         }
         let spine = spine(windows)?;
         let frame = match query.name.as_str() {
-            "sales" => sales::components(self, spine, dims, wanted)?,
+            "sales" => sales::components(self, spine, windows, dims, wanted)?,
             "targets" => return targets::components(self, query, spine, dims, windows, wanted),
             "market" => market::components(self, spine, dims, windows, wanted)?,
             "surveys" => customers::surveys(self, spine, dims, wanted)?,
             "customers" => customers::components(self, dims, windows, wanted)?,
             "inventory" => inventory::components(self, spine, dims, windows)?,
-            "service" => service::components(self, spine, dims, wanted)?,
+            "service" => service::components(self, spine, windows, dims, wanted)?,
             "deliveries" => service::deliveries(self, spine, dims, wanted)?,
             "purchasing" => operations::purchasing(self, spine, dims, wanted)?,
             "quality" => operations::quality(self, spine, dims, wanted)?,

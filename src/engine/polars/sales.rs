@@ -9,11 +9,14 @@
 //! engine for the next call with the same dimensions — then the windows'
 //! sums of those. Distinct orders are not additive over days; an order sold
 //! on one day (nearly all) counts on that day, and the few sold over
-//! several days are counted distinct per window from their days.
+//! several days are counted distinct per window from their days; that order
+//! stage is made for the days the call's windows reach (its span) and kept
+//! for any later call within them.
 
 use polars::prelude::*;
 
-use super::{by_window, left_join, polars_error, renamed, unknown, PolarsEngine};
+use super::{by_window, left_join, polars_error, renamed, unknown, PolarsEngine, Span};
+use crate::calendar::Window;
 use crate::error::Result;
 
 /// Whether a sales line sold (rather than returned): SQL's
@@ -146,9 +149,10 @@ pub(super) fn orders_by_day(sold: LazyFrame, keys: &[Expr]) -> Result<Orders> {
     Ok(Orders { single, spread })
 }
 
-fn orders(engine: &PolarsEngine, dims: &[String]) -> Result<Orders> {
+/// The sold orders of the span's days.
+fn orders(engine: &PolarsEngine, dims: &[String], span: Span) -> Result<Orders> {
     let group: Vec<Expr> = dims.iter().map(|d| col(d.as_str())).collect();
-    let sold = lines(engine, dims, false)?.filter(col("sold"));
+    let sold = lines(engine, dims, false)?.filter(col("sold").and(span.holds_day()));
     orders_by_day(sold, &group)
 }
 
@@ -168,6 +172,7 @@ fn kept_sums(engine: &PolarsEngine, dims: &[String], new_products: bool) -> Resu
 pub fn components(
     engine: &PolarsEngine,
     spine: LazyFrame,
+    windows: &[Window],
     dims: &[String],
     wanted: &[String],
 ) -> Result<LazyFrame> {
@@ -219,7 +224,11 @@ pub fn components(
     }
     let mut grouped = in_windows.group_by(group.clone()).agg(aggregates);
     if has("orders") {
-        let daily = engine.cached(&format!("sales orders {dims:?}"), || orders(engine, dims))?;
+        let daily = engine.cached_over(
+            &format!("sales orders {dims:?}"),
+            Span::of(windows),
+            |span| orders(engine, dims, span),
+        )?;
         let single = by_window(
             spine.clone(),
             daily.single.lazy(),

@@ -111,9 +111,10 @@ impl TableScan {
 }
 
 impl TableScan {
-    /// `SELECT columns FROM table`. DuckDB hands Arrow out one batch at a
-    /// time on one thread, so a large table is read in ranges of its row
-    /// ids, one thread and connection each, and the ranges stacked in order.
+    /// `SELECT columns FROM table`, streamed. DuckDB hands a streamed answer
+    /// out one 2,048-row batch at a time to one reader, so a large table is
+    /// read in ranges of its row ids, one thread and connection each, and the
+    /// ranges stacked in order.
     fn read(&self, conn: &Connection, columns: &str, rows: usize) -> PolarsResult<DataFrame> {
         let parts = if rows < self.split_from.max(2) {
             1
@@ -123,10 +124,8 @@ impl TableScan {
         let name = self.table.name;
         let query = |conn: &Connection, filter: &str| -> PolarsResult<DataFrame> {
             let sql = format!("SELECT {columns} FROM {name}{filter}");
-            let mut statement = conn.prepare(&sql).map_err(|e| self.error(e))?;
-            let arrow = statement.query_arrow([]).map_err(|e| self.error(e))?;
-            let schema = arrow.get_schema();
-            let batches: Vec<_> = arrow.collect();
+            let (schema, batches) =
+                crate::warehouse::arrow_batches(conn, &sql).map_err(|e| self.error(e))?;
             crate::frames::to_polars(&schema, &batches).map_err(|e| self.error(e))
         };
         if parts == 1 {

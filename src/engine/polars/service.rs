@@ -7,6 +7,7 @@ use polars::prelude::*;
 use super::{
     by_window, complete_sum, count_if, join_groups, left_join, unknown, whole_div, PolarsEngine,
 };
+use crate::calendar::Window;
 use crate::error::Result;
 
 /// Whole seconds between two millisecond timestamps, as SQL's
@@ -36,6 +37,7 @@ fn nearest_rank(column: &str, numerator: i64, denominator: i64) -> Expr {
 pub fn components(
     engine: &PolarsEngine,
     spine: LazyFrame,
+    windows: &[Window],
     dims: &[String],
     wanted: &[String],
 ) -> Result<LazyFrame> {
@@ -91,7 +93,7 @@ pub fn components(
     }
     // The distinct sold orders of the same windows and groups: the sales
     // query's own count.
-    let orders = super::sales::components(engine, spine, dims, &["orders".to_string()])?;
+    let orders = super::sales::components(engine, spine, windows, dims, &["orders".to_string()])?;
     // A window with orders and no ticket has 0 complaints when tickets were
     // loaded at all; without any, the counts are missing, not 0.
     let loaded = engine.has_rows("service_tickets")?;

@@ -85,9 +85,10 @@ pub fn components(
     let position = |name: &str| query.components.iter().position(|c| c == name);
     let mut components = if wanted.iter().any(|w| w == "net_amount") {
         // The net sales of the same scope: the sales query's.
-        let sold = super::sales::components(engine, spine, dims, &["net_amount".to_string()])?
-            .collect()
-            .map_err(polars_error)?;
+        let sold =
+            super::sales::components(engine, spine, windows, dims, &["net_amount".to_string()])?
+                .collect()
+                .map_err(polars_error)?;
         let only_sales = vec!["net_amount".to_string()];
         read(sold, query, dims, windows, &only_sales)?
     } else {
