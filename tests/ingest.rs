@@ -819,3 +819,46 @@ fn json_numbers_keep_every_digit() {
         "12345679858.8120 0.3000"
     );
 }
+
+#[test]
+fn typed_parquet_numbers_load_exactly_and_extra_decimals_are_set_aside() {
+    use opskpi::config::Threshold;
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("sales.parquet");
+    // Integers of any width, decimals of fewer places than the canonical 4,
+    // and of more: 220.046400 has only zeros past the 4th place; 1.234567
+    // does not (rounding it would change the total).
+    duckdb::Connection::open_in_memory()
+        .unwrap()
+        .execute_batch(&format!(
+            "COPY (SELECT order_id, line_no::TINYINT AS line_no, DATE '2026-10-01' AS order_date,
+                          quantity::HUGEINT AS quantity, net::DECIMAL(12,6) AS net_amount,
+                          cost::INTEGER AS cost_amount
+                   FROM (VALUES ('A1', 1, 2, 220.0464, 100), ('A1', 2, 1, 1.234567, 1),
+                                ('A2', 1, -1, -5.5, 200)) v(order_id, line_no, quantity, net, cost))
+             TO '{}' (FORMAT PARQUET)",
+            path.display()
+        ))
+        .unwrap();
+    let mut sales = source("sales", &path);
+    sales.max_bad_rows = Threshold::Rows(1);
+    let mut warehouse = Warehouse::in_memory().unwrap();
+    let outcome = load(&mut warehouse, &[sales]).remove(0);
+    assert_eq!((outcome.loaded, outcome.quarantined), (2, 1));
+    // 220.0464 − 5.5 and 100 + 200, exactly; line numbers and quantities kept.
+    assert_eq!(net_total(&warehouse), "214.5464");
+    assert_eq!(
+        text(
+            &warehouse,
+            "SELECT sum(cost_amount)::VARCHAR || ' ' || string_agg(order_id || '/' || line_no || '/' || quantity, ',' ORDER BY order_id) FROM sales"
+        ),
+        "300.0000 A1/1/2,A2/1/-1"
+    );
+    assert_eq!(
+        text(
+            &warehouse,
+            "SELECT line || '|' || column_name || '|' || value FROM _opskpi_quarantine"
+        ),
+        "2|net_amount|1.234567"
+    );
+}

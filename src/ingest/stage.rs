@@ -156,6 +156,20 @@ fn is_number_type(ty: &str) -> bool {
         )
 }
 
+/// Whether every value of a DuckDB number type has at most `scale`
+/// decimals (an integer type, or `DECIMAL(p,s)` with `s <= scale`).
+fn within_scale(raw_type: &str, scale: u8) -> bool {
+    match raw_type.strip_prefix("DECIMAL(") {
+        Some(rest) => rest
+            .trim_end_matches(')')
+            .split(',')
+            .nth(1)
+            .and_then(|s| s.trim().parse::<u8>().ok())
+            .is_some_and(|decimals| decimals <= scale),
+        None => is_number_type(raw_type),
+    }
+}
+
 /// Whether a typed (Parquet) column can feed a canonical column as it is.
 fn fits(raw_type: &str, ty: ColumnType) -> bool {
     match ty {
@@ -171,7 +185,7 @@ fn fits(raw_type: &str, ty: ColumnType) -> bool {
 
 /// Appends SQL turning the raw value `v` into the canonical type, NULL
 /// where it cannot. `typed_input`: `v` is already a DATE, timestamp or
-/// number (a Parquet column), not text.
+/// number (a Parquet column) of this DuckDB type, not text.
 #[allow(clippy::too_many_arguments)]
 fn typed(
     sql: &mut Sql,
@@ -180,7 +194,7 @@ fn typed(
     set: &str,
     dates: DateOrder,
     offset: i32,
-    typed_input: bool,
+    typed_input: Option<&str>,
 ) {
     let order = date_order_name(dates);
     let template = match ty {
@@ -192,8 +206,10 @@ fn typed(
                 quoted.join(", ")
             )
         }
-        ColumnType::Date | ColumnType::Timestamp if typed_input => "{v}".to_string(),
-        ColumnType::Month if typed_input => "CASE WHEN day({v}) = 1 THEN {v} END".to_string(),
+        ColumnType::Date | ColumnType::Timestamp if typed_input.is_some() => "{v}".to_string(),
+        ColumnType::Month if typed_input.is_some() => {
+            "CASE WHEN day({v}) = 1 THEN {v} END".to_string()
+        }
         // A four-digit year first is the only form DuckDB's cast may take:
         // it would read `105/11/08` as the year 105.
         ColumnType::Date => format!(
@@ -212,16 +228,30 @@ fn typed(
         | ColumnType::Decimal(_)
         | ColumnType::DecimalRange(..) => {
             let scale = scale_of(ty).expect("a number type");
-            let number = if typed_input {
-                // Typed: exact already, but it may carry more decimals than the column keeps.
-                format!("CASE WHEN {{v}} = round({{v}}, {scale}) THEN TRY_CAST({{v}} AS DECIMAL(18,{scale})) END")
-            } else {
-                number_template(scale)
-            };
-            if scale == 0 {
-                format!("CAST({number} AS BIGINT)")
-            } else {
-                number
+            match typed_input {
+                // An integer, or a decimal with no more decimals than the
+                // column keeps: the cast is exact (NULL only past the range).
+                Some(raw) if within_scale(raw, scale) => {
+                    let target = if scale == 0 {
+                        "BIGINT".to_string()
+                    } else {
+                        format!("DECIMAL(18,{scale})")
+                    };
+                    format!("TRY_CAST({{v}} AS {target})")
+                }
+                // More decimals than the column keeps: only if they are zeros.
+                Some(_) => {
+                    let number = format!(
+                        "CASE WHEN {{v}} = round({{v}}, {scale}) THEN TRY_CAST({{v}} AS DECIMAL(18,{scale})) END"
+                    );
+                    if scale == 0 {
+                        format!("CAST({number} AS BIGINT)")
+                    } else {
+                        number
+                    }
+                }
+                None if scale == 0 => format!("CAST({} AS BIGINT)", number_template(0)),
+                None => number_template(scale),
             }
         }
     };
@@ -263,7 +293,7 @@ pub fn stage(
         }
     }
     let mut levels_one: Vec<Sql> = Vec::new();
-    let mut typed_inputs = vec![false; mapped.len()];
+    let mut typed_inputs: Vec<Option<&str>> = vec![None; mapped.len()];
     for (i, m) in mapped.iter().enumerate() {
         let column = m.column;
         let mut one = Sql::default();
@@ -272,7 +302,7 @@ pub fn stage(
                 let raw_column = &raw.columns[*c];
                 if fits(&raw_column.ty, column.ty) && m.values.is_empty() {
                     one.push(&raw_column.ident);
-                    typed_inputs[i] = true;
+                    typed_inputs[i] = Some(&raw_column.ty);
                 } else if matches!(column.ty, ColumnType::Text | ColumnType::OneOf(_)) {
                     one.push(&format!(
                         "nullif(trim(CAST({} AS VARCHAR)), '')",
