@@ -354,3 +354,50 @@ fn data_from_a_folder_needs_no_warehouse_and_is_checked_as_ingest_checks() {
     let error = crate::cmd::stderr(&run("polars"));
     assert!(error.contains("names no canonical table"), "{error}");
 }
+
+#[test]
+fn with_data_kpi_loads_only_the_tables_it_reads_and_gives_the_same_rows() {
+    let (config, warehouse) = sample_company();
+    let catalogue = Catalogue::builtin();
+    // Net sales: `queries/components/sales.sql` reads sales, customers
+    // (segment) and products (category, launch date); its target comes from
+    // `targets.sql` (sales_targets against sales).
+    assert_eq!(
+        catalogue
+            .tables_read(&["net_sales".to_string()])
+            .unwrap()
+            .into_iter()
+            .collect::<Vec<_>>(),
+        ["customers", "products", "sales", "sales_targets"]
+    );
+    // Every indicator alone from the folder (its tables and those they
+    // refer to) against the whole company loaded: the same rows.
+    let mut with_data = config.clone();
+    with_data.data = Some(std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("sample-data"));
+    let as_of = date("2026-11-02");
+    let context = opskpi::pipeline::context(&config, as_of);
+    for id in catalogue.ids() {
+        let request = KpiRequest {
+            indicators: vec![id.to_string()],
+            periods: vec![Period::parse("2026-10", context.calendar).unwrap()],
+            dims: Vec::new(),
+        };
+        let whole = compute(&warehouse, &catalogue, &context, &request).unwrap();
+        // The Polars engine reads no table the SQL does not name.
+        let polars = PolarsEngine::new(&warehouse);
+        assert_eq!(
+            compute(&polars, &catalogue, &context, &request).unwrap(),
+            whole
+        );
+        let named = catalogue.tables_read(&request.indicators).unwrap();
+        for table in polars.tables_read() {
+            assert!(
+                named.contains(table),
+                "{id}: Polars reads `{table}`, its SQL does not"
+            );
+        }
+        let from_folder = opskpi::pipeline::kpi(&with_data, as_of, &request)
+            .unwrap_or_else(|e| panic!("{id} from the folder: {e}"));
+        assert_eq!(whole, from_folder, "{id}");
+    }
+}

@@ -97,6 +97,15 @@ impl Progress {
     }
 }
 
+/// The spinner's message for work that first loads `--data`'s folder (the
+/// longer part at millions of rows).
+fn with_data(config: &crate::config::Config, what: &str) -> String {
+    match &config.data {
+        Some(folder) => format!("loading {} into memory, then {what}", folder.display()),
+        None => what.to_string(),
+    }
+}
+
 /// Says where an answer went (files only: the terminal shows it).
 fn answer_written(
     progress: &Progress,
@@ -246,7 +255,7 @@ fn run(settings: Settings) -> crate::Result<ExitCode> {
             fail_on,
             out,
         } => {
-            step("computing");
+            step(&with_data(&config, "computing"));
             let rows = pipeline::kpi(&config, as_of, &request)?;
             progress.done();
             output::write(&rows, format, out.as_deref(), config.locale())?;
@@ -372,11 +381,14 @@ fn run(settings: Settings) -> crate::Result<ExitCode> {
         } => {
             let paths = match kind {
                 Some(kind) => {
-                    step(&format!("computing the {} report", kind.name()));
+                    step(&with_data(
+                        &config,
+                        &format!("computing the {} report", kind.name()),
+                    ));
                     pipeline::report(&config, as_of, kind, period, &out, &options)?
                 }
                 None => {
-                    step("computing the employee assessment");
+                    step(&with_data(&config, "computing the employee assessment"));
                     pipeline::assessment(&config, as_of, period, &out, &options)?
                 }
             };

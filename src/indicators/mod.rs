@@ -11,7 +11,7 @@ pub mod compute;
 pub mod formula;
 mod project;
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 use rust_decimal::Decimal;
 use serde::Deserialize;
@@ -342,6 +342,59 @@ impl Catalogue {
                 self.base_query(self.indicator(base).expect("checked when loading"))
             }
         }
+    }
+
+    /// The canonical tables computing the indicators `ids` reads: those their
+    /// component queries name, through growth bases and targets taken from
+    /// a query. A template's SQL depends on the dimensions and components
+    /// asked for (by contact channel the service query joins no orders), so
+    /// each query is rendered without a dimension, with each, with all, and
+    /// for all its components and each alone, and the names of all count.
+    pub fn tables_read(&self, ids: &[String]) -> Result<BTreeSet<&'static str>> {
+        let mut queries: BTreeSet<&str> = BTreeSet::new();
+        let mut todo: Vec<&str> = ids.iter().map(String::as_str).collect();
+        let mut seen: BTreeSet<&str> = BTreeSet::new();
+        while let Some(id) = todo.pop() {
+            if !seen.insert(id) {
+                continue;
+            }
+            let indicator = self.indicator(id)?;
+            match &indicator.kind {
+                Kind::Formula { query, .. } => {
+                    queries.insert(query);
+                }
+                Kind::Growth { base, .. } => todo.push(base),
+            }
+            if let TargetRule::Query { query, .. } = &indicator.target {
+                queries.insert(query);
+            }
+        }
+        let mut tables = BTreeSet::new();
+        for name in queries {
+            let query = self
+                .queries
+                .get(name)
+                .ok_or_else(|| Error::Internal(format!("no query `{name}`")))?;
+            let mut dims: Vec<Vec<String>> = vec![Vec::new(), query.dimensions.clone()];
+            dims.extend(query.dimensions.iter().map(|d| vec![d.clone()]));
+            let mut wanted: Vec<Vec<String>> = vec![query.components.clone()];
+            wanted.extend(query.components.iter().map(|c| vec![c.clone()]));
+            for dims in &dims {
+                for wanted in &wanted {
+                    let sql = query.render(dims, wanted, 0)?;
+                    let words: BTreeSet<&str> = sql
+                        .split(|c: char| !(c.is_ascii_alphanumeric() || c == '_'))
+                        .collect();
+                    tables.extend(
+                        crate::model::TABLES
+                            .iter()
+                            .map(|table| table.name)
+                            .filter(|name| words.contains(name)),
+                    );
+                }
+            }
+        }
+        Ok(tables)
     }
 
     /// The dimensions an indicator can be cut by.

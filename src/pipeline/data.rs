@@ -5,8 +5,12 @@
 //! in-memory warehouse by ingest itself (other sub-folders are left alone;
 //! a data file named after no table is refused, as a misspelt one would
 //! silently be missing) — the same checks, the same errors
-//! naming file, line and column — and nothing is written to disk.
+//! naming file, line and column — and nothing is written to disk. A
+//! command that knows which tables it reads (`kpi`) loads only those, and
+//! the tables their rows are checked against (a sale's SKU against the
+//! products): the same rows as a load of the whole folder.
 
+use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 
 use chrono::Timelike;
@@ -80,9 +84,41 @@ pub fn sources(folder: &Path) -> Result<Vec<Source>> {
         .collect())
 }
 
-/// An in-memory warehouse holding the folder's files, in company time.
-pub fn open(config: &Config, folder: &Path) -> Result<Warehouse> {
-    let sources = sources(folder)?;
+/// The tables `tables` and, through the references ingest checks, the
+/// tables they refer to.
+fn with_references(tables: &BTreeSet<&'static str>) -> BTreeSet<&'static str> {
+    let mut all = tables.clone();
+    let mut todo: Vec<&'static str> = tables.iter().copied().collect();
+    while let Some(name) = todo.pop() {
+        for reference in crate::model::table(name).map_or(&[][..], |t| t.references) {
+            if all.insert(reference.table) {
+                todo.push(reference.table);
+            }
+        }
+    }
+    all
+}
+
+/// An in-memory warehouse holding the folder's files (with `only`, those
+/// of these tables and the tables they refer to), in company time.
+pub fn open(
+    config: &Config,
+    folder: &Path,
+    only: Option<&BTreeSet<&'static str>>,
+) -> Result<Warehouse> {
+    let every = sources(folder)?;
+    // The load time is when the files were written (the latest of them, of
+    // the whole folder): a date after it cannot be true and is refused as
+    // ingest refuses it, and the same files give the same report, byte for
+    // byte, whichever tables a command reads.
+    let loaded_at = written_at(&every).unwrap_or_else(|| chrono::Local::now().naive_local());
+    let sources: Vec<Source> = match only.map(with_references) {
+        Some(wanted) => every
+            .into_iter()
+            .filter(|source| wanted.contains(source.table.as_str()))
+            .collect(),
+        None => every,
+    };
     let offset_seconds = crate::config::parse_offset(&config.company.timezone)?;
     // In memory, but within the configured limit: the rest spills to a
     // temp folder of its own, removed with the warehouse.
@@ -93,10 +129,6 @@ pub fn open(config: &Config, folder: &Path) -> Result<Warehouse> {
         scratch: spill,
         ..Default::default()
     };
-    // The load time is when the files were written (the latest of them):
-    // a date after it cannot be true and is refused as ingest refuses it,
-    // and the same files give the same report, byte for byte.
-    let loaded_at = written_at(&sources).unwrap_or_else(|| chrono::Local::now().naive_local());
     crate::ingest::ingest(&mut warehouse, &sources, loaded_at, &options, &|_| {})?;
     Ok(warehouse.in_timezone(offset_seconds))
 }

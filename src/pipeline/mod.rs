@@ -82,14 +82,14 @@ pub fn check(config: &Config, as_of: NaiveDate) -> Result<Vec<crate::check::Find
 
 /// Computes indicators from the configured warehouse.
 pub fn kpi(config: &Config, as_of: NaiveDate, request: &KpiRequest) -> Result<Vec<KpiRow>> {
-    let warehouse = open_existing(config)?;
+    let catalogue = config.catalogue()?;
+    let tables = match config.data {
+        Some(_) => Some(catalogue.tables_read(&request.indicators)?),
+        None => None,
+    };
+    let warehouse = open_reading(config, tables.as_ref())?;
     let engine = Engines::new(config.engine, &warehouse);
-    compute(
-        engine.get(),
-        &config.catalogue()?,
-        &context(config, as_of),
-        request,
-    )
+    compute(engine.get(), &catalogue, &context(config, as_of), request)
 }
 
 /// Net sales of the next `horizon` months after `last` (a month), for the
@@ -251,8 +251,17 @@ fn existing_path(config: &Config) -> Result<PathBuf> {
 }
 
 fn open_existing(config: &Config) -> Result<Warehouse> {
+    open_reading(config, None)
+}
+
+/// The warehouse, or with `--data` the folder's files in memory (with
+/// `tables`, only those a command reads).
+fn open_reading(
+    config: &Config,
+    tables: Option<&std::collections::BTreeSet<&'static str>>,
+) -> Result<Warehouse> {
     if let Some(folder) = &config.data {
-        return data::open(config, folder);
+        return data::open(config, folder, tables);
     }
     let path = existing_path(config)?;
     Ok(Warehouse::open_with(&path, Access::ReadOnly, wait(config))?

@@ -64,6 +64,17 @@ impl<'a> PolarsEngine<'a> {
         }
     }
 
+    /// The canonical tables this engine has read so far (`--data` loads
+    /// only the tables a request's SQL names: the Polars engine must read
+    /// no other, which a test checks with this).
+    pub fn tables_read(&self) -> Vec<&'static str> {
+        self.tables
+            .iter()
+            .filter(|(_, slot)| slot.get().is_some())
+            .map(|(name, _)| *name)
+            .collect()
+    }
+
     /// Reads tables of at least `rows` rows in parallel ranges (default:
     /// about a million; tests set it low to exercise the ranges).
     pub fn split_reads_from(mut self, rows: usize) -> PolarsEngine<'a> {
