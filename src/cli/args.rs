@@ -319,7 +319,8 @@ pub struct KpiArgs {
     pub engine: Option<crate::engine::EngineKind>,
     /// Compute from this folder of canonical files (sales.parquet,
     /// customers.csv, a folder sales/ …) instead of the warehouse: loaded in
-    /// memory with ingest's checks, nothing written. No config needed.
+    /// memory with ingest's checks (only the tables the indicators read),
+    /// nothing written. No config needed.
     #[arg(long, value_name = "FOLDER")]
     pub data: Option<PathBuf>,
 }
