@@ -105,13 +105,17 @@ pub fn open(
     config: &Config,
     folder: &Path,
     only: Option<&BTreeSet<&'static str>>,
+    as_of: chrono::NaiveDate,
 ) -> Result<Warehouse> {
     let every = sources(folder)?;
     // The load time is when the files were written (the latest of them, of
     // the whole folder): a date after it cannot be true and is refused as
     // ingest refuses it, and the same files give the same report, byte for
-    // byte, whichever tables a command reads.
-    let loaded_at = written_at(&every).unwrap_or_else(|| chrono::Local::now().naive_local());
+    // byte, whichever tables a command reads. Where the system does not
+    // say, the end of the as-of day (no clock is read below `cli`).
+    let loaded_at = written_at(&every).unwrap_or_else(|| {
+        as_of.and_time(chrono::NaiveTime::MIN) + chrono::Duration::seconds(86_399)
+    });
     let sources: Vec<Source> = match only.map(with_references) {
         Some(wanted) => every
             .into_iter()

@@ -76,7 +76,7 @@ pub fn ingest(
 
 /// Looks for problems in the configured warehouse's data.
 pub fn check(config: &Config, as_of: NaiveDate) -> Result<Vec<crate::check::Finding>> {
-    let warehouse = open_existing(config)?;
+    let warehouse = open_existing(config, as_of)?;
     crate::check::check(&warehouse, as_of, config.check.stale_after_days)
 }
 
@@ -87,7 +87,7 @@ pub fn kpi(config: &Config, as_of: NaiveDate, request: &KpiRequest) -> Result<Ve
         Some(_) => Some(catalogue.tables_read(&request.indicators)?),
         None => None,
     };
-    let warehouse = open_reading(config, tables.as_ref())?;
+    let warehouse = open_reading(config, as_of, tables.as_ref())?;
     let engine = Engines::new(config.engine, &warehouse);
     compute(engine.get(), &catalogue, &context(config, as_of), request)
 }
@@ -101,7 +101,7 @@ pub fn forecast(
     by: Option<&str>,
     horizon: usize,
 ) -> Result<Vec<crate::forecast::SeriesForecast>> {
-    let warehouse = open_existing(config)?;
+    let warehouse = open_existing(config, as_of)?;
     let engine = Engines::new(config.engine, &warehouse);
     crate::forecast::net_sales(
         engine.get(),
@@ -250,18 +250,19 @@ fn existing_path(config: &Config) -> Result<PathBuf> {
     Ok(path)
 }
 
-fn open_existing(config: &Config) -> Result<Warehouse> {
-    open_reading(config, None)
+fn open_existing(config: &Config, as_of: NaiveDate) -> Result<Warehouse> {
+    open_reading(config, as_of, None)
 }
 
 /// The warehouse, or with `--data` the folder's files in memory (with
 /// `tables`, only those a command reads).
 fn open_reading(
     config: &Config,
+    as_of: NaiveDate,
     tables: Option<&std::collections::BTreeSet<&'static str>>,
 ) -> Result<Warehouse> {
     if let Some(folder) = &config.data {
-        return data::open(config, folder, tables);
+        return data::open(config, folder, tables, as_of);
     }
     let path = existing_path(config)?;
     Ok(Warehouse::open_with(&path, Access::ReadOnly, wait(config))?

@@ -74,7 +74,7 @@ pub fn report(
     out: &Path,
     options: &ReportOptions,
 ) -> Result<Vec<PathBuf>> {
-    let warehouse = open_existing(config)?;
+    let warehouse = open_existing(config, as_of)?;
     let editions: Vec<Option<Edition>> = match &options.each {
         None => vec![None],
         Some(dimension) => {
@@ -250,7 +250,7 @@ pub fn assessment(
             "leave out --each: the assessment lists every team",
         ));
     }
-    let warehouse = open_existing(config)?;
+    let warehouse = open_existing(config, as_of)?;
     let (context, templates) = assessment_context(&warehouse, config, as_of, period, options)?;
     fs_err::create_dir_all(out)?;
     let loaded = warehouse.loaded_files()?;
