@@ -862,3 +862,69 @@ fn typed_parquet_numbers_load_exactly_and_extra_decimals_are_set_aside() {
         "2|net_amount|1.234567"
     );
 }
+
+#[test]
+fn a_file_s_rows_are_known_before_it_is_checked_for_the_progress_bar() {
+    use opskpi::ingest::read::RowCount;
+    use opskpi::ingest::Report;
+    let counted = |path: &Path| -> Vec<RowCount> {
+        let seen = std::sync::Mutex::new(Vec::new());
+        let mut warehouse = Warehouse::in_memory().unwrap();
+        opskpi::ingest::ingest(
+            &mut warehouse,
+            &[source("sales", path)],
+            loaded_at(),
+            &Default::default(),
+            &|report| {
+                if let Report::Rows(count) = report {
+                    seen.lock().unwrap().push(count);
+                }
+            },
+        )
+        .unwrap();
+        seen.into_inner().unwrap()
+    };
+    // The tiny CSV: 13 lines, the header on line 1 — 12 rows (a CSV's count
+    // is never claimed exact: a quoted field may hold a line break).
+    assert_eq!(
+        counted(&fixture("tiny/sales.csv")),
+        [RowCount {
+            rows: 12,
+            exact: false
+        }]
+    );
+    // A CSV beyond the 1 MiB sample: estimated from its size, here within
+    // 1 % of its 40,000 rows (lines of 30 to 32 bytes, evenly mixed).
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("sales.csv");
+    let mut text = String::from("order_id,line_no,order_date,net_amount\n");
+    for i in 0..40_000 {
+        text.push_str(&format!("A{i:07},1,2026-10-01,{}.00\n", 10 + i % 990));
+    }
+    std::fs::write(&path, &text).unwrap();
+    let estimate = counted(&path);
+    assert_eq!(estimate.len(), 1);
+    assert!(!estimate[0].exact);
+    assert!(
+        (39_600..=40_400).contains(&estimate[0].rows),
+        "{estimate:?}"
+    );
+    // Parquet: the file's own count, exact.
+    let path = dir.path().join("sales.parquet");
+    duckdb::Connection::open_in_memory()
+        .unwrap()
+        .execute_batch(&format!(
+            "COPY (SELECT 'A' || range AS order_id, 1 AS line_no, DATE '2026-10-01' AS order_date,
+                          1.5 AS net_amount FROM range(2500))
+             TO '{}' (FORMAT PARQUET)",
+            path.display()
+        ))
+        .unwrap();
+    assert_eq!(
+        counted(&path),
+        [RowCount {
+            rows: 2500,
+            exact: true
+        }]
+    );
+}

@@ -32,22 +32,28 @@ pub fn main() -> ExitCode {
 }
 
 /// A spinner on a terminal; silent in pipelines and with --quiet.
-struct Progress(Option<ProgressBar>);
+struct Progress(
+    Option<ProgressBar>,
+    std::sync::Mutex<Option<crate::ingest::read::RowCount>>,
+);
 
 impl Progress {
     fn new(quiet: bool) -> Progress {
         if quiet || !std::io::stderr().is_terminal() {
-            return Progress(None);
+            return Progress(None, Default::default());
         }
         let bar = ProgressBar::new_spinner();
         bar.set_style(
             ProgressStyle::with_template("{spinner} {elapsed:>3} {msg}").expect("valid template"),
         );
         bar.enable_steady_tick(Duration::from_millis(120));
-        Progress(Some(bar))
+        Progress(Some(bar), Default::default())
     }
 
     fn step(&self, message: &str) {
+        if let Ok(mut rows) = self.1.lock() {
+            *rows = None;
+        }
         if let Some(bar) = &self.0 {
             // Back from a row count to a spinner.
             bar.set_length(0);
@@ -60,12 +66,35 @@ impl Progress {
     }
 
     /// Ingest's progress: steps as the spinner's message, a file's check as a
-    /// bar; in a pipeline, the steps as plain lines on stderr.
+    /// bar — with its rows and rows per second when the reader could count
+    /// them (`≈`: a CSV's estimate); in a pipeline, the steps as plain lines
+    /// on stderr.
     fn ingest(&self, report: crate::ingest::Report, quiet: bool) {
         use crate::ingest::Report;
+        let rows = self.1.lock().ok().and_then(|rows| *rows);
         match (report, &self.0) {
             (Report::Step(message), Some(_)) => self.step(message),
             (Report::Step(message), None) if !quiet => eprintln!("{message}"),
+            (Report::Rows(count), Some(bar)) if count.rows > 0 => {
+                if let Ok(mut rows) = self.1.lock() {
+                    *rows = Some(count);
+                }
+                let about = if count.exact { "" } else { "≈" };
+                bar.set_style(
+                    ProgressStyle::with_template(&format!(
+                        "{{spinner}} {{elapsed:>3}} {{msg}} [{{bar:30}}] {{percent:>3}}% \
+                         {about}{{human_pos}}/{about}{{human_len}} rows, {about}{{per_sec:0}}"
+                    ))
+                    .expect("valid template"),
+                );
+                bar.set_length(count.rows);
+                bar.set_position(0);
+                bar.reset_eta();
+            }
+            (Report::Fraction(fraction), Some(bar)) if rows.is_some() => {
+                let total = rows.map_or(0, |r| r.rows) as f64;
+                bar.set_position((fraction.clamp(0.0, 1.0) * total) as u64);
+            }
             (Report::Fraction(fraction), Some(bar)) => {
                 if bar.length() != Some(1000) {
                     bar.set_style(

@@ -40,6 +40,8 @@ pub enum Report<'a> {
     /// The share of the file being checked so far, 0 to 1, as DuckDB
     /// estimates it (it counts read buffers, not rows).
     Fraction(f64),
+    /// How many rows the file being checked holds (before its fractions).
+    Rows(read::RowCount),
 }
 
 /// How a run goes.

@@ -530,6 +530,9 @@ pub fn stage(
     sql.push(")))");
 
     // The one long statement: report DuckDB's own progress while it runs.
+    if let Some(count) = raw.rows {
+        report(super::Report::Rows(count));
+    }
     let progress = conn.progress_handle();
     let finished = std::sync::atomic::AtomicBool::new(false);
     let executed = std::thread::scope(|scope| {

@@ -204,7 +204,9 @@ pub fn read(
         "DROP TABLE IF EXISTS {rejects_table}; DROP TABLE IF EXISTS {rejects_scan};"
     ))
     .map_err(Error::query("reset rejects"))?;
+    let size = fs_err::metadata(path)?.len();
     Ok(Raw {
+        rows: Some(estimated_rows(&bytes, complete, size, skip)),
         from,
         params: vec![
             scanned.display().to_string(),
@@ -217,6 +219,25 @@ pub fn read(
         rejects_table: Some(rejects_table),
         notes,
     })
+}
+
+/// About how many data rows a text file of `size` bytes holds, from its
+/// first bytes `sample` (`complete`: the whole file): the sample's lines per
+/// byte times the size, less the `skip` lines above the first data row.
+/// Never exact: a quoted field may hold a line break.
+fn estimated_rows(sample: &[u8], complete: bool, size: u64, skip: u64) -> super::RowCount {
+    let breaks = sample.iter().filter(|b| **b == b'\n').count() as u64;
+    let lines = if complete {
+        breaks + u64::from(!sample.is_empty() && !sample.ends_with(b"\n"))
+    } else if sample.is_empty() {
+        0
+    } else {
+        (size as f64 * breaks as f64 / sample.len() as f64).round() as u64
+    };
+    super::RowCount {
+        rows: lines.saturating_sub(skip),
+        exact: false,
+    }
 }
 
 /// The rows DuckDB's scanner could not read, after the scan ran.

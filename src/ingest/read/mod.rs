@@ -34,6 +34,17 @@ pub struct Raw {
     pub rejects_table: Option<String>,
     /// What the reader detected, for the dry run and the load log.
     pub notes: Vec<(&'static str, String)>,
+    /// How many rows the relation holds, when the reader can tell before
+    /// the scan (for the progress bar's rows per second).
+    pub rows: Option<RowCount>,
+}
+
+/// A row count known before the scan: a Parquet file's own, or a CSV's
+/// estimate from its size and the lines of its first bytes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RowCount {
+    pub rows: u64,
+    pub exact: bool,
 }
 
 #[derive(Debug, Clone)]
@@ -188,6 +199,7 @@ pub fn appended(
         rejects: Vec::new(),
         rejects_table: None,
         notes,
+        rows: None,
     }
 }
 

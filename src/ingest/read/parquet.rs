@@ -31,7 +31,19 @@ pub fn read(conn: &Connection, path: &Path) -> Result<Raw> {
             Some("check that it is a complete Parquet file, or set the source's `format`".into()),
         ))
     })?;
+    // The file's metadata holds its row count: no scan.
+    let rows: Option<i64> = conn
+        .query_row(
+            "SELECT count(*) FROM read_parquet(?)",
+            params![file],
+            |row| row.get(0),
+        )
+        .ok();
     Ok(Raw {
+        rows: rows.map(|rows| super::RowCount {
+            rows: rows as u64,
+            exact: true,
+        }),
         from: "read_parquet(?)".into(),
         params: vec![file],
         columns: described
