@@ -271,6 +271,103 @@ pub fn stage(
     default_offset: i32,
     report: &(dyn Fn(super::Report) + Sync),
 ) -> Result<Stage> {
+    plan(table, source, raw, name, file, loaded_on, default_offset)?.into_stage(conn, file, report)
+}
+
+/// One file's scan that maps, reads and checks every value, built but not
+/// run: `into_stage` runs it into the stage table, `insert_clean` straight
+/// into the canonical table.
+pub struct Planned {
+    /// The stage it makes (no rows counted yet).
+    pub stage: Stage,
+    /// `SELECT` the typed columns, `_problem`, `_bad` (and `_line`).
+    select: Sql,
+}
+
+impl Planned {
+    /// Runs the scan into the stage table.
+    pub fn into_stage(
+        self,
+        conn: &Connection,
+        file: &str,
+        report: &(dyn Fn(super::Report) + Sync),
+    ) -> Result<Stage> {
+        let Planned { mut stage, select } = self;
+        let mut sql = Sql::default();
+        sql.push(&format!("CREATE OR REPLACE TEMP TABLE {} AS ", stage.name));
+        sql.push(&select.text);
+        sql.params.extend(select.params);
+        run(conn, &sql, stage.raw.rows, report).map_err(|error| read_error(file, error))?;
+        let rows: i64 = conn
+            .query_row(&format!("SELECT count(*) FROM {}", stage.name), [], |row| {
+                row.get(0)
+            })
+            .map_err(Error::query("count stage"))?;
+        stage.rows = rows as u64;
+        Ok(stage)
+    }
+
+    /// Inserts the rows into the canonical table with lineage `file_id`,
+    /// stopping at the first row that breaks a rule (then the caller rolls
+    /// back and stages the file). The rows inserted.
+    pub fn insert_clean(
+        &self,
+        conn: &Connection,
+        file_id: i64,
+        report: &(dyn Fn(super::Report) + Sync),
+    ) -> duckdb::Result<usize> {
+        let table = self.stage.table;
+        let columns = table.column_names().join(", ");
+        let mut sql = Sql::default();
+        sql.push(&format!(
+            "INSERT INTO {} ({columns}, {}) SELECT {columns}, {file_id} FROM (",
+            table.name,
+            model::LINEAGE_COLUMN
+        ));
+        sql.push(&self.select.text);
+        sql.params.extend(self.select.params.iter().cloned());
+        sql.push(") WHERE CASE WHEN _problem IS NULL THEN true ELSE error('opskpi: a row breaks a rule') END");
+        run(conn, &sql, self.stage.raw.rows, report)
+    }
+}
+
+/// Runs one long statement, reporting DuckDB's own progress while it runs.
+fn run(
+    conn: &Connection,
+    sql: &Sql,
+    rows: Option<super::read::RowCount>,
+    report: &(dyn Fn(super::Report) + Sync),
+) -> duckdb::Result<usize> {
+    if let Some(count) = rows {
+        report(super::Report::Rows(count));
+    }
+    let progress = conn.progress_handle();
+    let finished = std::sync::atomic::AtomicBool::new(false);
+    std::thread::scope(|scope| {
+        scope.spawn(|| {
+            while !finished.load(std::sync::atomic::Ordering::Relaxed) {
+                std::thread::sleep(std::time::Duration::from_millis(100));
+                if let Some(percentage) = progress.query_progress().percentage() {
+                    report(super::Report::Fraction(percentage / 100.0));
+                }
+            }
+        });
+        let executed = conn.execute(&sql.text, params_from_iter(sql.params.iter()));
+        finished.store(true, std::sync::atomic::Ordering::Relaxed);
+        executed
+    })
+}
+
+/// Builds the scan for one file.
+pub fn plan(
+    table: &'static Table,
+    source: &Source,
+    raw: Raw,
+    name: &str,
+    file: &str,
+    loaded_on: NaiveDate,
+    default_offset: i32,
+) -> Result<Planned> {
     let headers = raw.headers();
     let mapped = mapping::map(table, source, &headers, file)?;
     let dates = source.dates.unwrap_or_default();
@@ -488,7 +585,7 @@ pub fn stage(
     }
 
     let mut sql = Sql::default();
-    sql.push(&format!("CREATE OR REPLACE TEMP TABLE {name} AS SELECT "));
+    sql.push("SELECT ");
     let columns: Vec<String> = mapped
         .iter()
         .enumerate()
@@ -529,39 +626,17 @@ pub fn stage(
     sql.params.extend(raw.params.iter().cloned());
     sql.push(")))");
 
-    // The one long statement: report DuckDB's own progress while it runs.
-    if let Some(count) = raw.rows {
-        report(super::Report::Rows(count));
-    }
-    let progress = conn.progress_handle();
-    let finished = std::sync::atomic::AtomicBool::new(false);
-    let executed = std::thread::scope(|scope| {
-        scope.spawn(|| {
-            while !finished.load(std::sync::atomic::Ordering::Relaxed) {
-                std::thread::sleep(std::time::Duration::from_millis(100));
-                if let Some(percentage) = progress.query_progress().percentage() {
-                    report(super::Report::Fraction(percentage / 100.0));
-                }
-            }
-        });
-        let executed = conn.execute(&sql.text, params_from_iter(sql.params.iter()));
-        finished.store(true, std::sync::atomic::Ordering::Relaxed);
-        executed
-    });
-    executed.map_err(|error| read_error(file, error))?;
-    let rows: i64 = conn
-        .query_row(&format!("SELECT count(*) FROM {name}"), [], |row| {
-            row.get(0)
-        })
-        .map_err(Error::query("count stage"))?;
-    Ok(Stage {
-        table,
-        name: name.to_string(),
-        raw,
-        mapped,
-        rules,
-        rows: rows as u64,
-        dates,
+    Ok(Planned {
+        stage: Stage {
+            table,
+            name: name.to_string(),
+            raw,
+            mapped,
+            rules,
+            rows: 0,
+            dates,
+        },
+        select: sql,
     })
 }
 
