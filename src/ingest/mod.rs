@@ -7,9 +7,13 @@
 //! `values` registered by `udf`), sets bad rows aside in quarantine, and
 //! refuses a file whose bad rows pass its threshold. Only when every file is
 //! staged does it write, all in one transaction (`write`): a refused file
-//! leaves the warehouse exactly as it was.
+//! leaves the warehouse exactly as it was. A run whose files are all clean
+//! is written once, straight from each file's checked scan (`direct`); at
+//! the first sign of a row to set aside it is rolled back and staged.
 
+mod cast;
 pub mod checks;
+mod direct;
 pub mod encoding;
 pub mod expr;
 mod judge;
@@ -55,6 +59,9 @@ pub struct IngestOptions {
     pub offset_seconds: i32,
     /// Where transcoded copies of files go while a run lasts.
     pub scratch: Option<PathBuf>,
+    /// Stage every file even when all are clean (the direct load's
+    /// reference, for tests and benchmarks).
+    pub staged: bool,
 }
 
 /// Rows set aside for one rule, with the first of them.
@@ -218,6 +225,20 @@ pub fn ingest(
     // Dimensions before facts, so references can be checked against this run.
     let mut ordered: Vec<&Source> = sources.iter().collect();
     ordered.sort_by_key(|source| stage::load_order(&source.table));
+    // Clean files are written once, straight from their checked scan; a
+    // run with anything to set aside or refuse is staged.
+    if direct::eligible(sources, options) {
+        if let Some(outcomes) = direct::load(
+            warehouse,
+            &ordered,
+            loaded_at,
+            options,
+            scratch.path(),
+            report,
+        )? {
+            return Ok(outcomes);
+        }
+    }
     let mut staged: Vec<Staged> = Vec::new();
     // (position among the run's files, outcome): reported in source order.
     let mut outcomes: Vec<(usize, LoadOutcome)> = Vec::new();

@@ -112,7 +112,7 @@ pub struct Written {
 }
 
 /// The id of (`table`, `file`), existing or new.
-fn file_id(conn: &Connection, table: &str, file: &str) -> Result<i64> {
+pub fn file_id(conn: &Connection, table: &str, file: &str) -> Result<i64> {
     let existing: Option<i64> = conn
         .query_row(
             "SELECT max(file_id) FROM _opskpi_files WHERE table_name = ? AND file = ?",
@@ -251,27 +251,66 @@ pub fn write(
         appender.flush().map_err(Error::query("quarantine"))?;
     }
     let quarantined = quarantined + rejects;
-    let notes: Vec<String> = stage
-        .raw
-        .notes
-        .iter()
-        .map(|(k, v)| format!("{k}: {v}"))
-        .collect();
-    conn.execute("DELETE FROM _opskpi_files WHERE file_id = ?", [id])
+    record(
+        conn,
+        &Record {
+            id,
+            table: table.name,
+            file,
+            sha256,
+            loaded_at,
+            rows: stage.rows + rejects,
+            loaded,
+            replaced,
+            quarantined,
+            duplicates,
+            watermark,
+            notes: &stage.raw.notes,
+        },
+    )?;
+    Ok(Written {
+        loaded,
+        replaced,
+        quarantined,
+    })
+}
+
+/// One loaded file in the load log: its row in `_opskpi_files` (replacing
+/// the last) and a line in `_opskpi_loads`.
+pub struct Record<'a> {
+    pub id: i64,
+    pub table: &'a str,
+    pub file: &'a str,
+    pub sha256: &'a str,
+    pub loaded_at: NaiveDateTime,
+    /// Rows in the file.
+    pub rows: u64,
+    pub loaded: u64,
+    pub replaced: u64,
+    pub quarantined: u64,
+    pub duplicates: u64,
+    pub watermark: Option<&'a str>,
+    pub notes: &'a [(&'static str, String)],
+}
+
+/// Writes `r` into the load log; the caller holds the transaction.
+pub fn record(conn: &Connection, r: &Record) -> Result<()> {
+    let notes: Vec<String> = r.notes.iter().map(|(k, v)| format!("{k}: {v}")).collect();
+    conn.execute("DELETE FROM _opskpi_files WHERE file_id = ?", [r.id])
         .map_err(Error::query("log load"))?;
     conn.execute(
         "INSERT INTO _opskpi_files VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
         params![
-            id,
-            table.name,
-            file,
-            sha256,
-            loaded_at,
-            (stage.rows + rejects) as i64,
-            loaded as i64,
-            quarantined as i64,
-            duplicates as i64,
-            watermark,
+            r.id,
+            r.table,
+            r.file,
+            r.sha256,
+            r.loaded_at,
+            r.rows as i64,
+            r.loaded as i64,
+            r.quarantined as i64,
+            r.duplicates as i64,
+            r.watermark,
             notes.join("; ")
         ],
     )
@@ -280,24 +319,20 @@ pub fn write(
         "INSERT INTO _opskpi_loads (loaded_at, table_name, file, sha256, rows_in_file, rows_replaced, rows_loaded, rows_quarantined, rows_duplicate, file_id) \
          VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
         params![
-            loaded_at,
-            table.name,
-            file,
-            sha256,
-            (stage.rows + rejects) as i64,
-            replaced as i64,
-            loaded as i64,
-            quarantined as i64,
-            duplicates as i64,
-            id
+            r.loaded_at,
+            r.table,
+            r.file,
+            r.sha256,
+            r.rows as i64,
+            r.replaced as i64,
+            r.loaded as i64,
+            r.quarantined as i64,
+            r.duplicates as i64,
+            r.id
         ],
     )
     .map_err(Error::query("log load"))?;
-    Ok(Written {
-        loaded,
-        replaced,
-        quarantined,
-    })
+    Ok(())
 }
 
 /// Empties every canonical table and the bookkeeping, for `--full`.
