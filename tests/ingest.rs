@@ -987,7 +987,30 @@ fn a_clean_run_written_directly_leaves_what_staging_leaves() {
         Warehouse::in_memory().unwrap(),
         Warehouse::in_memory().unwrap(),
     );
-    let outcomes = run(&mut direct, &Default::default());
+    // The clean run is written directly ("loading …"), never staged
+    // ("checking …", then "writing").
+    let steps = std::sync::Mutex::new(Vec::new());
+    let outcomes = opskpi::ingest::ingest(
+        &mut direct,
+        &sources,
+        loaded_at(),
+        &Default::default(),
+        &|report| {
+            if let opskpi::ingest::Report::Step(step) = report {
+                steps
+                    .lock()
+                    .unwrap()
+                    .push(step.split(' ').next().unwrap_or_default().to_string());
+            }
+        },
+    )
+    .unwrap();
+    let steps = steps.into_inner().unwrap();
+    assert!(steps.contains(&"loading".to_string()), "{steps:?}");
+    assert!(
+        !steps.iter().any(|s| s == "checking" || s == "writing"),
+        "{steps:?}"
+    );
     assert_eq!(outcomes, run(&mut reference, &staged));
     assert_eq!(everything(&direct), everything(&reference));
     assert_eq!(
