@@ -29,7 +29,7 @@ pub fn eligible(sources: &[Source], options: &IngestOptions) -> bool {
 /// Loads the run directly; `None` when a file is not clean (nothing is
 /// left of the attempt: the caller stages the run).
 pub fn load(
-    warehouse: &mut Warehouse,
+    warehouse: &Warehouse,
     sources: &[&Source],
     loaded_at: NaiveDateTime,
     options: &IngestOptions,
@@ -49,18 +49,15 @@ pub fn load(
         report,
         &mut temporary,
     );
-    let conn = warehouse.connection();
     let outcome = match result {
-        Ok(Some(outcomes)) => {
-            conn.execute_batch("COMMIT")
-                .map_err(Error::query("commit load"))?;
-            Ok(Some(outcomes))
-        }
-        Ok(None) => {
-            conn.execute_batch("ROLLBACK")
-                .map_err(Error::query("roll back load"))?;
-            Ok(None)
-        }
+        Ok(Some(outcomes)) => conn
+            .execute_batch("COMMIT")
+            .map(|()| Some(outcomes))
+            .map_err(Error::query("commit load")),
+        Ok(None) => conn
+            .execute_batch("ROLLBACK")
+            .map(|()| None)
+            .map_err(Error::query("roll back load")),
         Err(error) => {
             // Best effort: the original error is what the user needs to see.
             let _ = conn.execute_batch("ROLLBACK");
