@@ -238,6 +238,7 @@ pub fn ingest(
         )? {
             return Ok(outcomes);
         }
+        progress("a file has rows to set aside or refuse: staging the run");
     }
     let mut staged: Vec<Staged> = Vec::new();
     // (position among the run's files, outcome): reported in source order.
