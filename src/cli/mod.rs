@@ -32,29 +32,36 @@ pub fn main() -> ExitCode {
 }
 
 /// A spinner on a terminal; silent in pipelines and with --quiet.
-struct Progress(
-    Option<ProgressBar>,
-    std::sync::Mutex<Option<crate::ingest::read::RowCount>>,
-);
+struct Progress {
+    bar: Option<ProgressBar>,
+    /// The rows of the file being checked, when its reader counted them.
+    rows: std::sync::Mutex<Option<crate::ingest::read::RowCount>>,
+}
 
 impl Progress {
     fn new(quiet: bool) -> Progress {
         if quiet || !std::io::stderr().is_terminal() {
-            return Progress(None, Default::default());
+            return Progress {
+                bar: None,
+                rows: Default::default(),
+            };
         }
         let bar = ProgressBar::new_spinner();
         bar.set_style(
             ProgressStyle::with_template("{spinner} {elapsed:>3} {msg}").expect("valid template"),
         );
         bar.enable_steady_tick(Duration::from_millis(120));
-        Progress(Some(bar), Default::default())
+        Progress {
+            bar: Some(bar),
+            rows: Default::default(),
+        }
     }
 
     fn step(&self, message: &str) {
-        if let Ok(mut rows) = self.1.lock() {
+        if let Ok(mut rows) = self.rows.lock() {
             *rows = None;
         }
-        if let Some(bar) = &self.0 {
+        if let Some(bar) = &self.bar {
             // Back from a row count to a spinner.
             bar.set_length(0);
             bar.set_style(
@@ -71,12 +78,12 @@ impl Progress {
     /// on stderr.
     fn ingest(&self, report: crate::ingest::Report, quiet: bool) {
         use crate::ingest::Report;
-        let rows = self.1.lock().ok().and_then(|rows| *rows);
-        match (report, &self.0) {
+        let rows = self.rows.lock().ok().and_then(|rows| *rows);
+        match (report, &self.bar) {
             (Report::Step(message), Some(_)) => self.step(message),
             (Report::Step(message), None) if !quiet => eprintln!("{message}"),
             (Report::Rows(count), Some(bar)) if count.rows > 0 => {
-                if let Ok(mut rows) = self.1.lock() {
+                if let Ok(mut rows) = self.rows.lock() {
                     *rows = Some(count);
                 }
                 let about = if count.exact { "" } else { "≈" };
@@ -112,7 +119,7 @@ impl Progress {
     }
 
     fn done(&self) {
-        if let Some(bar) = &self.0 {
+        if let Some(bar) = &self.bar {
             bar.finish_and_clear();
         }
     }
@@ -120,7 +127,7 @@ impl Progress {
     /// A line for the person at the terminal, kept clear of the spinner;
     /// nothing in pipelines or with --quiet.
     fn say(&self, line: &str) {
-        if let Some(bar) = &self.0 {
+        if let Some(bar) = &self.bar {
             bar.suspend(|| eprintln!("{line}"));
         }
     }

@@ -122,26 +122,36 @@ pub(super) fn judge(
         }
         return Err(Error::data(error));
     }
-    let headers = stage.raw.headers();
-    let mapping = stage
-        .mapped
-        .iter()
-        .map(|m| (m.column.name.to_string(), m.origin.describe(&headers)))
-        .collect();
     let preview = if dry_run {
         preview(conn, stage)?
     } else {
         Vec::new()
     };
     Ok(LoadOutcome {
-        table: stage.table.name.into(),
-        file: file.to_path_buf(),
         rows,
         loaded: rows - bad - superseded,
-        replaced: 0,
         quarantined: bad,
         superseded,
         duplicates,
+        problems: summaries,
+        preview,
+        ..described(stage, file)
+    })
+}
+
+/// What loading the file is, before any count: its table, what the reader
+/// detected, and where each canonical column comes from.
+pub(super) fn described(stage: &Stage, file: &Path) -> LoadOutcome {
+    let headers = stage.raw.headers();
+    LoadOutcome {
+        table: stage.table.name.into(),
+        file: file.to_path_buf(),
+        rows: 0,
+        loaded: 0,
+        replaced: 0,
+        quarantined: 0,
+        superseded: 0,
+        duplicates: 0,
         unchanged: false,
         notes: stage
             .raw
@@ -149,11 +159,15 @@ pub(super) fn judge(
             .iter()
             .map(|(k, v)| (k.to_string(), v.clone()))
             .collect(),
-        mapping,
-        problems: summaries,
-        preview,
+        mapping: stage
+            .mapped
+            .iter()
+            .map(|m| (m.column.name.to_string(), m.origin.describe(&headers)))
+            .collect(),
+        problems: Vec::new(),
+        preview: Vec::new(),
         place: stage.raw.line_word,
-    })
+    }
 }
 
 /// The first rows that would load, as text.

@@ -286,17 +286,20 @@ pub fn ingest(
                         (file, read.sha256, read.raw, read.watermark)
                     }
                     Some(file) => {
-                        let shown = file.display().to_string();
-                        progress(&format!("reading {shown}"));
-                        let sha256 = file_sha256(&file)?;
-                        if !options.full
-                            && last_sha256(warehouse, table, &shown)?.as_deref()
-                                == Some(sha256.as_str())
-                        {
+                        let Some((sha256, raw)) = read_changed(
+                            warehouse,
+                            source,
+                            table,
+                            &file,
+                            &name,
+                            options,
+                            scratch.path(),
+                            &progress,
+                        )?
+                        else {
                             outcomes.push((position, LoadOutcome::unchanged(table.name, &file)));
                             continue;
-                        }
-                        let raw = read_file(conn, source, table, &file, &name, scratch.path())?;
+                        };
                         (file, sha256, raw, None)
                     }
                 };
@@ -433,6 +436,29 @@ pub fn ingest(
             Err(error)
         }
     }
+}
+
+/// A file of a source read into a raw relation (`name`), with its hash;
+/// `None` when the warehouse holds this very content already.
+#[allow(clippy::too_many_arguments)]
+fn read_changed(
+    warehouse: &Warehouse,
+    source: &Source,
+    table: &'static Table,
+    file: &Path,
+    name: &str,
+    options: &IngestOptions,
+    scratch: &Path,
+    progress: &dyn Fn(&str),
+) -> Result<Option<(String, read::Raw)>> {
+    let shown = file.display().to_string();
+    progress(&format!("reading {shown}"));
+    let sha256 = file_sha256(file)?;
+    if !options.full && last_sha256(warehouse, table, &shown)?.as_deref() == Some(sha256.as_str()) {
+        return Ok(None);
+    }
+    let raw = read_file(warehouse.connection(), source, table, file, name, scratch)?;
+    Ok(Some((sha256, raw)))
 }
 
 /// Reads one file of a source into a raw relation.

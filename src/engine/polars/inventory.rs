@@ -117,7 +117,7 @@ pub fn components(
     );
     // The cost of goods sold, net sales and units sold: the sales query's.
     let wanted = ["cost_amount", "net_amount", "units"].map(String::from);
-    let sold = super::sales::components(engine, spine, windows, dims, &wanted)?.rename(
+    let sold = super::sales::components(engine, spine, dims, windows, &wanted)?.rename(
         ["cost_amount", "net_amount", "units"],
         ["cogs", "net_sales", "units_sold"],
         true,

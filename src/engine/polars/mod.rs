@@ -106,21 +106,7 @@ impl<'a> PolarsEngine<'a> {
         key: &str,
         make: impl FnOnce() -> Result<T>,
     ) -> Result<T> {
-        let found = self
-            .kept
-            .lock()
-            .map_err(|_| Error::Internal("Polars engine: a poisoned cache".into()))?
-            .get(key)
-            .and_then(|kept| kept.downcast_ref::<T>().cloned());
-        if let Some(found) = found {
-            return Ok(found);
-        }
-        let made = make()?;
-        self.kept
-            .lock()
-            .map_err(|_| Error::Internal("Polars engine: a poisoned cache".into()))?
-            .insert(key.to_string(), Box::new(made.clone()));
-        Ok(made)
+        self.cached_over(key, Span::ALL, |_| make())
     }
 
     /// The value kept under `key` for a span covering `span`, made by
@@ -232,18 +218,24 @@ struct Span {
 }
 
 impl Span {
+    /// Every day (what a value kept regardless of days is made for).
+    const ALL: Span = Span {
+        first: i32::MIN,
+        last: i32::MAX,
+    };
+
     fn of(windows: &[Window]) -> Span {
         Span {
             first: windows
                 .iter()
                 .map(|w| days_since_epoch(w.start))
                 .min()
-                .unwrap_or(i32::MIN),
+                .unwrap_or(Span::ALL.first),
             last: windows
                 .iter()
                 .map(|w| days_since_epoch(w.end))
                 .max()
-                .unwrap_or(i32::MAX),
+                .unwrap_or(Span::ALL.last),
         }
     }
 
@@ -458,13 +450,13 @@ impl Engine for PolarsEngine<'_> {
         }
         let spine = spine(windows)?;
         let frame = match query.name.as_str() {
-            "sales" => sales::components(self, spine, windows, dims, wanted)?,
+            "sales" => sales::components(self, spine, dims, windows, wanted)?,
             "targets" => return targets::components(self, query, spine, dims, windows, wanted),
             "market" => market::components(self, spine, dims, windows, wanted)?,
             "surveys" => customers::surveys(self, spine, dims, wanted)?,
             "customers" => customers::components(self, dims, windows, wanted)?,
             "inventory" => inventory::components(self, spine, dims, windows)?,
-            "service" => service::components(self, spine, windows, dims, wanted)?,
+            "service" => service::components(self, spine, dims, windows, wanted)?,
             "deliveries" => service::deliveries(self, spine, dims, wanted)?,
             "purchasing" => operations::purchasing(self, spine, dims, wanted)?,
             "quality" => operations::quality(self, spine, dims, wanted)?,

@@ -172,8 +172,8 @@ fn kept_sums(engine: &PolarsEngine, dims: &[String], new_products: bool) -> Resu
 pub fn components(
     engine: &PolarsEngine,
     spine: LazyFrame,
-    windows: &[Window],
     dims: &[String],
+    windows: &[Window],
     wanted: &[String],
 ) -> Result<LazyFrame> {
     let has = |name: &str| wanted.iter().any(|w| w == name);

@@ -37,8 +37,8 @@ fn nearest_rank(column: &str, numerator: i64, denominator: i64) -> Expr {
 pub fn components(
     engine: &PolarsEngine,
     spine: LazyFrame,
-    windows: &[Window],
     dims: &[String],
+    windows: &[Window],
     wanted: &[String],
 ) -> Result<LazyFrame> {
     let mut tickets = engine.table("service_tickets")?.select([
@@ -93,7 +93,7 @@ pub fn components(
     }
     // The distinct sold orders of the same windows and groups: the sales
     // query's own count.
-    let orders = super::sales::components(engine, spine, windows, dims, &["orders".to_string()])?;
+    let orders = super::sales::components(engine, spine, dims, windows, &["orders".to_string()])?;
     // A window with orders and no ticket has 0 complaints when tickets were
     // loaded at all; without any, the counts are missing, not 0.
     let loaded = engine.has_rows("service_tickets")?;

@@ -86,7 +86,7 @@ pub fn components(
     let mut components = if wanted.iter().any(|w| w == "net_amount") {
         // The net sales of the same scope: the sales query's.
         let sold =
-            super::sales::components(engine, spine, windows, dims, &["net_amount".to_string()])?
+            super::sales::components(engine, spine, dims, windows, &["net_amount".to_string()])?
                 .collect()
                 .map_err(polars_error)?;
         let only_sales = vec!["net_amount".to_string()];
