@@ -144,14 +144,6 @@ pub(super) fn judge(
 pub(super) fn described(stage: &Stage, file: &Path) -> LoadOutcome {
     let headers = stage.raw.headers();
     LoadOutcome {
-        table: stage.table.name.into(),
-        file: file.to_path_buf(),
-        rows: 0,
-        loaded: 0,
-        replaced: 0,
-        quarantined: 0,
-        superseded: 0,
-        duplicates: 0,
         unchanged: false,
         notes: stage
             .raw
@@ -164,9 +156,8 @@ pub(super) fn described(stage: &Stage, file: &Path) -> LoadOutcome {
             .iter()
             .map(|m| (m.column.name.to_string(), m.origin.describe(&headers)))
             .collect(),
-        problems: Vec::new(),
-        preview: Vec::new(),
         place: stage.raw.line_word,
+        ..LoadOutcome::unchanged(stage.table.name, file)
     }
 }
 
