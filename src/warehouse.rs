@@ -23,6 +23,8 @@ pub struct Warehouse {
     /// removed when it drops (declared after the connection, so dropped
     /// after it).
     spill: Option<tempfile::TempDir>,
+    /// Where the connection's `_opskpi_key_order` notes what it sees.
+    key_orders: crate::ingest::key_order::Shared,
 }
 
 /// What a command does with the warehouse.
@@ -161,12 +163,13 @@ impl Warehouse {
             path: Some(path.to_path_buf()),
             offset_seconds: 0,
             spill: None,
+            key_orders: Default::default(),
         };
         match access {
             Access::ReadWrite => warehouse.create_schema()?,
             Access::ReadOnly => warehouse.check_schema(path)?,
         }
-        crate::ingest::udf::register(&warehouse.conn)?;
+        crate::ingest::udf::register(&warehouse.conn, &warehouse.key_orders)?;
         warehouse
             .conn
             .set_query_progress_tracking(true)
@@ -181,6 +184,7 @@ impl Warehouse {
             path: None,
             offset_seconds: 0,
             spill: None,
+            key_orders: Default::default(),
         }
     }
 
@@ -213,10 +217,16 @@ impl Warehouse {
             path: None,
             offset_seconds: 0,
             spill: None,
+            key_orders: Default::default(),
         };
         warehouse.create_schema()?;
-        crate::ingest::udf::register(&warehouse.conn)?;
+        crate::ingest::udf::register(&warehouse.conn, &warehouse.key_orders)?;
         Ok(warehouse)
+    }
+
+    /// What the connection's key order function saw (ingest's direct load).
+    pub(crate) fn key_orders(&self) -> &crate::ingest::key_order::KeyOrders {
+        &self.key_orders
     }
 
     pub fn path(&self) -> Option<&Path> {

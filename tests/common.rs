@@ -151,3 +151,11 @@ pub fn assert_exact(actual: Option<Decimal>, expected: &str) {
         Some(dec(expected).normalize())
     );
 }
+
+/// The one text value `sql` answers.
+pub fn text(warehouse: &Warehouse, sql: &str) -> String {
+    warehouse
+        .connection()
+        .query_row(sql, [], |row| row.get(0))
+        .unwrap()
+}

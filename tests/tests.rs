@@ -13,6 +13,7 @@ mod export;
 mod frames;
 mod indicators;
 mod ingest;
+mod ingest_direct;
 mod pdf;
 mod pipeline;
 mod postgres;

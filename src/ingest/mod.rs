@@ -17,6 +17,7 @@ mod direct;
 pub mod encoding;
 pub mod expr;
 mod judge;
+pub mod key_order;
 pub mod mapping;
 pub mod read;
 pub mod stage;
@@ -173,9 +174,19 @@ pub fn expand(source: &Source) -> Result<Vec<PathBuf>> {
 }
 
 fn file_sha256(path: &Path) -> Result<String> {
+    use std::io::Read;
     let mut file = fs_err::File::open(path)?;
     let mut hasher = Sha256::new();
-    std::io::copy(&mut file, &mut hasher)?;
+    // Read in large blocks: through `io::copy`'s 8 KiB ones the hash of
+    // an 881 MB file took 1.6 s, in 1 MiB blocks 0.6 s.
+    let mut block = vec![0u8; 1 << 20];
+    loop {
+        let read = file.read(&mut block)?;
+        if read == 0 {
+            break;
+        }
+        hasher.update(&block[..read]);
+    }
     Ok(format!("{:x}", hasher.finalize()))
 }
 

@@ -135,7 +135,8 @@ impl Planned {
 
     /// Inserts the rows into the canonical table with lineage `file_id`,
     /// stopping at the first row that breaks a rule (then the caller rolls
-    /// back and stages the file). The rows inserted.
+    /// back and stages the file). Each row's key passes by
+    /// `_opskpi_key_order` (`key_order`). The rows inserted.
     pub fn insert_clean(
         &self,
         conn: &Connection,
@@ -144,6 +145,11 @@ impl Planned {
     ) -> duckdb::Result<usize> {
         let table = self.stage.table;
         let columns = table.column_names().join(", ");
+        let key: Vec<String> = table
+            .key
+            .iter()
+            .map(|name| super::key_order::part_sql(table, name))
+            .collect();
         let mut sql = Sql::default();
         sql.push(&format!(
             "INSERT INTO {} ({columns}, {}) SELECT {columns}, {file_id} FROM (",
@@ -152,7 +158,11 @@ impl Planned {
         ));
         sql.push(&self.select.text);
         sql.params.extend(self.select.params.iter().cloned());
-        sql.push(") WHERE CASE WHEN _problem IS NULL THEN true ELSE error('opskpi: a row breaks a rule') END");
+        sql.push(&format!(
+            ") WHERE CASE WHEN _problem IS NULL THEN _opskpi_key_order(CAST({file_id} AS BIGINT), {}) \
+             ELSE error('opskpi: a row breaks a rule') END",
+            key.join(", ")
+        ));
         run(conn, &sql, self.stage.raw.rows, report)
     }
 }
@@ -227,9 +237,11 @@ pub fn plan(
                     one.push(&raw_column.ident);
                     typed_inputs[i] = Some(&raw_column.ty);
                 } else if matches!(column.ty, ColumnType::Text | ColumnType::OneOf(_)) {
+                    let text = format!("CAST({} AS VARCHAR)", raw_column.ident);
+                    // Trimmed only where `trim` would change it (a copy each).
                     one.push(&format!(
-                        "nullif(trim(CAST({} AS VARCHAR)), '')",
-                        raw_column.ident
+                        "CASE WHEN _opskpi_padded({text}) THEN nullif(trim({text}), '') \
+                         ELSE nullif({text}, '') END"
                     ));
                 } else {
                     // Numbers and dates: DuckDB's casts and the value readers take spaces.
