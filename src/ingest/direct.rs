@@ -151,7 +151,7 @@ fn run(
                     id,
                     table: table.name,
                     file: &shown,
-                    sha256: &sha256,
+                    sha256: &sha256.get()?,
                     loaded_at,
                     rows: loaded,
                     loaded,

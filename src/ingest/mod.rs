@@ -311,7 +311,7 @@ pub fn ingest(
                             outcomes.push((position, LoadOutcome::unchanged(table.name, &file)));
                             continue;
                         };
-                        (file, sha256, raw, None)
+                        (file, sha256.get()?, raw, None)
                     }
                 };
                 let shown = file.display().to_string();
@@ -449,6 +449,25 @@ pub fn ingest(
     }
 }
 
+/// A file's SHA-256, known or still being computed.
+pub(super) enum FileHash {
+    Known(String),
+    /// A file never loaded: its hash is only recorded, so it is computed
+    /// beside the load (an 881 MB CSV: 0.6 s of one core).
+    Computing(std::thread::JoinHandle<Result<String>>),
+}
+
+impl FileHash {
+    pub(super) fn get(self) -> Result<String> {
+        match self {
+            FileHash::Known(sha256) => Ok(sha256),
+            FileHash::Computing(handle) => handle
+                .join()
+                .unwrap_or_else(|panic| std::panic::resume_unwind(panic)),
+        }
+    }
+}
+
 /// A file of a source read into a raw relation (`name`), with its hash;
 /// `None` when the warehouse holds this very content already.
 #[allow(clippy::too_many_arguments)]
@@ -461,13 +480,27 @@ fn read_changed(
     options: &IngestOptions,
     scratch: &Path,
     progress: &dyn Fn(&str),
-) -> Result<Option<(String, read::Raw)>> {
+) -> Result<Option<(FileHash, read::Raw)>> {
     let shown = file.display().to_string();
     progress(&format!("reading {shown}"));
-    let sha256 = file_sha256(file)?;
-    if !options.full && last_sha256(warehouse, table, &shown)?.as_deref() == Some(sha256.as_str()) {
-        return Ok(None);
-    }
+    let last = match options.full {
+        true => None,
+        false => last_sha256(warehouse, table, &shown)?,
+    };
+    let sha256 = match last {
+        // Loaded before: the content decides whether to read it at all.
+        Some(last) => {
+            let sha256 = file_sha256(file)?;
+            if sha256 == last {
+                return Ok(None);
+            }
+            FileHash::Known(sha256)
+        }
+        None => {
+            let file = file.to_path_buf();
+            FileHash::Computing(std::thread::spawn(move || file_sha256(&file)))
+        }
+    };
     let raw = read_file(warehouse.connection(), source, table, file, name, scratch)?;
     Ok(Some((sha256, raw)))
 }
