@@ -2,7 +2,7 @@
 //! within the file — so that the direct load need not group millions of
 //! keys afterwards (a tenth of a 10M-line load).
 //!
-//! `_opskpi_key_order(file_id, key parts…)` sees the inserted rows chunk by
+//! `_opskpi_key_order(log id, key parts…)` sees the inserted rows chunk by
 //! chunk, in whatever order DuckDB's threads deliver them, and notes for
 //! each chunk whether its keys strictly increase and its first and last
 //! key. If every chunk increases and the chunks' ranges, sorted, do not
@@ -30,10 +30,11 @@ use crate::model::{ColumnType, Table};
 /// The log the function writes to, shared by a warehouse and its connection.
 pub type Shared = Arc<KeyOrders>;
 
-/// What was seen of each file being inserted, by file id.
+/// What was seen of each scan, by the number `start` gave it.
 #[derive(Debug, Default)]
 pub struct KeyOrders {
     files: Mutex<HashMap<i64, Seen>>,
+    next: std::sync::atomic::AtomicI64,
 }
 
 #[derive(Debug, Default)]
@@ -54,13 +55,15 @@ enum Part {
 type Key = Vec<Part>;
 
 impl KeyOrders {
-    /// Starts a fresh record for file `id` (before its insert).
-    pub fn start(&self, id: i64) {
+    /// Starts a record for a scan about to run; its number, for `call`.
+    pub fn start(&self) -> i64 {
+        let id = self.next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         self.lock().insert(id, Seen::default());
+        id
     }
 
-    /// Whether what was seen of file `id` proves its `rows` inserted rows
-    /// have no key twice; forgets the file.
+    /// Whether what was seen under `id` proves the `rows` rows it saw
+    /// have no key twice; forgets them.
     pub fn proves_unique(&self, id: i64, rows: u64) -> bool {
         let Some(mut seen) = self.lock().remove(&id) else {
             return false;
@@ -104,9 +107,19 @@ impl Column<'_> {
     }
 }
 
+/// The SQL that shows each row's key (`table`'s key columns by name) to
+/// the log `id` from `KeyOrders::start`; always true.
+pub fn call(table: &Table, id: i64) -> String {
+    let parts: Vec<String> = table.key.iter().map(|name| part_sql(table, name)).collect();
+    format!(
+        "_opskpi_key_order(CAST({id} AS BIGINT), {})",
+        parts.join(", ")
+    )
+}
+
 /// The SQL of key column `name` as the function takes it: integers and
 /// days as BIGINT, everything else as its text (both one-to-one).
-pub fn part_sql(table: &Table, name: &str) -> String {
+fn part_sql(table: &Table, name: &str) -> String {
     match table.column(name).map(|column| column.ty) {
         Some(ColumnType::Integer | ColumnType::IntRange(..)) => format!("CAST({name} AS BIGINT)"),
         Some(ColumnType::Date | ColumnType::Month) => {
@@ -119,7 +132,7 @@ pub fn part_sql(table: &Table, name: &str) -> String {
 /// The most key parts a table has (a rating: employee, period, rater, dimension).
 const MOST_PARTS: usize = 4;
 
-/// `_opskpi_key_order(file_id, part, …)`: always true; notes the chunk.
+/// `_opskpi_key_order(log id, part, …)`: always true; notes the chunk.
 pub struct KeyOrderFn;
 
 impl VScalar for KeyOrderFn {

@@ -325,6 +325,7 @@ pub fn ingest(
                     &shown,
                     loaded_on,
                     options.offset_seconds,
+                    warehouse.key_orders(),
                     report,
                 )?;
                 let mut raw = raw;

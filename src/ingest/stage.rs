@@ -71,6 +71,9 @@ pub struct Stage {
     pub rules: Vec<Rule>,
     pub rows: u64,
     pub dates: DateOrder,
+    /// The rows without a problem were seen with their keys in order
+    /// (`key_order`): none repeats a key, no need to look for repeats.
+    pub keys_unique: bool,
 }
 
 /// Counts of rows set aside, by rule code, with the first row of each.
@@ -95,9 +98,11 @@ pub fn stage(
     file: &str,
     loaded_on: NaiveDate,
     default_offset: i32,
+    key_orders: &super::key_order::KeyOrders,
     report: &(dyn Fn(super::Report) + Sync),
 ) -> Result<Stage> {
-    plan(table, source, raw, name, file, loaded_on, default_offset)?.into_stage(conn, file, report)
+    plan(table, source, raw, name, file, loaded_on, default_offset)?
+        .into_stage(conn, file, key_orders, report)
 }
 
 /// One file's scan that maps, reads and checks every value, built but not
@@ -111,45 +116,57 @@ pub struct Planned {
 }
 
 impl Planned {
-    /// Runs the scan into the stage table.
+    /// Runs the scan into the stage table, the keys of its rows without a
+    /// problem shown to `key_orders`.
     pub fn into_stage(
         self,
         conn: &Connection,
         file: &str,
+        key_orders: &super::key_order::KeyOrders,
         report: &(dyn Fn(super::Report) + Sync),
     ) -> Result<Stage> {
         let Planned { mut stage, select } = self;
+        let log = key_orders.start();
         let mut sql = Sql::default();
-        sql.push(&format!("CREATE OR REPLACE TEMP TABLE {} AS ", stage.name));
+        sql.push(&format!(
+            "CREATE OR REPLACE TEMP TABLE {} AS SELECT * FROM (",
+            stage.name
+        ));
         sql.push(&select.text);
         sql.params.extend(select.params);
+        sql.push(&format!(
+            ") WHERE CASE WHEN _problem IS NULL THEN {} ELSE true END",
+            super::key_order::call(stage.table, log)
+        ));
         run(conn, &sql, stage.raw.rows, report).map_err(|error| read_error(file, error))?;
-        let rows: i64 = conn
-            .query_row(&format!("SELECT count(*) FROM {}", stage.name), [], |row| {
-                row.get(0)
-            })
+        let (rows, clean): (i64, i64) = conn
+            .query_row(
+                &format!(
+                    "SELECT count(*), count(*) FILTER (WHERE _problem IS NULL) FROM {}",
+                    stage.name
+                ),
+                [],
+                |row| Ok((row.get(0)?, row.get(1)?)),
+            )
             .map_err(Error::query("count stage"))?;
         stage.rows = rows as u64;
+        stage.keys_unique = key_orders.proves_unique(log, clean as u64);
         Ok(stage)
     }
 
     /// Inserts the rows into the canonical table with lineage `file_id`,
     /// stopping at the first row that breaks a rule (then the caller rolls
-    /// back and stages the file). Each row's key passes by
-    /// `_opskpi_key_order` (`key_order`). The rows inserted.
+    /// back and stages the file). Each row's key is shown to the key order
+    /// log `log` (`key_order`). The rows inserted.
     pub fn insert_clean(
         &self,
         conn: &Connection,
         file_id: i64,
+        log: i64,
         report: &(dyn Fn(super::Report) + Sync),
     ) -> duckdb::Result<usize> {
         let table = self.stage.table;
         let columns = table.column_names().join(", ");
-        let key: Vec<String> = table
-            .key
-            .iter()
-            .map(|name| super::key_order::part_sql(table, name))
-            .collect();
         let mut sql = Sql::default();
         sql.push(&format!(
             "INSERT INTO {} ({columns}, {}) SELECT {columns}, {file_id} FROM (",
@@ -159,9 +176,9 @@ impl Planned {
         sql.push(&self.select.text);
         sql.params.extend(self.select.params.iter().cloned());
         sql.push(&format!(
-            ") WHERE CASE WHEN _problem IS NULL THEN _opskpi_key_order(CAST({file_id} AS BIGINT), {}) \
+            ") WHERE CASE WHEN _problem IS NULL THEN {} \
              ELSE error('opskpi: a row breaks a rule') END",
-            key.join(", ")
+            super::key_order::call(table, log)
         ));
         run(conn, &sql, self.stage.raw.rows, report)
     }
@@ -466,6 +483,7 @@ pub fn plan(
 
     Ok(Planned {
         stage: Stage {
+            keys_unique: false,
             table,
             name: name.to_string(),
             raw,
