@@ -61,26 +61,28 @@ impl ByDay {
 /// bought before it (all that `new_customers` needs to know: not new in
 /// any window of the span).
 fn buyers(engine: &PolarsEngine, dims: &[String], span: Span) -> Result<Buyers> {
+    // Customers by their codes (`scan::codes`): no text is hashed below.
+    let customer = super::scan::code_of("customer_id");
     // Sold lines with a customer (a return does not make one active).
     let sold = super::sales::lines(engine, dims, false)?.filter(
-        col("customer_id")
+        col(customer.as_str())
             .is_not_null()
             .and(col("sold"))
             .and(span.holds_day()),
     );
-    let mut keys = vec![col("customer_id")];
+    let mut keys = vec![col(customer.as_str())];
     keys.extend(dims.iter().map(|d| col(d.as_str())));
     let orders = super::sales::orders_by_day(sold, &keys)?;
     let span_start = lit(span.first).cast(DataType::Date);
     let before = engine
         .table("sales")?
         .filter(
-            col("customer_id")
+            col(customer.as_str())
                 .is_not_null()
                 .and(super::sales::sold())
                 .and(col("order_date").lt(span_start)),
         )
-        .select([col("customer_id")])
+        .select([col(customer.as_str())])
         .unique(None, UniqueKeepStrategy::Any)
         .with_column(lit(true).alias("before"));
     let day_before = lit(span.first.saturating_sub(1)).cast(DataType::Date);
@@ -90,19 +92,19 @@ fn buyers(engine: &PolarsEngine, dims: &[String], span: Span) -> Result<Buyers> 
                 .single
                 .clone()
                 .lazy()
-                .select([col("customer_id"), col("day")]),
+                .select([col(customer.as_str()), col("day")]),
             orders
                 .spread
                 .clone()
                 .lazy()
-                .select([col("customer_id"), col("day")]),
+                .select([col(customer.as_str()), col("day")]),
         ],
         UnionArgs::default(),
     )
     .map_err(polars_error)?
-    .group_by([col("customer_id")])
+    .group_by([col(customer.as_str())])
     .agg([col("day").min().alias("first_day")]);
-    let first = left_join(first, before, &["customer_id"])
+    let first = left_join(first, before, &[customer.as_str()])
         .with_column(
             when(col("before").is_null())
                 .then(col("first_day"))
@@ -117,11 +119,11 @@ fn buyers(engine: &PolarsEngine, dims: &[String], span: Span) -> Result<Buyers> 
         first
             .clone()
             .lazy()
-            .select([col("customer_id"), col("customer"), col("first_day")]);
+            .select([col(customer.as_str()), col("customer"), col("first_day")]);
     let coded = |frame: DataFrame| {
-        left_join(frame.lazy(), codes.clone(), &["customer_id"])
+        left_join(frame.lazy(), codes.clone(), &[customer.as_str()])
             .drop(Selector::ByName {
-                names: Arc::new([PlSmallStr::from("customer_id")]),
+                names: Arc::new([PlSmallStr::from(customer.as_str())]),
                 strict: true,
             })
             .collect()
@@ -170,7 +172,7 @@ pub fn components(
         } else {
             // Orders sold over several days: distinct per customer.
             let spread = spread.lazy().group_by(customer_keys.clone()).agg([
-                col("order_id")
+                col(super::scan::code_of("order_id"))
                     .n_unique()
                     .cast(DataType::Int64)
                     .alias("spread"),

@@ -102,7 +102,7 @@ pub(super) struct Orders {
 /// Sold orders of `sold` (lines with `day`, `order_id` and the `keys`
 /// columns) per day and keys.
 pub(super) fn orders_by_day(sold: LazyFrame, keys: &[Expr]) -> Result<Orders> {
-    let mut order_keys = vec![col("order_id")];
+    let mut order_keys = vec![col(super::scan::code_of("order_id"))];
     order_keys.extend(keys.iter().cloned());
     let spans = sold
         .clone()
@@ -240,7 +240,7 @@ pub fn components(
             spine,
             daily.spread.lazy(),
             dims,
-            vec![col("order_id")
+            vec![col(super::scan::code_of("order_id"))
                 .n_unique()
                 .cast(DataType::Int64)
                 .alias("spread")],

@@ -3,7 +3,8 @@
 //! (through Arrow, see `frames.rs`), each once per engine. DuckDB returns a
 //! plain scan in insertion order, so columns read apart line up row by row;
 //! the warehouse is open read-only (no other program can write it
-//! meanwhile) and the engine writes nothing.
+//! meanwhile) and the engine writes nothing. Each text column also comes as
+//! whole-number codes (`code_of`), made from the text once per engine.
 
 use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex};
@@ -38,13 +39,73 @@ fn dtype(ty: ColumnType) -> DataType {
     }
 }
 
+/// The name of the codes of text column `column` (see `codes`).
+pub fn code_of(column: &str) -> String {
+    format!("{column}{CODE}")
+}
+
+const CODE: &str = ":code";
+
+/// Whole-number codes for a text column: equal texts get equal codes, a
+/// missing text a missing code. Queries group and join on these instead
+/// of the text (grouping 10M order ids by text took seconds). A column
+/// sorted without gaps (order ids usually are) is cut into runs, with no
+/// hashing; any other is hashed once.
+fn codes(values: &Column) -> PolarsResult<Column> {
+    let texts = values.str()?;
+    let mut series = texts.clone().into_series();
+    let mut previous: Option<&str> = None;
+    let ascending = texts.null_count() == 0
+        && texts.iter().all(|text| {
+            let in_order = previous <= text;
+            previous = text;
+            in_order
+        });
+    if ascending {
+        series.set_sorted_flag(polars::series::IsSorted::Ascending);
+    }
+    let mut numbered = vec![0u32; texts.len()];
+    match series.group_tuples(true, false)? {
+        GroupsType::Idx(groups) => {
+            for (code, rows) in groups.all().iter().enumerate() {
+                for row in rows.iter() {
+                    numbered[*row as usize] = code as u32;
+                }
+            }
+        }
+        GroupsType::Slice { groups, .. } => {
+            for (code, [first, len]) in groups.iter().enumerate() {
+                numbered[*first as usize..(*first + *len) as usize].fill(code as u32);
+            }
+        }
+    }
+    let name = PlSmallStr::from(code_of(texts.name()));
+    let codes = if texts.null_count() == 0 {
+        UInt32Chunked::from_vec(name, numbered)
+    } else {
+        UInt32Chunked::from_iter_options(
+            name,
+            numbered
+                .into_iter()
+                .zip(texts.iter())
+                .map(|(code, text)| text.map(|_| code)),
+        )
+    };
+    Ok(codes.into_series().into())
+}
+
 impl TableScan {
     pub fn new(table: &'static Table, conn: Connection, split_from: usize) -> TableScan {
-        let schema: Schema = table
+        let mut schema: Schema = table
             .columns
             .iter()
             .map(|c| Field::new(c.name.into(), dtype(c.ty)))
             .collect();
+        for column in table.columns {
+            if dtype(column.ty) == DataType::String {
+                schema.with_column(code_of(column.name).into(), DataType::UInt32);
+            }
+        }
         TableScan {
             table,
             schema: Arc::new(schema),
@@ -62,17 +123,24 @@ impl TableScan {
         PolarsError::ComputeError(format!("reading `{}`: {message}", self.table.name).into())
     }
 
-    /// The table's columns `names`, reading those not read yet in one query.
+    /// The table's columns `names`, reading those not read yet in one query
+    /// (a text's codes: the text, then `codes`).
     fn columns(&self, names: &[PlSmallStr]) -> PolarsResult<DataFrame> {
         let mut read = self.read.lock().map_err(|e| self.error(e))?;
-        let missing: Vec<&crate::model::Column> = names
+        let mut stored: Vec<&str> = names
             .iter()
-            .filter(|name| !read.0.contains_key(name.as_str()))
+            .map(|name| name.as_str().strip_suffix(CODE).unwrap_or(name.as_str()))
+            .collect();
+        stored.sort_unstable();
+        stored.dedup();
+        let missing: Vec<&crate::model::Column> = stored
+            .iter()
+            .filter(|name| !read.0.contains_key(**name))
             .map(|name| {
                 self.table
                     .columns
                     .iter()
-                    .find(|c| c.name == name.as_str())
+                    .find(|c| c.name == *name)
                     .ok_or_else(|| self.error(format!("no column `{name}`")))
             })
             .collect::<PolarsResult<_>>()?;
@@ -99,6 +167,14 @@ impl TableScan {
             for column in &missing {
                 let values = frame.column(column.name)?.cast(&dtype(column.ty))?;
                 read.0.insert(column.name.to_string(), values);
+            }
+        }
+        for name in names {
+            if let Some(text) = name.as_str().strip_suffix(CODE) {
+                if !read.0.contains_key(name.as_str()) {
+                    let coded = codes(&read.0[text])?;
+                    read.0.insert(name.to_string(), coded);
+                }
             }
         }
         let height = read.1.unwrap_or(0);
@@ -194,5 +270,57 @@ impl AnonymousScan for TableScan {
             Some(n) => frame.head(Some(n)),
             None => frame,
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn coded(texts: &[Option<&str>]) -> Vec<Option<u32>> {
+        let column: Column = Series::new("id".into(), texts).into();
+        codes(&column).unwrap().u32().unwrap().iter().collect()
+    }
+
+    /// Equal texts, equal codes; different texts, different codes; a
+    /// missing text, a missing code — hashed (out of order, with a gap)
+    /// and cut into runs (in order, no gap).
+    #[test]
+    fn codes_stand_for_texts_one_to_one() {
+        let shuffled = [
+            Some("O2"),
+            Some("O10"),
+            Some("O2"),
+            None,
+            Some("O1"),
+            Some("O10"),
+        ];
+        let in_order = [
+            Some("O1"),
+            Some("O1"),
+            Some("O10"),
+            Some("O2"),
+            Some("O2"),
+            Some("O3"),
+        ];
+        for texts in [&shuffled[..], &in_order[..]] {
+            let codes = coded(texts);
+            for (i, (text, code)) in texts.iter().zip(&codes).enumerate() {
+                assert_eq!(text.is_none(), code.is_none(), "{texts:?} {codes:?}");
+                for (other_text, other_code) in texts.iter().zip(&codes).skip(i + 1) {
+                    if text.is_some() && other_text.is_some() {
+                        assert_eq!(
+                            text == other_text,
+                            code == other_code,
+                            "{texts:?} {codes:?}"
+                        );
+                    }
+                }
+            }
+        }
+        assert_eq!(
+            coded(&in_order),
+            [Some(0), Some(0), Some(1), Some(2), Some(2), Some(3)]
+        );
     }
 }
