@@ -123,7 +123,7 @@ fn run(
                 .map_err(Error::query(format!("replace rows of {}", table.name)))?
                 as u64;
             let log = warehouse.key_orders().start();
-            let Ok(loaded) = planned.insert_clean(conn, id, log, report) else {
+            let Ok(loaded) = planned.insert_clean(conn, id, &log, report) else {
                 return Ok(None);
             };
             let mut stage = planned.stage;
@@ -132,7 +132,7 @@ fn run(
                 return Ok(None);
             }
             // Keys seen in order during the insert need no grouping after it.
-            if !warehouse.key_orders().proves_unique(log, loaded as u64) {
+            if !log.proves_unique(loaded as u64) {
                 progress(&format!("looking for repeated keys in {shown}"));
                 if repeats_a_key(conn, table, id)? {
                     return Ok(None);

@@ -55,24 +55,12 @@ enum Part {
 type Key = Vec<Part>;
 
 impl KeyOrders {
-    /// Starts a record for a scan about to run; its number, for `call`.
-    pub fn start(&self) -> i64 {
+    /// Starts a record for a scan about to run (forgotten when dropped,
+    /// also when the scan fails).
+    pub fn start(&self) -> Log<'_> {
         let id = self.next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         self.lock().insert(id, Seen::default());
-        id
-    }
-
-    /// Whether what was seen under `id` proves the `rows` rows it saw
-    /// have no key twice; forgets them.
-    pub fn proves_unique(&self, id: i64, rows: u64) -> bool {
-        let Some(mut seen) = self.lock().remove(&id) else {
-            return false;
-        };
-        if seen.unordered || seen.rows != rows {
-            return false;
-        }
-        seen.ranges.sort_by(|a, b| a.0.cmp(&b.0));
-        seen.ranges.windows(2).all(|pair| pair[0].1 < pair[1].0)
+        Log { orders: self, id }
     }
 
     fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<i64, Seen>> {
@@ -81,6 +69,43 @@ impl KeyOrders {
         self.files
             .lock()
             .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+}
+
+/// What one scan shows the function.
+pub struct Log<'a> {
+    orders: &'a KeyOrders,
+    id: i64,
+}
+
+impl Log<'_> {
+    /// The SQL that shows each row's key (`table`'s key columns by name)
+    /// to this log; always true.
+    pub fn call(&self, table: &Table) -> String {
+        let parts: Vec<String> = table.key.iter().map(|name| part_sql(table, name)).collect();
+        format!(
+            "_opskpi_key_order(CAST({} AS BIGINT), {})",
+            self.id,
+            parts.join(", ")
+        )
+    }
+
+    /// Whether what was seen proves the `rows` rows shown have no key twice.
+    pub fn proves_unique(self, rows: u64) -> bool {
+        let Some(mut seen) = self.orders.lock().remove(&self.id) else {
+            return false;
+        };
+        if seen.unordered || seen.rows != rows {
+            return false;
+        }
+        seen.ranges.sort_by(|a, b| a.0.cmp(&b.0));
+        seen.ranges.windows(2).all(|pair| pair[0].1 < pair[1].0)
+    }
+}
+
+impl Drop for Log<'_> {
+    fn drop(&mut self) {
+        self.orders.lock().remove(&self.id);
     }
 }
 
@@ -105,16 +130,6 @@ impl Column<'_> {
             Column::Text(values) => string_bytes(&values[row]).cmp(string_bytes(&values[row - 1])),
         }
     }
-}
-
-/// The SQL that shows each row's key (`table`'s key columns by name) to
-/// the log `id` from `KeyOrders::start`; always true.
-pub fn call(table: &Table, id: i64) -> String {
-    let parts: Vec<String> = table.key.iter().map(|name| part_sql(table, name)).collect();
-    format!(
-        "_opskpi_key_order(CAST({id} AS BIGINT), {})",
-        parts.join(", ")
-    )
 }
 
 /// The SQL of key column `name` as the function takes it: integers and
@@ -215,17 +230,19 @@ mod tests {
         Part::Text(s.as_bytes().to_vec())
     }
 
-    fn seen(ranges: Vec<(Key, Key)>, rows: u64) -> KeyOrders {
+    /// Whether `ranges`, seen in `rows` rows, prove the keys unique.
+    fn proves(ranges: Vec<(Key, Key)>, seen_rows: u64, rows: u64) -> bool {
         let orders = KeyOrders::default();
+        let log = orders.start();
         orders.lock().insert(
-            7,
+            log.id,
             Seen {
-                rows,
+                rows: seen_rows,
                 unordered: false,
                 ranges,
             },
         );
-        orders
+        log.proves_unique(rows)
     }
 
     #[test]
@@ -241,9 +258,9 @@ mod tests {
                 vec![text("A"), Part::Integer(9)],
             ),
         ];
-        assert!(seen(apart.clone(), 10).proves_unique(7, 10));
+        assert!(proves(apart.clone(), 10, 10));
         // The rows seen must be the rows inserted.
-        assert!(!seen(apart, 11).proves_unique(7, 10));
+        assert!(!proves(apart, 11, 10));
         // Two chunks sharing a last and a first key: (A, 9) may be twice.
         let meeting = vec![
             (
@@ -255,14 +272,16 @@ mod tests {
                 vec![text("B"), Part::Integer(1)],
             ),
         ];
-        assert!(!seen(meeting, 4).proves_unique(7, 4));
+        assert!(!proves(meeting, 4, 4));
         // One chunk inside another's range.
         let inside = vec![
             (vec![text("A")], vec![text("D")]),
             (vec![text("B")], vec![text("C")]),
         ];
-        assert!(!seen(inside, 4).proves_unique(7, 4));
-        // A file never seen proves nothing.
-        assert!(!KeyOrders::default().proves_unique(7, 0));
+        assert!(!proves(inside, 4, 4));
+        // A failed scan's log is forgotten: nothing is kept.
+        let orders = KeyOrders::default();
+        drop(orders.start());
+        assert!(orders.lock().is_empty());
     }
 }

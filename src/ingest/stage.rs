@@ -136,7 +136,7 @@ impl Planned {
         sql.params.extend(select.params);
         sql.push(&format!(
             ") WHERE CASE WHEN _problem IS NULL THEN {} ELSE true END",
-            super::key_order::call(stage.table, log)
+            log.call(stage.table)
         ));
         run(conn, &sql, stage.raw.rows, report).map_err(|error| read_error(file, error))?;
         let (rows, clean): (i64, i64) = conn
@@ -150,19 +150,19 @@ impl Planned {
             )
             .map_err(Error::query("count stage"))?;
         stage.rows = rows as u64;
-        stage.keys_unique = key_orders.proves_unique(log, clean as u64);
+        stage.keys_unique = log.proves_unique(clean as u64);
         Ok(stage)
     }
 
     /// Inserts the rows into the canonical table with lineage `file_id`,
     /// stopping at the first row that breaks a rule (then the caller rolls
-    /// back and stages the file). Each row's key is shown to the key order
-    /// log `log` (`key_order`). The rows inserted.
+    /// back and stages the file). Each row's key is shown to `log`
+    /// (`key_order`). The rows inserted.
     pub fn insert_clean(
         &self,
         conn: &Connection,
         file_id: i64,
-        log: i64,
+        log: &super::key_order::Log,
         report: &(dyn Fn(super::Report) + Sync),
     ) -> duckdb::Result<usize> {
         let table = self.stage.table;
@@ -178,7 +178,7 @@ impl Planned {
         sql.push(&format!(
             ") WHERE CASE WHEN _problem IS NULL THEN {} \
              ELSE error('opskpi: a row breaks a rule') END",
-            super::key_order::call(table, log)
+            log.call(table)
         ));
         run(conn, &sql, self.stage.raw.rows, report)
     }
