@@ -33,7 +33,7 @@ pub type Shared = Arc<KeyOrders>;
 /// What was seen of each scan, by the number `start` gave it.
 #[derive(Debug, Default)]
 pub struct KeyOrders {
-    files: Mutex<HashMap<i64, Seen>>,
+    scans: Mutex<HashMap<i64, Seen>>,
     next: std::sync::atomic::AtomicI64,
 }
 
@@ -64,9 +64,9 @@ impl KeyOrders {
     }
 
     fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<i64, Seen>> {
-        // A panic elsewhere leaves the map usable: a half-noted file only
+        // A panic elsewhere leaves the map usable: a half-noted scan only
         // fails its proof.
-        self.files
+        self.scans
             .lock()
             .unwrap_or_else(std::sync::PoisonError::into_inner)
     }
@@ -188,8 +188,8 @@ impl VScalar for KeyOrderFn {
             });
         let key = |row: usize| -> Key { columns.iter().map(|column| column.part(row)).collect() };
         let range = increasing.then(|| (key(0), key(len - 1)));
-        let mut files = state.lock();
-        let seen = files.entry(id).or_default();
+        let mut scans = state.lock();
+        let seen = scans.entry(id).or_default();
         seen.rows += len as u64;
         match range {
             Some(range) if !seen.unordered => seen.ranges.push(range),

@@ -316,8 +316,7 @@ pub fn ingest(
                 };
                 let shown = file.display().to_string();
                 progress(&format!("checking {shown}"));
-                let mut stage = stage::stage(
-                    conn,
+                let mut stage = stage::plan(
                     table,
                     source,
                     raw.clone(),
@@ -325,9 +324,8 @@ pub fn ingest(
                     &shown,
                     loaded_on,
                     options.offset_seconds,
-                    warehouse.key_orders(),
-                    report,
-                )?;
+                )?
+                .into_stage(conn, &shown, warehouse.key_orders(), report)?;
                 let mut raw = raw;
                 read::csv::collect_rejects(conn, &mut raw)?;
                 stage.raw.rejects = raw.rejects;

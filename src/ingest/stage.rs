@@ -87,24 +87,6 @@ pub struct Problem {
 const MIN_DATE: &str = "1900-01-01";
 const MAX_DATE: &str = "2199-12-31";
 
-/// Builds and runs the stage for one file.
-#[allow(clippy::too_many_arguments)]
-pub fn stage(
-    conn: &Connection,
-    table: &'static Table,
-    source: &Source,
-    raw: Raw,
-    name: &str,
-    file: &str,
-    loaded_on: NaiveDate,
-    default_offset: i32,
-    key_orders: &super::key_order::KeyOrders,
-    report: &(dyn Fn(super::Report) + Sync),
-) -> Result<Stage> {
-    plan(table, source, raw, name, file, loaded_on, default_offset)?
-        .into_stage(conn, file, key_orders, report)
-}
-
 /// One file's scan that maps, reads and checks every value, built but not
 /// run: `into_stage` runs it into the stage table, `insert_clean` straight
 /// into the canonical table.

@@ -111,21 +111,13 @@ fn buyers(engine: &PolarsEngine, dims: &[String], span: Span) -> Result<Buyers> 
                 .otherwise(day_before)
                 .alias("first_day"),
         )
-        .with_row_index("customer", None)
+        .select([col(customer.as_str()), col("first_day")])
         .collect()
         .map_err(polars_error)?;
-    // Collected once: every frame below must see the same numbering.
-    let codes =
-        first
-            .clone()
-            .lazy()
-            .select([col(customer.as_str()), col("customer"), col("first_day")]);
+    // Each row with its customer's first sold day; the code is the customer.
     let coded = |frame: DataFrame| {
-        left_join(frame.lazy(), codes.clone(), &[customer.as_str()])
-            .drop(Selector::ByName {
-                names: Arc::new([PlSmallStr::from(customer.as_str())]),
-                strict: true,
-            })
+        left_join(frame.lazy(), first.clone().lazy(), &[customer.as_str()])
+            .rename([customer.as_str()], ["customer"], true)
             .collect()
             .map_err(polars_error)
     };

@@ -99,8 +99,8 @@ pub(super) struct Orders {
     pub spread: DataFrame,
 }
 
-/// Sold orders of `sold` (lines with `day`, `order_id` and the `keys`
-/// columns) per day and keys.
+/// Sold orders of `sold` (lines with `day`, the order id's codes and the
+/// `keys` columns) per day and keys.
 pub(super) fn orders_by_day(sold: LazyFrame, keys: &[Expr]) -> Result<Orders> {
     let mut order_keys = vec![col(super::scan::code_of("order_id"))];
     order_keys.extend(keys.iter().cloned());
