@@ -3,7 +3,7 @@
 //! for everything written as people write it, and NULL for what cannot be
 //! read — the stage turns a NULL where a value was into a rule broken.
 
-use super::udf::date_order_name;
+use super::udf::{date_order_name, EXACT_SCALES};
 use crate::config::DateOrder;
 use crate::model::ColumnType;
 
@@ -50,12 +50,30 @@ pub(super) fn put(sql: &mut Sql, template: &str, v: &Sql) {
     sql.push(rest);
 }
 
-/// The exact number in text `{v}` at `scale` decimals, or NULL: plain
-/// digits with at most `scale` decimals take DuckDB's own cast (which
-/// tolerates spaces and never rounds under that guard); anything else —
-/// separators, currency, full-width digits, more decimals — goes through
-/// the value reader, which refuses what it cannot read exactly.
-pub(super) fn number_template(scale: u8) -> String {
+/// The exact number in text `{v}` at `scale` decimals, or NULL; `BIGINT`
+/// at scale 0 with `whole`, else `DECIMAL(18,scale)`. A plain number is
+/// read by `_opskpi_exact_{scale}`; `COALESCE` tries the slower readers of
+/// `any_number_template` only on the rows it leaves NULL.
+pub(super) fn number_template(scale: u8, whole: bool) -> String {
+    let slow = any_number_template(scale);
+    let slow = if whole {
+        format!("CAST({slow} AS BIGINT)")
+    } else {
+        slow
+    };
+    if EXACT_SCALES.contains(&scale) && (whole || scale > 0) {
+        format!("COALESCE(_opskpi_exact_{scale}({{v}}), {slow})")
+    } else {
+        slow
+    }
+}
+
+/// The exact number in any text `{v}` at `scale` decimals, or NULL: with
+/// at most `scale` decimals DuckDB's own cast (which tolerates spaces and
+/// never rounds under that guard); anything else — separators, currency,
+/// full-width digits, more decimals — through the value reader, which
+/// refuses what it cannot read exactly.
+fn any_number_template(scale: u8) -> String {
     format!(
         "COALESCE(CASE WHEN strpos({{v}}, '.') = 0 OR length({{v}}) - strpos({{v}}, '.') <= {scale} \
          THEN TRY_CAST({{v}} AS DECIMAL(18,{scale})) END, \
@@ -136,7 +154,7 @@ pub(super) fn typed(
         // A four-digit year first is the only form DuckDB's cast may take:
         // it would read `105/11/08` as the year 105.
         ColumnType::Date => format!(
-            "COALESCE(CASE WHEN {{v}} LIKE '____-__-__' THEN TRY_CAST({{v}} AS DATE) END, \
+            "COALESCE(_opskpi_iso_date({{v}}), CASE WHEN {{v}} LIKE '____-__-__' THEN TRY_CAST({{v}} AS DATE) END, \
              TRY_CAST(_opskpi_date({{v}}, '{order}') AS DATE))"
         ),
         ColumnType::Month => format!(
@@ -173,8 +191,7 @@ pub(super) fn typed(
                         number
                     }
                 }
-                None if scale == 0 => format!("CAST({} AS BIGINT)", number_template(0)),
-                None => number_template(scale),
+                None => number_template(scale, scale == 0),
             }
         }
     };

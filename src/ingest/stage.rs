@@ -270,7 +270,7 @@ pub fn plan(
             text: format!("nullif(CAST({} AS VARCHAR), '')", raw.columns[*c].ident),
             params: Vec::new(),
         };
-        put(&mut one, &number_template(EXPRESSION_SCALE), &text);
+        put(&mut one, &number_template(EXPRESSION_SCALE, false), &text);
         one.push(&format!(" AS _x{c}"));
         // Expression inputs come first: the expressions below read them.
         levels_one.insert(0, one);

@@ -144,6 +144,68 @@ pub fn decimals(canonical: &str) -> usize {
         .unwrap_or(0)
 }
 
+/// A plain number — `-?digits(.digits)?`, nothing else — as the whole
+/// number of `scale`-th units it is exactly (`220.0464` at 4 → 2200464), or
+/// None: for more non-zero decimals than `scale`, 18 digits or more in that
+/// unit (past `DECIMAL(18,_)`), and any other spelling, which
+/// `parse_number` reads instead. The common case of a load, read without
+/// copying or rounding.
+pub fn plain_number(text: &[u8], scale: u8) -> Option<i64> {
+    const LIMIT: i64 = 1_000_000_000_000_000_000;
+    let (negative, digits) = match text.split_first() {
+        Some((b'-', rest)) => (true, rest),
+        _ => (false, text),
+    };
+    let (int, frac) = match digits.iter().position(|&b| b == b'.') {
+        Some(dot) => (&digits[..dot], &digits[dot + 1..]),
+        None => (digits, &[][..]),
+    };
+    let is_digits = |part: &[u8]| part.iter().all(u8::is_ascii_digit);
+    if int.is_empty()
+        || !is_digits(int)
+        || !is_digits(frac)
+        || (digits.len() > int.len() && frac.is_empty())
+    {
+        return None;
+    }
+    let scale = usize::from(scale);
+    let (kept, beyond) = frac.split_at(frac.len().min(scale));
+    if beyond.iter().any(|&b| b != b'0') {
+        return None;
+    }
+    let mut units: i64 = 0;
+    for &digit in int.iter().chain(kept) {
+        units = units
+            .checked_mul(10)?
+            .checked_add(i64::from(digit - b'0'))?;
+    }
+    for _ in kept.len()..scale {
+        units = units.checked_mul(10)?;
+    }
+    (units < LIMIT).then_some(if negative { -units } else { units })
+}
+
+/// A date written exactly `YYYY-MM-DD`, as days since 1970-01-01 (DuckDB's
+/// `DATE`), or None for any other text or no such day: the common case of a
+/// load, read in place; `parse_date` reads every other spelling.
+pub fn iso_date_days(text: &[u8]) -> Option<i32> {
+    let [y0, y1, y2, y3, b'-', m0, m1, b'-', d0, d1] = *text else {
+        return None;
+    };
+    let number = |digits: &[u8]| {
+        digits.iter().try_fold(0u32, |n, &b| {
+            b.is_ascii_digit().then(|| n * 10 + u32::from(b - b'0'))
+        })
+    };
+    let date = NaiveDate::from_ymd_opt(
+        number(&[y0, y1, y2, y3])? as i32,
+        number(&[m0, m1])?,
+        number(&[d0, d1])?,
+    )?;
+    const UNIX_EPOCH_FROM_CE: i32 = 719_163;
+    Some(date.num_days_from_ce() - UNIX_EPOCH_FROM_CE)
+}
+
 /// Days from Excel's epoch: serial 1 is 1900-01-01, with the 1900 leap-day bug.
 fn excel_serial(days: i64) -> Option<NaiveDate> {
     if !(1..=2_958_465).contains(&days) {
@@ -363,6 +425,78 @@ mod tests {
             assert!(parse_number(bad).is_err(), "{bad}");
         }
         assert!(parse_number("0.1234567890123456789").is_err());
+    }
+
+    #[test]
+    fn plain_numbers_in_units_of_the_scale() {
+        let plain = |text: &str, scale| plain_number(text.as_bytes(), scale);
+        assert_eq!(plain("220.0464", 4), Some(2_200_464));
+        assert_eq!(plain("-220.0464", 4), Some(-2_200_464));
+        assert_eq!(plain("957.5", 4), Some(9_575_000));
+        assert_eq!(plain("15243", 0), Some(15_243));
+        assert_eq!(plain("15243.0", 0), Some(15_243));
+        assert_eq!(plain("007.10", 2), Some(710));
+        assert_eq!(plain("1.230000", 2), Some(123));
+        assert_eq!(plain("-0", 4), Some(0));
+        // 17 digits in units fit DECIMAL(18,_); 18 do not.
+        assert_eq!(
+            plain("99999999999999.9999", 4),
+            Some(999_999_999_999_999_999)
+        );
+        assert_eq!(plain("100000000000000", 4), None);
+        assert_eq!(
+            plain("999999999999999999", 0),
+            Some(999_999_999_999_999_999)
+        );
+        assert_eq!(plain("1000000000000000000", 0), None);
+        assert_eq!(plain("99999999999999999999999", 0), None);
+        // A decimal the scale cannot hold is not rounded; other spellings
+        // are left to `parse_number` and DuckDB's cast.
+        for other in [
+            "15243.5",
+            "220.04641",
+            "",
+            "-",
+            ".5",
+            "5.",
+            "+5",
+            " 5",
+            "5 ",
+            "1e5",
+            "1,200",
+            "1.2.3",
+            "--5",
+            "-.5",
+            "１２",
+        ] {
+            let scale = if other == "15243.5" { 0 } else { 4 };
+            assert_eq!(plain(other, scale), None, "{other}");
+        }
+    }
+
+    #[test]
+    fn iso_dates_in_days_since_1970() {
+        let days = |text: &str| iso_date_days(text.as_bytes());
+        assert_eq!(days("1970-01-01"), Some(0));
+        assert_eq!(days("1970-01-02"), Some(1));
+        assert_eq!(days("1969-12-31"), Some(-1));
+        // 2000-03-01: 30 years of 365 days, 7 leap days (72…96), Jan + Feb 2000.
+        assert_eq!(days("2000-03-01"), Some(30 * 365 + 7 + 31 + 29));
+        assert_eq!(days("2024-02-29"), Some(19_782));
+        for other in [
+            "2023-02-29",
+            "2026-13-01",
+            "2026-00-10",
+            "2026-1-03",
+            "2026/10/03",
+            "105/11/08",
+            "2026-10-03 ",
+            "２０２６-10-03",
+            "2026-10-0x",
+            "",
+        ] {
+            assert_eq!(days(other), None, "{other}");
+        }
     }
 
     fn date(text: &str, order: DateOrder) -> String {
