@@ -69,13 +69,15 @@ pub(super) fn number_template(scale: u8, whole: bool) -> String {
 }
 
 /// The exact number in any text `{v}` at `scale` decimals, or NULL: with
-/// at most `scale` decimals DuckDB's own cast (which tolerates spaces and
-/// never rounds under that guard); anything else — separators, currency,
-/// full-width digits, more decimals — through the value reader, which
-/// refuses what it cannot read exactly.
+/// at most `scale` characters after its first `.` DuckDB's own cast (which
+/// tolerates spaces and never rounds under that guard); anything else —
+/// separators, currency, full-width digits, more decimals — through the
+/// value reader, which refuses what it cannot read exactly. No function of
+/// `{v}` is written twice: DuckDB would compute a repeated one for every
+/// row ahead of the `COALESCE`, not just for the rows that reach it.
 fn any_number_template(scale: u8) -> String {
     format!(
-        "COALESCE(CASE WHEN strpos({{v}}, '.') = 0 OR length({{v}}) - strpos({{v}}, '.') <= {scale} \
+        "COALESCE(CASE WHEN length(split_part({{v}}, '.', 2)) <= {scale} \
          THEN TRY_CAST({{v}} AS DECIMAL(18,{scale})) END, \
          TRY_CAST(_opskpi_number({{v}}, {scale}::INTEGER) AS DECIMAL(18,{scale})))"
     )
