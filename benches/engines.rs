@@ -147,6 +147,11 @@ fn parity(config: &Config) -> usize {
     compared
 }
 
+/// The allocator of the `opskpi` binary (`src/main.rs`), so that the
+/// figures are the binary's.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 fn main() {
     if let Ok(job) = std::env::var(CHILD) {
         let (kind, config) = job.split_once('|').unwrap();

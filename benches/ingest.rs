@@ -130,6 +130,11 @@ fn opskpi_load(dir: &Path, file: &Path, staged: bool) -> (Duration, i64, String)
     (elapsed, rows, total)
 }
 
+/// The allocator of the `opskpi` binary (`src/main.rs`), so that the
+/// figures are the binary's.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 fn main() {
     let scales = scales::scales();
     println!("| order lines | format | opskpi ingest | DuckDB's own load | throughput vs DuckDB | opskpi, staged | floor: casts + key check by hand | floor vs DuckDB |");

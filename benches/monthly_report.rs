@@ -19,6 +19,11 @@ use rust_decimal::Decimal;
 
 const RUNS: usize = 3;
 
+/// The allocator of the `opskpi` binary (`src/main.rs`), so that the
+/// figures are the binary's.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 fn main() {
     let scales = scales::scales();
     let period = Period::parse("2026-10", 1).unwrap();
