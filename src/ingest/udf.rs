@@ -178,6 +178,36 @@ fn int_arg(input: &DataChunkHandle, column: usize, row: usize) -> i32 {
     values[row]
 }
 
+/// Applies `read` to the bytes of every text of the first argument, in
+/// place, writing its value as the output's stored type `T` (what the
+/// function's signature returns) or NULL.
+fn read_in_place<T: Copy>(
+    input: &mut DataChunkHandle,
+    output: &mut dyn WritableVector,
+    read: impl Fn(&[u8]) -> Option<T>,
+) -> CallResult {
+    let len = input.len();
+    let column = input.flat_vector(0);
+    let texts = unsafe { column.as_slice_with_len::<duckdb_string_t>(len) };
+    let mut out = output.flat_vector();
+    let values = unsafe { out.as_mut_slice_with_len::<T>(len) };
+    let mut nulls = Vec::new();
+    for (row, (text, value)) in texts.iter().zip(values.iter_mut()).enumerate() {
+        // A NULL's string is not to be read.
+        match (!column.row_is_null(row as u64))
+            .then(|| read(string_bytes(text)))
+            .flatten()
+        {
+            Some(read) => *value = read,
+            None => nulls.push(row),
+        }
+    }
+    for row in nulls {
+        out.set_null(row);
+    }
+    Ok(())
+}
+
 /// The scales `_opskpi_exact_{scale}` exists for: every number column of
 /// the model (whole numbers, percentages, money, unit costs).
 pub(super) const EXACT_SCALES: [u8; 4] = [0, 2, 4, 6];
@@ -192,26 +222,8 @@ struct ExactFn<const SCALE: u8>;
 impl<const SCALE: u8> VScalar for ExactFn<SCALE> {
     type State = ();
     fn invoke(_: &(), input: &mut DataChunkHandle, output: &mut dyn WritableVector) -> CallResult {
-        let len = input.len();
-        let column = input.flat_vector(0);
-        let texts = unsafe { column.as_slice_with_len::<duckdb_string_t>(len) };
-        let mut out = output.flat_vector();
         // Both BIGINT and DECIMAL(18,_) are stored as 64-bit integers.
-        let numbers = unsafe { out.as_mut_slice_with_len::<i64>(len) };
-        let mut nulls = Vec::new();
-        for (row, (text, number)) in texts.iter().zip(numbers.iter_mut()).enumerate() {
-            match (!column.row_is_null(row as u64))
-                .then(|| values::plain_number(string_bytes(text), SCALE))
-                .flatten()
-            {
-                Some(units) => *number = units,
-                None => nulls.push(row),
-            }
-        }
-        for row in nulls {
-            out.set_null(row);
-        }
-        Ok(())
+        read_in_place::<i64>(input, output, |text| values::plain_number(text, SCALE))
     }
     fn signatures() -> Vec<ScalarFunctionSignature> {
         let returns = if SCALE == 0 {
@@ -230,26 +242,8 @@ struct IsoDateFn;
 impl VScalar for IsoDateFn {
     type State = ();
     fn invoke(_: &(), input: &mut DataChunkHandle, output: &mut dyn WritableVector) -> CallResult {
-        let len = input.len();
-        let column = input.flat_vector(0);
-        let texts = unsafe { column.as_slice_with_len::<duckdb_string_t>(len) };
-        let mut out = output.flat_vector();
         // A DATE is stored as its days since 1970-01-01, a 32-bit integer.
-        let dates = unsafe { out.as_mut_slice_with_len::<i32>(len) };
-        let mut nulls = Vec::new();
-        for (row, (text, date)) in texts.iter().zip(dates.iter_mut()).enumerate() {
-            match (!column.row_is_null(row as u64))
-                .then(|| values::iso_date_days(string_bytes(text)))
-                .flatten()
-            {
-                Some(days) => *date = days,
-                None => nulls.push(row),
-            }
-        }
-        for row in nulls {
-            out.set_null(row);
-        }
-        Ok(())
+        read_in_place::<i32>(input, output, values::iso_date_days)
     }
     fn signatures() -> Vec<ScalarFunctionSignature> {
         vec![ScalarFunctionSignature::exact(
