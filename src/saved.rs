@@ -256,7 +256,10 @@ impl SavedQuery {
                 ParamType::Date => {
                     let d = chrono::NaiveDate::parse_from_str(text.trim(), "%Y-%m-%d")
                         .map_err(|_| wrong("expected a date like 2026-10-31"))?;
-                    bound.push((param.name.clone(), Value::Date32(days(d))));
+                    bound.push((
+                        param.name.clone(),
+                        Value::Date32(crate::calendar::days_since_epoch(d)),
+                    ));
                 }
                 ParamType::Period => {
                     let period = Period::parse(text.trim(), calendar).map_err(|_| {
@@ -264,11 +267,11 @@ impl SavedQuery {
                     })?;
                     bound.push((
                         format!("{}_start", param.name),
-                        Value::Date32(days(period.start())),
+                        Value::Date32(crate::calendar::days_since_epoch(period.start())),
                     ));
                     bound.push((
                         format!("{}_end", param.name),
-                        Value::Date32(days(period.end())),
+                        Value::Date32(crate::calendar::days_since_epoch(period.end())),
                     ));
                 }
             }
@@ -288,10 +291,6 @@ impl SavedQuery {
             .collect();
         format!("opskpi query {} {}", self.name, params.join(" "))
     }
-}
-
-fn days(date: chrono::NaiveDate) -> i32 {
-    (date - chrono::NaiveDate::from_ymd_opt(1970, 1, 1).expect("epoch")).num_days() as i32
 }
 
 #[cfg(test)]

@@ -518,6 +518,12 @@ fn ymd(year: i32, month: u32, day: u32) -> NaiveDate {
 }
 
 /// The same calendar day `years` years earlier; 29 February becomes 28 February.
+/// Days from 1970-01-01 to `day`: how DuckDB, Arrow and Polars store a date.
+pub fn days_since_epoch(day: NaiveDate) -> i32 {
+    let epoch = NaiveDate::from_ymd_opt(1970, 1, 1).expect("epoch");
+    (day - epoch).num_days() as i32
+}
+
 pub fn shift_years(date: NaiveDate, years: u32) -> NaiveDate {
     date.checked_sub_months(Months::new(12 * years))
         .expect("date in range")

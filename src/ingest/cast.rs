@@ -61,6 +61,8 @@ pub(super) fn number_template(scale: u8, whole: bool) -> String {
     } else {
         slow
     };
+    // `_opskpi_exact_0` gives BIGINT: a DECIMAL(18,0) column (none in the
+    // model) takes the slower readers alone.
     if EXACT_SCALES.contains(&scale) && (whole || scale > 0) {
         format!("COALESCE(_opskpi_exact_{scale}({{v}}), {slow})")
     } else {

@@ -174,19 +174,12 @@ pub fn expand(source: &Source) -> Result<Vec<PathBuf>> {
 }
 
 fn file_sha256(path: &Path) -> Result<String> {
-    use std::io::Read;
-    let mut file = fs_err::File::open(path)?;
+    // In 1 MiB blocks (`io::copy` writes a `BufReader`'s own buffer): in
+    // its default 8 KiB ones the hash of an 881 MB file took 1.6 s, in
+    // 1 MiB blocks 0.6 s.
+    let mut file = std::io::BufReader::with_capacity(1 << 20, fs_err::File::open(path)?);
     let mut hasher = Sha256::new();
-    // Read in large blocks: through `io::copy`'s 8 KiB ones the hash of
-    // an 881 MB file took 1.6 s, in 1 MiB blocks 0.6 s.
-    let mut block = vec![0u8; 1 << 20];
-    loop {
-        let read = file.read(&mut block)?;
-        if read == 0 {
-            break;
-        }
-        hasher.update(&block[..read]);
-    }
+    std::io::copy(&mut file, &mut hasher)?;
     Ok(format!("{:x}", hasher.finalize()))
 }
 

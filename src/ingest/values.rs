@@ -202,8 +202,7 @@ pub fn iso_date_days(text: &[u8]) -> Option<i32> {
         number(&[m0, m1])?,
         number(&[d0, d1])?,
     )?;
-    const UNIX_EPOCH_FROM_CE: i32 = 719_163;
-    Some(date.num_days_from_ce() - UNIX_EPOCH_FROM_CE)
+    Some(crate::calendar::days_since_epoch(date))
 }
 
 /// Days from Excel's epoch: serial 1 is 1900-01-01, with the 1900 leap-day bug.

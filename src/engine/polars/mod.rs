@@ -21,7 +21,7 @@ use chrono::{Months, NaiveDate};
 use polars::prelude::*;
 use rust_decimal::Decimal;
 
-use crate::calendar::Window;
+use crate::calendar::{days_since_epoch, Window};
 use crate::error::{Error, Result};
 use crate::indicators::{Components, Engine, Group, QueryDef, Values};
 use crate::warehouse::Warehouse;
@@ -201,11 +201,6 @@ fn whole_div(x: Expr, divisor: i64) -> Expr {
 
 fn polars_error(error: PolarsError) -> Error {
     Error::Internal(format!("Polars engine: {error}"))
-}
-
-fn days_since_epoch(day: NaiveDate) -> i32 {
-    let epoch = NaiveDate::from_ymd_opt(1970, 1, 1).expect("epoch");
-    (day - epoch).num_days() as i32
 }
 
 /// The days a call's windows reach, from the first window's start to the
