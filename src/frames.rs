@@ -45,8 +45,16 @@ fn to_polars_array(array: &ArrayRef) -> Result<Box<dyn polars_arrow::array::Arra
 }
 
 /// Record batches of one schema as one Polars frame (zero batches: an empty
-/// frame with the schema's columns).
+/// frame with the schema's columns), in one chunk.
 pub fn to_polars(schema: &SchemaRef, batches: &[RecordBatch]) -> Result<DataFrame> {
+    let mut frame = to_polars_chunks(schema, batches)?;
+    frame.rechunk_mut();
+    Ok(frame)
+}
+
+/// `to_polars` with a chunk per batch (for a caller that stacks frames
+/// and then rechunks once).
+pub fn to_polars_chunks(schema: &SchemaRef, batches: &[RecordBatch]) -> Result<DataFrame> {
     let empty;
     let batches = if batches.is_empty() {
         empty = [RecordBatch::new_empty(Arc::clone(schema))];
@@ -65,9 +73,7 @@ pub fn to_polars(schema: &SchemaRef, batches: &[RecordBatch]) -> Result<DataFram
         columns.push(Column::from(series));
     }
     let height = batches.iter().map(RecordBatch::num_rows).sum();
-    let mut frame = DataFrame::new(height, columns).map_err(polars_error)?;
-    frame.rechunk_mut();
-    Ok(frame)
+    DataFrame::new(height, columns).map_err(polars_error)
 }
 
 /// KPI rows as a frame, in the columns of the `kpi` contract: text,

@@ -185,6 +185,89 @@ fn an_order_sold_over_several_days_counts_once_in_a_window_that_holds_both() {
     assert!(compared > 300, "{compared} rows compared");
 }
 
+#[test]
+fn ids_of_any_length_and_script_count_as_themselves() {
+    // The Polars engine reads id columns packed into numbers (ASCII up to
+    // 17 bytes, any other text up to 15) and a column with a longer id as
+    // text. The tiny company with its ids renamed three ways — Chinese
+    // customers and 24-byte orders (read as text), 17-byte ASCII orders and
+    // 15-byte Chinese customers (the longest packed), 18-byte customers (as
+    // text) — must count as the tiny company does.
+    type Rename = fn(&str) -> String;
+    let renamings: [(Rename, Rename); 3] = [
+        (
+            |n| format!("ORDER-2024-LONG-ID-{n:0>5}"),
+            |n| format!("顧客{n}"),
+        ),
+        (
+            |n| format!("SO-2024-{n:0>9}"),
+            |n| format!("顧客甲乙{n:0>3}"),
+        ),
+        (|n| format!("O{n}"), |n| format!("CUSTOMER-{n:0>9}")),
+    ];
+    for (order, customer) in renamings {
+        let dir = copy_fixture("tiny", "");
+        for file in ["sales.csv", "customers.csv", "surveys.csv"] {
+            let path = dir.path().join(file);
+            let text = std::fs::read_to_string(&path).unwrap();
+            let renamed: Vec<String> = text
+                .lines()
+                .map(|line| {
+                    line.split(',')
+                        .map(
+                            |field| match (field.strip_prefix('O'), field.strip_prefix('C')) {
+                                (Some(n), _) if n.parse::<u32>().is_ok() => order(n),
+                                (_, Some(n)) if n.parse::<u32>().is_ok() => customer(n),
+                                _ => field.to_string(),
+                            },
+                        )
+                        .collect::<Vec<_>>()
+                        .join(",")
+                })
+                .collect();
+            std::fs::write(&path, renamed.join("\n") + "\n").unwrap();
+        }
+        let config = Config::load(&dir.path().join("opskpi.toml")).unwrap();
+        let mut warehouse = Warehouse::in_memory().unwrap();
+        load(&mut warehouse, &sources(&config));
+        let longest = text(
+            &warehouse,
+            "SELECT max(strlen(order_id)) || ' ' || max(strlen(customer_id)) FROM sales",
+        );
+        assert!(
+            ["24 7", "17 15", "2 18"].contains(&longest.as_str()),
+            "{longest}"
+        );
+        // By hand (tiny's sales): March 2024 sold O4 (C1) and O5 (C2);
+        // April O6 (C2), O7 (C3, first ever), O8 and O9 (both C1).
+        let indicators = [
+            "orders",
+            "active_customers",
+            "new_customers",
+            "repeat_purchase_rate",
+        ];
+        for (period, expected) in [
+            ("2024-03", ["2", "2", "0", "0"]),
+            ("2024-04", ["4", "3", "1", "1/3"]),
+        ] {
+            // `kpi` also runs the Polars engine and requires the same rows.
+            let rows = kpi(&warehouse, &indicators, period, &[], "2024-12-31");
+            for (indicator, value) in indicators.iter().zip(expected) {
+                match value.split_once('/') {
+                    Some((n, d)) => assert_fraction(row(&rows, indicator, &[]).value, n, d),
+                    None => assert_exact(row(&rows, indicator, &[]).value, value),
+                }
+            }
+        }
+        let compared = compare(
+            &warehouse,
+            &context("2024-12-31"),
+            &["2024-03", "2024-04", "2024"],
+        );
+        assert!(compared > 200, "{compared} rows compared");
+    }
+}
+
 /// `kpi ... --format csv` on the tiny project, with extra arguments.
 fn kpi_csv(project: &std::path::Path, extra: &[&str]) -> String {
     let config = crate::cmd::config_arg(project);

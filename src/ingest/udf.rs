@@ -181,7 +181,7 @@ fn int_arg(input: &DataChunkHandle, column: usize, row: usize) -> i32 {
 /// Applies `read` to the bytes of every text of the first argument, in
 /// place, writing its value as the output's stored type `T` (what the
 /// function's signature returns) or NULL.
-fn read_in_place<T: Copy>(
+pub(crate) fn read_in_place<T: Copy>(
     input: &mut DataChunkHandle,
     output: &mut dyn WritableVector,
     read: impl Fn(&[u8]) -> Option<T>,

@@ -30,6 +30,7 @@ mod customers;
 mod inventory;
 mod market;
 mod operations;
+mod packed;
 mod sales;
 mod scan;
 mod service;
@@ -95,6 +96,7 @@ impl<'a> PolarsEngine<'a> {
                 .connection()
                 .try_clone()
                 .map_err(Error::query("a second connection"))?;
+            packed::register(&conn).map_err(Error::query("register the packing of ids"))?;
             let _ = slot.set(Arc::new(scan::TableScan::new(table, conn, self.split_from)));
         }
         Ok(Arc::clone(slot.get().expect("just set")))

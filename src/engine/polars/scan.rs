@@ -12,6 +12,7 @@ use std::sync::{Arc, Mutex};
 use duckdb::Connection;
 use polars::prelude::*;
 
+use super::packed;
 use crate::model::{ColumnType, Table};
 
 pub struct TableScan {
@@ -45,6 +46,9 @@ pub fn code_of(column: &str) -> String {
 }
 
 const CODE: &str = ":code";
+
+/// The name a packed text is read under (see `packed`).
+const PACKED: &str = ":packed";
 
 /// Whole-number codes for a text column: equal texts get equal codes, a
 /// missing text a missing code. Queries group and join on these instead
@@ -123,27 +127,12 @@ impl TableScan {
         PolarsError::ComputeError(format!("reading `{}`: {message}", self.table.name).into())
     }
 
-    /// The table's columns `names`, reading those not read yet in one query
-    /// (a text's codes: the text, then `codes`).
+    /// The table's columns `names`, reading those not read yet in one query.
+    /// A text's codes (`code_of`) come from the text packed in DuckDB's scan
+    /// (`packed`), unless the text itself is wanted or already read, or some
+    /// text of the column is too long to pack: then from the text (`codes`).
     fn columns(&self, names: &[PlSmallStr]) -> PolarsResult<DataFrame> {
         let mut read = self.read.lock().map_err(|e| self.error(e))?;
-        let mut stored: Vec<&str> = names
-            .iter()
-            .map(|name| name.as_str().strip_suffix(CODE).unwrap_or(name.as_str()))
-            .collect();
-        stored.sort_unstable();
-        stored.dedup();
-        let missing: Vec<&crate::model::Column> = stored
-            .iter()
-            .filter(|name| !read.0.contains_key(**name))
-            .map(|name| {
-                self.table
-                    .columns
-                    .iter()
-                    .find(|c| c.name == *name)
-                    .ok_or_else(|| self.error(format!("no column `{name}`")))
-            })
-            .collect::<PolarsResult<_>>()?;
         let conn = self.conn.lock().map_err(|e| self.error(e))?;
         if read.1.is_none() {
             let rows: i64 = conn
@@ -155,18 +144,59 @@ impl TableScan {
                 .map_err(|e| self.error(e))?;
             read.1 = Some(rows as usize);
         }
-        if !missing.is_empty() {
-            let select: Vec<String> = missing
+        let rows = read.1.unwrap_or(0);
+        let wanted = |name: &str| names.iter().any(|n| n.as_str() == name);
+        let mut select = Vec::new();
+        let mut packed = Vec::new();
+        for name in names {
+            let name = name.as_str();
+            if read.0.contains_key(name) {
+                continue;
+            }
+            match name.strip_suffix(CODE) {
+                Some(text) if !read.0.contains_key(text) && !wanted(text) => {
+                    self.column(text)?;
+                    select.push(format!(
+                        "{}({text}) AS \"{text}{PACKED}\"",
+                        packed::FUNCTION
+                    ));
+                    packed.push(text);
+                }
+                Some(_) => {}
+                None => select.push(self.select(self.column(name)?)),
+            }
+        }
+        let mut texts = Vec::new();
+        if !select.is_empty() {
+            let frame = self.read(&conn, &select.join(", "), rows)?;
+            for name in names.iter().map(PlSmallStr::as_str) {
+                if name.ends_with(CODE) || read.0.contains_key(name) {
+                    continue;
+                }
+                let column = self.column(name)?;
+                let values = frame.column(name)?.cast(&dtype(column.ty))?;
+                read.0.insert(name.to_string(), values);
+            }
+            for text in packed {
+                let values = frame.column(&format!("{text}{PACKED}"))?;
+                match packed::codes(values, code_of(text).into())? {
+                    Some(codes) => {
+                        read.0.insert(code_of(text), codes);
+                    }
+                    None => texts.push(text),
+                }
+            }
+        }
+        if !texts.is_empty() {
+            // Some text too long to pack: these columns are read as text.
+            let select: Vec<String> = texts
                 .iter()
-                .map(|c| match c.ty {
-                    ColumnType::Timestamp => format!("epoch_ms({0}) AS {0}", c.name),
-                    _ => c.name.to_string(),
-                })
-                .collect();
-            let frame = self.read(&conn, &select.join(", "), read.1.unwrap_or(0))?;
-            for column in &missing {
-                let values = frame.column(column.name)?.cast(&dtype(column.ty))?;
-                read.0.insert(column.name.to_string(), values);
+                .map(|text| self.column(text).map(|c| self.select(c)))
+                .collect::<PolarsResult<_>>()?;
+            let frame = self.read(&conn, &select.join(", "), rows)?;
+            for text in texts {
+                let values = frame.column(text)?.cast(&DataType::String)?;
+                read.0.insert(text.to_string(), values);
             }
         }
         for name in names {
@@ -177,12 +207,28 @@ impl TableScan {
                 }
             }
         }
-        let height = read.1.unwrap_or(0);
         let columns: Vec<Column> = names
             .iter()
             .map(|name| read.0[name.as_str()].clone())
             .collect();
-        DataFrame::new(height, columns)
+        DataFrame::new(rows, columns)
+    }
+
+    /// The canonical column `name` of the table.
+    fn column(&self, name: &str) -> PolarsResult<&'static crate::model::Column> {
+        self.table
+            .columns
+            .iter()
+            .find(|c| c.name == name)
+            .ok_or_else(|| self.error(format!("no column `{name}`")))
+    }
+
+    /// How a column is selected: a timestamp as milliseconds since the epoch.
+    fn select(&self, column: &crate::model::Column) -> String {
+        match column.ty {
+            ColumnType::Timestamp => format!("epoch_ms({0}) AS {0}", column.name),
+            _ => column.name.to_string(),
+        }
     }
 }
 
@@ -190,7 +236,7 @@ impl TableScan {
     /// `SELECT columns FROM table`, streamed. DuckDB hands a streamed answer
     /// out one 2,048-row batch at a time to one reader, so a large table is
     /// read in ranges of its row ids, one thread and connection each, and the
-    /// ranges stacked in order.
+    /// ranges stacked in order (batches and ranges made one chunk once, at the end).
     fn read(&self, conn: &Connection, columns: &str, rows: usize) -> PolarsResult<DataFrame> {
         let parts = if rows < self.split_from.max(2) {
             1
@@ -202,10 +248,12 @@ impl TableScan {
             let sql = format!("SELECT {columns} FROM {name}{filter}");
             let (schema, batches) =
                 crate::warehouse::arrow_batches(conn, &sql).map_err(|e| self.error(e))?;
-            crate::frames::to_polars(&schema, &batches).map_err(|e| self.error(e))
+            crate::frames::to_polars_chunks(&schema, &batches).map_err(|e| self.error(e))
         };
         if parts == 1 {
-            return query(conn, "");
+            let mut all = query(conn, "")?;
+            all.rechunk_mut();
+            return Ok(all);
         }
         let (low, high): (i64, i64) = conn
             .query_row(
