@@ -64,7 +64,9 @@ fn buyers(engine: &PolarsEngine, dims: &[String], span: Span) -> Result<Buyers> 
     // Customers by their codes (`scan::codes`): no text is hashed below.
     let customer = super::scan::code_of("customer_id");
     // Sold lines with a customer (a return does not make one active).
-    let sold = super::sales::lines(engine, dims, false)?.filter(
+    let order = super::scan::code_of("order_id");
+    let read = [customer.as_str(), order.as_str()];
+    let sold = super::sales::lines(engine, dims, false, &read)?.filter(
         col(customer.as_str())
             .is_not_null()
             .and(col("sold"))
@@ -75,7 +77,10 @@ fn buyers(engine: &PolarsEngine, dims: &[String], span: Span) -> Result<Buyers> 
     let orders = super::sales::orders_by_day(sold, &keys)?;
     let span_start = lit(span.first).cast(DataType::Date);
     let before = engine
-        .table("sales")?
+        .frame(
+            "sales",
+            &[&customer, "quantity", "net_amount", "order_date"],
+        )?
         .filter(
             col(customer.as_str())
                 .is_not_null()
@@ -104,22 +109,25 @@ fn buyers(engine: &PolarsEngine, dims: &[String], span: Span) -> Result<Buyers> 
     .map_err(polars_error)?
     .group_by([col(customer.as_str())])
     .agg([col("day").min().alias("first_day")]);
-    let first = left_join(first, before, &[customer.as_str()])
-        .with_column(
-            when(col("before").is_null())
-                .then(col("first_day"))
-                .otherwise(day_before)
-                .alias("first_day"),
-        )
-        .select([col(customer.as_str()), col("first_day")])
-        .collect()
-        .map_err(polars_error)?;
+    let first = super::collect_streaming(
+        left_join(first, before, &[customer.as_str()])
+            .with_column(
+                when(col("before").is_null())
+                    .then(col("first_day"))
+                    .otherwise(day_before)
+                    .alias("first_day"),
+            )
+            .select([col(customer.as_str()), col("first_day")]),
+    )?;
     // Each row with its customer's first sold day; the code is the customer.
     let coded = |frame: DataFrame| {
-        left_join(frame.lazy(), first.clone().lazy(), &[customer.as_str()])
-            .rename([customer.as_str()], ["customer"], true)
-            .collect()
-            .map_err(polars_error)
+        super::collect_streaming(
+            left_join(frame.lazy(), first.clone().lazy(), &[customer.as_str()]).rename(
+                [customer.as_str()],
+                ["customer"],
+                true,
+            ),
+        )
     };
     Ok(Buyers {
         single: ByDay::new(coded(orders.single)?)?,

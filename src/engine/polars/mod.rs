@@ -30,7 +30,7 @@ mod customers;
 mod inventory;
 mod market;
 mod operations;
-mod packed;
+pub mod packed;
 mod sales;
 mod scan;
 mod service;
@@ -153,6 +153,16 @@ impl<'a> PolarsEngine<'a> {
         LazyFrame::anonymous_scan(scan, args).map_err(polars_error)
     }
 
+    /// Columns `columns` of a canonical table (a text's codes as
+    /// `scan::code_of`), read now, as a lazy frame over memory: what a stage
+    /// collected by `collect_streaming` starts from (Polars' streaming engine
+    /// cannot run the lazy scans of `table`).
+    fn frame(&self, name: &'static str, columns: &[&str]) -> Result<LazyFrame> {
+        let names: Vec<PlSmallStr> = columns.iter().map(|c| PlSmallStr::from(*c)).collect();
+        let frame = self.scan(name)?.columns(&names).map_err(polars_error)?;
+        Ok(frame.lazy())
+    }
+
     /// Whether a table holds any row.
     fn has_rows(&self, name: &'static str) -> Result<bool> {
         self.count(
@@ -199,6 +209,19 @@ impl<'a> PolarsEngine<'a> {
 /// |x| < 2⁵³ — counts and millisecond durations are far below.)
 fn whole_div(x: Expr, divisor: i64) -> Expr {
     ((x.clone() - x % lit(divisor)) / lit(divisor)).cast(DataType::Int64)
+}
+
+/// A frame collected by Polars' streaming engine, whose hash group-bys
+/// and joins over millions of rows ran two to three times as fast as the
+/// in-memory engine's (10M lines on 2 cores: first purchase per customer
+/// 0.69 → 0.33 s, each order's first and last day 2.3 → 0.73 s). For the
+/// stages over the sales lines; the frame must start from `frame`, not
+/// from the lazy scans of `table`.
+fn collect_streaming(frame: LazyFrame) -> Result<DataFrame> {
+    frame
+        .collect_with_engine(polars::prelude::Engine::Streaming)
+        .map(|result| result.unwrap_single())
+        .map_err(polars_error)
 }
 
 fn polars_error(error: PolarsError) -> Error {

@@ -27,14 +27,33 @@ pub(super) fn sold() -> Expr {
         .otherwise(col("net_amount").gt(lit(0)))
 }
 
-/// The sales lines with `day`, `sold` and the dimension columns.
+/// The sales lines with `day`, `sold`, the dimension columns and the sales
+/// columns `columns`, read now (`PolarsEngine::frame`: the stages over
+/// them run on the streaming engine).
 pub(super) fn lines(
     engine: &PolarsEngine,
     dims: &[String],
     new_products: bool,
+    columns: &[&str],
 ) -> Result<LazyFrame> {
+    let mut read = vec!["order_date", "quantity", "net_amount"];
+    read.extend(columns);
+    for dim in dims {
+        read.push(match dim.as_str() {
+            "store" => "store_id",
+            "salesperson" => "salesperson_id",
+            "category" | "subcategory" => "sku",
+            "segment" => "customer_id",
+            other => other,
+        });
+    }
+    if new_products {
+        read.push("sku");
+    }
+    read.sort_unstable();
+    read.dedup();
     let mut lines = engine
-        .table("sales")?
+        .frame("sales", &read)?
         .with_columns([sold().alias("sold"), col("order_date").alias("day")]);
     for dim in dims {
         match dim.as_str() {
@@ -45,18 +64,14 @@ pub(super) fn lines(
     }
     let by_product = dims.iter().any(|d| d == "category" || d == "subcategory");
     if by_product || new_products {
-        let products = engine.table("products")?.select([
-            col("sku"),
-            col("category"),
-            col("subcategory"),
-            col("launch_date"),
-        ]);
+        let products = engine.frame(
+            "products",
+            &["sku", "category", "subcategory", "launch_date"],
+        )?;
         lines = left_join(lines, products, &["sku"]);
     }
     if dims.iter().any(|d| d == "segment") {
-        let customers = engine
-            .table("customers")?
-            .select([col("customer_id"), col("segment")]);
+        let customers = engine.frame("customers", &["customer_id", "segment"])?;
         lines = left_join(lines, customers, &["customer_id"]);
     }
     Ok(lines)
@@ -72,9 +87,9 @@ fn sums(engine: &PolarsEngine, dims: &[String], new_products: bool) -> Result<Da
         keys.push(col("launch_date"));
     }
     let count = |e: Expr| e.cast(DataType::Int64);
-    lines(engine, dims, new_products)?
-        .group_by(keys)
-        .agg([
+    let lines = lines(engine, dims, new_products, &["cost_amount"])?;
+    super::collect_streaming(
+        lines.group_by(keys).agg([
             col("net_amount").sum().alias("net"),
             col("net_amount").filter(col("sold")).sum().alias("gross"),
             col("net_amount")
@@ -86,9 +101,8 @@ fn sums(engine: &PolarsEngine, dims: &[String], new_products: bool) -> Result<Da
             col("quantity").sum().alias("quantity"),
             count(col("quantity").count()).alias("counted"),
             count(len()).alias("lines"),
-        ])
-        .collect()
-        .map_err(polars_error)
+        ]),
+    )
 }
 
 /// Sold orders per day and group: `single` counts those sold on one day
@@ -104,33 +118,28 @@ pub(super) struct Orders {
 pub(super) fn orders_by_day(sold: LazyFrame, keys: &[Expr]) -> Result<Orders> {
     let mut order_keys = vec![col(super::scan::code_of("order_id"))];
     order_keys.extend(keys.iter().cloned());
-    let spans = sold
-        .clone()
-        .group_by(order_keys.clone())
-        .agg([
-            col("day").min().alias("first"),
-            col("day").max().alias("last"),
-        ])
-        .collect()
-        .map_err(polars_error)?
-        .lazy();
+    let spans = super::collect_streaming(sold.clone().group_by(order_keys.clone()).agg([
+        col("day").min().alias("first"),
+        col("day").max().alias("last"),
+    ]))?
+    .lazy();
     let mut day_keys = vec![col("first").alias("day")];
     day_keys.extend(keys.iter().cloned());
-    let single = spans
-        .clone()
-        .filter(col("first").eq(col("last")))
-        .group_by(day_keys)
-        .agg([len().cast(DataType::Int64).alias("orders")])
-        .collect()
-        .map_err(polars_error)?;
-    let spread_keys = spans
-        .filter(col("first").lt(col("last")))
-        .select(order_keys.clone())
-        .collect()
-        .map_err(polars_error)?;
+    let single = super::collect_streaming(
+        spans
+            .clone()
+            .filter(col("first").eq(col("last")))
+            .group_by(day_keys)
+            .agg([len().cast(DataType::Int64).alias("orders")]),
+    )?;
+    let spread_keys = super::collect_streaming(
+        spans
+            .filter(col("first").lt(col("last")))
+            .select(order_keys.clone()),
+    )?;
     let mut columns = order_keys;
     columns.push(col("day"));
-    let spread = if spread_keys.height() == 0 {
+    let spread = super::collect_streaming(if spread_keys.height() == 0 {
         sold.select(columns).limit(0)
     } else {
         let on: Vec<Expr> = spread_keys
@@ -143,16 +152,16 @@ pub(super) fn orders_by_day(sold: LazyFrame, keys: &[Expr]) -> Result<Orders> {
         sold.join(spread_keys.lazy(), on.clone(), on, args)
             .select(columns)
             .unique(None, UniqueKeepStrategy::Any)
-    }
-    .collect()
-    .map_err(polars_error)?;
+    })?;
     Ok(Orders { single, spread })
 }
 
 /// The sold orders of the span's days.
 fn orders(engine: &PolarsEngine, dims: &[String], span: Span) -> Result<Orders> {
     let group: Vec<Expr> = dims.iter().map(|d| col(d.as_str())).collect();
-    let sold = lines(engine, dims, false)?.filter(col("sold").and(span.holds_day()));
+    let order = super::scan::code_of("order_id");
+    let sold =
+        lines(engine, dims, false, &[order.as_str()])?.filter(col("sold").and(span.holds_day()));
     orders_by_day(sold, &group)
 }
 

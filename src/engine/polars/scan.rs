@@ -131,7 +131,7 @@ impl TableScan {
     /// A text's codes (`code_of`) come from the text packed in DuckDB's scan
     /// (`packed`), unless the text itself is wanted or already read, or some
     /// text of the column is too long to pack: then from the text (`codes`).
-    fn columns(&self, names: &[PlSmallStr]) -> PolarsResult<DataFrame> {
+    pub fn columns(&self, names: &[PlSmallStr]) -> PolarsResult<DataFrame> {
         let mut read = self.read.lock().map_err(|e| self.error(e))?;
         let conn = self.conn.lock().map_err(|e| self.error(e))?;
         if read.1.is_none() {
@@ -175,7 +175,7 @@ impl TableScan {
                 }
                 let column = self.column(name)?;
                 let values = frame.column(name)?.cast(&dtype(column.ty))?;
-                read.0.insert(name.to_string(), values);
+                read.0.insert(name.to_string(), values.rechunk());
             }
             for text in packed {
                 let values = frame.column(&format!("{text}{PACKED}"))?;
@@ -196,7 +196,7 @@ impl TableScan {
             let frame = self.read(&conn, &select.join(", "), rows)?;
             for text in texts {
                 let values = frame.column(text)?.cast(&DataType::String)?;
-                read.0.insert(text.to_string(), values);
+                read.0.insert(text.to_string(), values.rechunk());
             }
         }
         for name in names {
@@ -235,13 +235,15 @@ impl TableScan {
 impl TableScan {
     /// `SELECT columns FROM table`, streamed. DuckDB hands a streamed answer
     /// out one 2,048-row batch at a time to one reader, so a large table is
-    /// read in ranges of its row ids, one thread and connection each, and the
-    /// ranges stacked in order (batches and ranges made one chunk once, at the end).
+    /// read in ranges of its row ids, one thread and connection each (two
+    /// per core: DuckDB works on each range's scan meanwhile), and the
+    /// ranges stacked in order. The frame keeps a chunk per batch: the
+    /// caller makes a column it keeps one chunk.
     fn read(&self, conn: &Connection, columns: &str, rows: usize) -> PolarsResult<DataFrame> {
         let parts = if rows < self.split_from.max(2) {
             1
         } else {
-            std::thread::available_parallelism().map_or(1, |n| n.get().min(4))
+            std::thread::available_parallelism().map_or(1, |n| (2 * n.get()).min(8))
         };
         let name = self.table.name;
         let query = |conn: &Connection, filter: &str| -> PolarsResult<DataFrame> {
@@ -251,9 +253,7 @@ impl TableScan {
             crate::frames::to_polars_chunks(&schema, &batches).map_err(|e| self.error(e))
         };
         if parts == 1 {
-            let mut all = query(conn, "")?;
-            all.rechunk_mut();
-            return Ok(all);
+            return query(conn, "");
         }
         let (low, high): (i64, i64) = conn
             .query_row(
@@ -290,7 +290,6 @@ impl TableScan {
         for frame in frames {
             all.vstack_mut(&frame?)?;
         }
-        all.rechunk_mut();
         Ok(all)
     }
 }
