@@ -77,7 +77,10 @@ pub fn register(conn: &Connection) -> duckdb::Result<()> {
 /// decimal of scale 0): equal texts get equal codes, a missing text a
 /// missing code; None when a text could not be packed. Values in ascending
 /// order (order ids usually are) are numbered by runs, and the codes are
-/// flagged sorted for Polars; any others through one hash map.
+/// flagged sorted for Polars; others that span less than 2^64 (ids of one
+/// pattern, such as `C00091040`, differ only in their last characters) are
+/// their distance from the smallest, with no hashing at all; any others
+/// are numbered through one hash map.
 pub fn codes(packed: &Column, name: PlSmallStr) -> PolarsResult<Option<Column>> {
     let physical = packed.decimal()?.physical().clone();
     let values = || {
@@ -92,16 +95,19 @@ pub fn codes(packed: &Column, name: PlSmallStr) -> PolarsResult<Option<Column>> 
     };
     let mut previous = None;
     let mut ascending = true;
+    let (mut smallest, mut largest) = (i128::MAX, 0);
     for value in values().flatten() {
         if value == UNPACKABLE {
             return Ok(None);
         }
         ascending &= previous <= Some(value);
         previous = Some(value);
+        smallest = smallest.min(value);
+        largest = largest.max(value);
     }
-    let mut numbered = vec![0u32; physical.len()];
+    let mut numbered = vec![0u64; physical.len()];
     if ascending {
-        let mut code = 0u32;
+        let mut code = 0u64;
         let mut previous = None;
         for (value, numbered) in values().zip(numbered.iter_mut()) {
             let Some(value) = value else { continue };
@@ -111,20 +117,26 @@ pub fn codes(packed: &Column, name: PlSmallStr) -> PolarsResult<Option<Column>> 
             *numbered = code;
             previous = Some(value);
         }
+    } else if largest - smallest <= i128::from(u64::MAX) {
+        for (value, numbered) in values().zip(numbered.iter_mut()) {
+            if let Some(value) = value {
+                *numbered = (value - smallest) as u64;
+            }
+        }
     } else {
-        let mut seen: HashMap<i128, u32, foldhash::fast::FixedState> =
+        let mut seen: HashMap<i128, u64, foldhash::fast::FixedState> =
             HashMap::with_hasher(foldhash::fast::FixedState::default());
         for (value, numbered) in values().zip(numbered.iter_mut()) {
             let Some(value) = value else { continue };
-            let next = seen.len() as u32;
+            let next = seen.len() as u64;
             *numbered = *seen.entry(value).or_insert(next);
         }
     }
     let nulls = physical.null_count();
     let mut codes = if nulls == 0 {
-        UInt32Chunked::from_vec(name, numbered)
+        UInt64Chunked::from_vec(name, numbered)
     } else {
-        UInt32Chunked::from_iter_options(
+        UInt64Chunked::from_iter_options(
             name,
             numbered
                 .into_iter()
@@ -198,7 +210,7 @@ mod tests {
         assert_eq!(packed.len(), 156);
     }
 
-    fn coded(packed: &[Option<i128>]) -> (Vec<Option<u32>>, bool) {
+    fn coded(packed: &[Option<i128>]) -> (Vec<Option<u64>>, bool) {
         let values: Vec<Option<i128>> = packed.to_vec();
         let column: Column = Int128Chunked::from_iter_options("id".into(), values.into_iter())
             .into_decimal_unchecked(38, 0)
@@ -208,14 +220,16 @@ mod tests {
             Some(codes) => {
                 let sorted = codes.as_materialized_series().is_sorted_flag()
                     == polars::series::IsSorted::Ascending;
-                (codes.u32().unwrap().iter().collect(), sorted)
+                (codes.u64().unwrap().iter().collect(), sorted)
             }
             None => (Vec::new(), false),
         }
     }
 
-    /// In order: numbered by runs, flagged sorted. Out of order or with a
-    /// gap: numbered in order of first sight. Unpackable: no codes.
+    /// In order: numbered by runs, flagged sorted (not with a gap, which
+    /// Polars would not take as sorted). Out of order: the distance from
+    /// the smallest, or over a span of 2^64 or more, numbered in order of
+    /// first sight. Unpackable: no codes.
     #[test]
     fn codes_number_equal_values_alike() {
         assert_eq!(
@@ -225,13 +239,25 @@ mod tests {
         assert_eq!(
             coded(&[Some(9), Some(5), None, Some(9), Some(12), Some(5)]),
             (
-                vec![Some(0), Some(1), None, Some(0), Some(2), Some(1)],
+                vec![Some(4), Some(0), None, Some(4), Some(7), Some(0)],
                 false
             )
         );
         assert_eq!(
             coded(&[Some(5), None, Some(5), Some(7)]),
             (vec![Some(0), None, Some(0), Some(1)], false)
+        );
+        // 2^64 + 5 − 5 is one past the largest u64: hashed.
+        let far = (1i128 << 64) + 5;
+        assert_eq!(
+            coded(&[Some(far), Some(5), None, Some(far), Some(7)]),
+            (vec![Some(0), Some(1), None, Some(0), Some(2)], false)
+        );
+        // One less still spans under 2^64.
+        let near = far - 1;
+        assert_eq!(
+            coded(&[Some(near), Some(5), Some(near)]),
+            (vec![Some(u64::MAX), Some(0), Some(u64::MAX)], false)
         );
         assert_eq!(coded(&[Some(5), Some(UNPACKABLE)]), (Vec::new(), false));
     }

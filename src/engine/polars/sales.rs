@@ -29,14 +29,16 @@ pub(super) fn sold() -> Expr {
 
 /// The sales lines with `day`, `sold`, the dimension columns and the sales
 /// columns `columns`, read now (`PolarsEngine::frame`: the stages over
-/// them run on the streaming engine).
+/// them run on the streaming engine). The amounts are always read: the
+/// first stage of a request then reads what the daily sums need too, in
+/// the same scan (a second read of the cost alone took 0.3 s at 10M lines).
 pub(super) fn lines(
     engine: &PolarsEngine,
     dims: &[String],
     new_products: bool,
     columns: &[&str],
 ) -> Result<LazyFrame> {
-    let mut read = vec!["order_date", "quantity", "net_amount"];
+    let mut read = vec!["order_date", "quantity", "net_amount", "cost_amount"];
     read.extend(columns);
     for dim in dims {
         read.push(match dim.as_str() {
@@ -87,7 +89,7 @@ fn sums(engine: &PolarsEngine, dims: &[String], new_products: bool) -> Result<Da
         keys.push(col("launch_date"));
     }
     let count = |e: Expr| e.cast(DataType::Int64);
-    let lines = lines(engine, dims, new_products, &["cost_amount"])?;
+    let lines = lines(engine, dims, new_products, &[])?;
     super::collect_streaming(
         lines.group_by(keys).agg([
             col("net_amount").sum().alias("net"),

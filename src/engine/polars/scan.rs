@@ -68,26 +68,26 @@ fn codes(values: &Column) -> PolarsResult<Column> {
     if ascending {
         series.set_sorted_flag(polars::series::IsSorted::Ascending);
     }
-    let mut numbered = vec![0u32; texts.len()];
+    let mut numbered = vec![0u64; texts.len()];
     match series.group_tuples(true, false)? {
         GroupsType::Idx(groups) => {
             for (code, rows) in groups.all().iter().enumerate() {
                 for row in rows.iter() {
-                    numbered[*row as usize] = code as u32;
+                    numbered[*row as usize] = code as u64;
                 }
             }
         }
         GroupsType::Slice { groups, .. } => {
             for (code, [first, len]) in groups.iter().enumerate() {
-                numbered[*first as usize..(*first + *len) as usize].fill(code as u32);
+                numbered[*first as usize..(*first + *len) as usize].fill(code as u64);
             }
         }
     }
     let name = PlSmallStr::from(code_of(texts.name()));
     let codes = if texts.null_count() == 0 {
-        UInt32Chunked::from_vec(name, numbered)
+        UInt64Chunked::from_vec(name, numbered)
     } else {
-        UInt32Chunked::from_iter_options(
+        UInt64Chunked::from_iter_options(
             name,
             numbered
                 .into_iter()
@@ -107,7 +107,7 @@ impl TableScan {
             .collect();
         for column in table.columns {
             if dtype(column.ty) == DataType::String {
-                schema.with_column(code_of(column.name).into(), DataType::UInt32);
+                schema.with_column(code_of(column.name).into(), DataType::UInt64);
             }
         }
         TableScan {
@@ -169,21 +169,55 @@ impl TableScan {
         let mut texts = Vec::new();
         if !select.is_empty() {
             let frame = self.read(&conn, &select.join(", "), rows)?;
-            for name in names.iter().map(PlSmallStr::as_str) {
-                if name.ends_with(CODE) || read.0.contains_key(name) {
-                    continue;
-                }
-                let column = self.column(name)?;
-                let values = frame.column(name)?.cast(&dtype(column.ty))?;
-                read.0.insert(name.to_string(), values.rechunk());
+            // Each column made one chunk, or numbered, on a thread of its own.
+            let plain: Vec<&str> = names
+                .iter()
+                .map(PlSmallStr::as_str)
+                .filter(|name| !name.ends_with(CODE) && !read.0.contains_key(*name))
+                .collect();
+            let (plain, coded) = std::thread::scope(|scope| {
+                let plain: Vec<_> = plain
+                    .iter()
+                    .map(|name| {
+                        let frame = &frame;
+                        scope.spawn(move || -> PolarsResult<(String, Column)> {
+                            let column = self.column(name)?;
+                            let values = frame.column(name)?.cast(&dtype(column.ty))?;
+                            Ok((name.to_string(), values.rechunk()))
+                        })
+                    })
+                    .collect();
+                let coded: Vec<_> = packed
+                    .iter()
+                    .map(|text| {
+                        let frame = &frame;
+                        scope.spawn(move || {
+                            let values = frame.column(&format!("{text}{PACKED}"))?;
+                            packed::codes(values, code_of(text).into()).map(|c| (*text, c))
+                        })
+                    })
+                    .collect();
+                (
+                    plain
+                        .into_iter()
+                        .map(|h| self.joined(h))
+                        .collect::<Vec<_>>(),
+                    coded
+                        .into_iter()
+                        .map(|h| self.joined(h))
+                        .collect::<Vec<_>>(),
+                )
+            });
+            for column in plain {
+                let (name, values) = column?;
+                read.0.insert(name, values);
             }
-            for text in packed {
-                let values = frame.column(&format!("{text}{PACKED}"))?;
-                match packed::codes(values, code_of(text).into())? {
-                    Some(codes) => {
+            for column in coded {
+                match column? {
+                    (text, Some(codes)) => {
                         read.0.insert(code_of(text), codes);
                     }
-                    None => texts.push(text),
+                    (text, None) => texts.push(text),
                 }
             }
         }
@@ -212,6 +246,16 @@ impl TableScan {
             .map(|name| read.0[name.as_str()].clone())
             .collect();
         DataFrame::new(rows, columns)
+    }
+
+    /// What a thread of a read gave.
+    fn joined<T>(
+        &self,
+        thread: std::thread::ScopedJoinHandle<'_, PolarsResult<T>>,
+    ) -> PolarsResult<T> {
+        thread
+            .join()
+            .unwrap_or_else(|_| Err(self.error("a thread reading columns failed")))
     }
 
     /// The canonical column `name` of the table.
@@ -324,9 +368,9 @@ impl AnonymousScan for TableScan {
 mod tests {
     use super::*;
 
-    fn coded(texts: &[Option<&str>]) -> Vec<Option<u32>> {
+    fn coded(texts: &[Option<&str>]) -> Vec<Option<u64>> {
         let column: Column = Series::new("id".into(), texts).into();
-        codes(&column).unwrap().u32().unwrap().iter().collect()
+        codes(&column).unwrap().u64().unwrap().iter().collect()
     }
 
     /// Equal texts, equal codes; different texts, different codes; a
