@@ -133,17 +133,8 @@ pub fn codes(packed: &Column, name: PlSmallStr) -> PolarsResult<Option<Column>> 
         }
     }
     let nulls = physical.null_count();
-    let mut codes = if nulls == 0 {
-        UInt64Chunked::from_vec(name, numbered)
-    } else {
-        UInt64Chunked::from_iter_options(
-            name,
-            numbered
-                .into_iter()
-                .zip(values())
-                .map(|(code, value)| value.map(|_| code)),
-        )
-    };
+    let present = values().map(|value| value.is_some());
+    let mut codes = super::scan::code_column(name, numbered, nulls, present);
     if ascending && nulls == 0 {
         codes.set_sorted_flag(polars::series::IsSorted::Ascending);
     }

@@ -84,18 +84,30 @@ fn codes(values: &Column) -> PolarsResult<Column> {
         }
     }
     let name = PlSmallStr::from(code_of(texts.name()));
-    let codes = if texts.null_count() == 0 {
+    let present = texts.iter().map(|text| text.is_some());
+    let codes = code_column(name, numbered, texts.null_count(), present);
+    Ok(codes.into_series().into())
+}
+
+/// Codes as a column, missing where `present` (a flag per row) is false
+/// (`nulls` of them).
+pub(super) fn code_column(
+    name: PlSmallStr,
+    numbered: Vec<u64>,
+    nulls: usize,
+    present: impl Iterator<Item = bool>,
+) -> UInt64Chunked {
+    if nulls == 0 {
         UInt64Chunked::from_vec(name, numbered)
     } else {
         UInt64Chunked::from_iter_options(
             name,
             numbered
                 .into_iter()
-                .zip(texts.iter())
-                .map(|(code, text)| text.map(|_| code)),
+                .zip(present)
+                .map(|(code, present)| present.then_some(code)),
         )
-    };
-    Ok(codes.into_series().into())
+    }
 }
 
 impl TableScan {
