@@ -53,7 +53,7 @@ pub fn to_polars(schema: &SchemaRef, batches: &[RecordBatch]) -> Result<DataFram
 }
 
 /// `to_polars` with a chunk per batch (for a caller that stacks frames
-/// and then rechunks once).
+/// and makes one chunk only of the columns it keeps).
 pub fn to_polars_chunks(schema: &SchemaRef, batches: &[RecordBatch]) -> Result<DataFrame> {
     let empty;
     let batches = if batches.is_empty() {

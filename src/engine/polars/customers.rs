@@ -61,7 +61,7 @@ impl ByDay {
 /// bought before it (all that `new_customers` needs to know: not new in
 /// any window of the span).
 fn buyers(engine: &PolarsEngine, dims: &[String], span: Span) -> Result<Buyers> {
-    // Customers by their codes (`scan::codes`): no text is hashed below.
+    // Customers by their codes (`scan::code_of`): no text is hashed below.
     let customer = super::scan::code_of("customer_id");
     // Sold lines with a customer (a return does not make one active).
     let order = super::scan::code_of("order_id");

@@ -30,7 +30,7 @@ mod customers;
 mod inventory;
 mod market;
 mod operations;
-pub mod packed;
+mod packed;
 mod sales;
 mod scan;
 mod service;

@@ -159,14 +159,16 @@ impl TableScan {
         let rows = read.1.unwrap_or(0);
         let wanted = |name: &str| names.iter().any(|n| n.as_str() == name);
         let mut select = Vec::new();
-        let mut packed = Vec::new();
+        let (mut plain, mut packed) = (Vec::new(), Vec::new());
         for name in names {
             let name = name.as_str();
-            if read.0.contains_key(name) {
+            if read.0.contains_key(name) || plain.contains(&name) {
                 continue;
             }
             match name.strip_suffix(CODE) {
-                Some(text) if !read.0.contains_key(text) && !wanted(text) => {
+                Some(text)
+                    if !read.0.contains_key(text) && !wanted(text) && !packed.contains(&text) =>
+                {
                     self.column(text)?;
                     select.push(format!(
                         "{}({text}) AS \"{text}{PACKED}\"",
@@ -175,18 +177,16 @@ impl TableScan {
                     packed.push(text);
                 }
                 Some(_) => {}
-                None => select.push(self.select(self.column(name)?)),
+                None => {
+                    select.push(self.select(self.column(name)?));
+                    plain.push(name);
+                }
             }
         }
         let mut texts = Vec::new();
         if !select.is_empty() {
             let frame = self.read(&conn, &select.join(", "), rows)?;
             // Each column made one chunk, or numbered, on a thread of its own.
-            let plain: Vec<&str> = names
-                .iter()
-                .map(PlSmallStr::as_str)
-                .filter(|name| !name.ends_with(CODE) && !read.0.contains_key(*name))
-                .collect();
             let (plain, coded) = std::thread::scope(|scope| {
                 let plain: Vec<_> = plain
                     .iter()
