@@ -153,6 +153,7 @@ fn parity(config: &Config) -> usize {
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 fn main() {
+    opskpi::cli::without_huge_pages();
     if let Ok(job) = std::env::var(CHILD) {
         let (kind, config) = job.split_once('|').unwrap();
         child(kind, config);

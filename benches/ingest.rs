@@ -136,6 +136,7 @@ fn opskpi_load(dir: &Path, file: &Path, staged: bool) -> (Duration, i64, String)
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 fn main() {
+    opskpi::cli::without_huge_pages();
     let scales = scales::scales();
     println!("| order lines | format | opskpi ingest | DuckDB's own load | throughput vs DuckDB | opskpi, staged | floor: casts + key check by hand | floor vs DuckDB |");
     println!("|---:|---|---:|---:|---:|---:|---:|---:|");

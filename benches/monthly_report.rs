@@ -25,6 +25,7 @@ const RUNS: usize = 3;
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 fn main() {
+    opskpi::cli::without_huge_pages();
     let scales = scales::scales();
     let period = Period::parse("2026-10", 1).unwrap();
     let as_of = NaiveDate::from_ymd_opt(2026, 10, 31).unwrap();

@@ -64,13 +64,8 @@ pub fn to_polars_chunks(schema: &SchemaRef, batches: &[RecordBatch]) -> Result<D
     };
     let mut columns = Vec::with_capacity(schema.fields().len());
     for (i, field) in schema.fields().iter().enumerate() {
-        let chunks = batches
-            .iter()
-            .map(|batch| to_polars_array(batch.column(i)))
-            .collect::<Result<Vec<_>>>()?;
-        let series = Series::from_arrow_chunks(PlSmallStr::from(field.name().as_str()), chunks)
-            .map_err(polars_error)?;
-        columns.push(Column::from(series));
+        let arrays: Vec<ArrayRef> = batches.iter().map(|b| Arc::clone(b.column(i))).collect();
+        columns.push(Column::from(arrays_to_series(field.name(), &arrays)?));
     }
     let height = batches.iter().map(RecordBatch::num_rows).sum();
     DataFrame::new(height, columns).map_err(polars_error)
@@ -81,6 +76,15 @@ pub fn to_polars_chunks(schema: &SchemaRef, batches: &[RecordBatch]) -> Result<D
 pub fn kpi_frame(rows: &[KpiRow]) -> Result<DataFrame> {
     let batch = crate::output::batch(rows)?;
     to_polars(&batch.schema(), &[batch])
+}
+
+/// Arrays of one column (a chunk each) as one Polars series.
+pub fn arrays_to_series(name: &str, arrays: &[ArrayRef]) -> Result<Series> {
+    let chunks = arrays
+        .iter()
+        .map(to_polars_array)
+        .collect::<Result<Vec<_>>>()?;
+    Series::from_arrow_chunks(PlSmallStr::from(name), chunks).map_err(polars_error)
 }
 
 /// A single arrow-rs array, for tests and callers that build one by hand.

@@ -158,31 +158,56 @@ fn every_indicator_agrees_on_the_tiny_company_edges() {
 
 #[test]
 fn an_order_sold_over_several_days_counts_once_in_a_window_that_holds_both() {
-    // The tiny company and order O10, sold on 30 March and on 2 April 2024.
-    let dir = copy_fixture("tiny", "");
-    let sales = dir.path().join("sales.csv");
-    let mut text = std::fs::read_to_string(&sales).unwrap();
-    text.push_str("O10,1,2024-03-30,C3,P3,D1,dealer,North,E2,1,50.00,30.00\n");
-    text.push_str("O10,2,2024-04-02,C3,P1,D1,dealer,North,E2,1,1000.00,600.00\n");
-    std::fs::write(&sales, text).unwrap();
-    let config = Config::load(&dir.path().join("opskpi.toml")).unwrap();
-    let mut warehouse = Warehouse::in_memory().unwrap();
-    load(&mut warehouse, &sources(&config));
-    // By hand: March 2024 sold O4, O5 and O10; April O6–O9 and O10; the
-    // year 2024 seven orders, O10 once.
-    for (period, orders) in [("2024-03", "3"), ("2024-04", "5"), ("2024", "7")] {
-        let rows = kpi(&warehouse, &["orders"], period, &[], "2024-12-31");
-        assert_exact(row(&rows, "orders", &[]).value, orders);
+    // The tiny company and order O10, sold on 30 March and on 2 April 2024;
+    // its lines in the order of their ids (the Polars engine finds each
+    // order's lines as a run), then in reverse (it groups on the order).
+    for reversed in [false, true] {
+        let dir = copy_fixture("tiny", "");
+        let sales = dir.path().join("sales.csv");
+        let mut text = std::fs::read_to_string(&sales).unwrap();
+        text.push_str("O10,1,2024-03-30,C3,P3,D1,dealer,North,E2,1,50.00,30.00\n");
+        text.push_str("O10,2,2024-04-02,C3,P1,D1,dealer,North,E2,1,1000.00,600.00\n");
+        if reversed {
+            let mut lines: Vec<&str> = text.lines().collect();
+            lines[1..].reverse();
+            text = lines.join("\n") + "\n";
+        }
+        std::fs::write(&sales, text).unwrap();
+        let config = Config::load(&dir.path().join("opskpi.toml")).unwrap();
+        let mut warehouse = Warehouse::in_memory().unwrap();
+        load(&mut warehouse, &sources(&config));
+        // By hand: March 2024 sold O4, O5 and O10; April O6–O9 and O10; the
+        // year 2024 seven orders, O10 once. Active customers: March C1
+        // (O4), C2 (O5), C3 (O10), none with two orders; April C1 (O8, O9),
+        // C2 (O6), C3 (O7, O10): two of three with two orders; 2024 all
+        // three (C1 three orders, C2 and C3 two each).
+        for (period, orders, active, repeat) in [
+            ("2024-03", "3", "3", "0"),
+            ("2024-04", "5", "3", "2/3"),
+            ("2024", "7", "3", "1"),
+        ] {
+            let indicators = ["orders", "active_customers", "repeat_purchase_rate"];
+            // `kpi` also runs the Polars engine and requires the same rows.
+            let rows = kpi(&warehouse, &indicators, period, &[], "2024-12-31");
+            assert_exact(row(&rows, "orders", &[]).value, orders);
+            assert_exact(row(&rows, "active_customers", &[]).value, active);
+            match repeat.split_once('/') {
+                Some((n, d)) => {
+                    assert_fraction(row(&rows, "repeat_purchase_rate", &[]).value, n, d)
+                }
+                None => assert_exact(row(&rows, "repeat_purchase_rate", &[]).value, repeat),
+            }
+        }
+        // By category: O10 is one order of each of its two products' categories.
+        let compared = compare(
+            &warehouse,
+            &context("2024-12-31"),
+            &[
+                "2024-03", "2024-04", "2024-Q1", "2024-Q2", "2024", "2024-W14",
+            ],
+        );
+        assert!(compared > 300, "{compared} rows compared");
     }
-    // By category: O10 is one order of each of its two products' categories.
-    let compared = compare(
-        &warehouse,
-        &context("2024-12-31"),
-        &[
-            "2024-03", "2024-04", "2024-Q1", "2024-Q2", "2024", "2024-W14",
-        ],
-    );
-    assert!(compared > 300, "{compared} rows compared");
 }
 
 #[test]

@@ -19,6 +19,7 @@ use settings::{Settings, Task};
 pub use crate::error::{EXIT_ALERT, EXIT_CHECK, EXIT_INTERNAL, EXIT_USER_ERROR};
 
 pub fn main() -> ExitCode {
+    without_huge_pages();
     let cli = args::Cli::parse();
     let outcome = Settings::resolve(cli).and_then(run);
     match outcome {
@@ -28,6 +29,24 @@ pub fn main() -> ExitCode {
             let _ = writeln!(std::io::stderr().lock(), "error: {error}");
             ExitCode::from(error.exit_code())
         }
+    }
+}
+
+/// Turns transparent huge pages off for this process (Linux; elsewhere
+/// nothing). The allocator asks for huge pages on its large regions, and
+/// where the kernel compacts memory to find one (`defrag` = `madvise`, the
+/// usual setting) a fault could take milliseconds: at 10M sales lines the
+/// Polars engine then spent 2–3 s in the kernel instead of 0.9 s, and took
+/// 2.8–3.3 s instead of 2.0–2.3 s; the DuckDB engine is the same either
+/// way (README, engines benchmark). The binary calls this first; the
+/// benches too, to measure what it runs.
+pub fn without_huge_pages() {
+    #[cfg(target_os = "linux")]
+    // SAFETY: PR_SET_THP_DISABLE takes one integer flag and changes only
+    // how the kernel backs this process's memory; its result is not
+    // needed (an older kernel without it just keeps huge pages).
+    unsafe {
+        libc::prctl(libc::PR_SET_THP_DISABLE, 1, 0, 0, 0);
     }
 }
 

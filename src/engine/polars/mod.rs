@@ -1,7 +1,7 @@
 //! The Polars engine: every component query of the catalogue written again
 //! with Polars lazy frames, over the canonical tables as scans of the
 //! warehouse (`scan.rs`: each column a query uses crosses DuckDB → Arrow →
-//! Polars once, see `frames.rs`). It answers the same `Engine` contract as
+//! Polars once, see `read.rs`). It answers the same `Engine` contract as
 //! the DuckDB engine — components per window and group, exact decimals —
 //! and the parity tests hold the two to the last digit.
 //!
@@ -31,6 +31,7 @@ mod inventory;
 mod market;
 mod operations;
 mod packed;
+mod read;
 mod sales;
 mod scan;
 mod service;

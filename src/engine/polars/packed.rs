@@ -18,6 +18,7 @@ use duckdb::vscalar::{ScalarFunctionSignature, VScalar};
 use duckdb::vtab::arrow::WritableVector;
 use duckdb::Connection;
 use polars::prelude::*;
+use polars_arrow::bitmap::Bitmap;
 
 /// What `pack` gives a text it cannot pack.
 pub const UNPACKABLE: i128 = -1;
@@ -73,39 +74,34 @@ pub fn register(conn: &Connection) -> duckdb::Result<()> {
     conn.register_scalar_function::<PackFn>(FUNCTION)
 }
 
-/// Whole-number codes of packed texts (as DuckDB hands out a `HUGEINT`: a
-/// decimal of scale 0): equal texts get equal codes, a missing text a
-/// missing code; None when a text could not be packed. Values in ascending
-/// order (order ids usually are) are numbered by runs, and the codes are
-/// flagged sorted for Polars; others that span less than 2^64 (ids of one
-/// pattern, such as `C00091040`, differ only in their last characters) are
-/// their distance from the smallest, with no hashing at all; any others
-/// are numbered through one hash map.
-pub fn codes(packed: &Column, name: PlSmallStr) -> PolarsResult<Option<Column>> {
-    let physical = packed.decimal()?.physical().clone();
+/// Whole-number codes of packed texts (missing where `valid` says so):
+/// equal texts get equal codes, a missing text a missing code; None when a
+/// text could not be packed. Values in ascending order (order ids usually
+/// are) are numbered by runs, and the codes are flagged sorted for Polars;
+/// others that span less than 2^64 (ids of one pattern, such as
+/// `C00091040`, differ only in their last characters) are their distance
+/// from the smallest, with no hashing at all; any others are numbered
+/// through one hash map.
+pub fn codes(packed: &[i128], valid: Option<&Bitmap>, name: PlSmallStr) -> Option<Column> {
     let values = || {
-        physical.downcast_iter().flat_map(|chunk| {
-            let valid = chunk.validity();
-            chunk
-                .values()
-                .iter()
-                .enumerate()
-                .map(move |(i, value)| valid.is_none_or(|v| v.get_bit(i)).then_some(*value))
-        })
+        packed
+            .iter()
+            .enumerate()
+            .map(move |(i, value)| valid.is_none_or(|v| v.get_bit(i)).then_some(*value))
     };
     let mut previous = None;
     let mut ascending = true;
     let (mut smallest, mut largest) = (i128::MAX, 0);
     for value in values().flatten() {
         if value == UNPACKABLE {
-            return Ok(None);
+            return None;
         }
         ascending &= previous <= Some(value);
         previous = Some(value);
         smallest = smallest.min(value);
         largest = largest.max(value);
     }
-    let mut numbered = vec![0u64; physical.len()];
+    let mut numbered = vec![0u64; packed.len()];
     if ascending {
         let mut code = 0u64;
         let mut previous = None;
@@ -132,13 +128,13 @@ pub fn codes(packed: &Column, name: PlSmallStr) -> PolarsResult<Option<Column>> 
             *numbered = *seen.entry(value).or_insert(next);
         }
     }
-    let nulls = physical.null_count();
+    let nulls = valid.map_or(0, Bitmap::unset_bits);
     let present = values().map(|value| value.is_some());
     let mut codes = super::scan::code_column(name, numbered, nulls, present);
     if ascending && nulls == 0 {
         codes.set_sorted_flag(polars::series::IsSorted::Ascending);
     }
-    Ok(Some(codes.into_series().into()))
+    Some(codes.into_series().into())
 }
 
 #[cfg(test)]
@@ -202,12 +198,9 @@ mod tests {
     }
 
     fn coded(packed: &[Option<i128>]) -> (Vec<Option<u64>>, bool) {
-        let values: Vec<Option<i128>> = packed.to_vec();
-        let column: Column = Int128Chunked::from_iter_options("id".into(), values.into_iter())
-            .into_decimal_unchecked(38, 0)
-            .into_series()
-            .into();
-        match codes(&column, "id:code".into()).unwrap() {
+        let values: Vec<i128> = packed.iter().map(|v| v.unwrap_or(0)).collect();
+        let valid: Bitmap = packed.iter().map(Option::is_some).collect();
+        match codes(&values, Some(&valid), "id:code".into()) {
             Some(codes) => {
                 let sorted = codes.as_materialized_series().is_sorted_flag()
                     == polars::series::IsSorted::Ascending;

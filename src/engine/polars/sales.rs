@@ -116,8 +116,107 @@ pub(super) struct Orders {
 }
 
 /// Sold orders of `sold` (lines with `day`, the order id's codes and the
-/// `keys` columns) per day and keys.
+/// `keys` columns) per day and keys: from the runs of each order's lines
+/// where the lines come in order (`runs`), else by grouping on the order.
 pub(super) fn orders_by_day(sold: LazyFrame, keys: &[Expr]) -> Result<Orders> {
+    let order = super::scan::code_of("order_id");
+    let mut columns = vec![col(order.as_str()), col("day")];
+    columns.extend(keys.iter().cloned());
+    let lines = sold.select(columns).collect().map_err(polars_error)?;
+    match runs(&lines, keys)? {
+        Some(orders) => Ok(orders),
+        None => grouped(lines.lazy(), keys),
+    }
+}
+
+/// Orders from their runs of lines, without grouping on the order: when the
+/// order codes never go down from one line to the next (ids ascending, as
+/// an ERP numbers them: each order's lines then follow each other) and the
+/// keys stay the same within an order, an order starts where its code
+/// changes, and it was sold over several days when its day changes before
+/// the next starts. None when the lines are not like that.
+fn runs(lines: &DataFrame, keys: &[Expr]) -> Result<Option<Orders>> {
+    let order = super::scan::code_of("order_id");
+    let previous = |e: Expr| e.shift(lit(1));
+    let code = col(order.as_str());
+    let continues = code
+        .clone()
+        .eq(previous(code.clone()))
+        .fill_null(lit(false));
+    let mut key_changes = lit(false);
+    for key in keys {
+        key_changes = key_changes.or(key.clone().neq_missing(previous(key.clone())));
+    }
+    let marked = lines
+        .clone()
+        .lazy()
+        .with_columns([
+            continues.alias("continues"),
+            code.clone()
+                .lt(previous(code.clone()))
+                .fill_null(lit(false))
+                .alias("goes_down"),
+            key_changes.alias("key_changes"),
+        ])
+        .with_columns([
+            (col("continues").and(col("key_changes"))).alias("key_changes"),
+            (col("continues").and(col("day").neq_missing(previous(col("day"))))).alias("moves"),
+        ])
+        .collect()
+        .map_err(polars_error)?;
+    let any = |name: &str| -> Result<bool> {
+        Ok(marked
+            .column(name)
+            .and_then(|c| c.bool().cloned())
+            .map_err(polars_error)?
+            .any())
+    };
+    if any("goes_down")? || any("key_changes")? {
+        return Ok(None);
+    }
+    // The orders whose day changes within them.
+    let spread_orders = marked
+        .clone()
+        .lazy()
+        .filter(col("moves"))
+        .select([code.clone()])
+        .unique(None, UniqueKeepStrategy::Any)
+        .with_column(lit(true).alias("spread"))
+        .collect()
+        .map_err(polars_error)?;
+    let mut day_keys = vec![col("day")];
+    day_keys.extend(keys.iter().cloned());
+    let single = left_join(
+        marked.lazy().filter(col("continues").not()),
+        spread_orders.clone().lazy(),
+        &[order.as_str()],
+    )
+    .filter(col("spread").is_null())
+    .group_by(day_keys)
+    .agg([len().cast(DataType::Int64).alias("orders")]);
+    let single = super::collect_streaming(single)?;
+    let mut columns = vec![code];
+    columns.extend(keys.iter().cloned());
+    columns.push(col("day"));
+    let spread = super::collect_streaming(
+        lines
+            .clone()
+            .lazy()
+            .join(
+                spread_orders.lazy(),
+                [col(order.as_str())],
+                [col(order.as_str())],
+                JoinArgs::new(JoinType::Inner),
+            )
+            .select(columns)
+            .unique(None, UniqueKeepStrategy::Any),
+    )?;
+    Ok(Some(Orders { single, spread }))
+}
+
+/// Orders by grouping the lines on the order and keys: each's first and
+/// last day.
+fn grouped(sold: LazyFrame, keys: &[Expr]) -> Result<Orders> {
     let mut order_keys = vec![col(super::scan::code_of("order_id"))];
     order_keys.extend(keys.iter().cloned());
     let spans = super::collect_streaming(sold.clone().group_by(order_keys.clone()).agg([
@@ -275,4 +374,107 @@ pub fn components(
     } else {
         grouped
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Sold lines: (order, day, customer) each.
+    fn sold(lines: &[(u64, i32, u64)]) -> LazyFrame {
+        let order: Vec<u64> = lines.iter().map(|l| l.0).collect();
+        let day: Vec<i32> = lines.iter().map(|l| l.1).collect();
+        let customer: Vec<u64> = lines.iter().map(|l| l.2).collect();
+        let day = Series::new("day".into(), day)
+            .cast(&DataType::Date)
+            .unwrap();
+        DataFrame::new(
+            lines.len(),
+            vec![
+                Series::new(super::super::scan::code_of("order_id").into(), order).into(),
+                day.into(),
+                Series::new("customer".into(), customer).into(),
+            ],
+        )
+        .unwrap()
+        .lazy()
+    }
+
+    /// Each row of a frame as text, sorted.
+    fn rows(frame: &DataFrame) -> Vec<String> {
+        let mut rows: Vec<String> = (0..frame.height())
+            .map(|i| {
+                let row = frame.get_row(i).unwrap();
+                row.0
+                    .iter()
+                    .map(|value| value.to_string())
+                    .collect::<Vec<_>>()
+                    .join(" ")
+            })
+            .collect();
+        rows.sort();
+        rows
+    }
+
+    /// Order 1 on day 10 (two lines), order 2 on day 10, order 3 on days
+    /// 11 and 12, order 4 on day 12; customers 7, 8, 7, 8. By hand: day 10
+    /// two orders sold on one day, day 12 one, and order 3 over two days.
+    const LINES: [(u64, i32, u64); 6] = [
+        (1, 10, 7),
+        (1, 10, 7),
+        (2, 10, 8),
+        (3, 11, 7),
+        (3, 12, 7),
+        (4, 12, 8),
+    ];
+
+    #[test]
+    fn orders_from_runs_and_from_groups_agree() {
+        // The lines of orders 1 and 3 apart.
+        let shuffled = [LINES[0], LINES[2], LINES[1], LINES[3], LINES[5], LINES[4]];
+        for lines in [&LINES, &shuffled] {
+            let orders = orders_by_day(sold(lines), &[]).unwrap();
+            assert_eq!(
+                rows(&orders.single),
+                ["1970-01-11 2", "1970-01-13 1"],
+                "{lines:?}"
+            );
+            assert_eq!(rows(&orders.spread), ["3 1970-01-12", "3 1970-01-13"]);
+            let orders = orders_by_day(sold(lines), &[col("customer")]).unwrap();
+            assert_eq!(
+                rows(&orders.single),
+                ["1970-01-11 7 1", "1970-01-11 8 1", "1970-01-13 8 1"]
+            );
+            assert_eq!(rows(&orders.spread), ["3 7 1970-01-12", "3 7 1970-01-13"]);
+        }
+        // In order, the runs answer; shuffled, they cannot.
+        let lines = sold(&LINES).collect().unwrap();
+        assert!(runs(&lines, &[col("customer")]).unwrap().is_some());
+        let lines = sold(&shuffled).collect().unwrap();
+        assert!(runs(&lines, &[]).unwrap().is_none());
+    }
+
+    /// An order whose lines name two customers counts once for each
+    /// (grouped on order and customer): the runs give way to the groups.
+    #[test]
+    fn an_order_of_two_customers_counts_for_each() {
+        let mut lines = LINES;
+        lines[1].2 = 9;
+        let frame = sold(&lines).collect().unwrap();
+        assert!(runs(&frame, &[col("customer")]).unwrap().is_none());
+        let orders = orders_by_day(sold(&lines), &[col("customer")]).unwrap();
+        assert_eq!(
+            rows(&orders.single),
+            [
+                "1970-01-11 7 1",
+                "1970-01-11 8 1",
+                "1970-01-11 9 1",
+                "1970-01-13 8 1"
+            ]
+        );
+        // Without customers the order is one order, and the runs answer.
+        assert!(runs(&frame, &[]).unwrap().is_some());
+        let orders = orders_by_day(sold(&lines), &[]).unwrap();
+        assert_eq!(rows(&orders.single), ["1970-01-11 2", "1970-01-13 1"]);
+    }
 }

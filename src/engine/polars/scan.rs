@@ -1,6 +1,6 @@
 //! A canonical table as a Polars scan over the warehouse: Polars pushes the
 //! projection down, and only the columns a query uses cross from DuckDB
-//! (through Arrow, see `frames.rs`), each once per engine. DuckDB returns a
+//! (`read.rs`), each once per engine. DuckDB returns a
 //! plain scan in insertion order, so columns read apart line up row by row;
 //! the warehouse is open read-only (no other program can write it
 //! meanwhile) and the engine writes nothing. Each text column also comes as
@@ -13,6 +13,7 @@ use duckdb::Connection;
 use polars::prelude::*;
 
 use super::packed;
+use super::read::{self, Kind, Read, Selected};
 use crate::model::{ColumnType, Table};
 
 pub struct TableScan {
@@ -159,90 +160,81 @@ impl TableScan {
         let rows = read.1.unwrap_or(0);
         let wanted = |name: &str| names.iter().any(|n| n.as_str() == name);
         let mut select = Vec::new();
-        let (mut plain, mut packed) = (Vec::new(), Vec::new());
         for name in names {
             let name = name.as_str();
-            if read.0.contains_key(name) || plain.contains(&name) {
+            if read.0.contains_key(name) || select.iter().any(|s: &Selected| s.name == name) {
                 continue;
             }
             match name.strip_suffix(CODE) {
                 Some(text)
-                    if !read.0.contains_key(text) && !wanted(text) && !packed.contains(&text) =>
+                    if !read.0.contains_key(text)
+                        && !wanted(text)
+                        && !select.iter().any(|s| s.name == format!("{text}{PACKED}")) =>
                 {
                     self.column(text)?;
-                    select.push(format!(
-                        "{}({text}) AS \"{text}{PACKED}\"",
-                        packed::FUNCTION
-                    ));
-                    packed.push(text);
+                    select.push(Selected {
+                        sql: format!("{}({text})", packed::FUNCTION),
+                        name: format!("{text}{PACKED}"),
+                        kind: Kind::Packed,
+                    });
                 }
                 Some(_) => {}
-                None => {
-                    select.push(self.select(self.column(name)?));
-                    plain.push(name);
-                }
+                None => select.push(self.selected(self.column(name)?)),
             }
         }
         let mut texts = Vec::new();
         if !select.is_empty() {
-            let frame = self.read(&conn, &select.join(", "), rows)?;
-            // Each column made one chunk, or numbered, on a thread of its own.
-            let (plain, coded) = std::thread::scope(|scope| {
-                let plain: Vec<_> = plain
+            let columns = read::read(&conn, self.table.name, &select, rows, self.parts(rows))?;
+            // The packed ids coded each on a thread of its own.
+            let coded: Vec<PolarsResult<(String, Option<Column>)>> = std::thread::scope(|scope| {
+                let handles: Vec<_> = select
                     .iter()
-                    .map(|name| {
-                        let frame = &frame;
-                        scope.spawn(move || -> PolarsResult<(String, Column)> {
-                            let column = self.column(name)?;
-                            let values = frame.column(name)?.cast(&dtype(column.ty))?;
-                            Ok((name.to_string(), values.rechunk()))
+                    .zip(columns)
+                    .map(|(selected, column)| {
+                        scope.spawn(move || match column {
+                            Read::Column(column) => Ok((selected.name.clone(), Some(column))),
+                            Read::Packed(values, valid) => {
+                                let text = selected.name.trim_end_matches(PACKED);
+                                let codes =
+                                    packed::codes(&values, valid.as_ref(), code_of(text).into());
+                                Ok((selected.name.clone(), codes))
+                            }
                         })
                     })
                     .collect();
-                let coded: Vec<_> = packed
-                    .iter()
-                    .map(|text| {
-                        let frame = &frame;
-                        scope.spawn(move || {
-                            let values = frame.column(&format!("{text}{PACKED}"))?;
-                            packed::codes(values, code_of(text).into()).map(|c| (*text, c))
-                        })
+                handles
+                    .into_iter()
+                    .map(|h| {
+                        h.join()
+                            .unwrap_or_else(|_| Err(self.error("a thread coding ids failed")))
                     })
-                    .collect();
-                (
-                    plain
-                        .into_iter()
-                        .map(|h| self.joined(h))
-                        .collect::<Vec<_>>(),
-                    coded
-                        .into_iter()
-                        .map(|h| self.joined(h))
-                        .collect::<Vec<_>>(),
-                )
+                    .collect()
             });
-            for column in plain {
-                let (name, values) = column?;
-                read.0.insert(name, values);
-            }
             for column in coded {
                 match column? {
-                    (text, Some(codes)) => {
-                        read.0.insert(code_of(text), codes);
-                    }
-                    (text, None) => texts.push(text),
+                    (name, Some(column)) => match name.strip_suffix(PACKED) {
+                        Some(text) => {
+                            read.0.insert(code_of(text), column);
+                        }
+                        None => {
+                            read.0.insert(name, column);
+                        }
+                    },
+                    (name, None) => texts.push(name.trim_end_matches(PACKED).to_string()),
                 }
             }
         }
         if !texts.is_empty() {
             // Some text too long to pack: these columns are read as text.
-            let select: Vec<String> = texts
+            let select: Vec<Selected> = texts
                 .iter()
-                .map(|text| self.column(text).map(|c| self.select(c)))
+                .map(|text| self.column(text).map(|c| self.selected(c)))
                 .collect::<PolarsResult<_>>()?;
-            let frame = self.read(&conn, &select.join(", "), rows)?;
-            for text in texts {
-                let values = frame.column(text)?.cast(&DataType::String)?;
-                read.0.insert(text.to_string(), values.rechunk());
+            let columns = read::read(&conn, self.table.name, &select, rows, self.parts(rows))?;
+            for (text, column) in texts.into_iter().zip(columns) {
+                if let Read::Column(values) = column {
+                    read.0.insert(text, values);
+                }
             }
         }
         for name in names {
@@ -260,16 +252,6 @@ impl TableScan {
         DataFrame::new(rows, columns)
     }
 
-    /// What a thread of a read gave.
-    fn joined<T>(
-        &self,
-        thread: std::thread::ScopedJoinHandle<'_, PolarsResult<T>>,
-    ) -> PolarsResult<T> {
-        thread
-            .join()
-            .unwrap_or_else(|_| Err(self.error("a thread reading columns failed")))
-    }
-
     /// The canonical column `name` of the table.
     fn column(&self, name: &str) -> PolarsResult<&'static crate::model::Column> {
         self.table
@@ -279,74 +261,35 @@ impl TableScan {
             .ok_or_else(|| self.error(format!("no column `{name}`")))
     }
 
-    /// How a column is selected: a timestamp as milliseconds since the epoch.
-    fn select(&self, column: &crate::model::Column) -> String {
-        match column.ty {
-            ColumnType::Timestamp => format!("epoch_ms({0}) AS {0}", column.name),
-            _ => column.name.to_string(),
+    /// How a column is read: a timestamp as milliseconds since the epoch.
+    fn selected(&self, column: &crate::model::Column) -> Selected {
+        let (sql, kind) = match column.ty {
+            ColumnType::Text | ColumnType::OneOf(_) => (column.name.to_string(), Kind::Text),
+            ColumnType::Date | ColumnType::Month => (column.name.to_string(), Kind::Date),
+            ColumnType::Timestamp => (format!("epoch_ms({})", column.name), Kind::Integer),
+            ColumnType::Integer | ColumnType::IntRange(..) => {
+                (column.name.to_string(), Kind::Integer)
+            }
+            ColumnType::Decimal(scale) | ColumnType::DecimalRange(scale, ..) => {
+                (column.name.to_string(), Kind::Decimal(scale as usize))
+            }
+        };
+        Selected {
+            sql,
+            name: column.name.to_string(),
+            kind,
         }
     }
-}
 
-impl TableScan {
-    /// `SELECT columns FROM table`, streamed. DuckDB hands a streamed answer
-    /// out one 2,048-row batch at a time to one reader, so a large table is
-    /// read in ranges of its row ids, one thread and connection each (two
-    /// per core: DuckDB works on each range's scan meanwhile), and the
-    /// ranges stacked in order. The frame keeps a chunk per batch: the
-    /// caller makes a column it keeps one chunk.
-    fn read(&self, conn: &Connection, columns: &str, rows: usize) -> PolarsResult<DataFrame> {
-        let parts = if rows < self.split_from.max(2) {
+    /// In how many ranges a table of `rows` rows is read: two per core
+    /// (DuckDB scans one range while another is copied), from about a
+    /// million rows.
+    fn parts(&self, rows: usize) -> usize {
+        if rows < self.split_from.max(2) {
             1
         } else {
             std::thread::available_parallelism().map_or(1, |n| (2 * n.get()).min(8))
-        };
-        let name = self.table.name;
-        let query = |conn: &Connection, filter: &str| -> PolarsResult<DataFrame> {
-            let sql = format!("SELECT {columns} FROM {name}{filter}");
-            let (schema, batches) =
-                crate::warehouse::arrow_batches(conn, &sql).map_err(|e| self.error(e))?;
-            crate::frames::to_polars_chunks(&schema, &batches).map_err(|e| self.error(e))
-        };
-        if parts == 1 {
-            return query(conn, "");
         }
-        let (low, high): (i64, i64) = conn
-            .query_row(
-                &format!("SELECT min(rowid), max(rowid) FROM {name}"),
-                [],
-                |r| Ok((r.get(0)?, r.get(1)?)),
-            )
-            .map_err(|e| self.error(e))?;
-        let step = (high - low) / parts as i64 + 1;
-        let frames: Vec<PolarsResult<DataFrame>> = std::thread::scope(|scope| {
-            let handles: Vec<_> = (0..parts as i64)
-                .map(|part| {
-                    let conn = conn.try_clone().map_err(|e| self.error(e));
-                    let query = &query;
-                    scope.spawn(move || {
-                        let first = low + part * step;
-                        query(
-                            &conn?,
-                            &format!(" WHERE rowid BETWEEN {first} AND {}", first + step - 1),
-                        )
-                    })
-                })
-                .collect();
-            handles
-                .into_iter()
-                .map(|h| {
-                    h.join()
-                        .unwrap_or_else(|_| Err(self.error("a reader thread failed")))
-                })
-                .collect()
-        });
-        let mut frames = frames.into_iter();
-        let mut all = frames.next().expect("at least one part")?;
-        for frame in frames {
-            all.vstack_mut(&frame?)?;
-        }
-        Ok(all)
     }
 }
 
