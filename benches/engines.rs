@@ -79,6 +79,8 @@ fn child(kind: &str, config_path: &str) {
                     .unwrap()
                     .len()
             }
+            "core-duckdb" => core(&warehouse, &config),
+            "core-polars" => core(&PolarsEngine::new(&warehouse), &config),
             "polars-kept" => opskpi::pipeline::render_html_on(
                 &kept,
                 &warehouse,
@@ -97,9 +99,87 @@ fn child(kind: &str, config_path: &str) {
     println!("{} {}", scales::median(times).as_secs_f64(), peak_kb());
 }
 
+/// The numbers of the reference script (`benches/polars_script.py`): the
+/// month's core indicators for the company, and net sales by region; the
+/// rows computed.
+fn core(engine: &dyn opskpi::indicators::Engine, config: &Config) -> usize {
+    let catalogue = Catalogue::builtin();
+    let context = opskpi::pipeline::context(config, as_of());
+    let period = Period::parse("2026-10", 1).unwrap();
+    let mut rows = 0;
+    for (indicators, dims) in [
+        (&CORE[..], vec![]),
+        (&["net_sales"][..], vec!["region".to_string()]),
+    ] {
+        let request = KpiRequest {
+            indicators: indicators.iter().map(|i| i.to_string()).collect(),
+            periods: vec![period],
+            dims,
+        };
+        rows += compute(engine, &catalogue, &context, &request)
+            .unwrap()
+            .len();
+    }
+    rows
+}
+
+/// The script's core numbers, as indicators.
+const CORE: [&str; 10] = [
+    "net_sales",
+    "orders",
+    "average_order_value",
+    "gross_margin",
+    "return_rate",
+    "active_customers",
+    "new_customers",
+    "repeat_purchase_rate",
+    "sales_growth",
+    "sales_growth_ytd",
+];
+
+/// The reference script on the company's Parquet files, in this (child)
+/// process's children: prints the median of its own timings (after its
+/// imports, as the others are timed after opening the warehouse) and the
+/// children's peak memory; nothing when Python or its Polars is missing.
+fn script(folder: &str) {
+    let script = concat!(env!("CARGO_MANIFEST_DIR"), "/benches/polars_script.py");
+    let mut times = Vec::new();
+    for _ in 0..RUNS {
+        let Ok(output) = Command::new("python3").arg(script).arg(folder).output() else {
+            return;
+        };
+        if !output.status.success() {
+            return;
+        }
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        let Some(seconds) = stderr
+            .lines()
+            .last()
+            .and_then(|line| line.strip_suffix(" s"))
+            .and_then(|s| s.parse::<f64>().ok())
+        else {
+            return;
+        };
+        times.push(std::time::Duration::from_secs_f64(seconds));
+    }
+    // SAFETY: getrusage fills the struct it is given.
+    let peak_kb = unsafe {
+        let mut usage: libc::rusage = std::mem::zeroed();
+        libc::getrusage(libc::RUSAGE_CHILDREN, &mut usage);
+        usage.ru_maxrss as u64
+    };
+    println!("{} {}", scales::median(times).as_secs_f64(), peak_kb);
+}
+
 fn measure(kind: &str, config: &std::path::Path) -> (f64, u64) {
+    try_measure(kind, config).unwrap_or_else(|| panic!("{kind}: no measurement"))
+}
+
+/// One measurement in a child process: its time and peak memory, or None
+/// when it printed none.
+fn try_measure(kind: &str, path: &std::path::Path) -> Option<(f64, u64)> {
     let output = Command::new(std::env::current_exe().unwrap())
-        .env(CHILD, format!("{kind}|{}", config.display()))
+        .env(CHILD, format!("{kind}|{}", path.display()))
         .output()
         .unwrap();
     assert!(
@@ -109,9 +189,9 @@ fn measure(kind: &str, config: &std::path::Path) -> (f64, u64) {
     );
     let text = String::from_utf8(output.stdout).unwrap();
     let mut words = text.split_whitespace();
-    let seconds = words.next().unwrap().parse().unwrap();
-    let peak = words.next().unwrap().parse().unwrap();
-    (seconds, peak)
+    let seconds = words.next()?.parse().unwrap();
+    let peak = words.next()?.parse().unwrap();
+    Some((seconds, peak))
 }
 
 /// Every indicator of the report's month through both engines, for the
@@ -156,9 +236,14 @@ fn main() {
     opskpi::cli::without_huge_pages();
     if let Ok(job) = std::env::var(CHILD) {
         let (kind, config) = job.split_once('|').unwrap();
-        child(kind, config);
+        match kind {
+            "script" => script(config),
+            _ => child(kind, config),
+        }
         return;
     }
+    let mut core_rows = Vec::new();
+    println!("The whole monthly report:\n");
     println!("| order lines | rows compared | hand-written SQL | DuckDB engine | Polars engine (new per report) | Polars engine (kept) |");
     println!("|---:|---:|---:|---:|---:|---:|");
     for scale in scales::scales() {
@@ -179,5 +264,19 @@ fn main() {
             cell(measure("polars", &path)),
             cell(measure("polars-kept", &path)),
         );
+        let script = try_measure("script", dir.path())
+            .map(cell)
+            .unwrap_or_else(|| "n/a (no python3 with polars)".to_string());
+        core_rows.push(format!(
+            "| {lines} | {} | {} | {script} |",
+            cell(measure("core-duckdb", &path)),
+            cell(measure("core-polars", &path)),
+        ));
+    }
+    println!("\nThe reference script's numbers (the month's core indicators, net sales by region), a new engine each:\n");
+    println!("| order lines | DuckDB engine | Polars engine | Python Polars script |");
+    println!("|---:|---:|---:|---:|");
+    for row in core_rows {
+        println!("{row}");
     }
 }

@@ -130,8 +130,8 @@ fn buyers(engine: &PolarsEngine, dims: &[String], span: Span) -> Result<Buyers> 
         )
     };
     Ok(Buyers {
-        single: ByDay::new(coded(orders.single)?)?,
-        spread: ByDay::new(coded(orders.spread)?)?,
+        single: ByDay::new(super::decoded(coded(orders.single)?, dims)?)?,
+        spread: ByDay::new(super::decoded(coded(orders.spread)?, dims)?)?,
     })
 }
 

@@ -356,6 +356,18 @@ fn by_window(
         .agg(aggregates)
 }
 
+/// `frame` with its dimension columns as text (a stage groups on their
+/// keys, `scan::key_of`).
+fn decoded(mut frame: DataFrame, dims: &[String]) -> Result<DataFrame> {
+    for dim in dims {
+        if let Ok(column) = frame.column(dim.as_str()) {
+            let text = packed::decode(column).map_err(polars_error)?;
+            frame.with_column(text).map_err(polars_error)?;
+        }
+    }
+    Ok(frame)
+}
+
 /// `left LEFT JOIN right USING (key)`.
 fn left_join(left: LazyFrame, right: LazyFrame, keys: &[&str]) -> LazyFrame {
     let on: Vec<Expr> = keys.iter().map(|k| col(*k)).collect();

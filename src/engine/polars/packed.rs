@@ -47,6 +47,48 @@ pub fn pack(text: &[u8]) -> i128 {
     }
 }
 
+/// The text `pack` made `packed` from (None for `UNPACKABLE` or a number
+/// no text packs into).
+pub fn unpack(packed: i128) -> Option<String> {
+    let (digits, length, bits) = if packed >= 1 << 126 {
+        ((packed - (1 << 126)) >> 4, (packed & 15) as usize, 8)
+    } else if packed >= 0 {
+        (packed >> 5, (packed & 31) as usize, 7)
+    } else {
+        return None;
+    };
+    let mask = (1i128 << bits) - 1;
+    let bytes: Vec<u8> = (0..length)
+        .rev()
+        .map(|i| ((digits >> (i * bits)) & mask) as u8)
+        .collect();
+    String::from_utf8(bytes)
+        .ok()
+        .filter(|text| pack(text.as_bytes()) == packed)
+}
+
+/// Whether a packed column holds a text too long to pack.
+pub fn any_unpackable(packed: &[i128], valid: Option<&Bitmap>) -> bool {
+    packed
+        .iter()
+        .enumerate()
+        .any(|(i, value)| *value == UNPACKABLE && valid.is_none_or(|v| v.get_bit(i)))
+}
+
+/// A key column (`scan::key_of`) as text: packed numbers unpacked, text
+/// as it is.
+pub fn decode(key: &Column) -> PolarsResult<Column> {
+    if key.dtype() != &DataType::Int128 {
+        return Ok(key.clone());
+    }
+    let texts: StringChunked = key
+        .i128()?
+        .iter()
+        .map(|packed| packed.and_then(unpack))
+        .collect();
+    Ok(texts.with_name(key.name().clone()).into_column())
+}
+
 /// `_opskpi_pack(text)`: `pack` as a `HUGEINT` (NULL for NULL).
 struct PackFn;
 
@@ -164,6 +206,12 @@ mod tests {
         // Five CJK characters are 15 bytes and fit; six do not.
         assert!(pack("台北市大安".as_bytes()) > 1 << 126);
         assert_eq!(pack("台北市大安區".as_bytes()), UNPACKABLE);
+        // Back: 2081 is "A"; no text for UNPACKABLE, nor for 2080 ("A"
+        // with length 0: digits beyond the length).
+        assert_eq!(unpack(2081).as_deref(), Some("A"));
+        assert_eq!(unpack(2082).as_deref(), Some("\0A"));
+        assert_eq!(unpack(UNPACKABLE), None);
+        assert_eq!(unpack(2080), None);
     }
 
     /// One number per text and a different one for a different text, over
@@ -192,6 +240,13 @@ mod tests {
         assert_eq!(texts.len(), 156);
         let mut packed: Vec<i128> = texts.iter().map(|t| pack(t)).collect();
         assert!(!packed.contains(&UNPACKABLE));
+        // And each unpacks to its text.
+        for (text, value) in texts.iter().zip(&packed) {
+            assert_eq!(
+                unpack(*value).as_deref().map(str::as_bytes),
+                Some(&text[..])
+            );
+        }
         packed.sort_unstable();
         packed.dedup();
         assert_eq!(packed.len(), 156);

@@ -15,7 +15,7 @@
 
 use polars::prelude::*;
 
-use super::{by_window, left_join, polars_error, renamed, unknown, PolarsEngine, Span};
+use super::{by_window, left_join, polars_error, unknown, PolarsEngine, Span};
 use crate::calendar::Window;
 use crate::error::Result;
 
@@ -32,49 +32,64 @@ pub(super) fn sold() -> Expr {
 /// them run on the streaming engine). The amounts are always read: the
 /// first stage of a request then reads what the daily sums need too, in
 /// the same scan (a second read of the cost alone took 0.3 s at 10M lines).
+/// A dimension of the lines (store, salesperson, region, channel, sku) is
+/// its key (`scan::key_of`: packed numbers, not text): a stage groups on
+/// numbers and gives its dimensions back as text (`decoded`). Reading
+/// region as keys instead of text took 0.55 s instead of 0.87 s at 10M
+/// lines, and 0.6 GB less.
 pub(super) fn lines(
     engine: &PolarsEngine,
     dims: &[String],
     new_products: bool,
     columns: &[&str],
 ) -> Result<LazyFrame> {
-    let mut read = vec!["order_date", "quantity", "net_amount", "cost_amount"];
-    read.extend(columns);
+    // The lookups join on text: Polars 0.55 joins on 128-bit keys only
+    // with its `dtype-u128` feature, which this build leaves out.
+    let by_product = dims.iter().any(|d| d == "category" || d == "subcategory");
+    let sku = (by_product || new_products).then(|| "sku".to_string());
+    let by_segment = dims.iter().any(|d| d == "segment");
+    let customer = by_segment.then(|| "customer_id".to_string());
+    let mut read: Vec<String> = ["order_date", "quantity", "net_amount", "cost_amount"]
+        .iter()
+        .chain(columns)
+        .map(|c| c.to_string())
+        .collect();
+    read.extend(sku.iter().chain(&customer).cloned());
+    let mut keys = Vec::new();
     for dim in dims {
-        read.push(match dim.as_str() {
+        let source = match dim.as_str() {
             "store" => "store_id",
             "salesperson" => "salesperson_id",
-            "category" | "subcategory" => "sku",
-            "segment" => "customer_id",
+            "category" | "subcategory" | "segment" => continue,
             other => other,
-        });
-    }
-    if new_products {
-        read.push("sku");
+        };
+        // A dimension a lookup also joins on (`sku`) is that text.
+        let key = match (source, &sku) {
+            ("sku", Some(sku)) => sku.clone(),
+            _ => super::scan::key_of(source),
+        };
+        keys.push(col(key.as_str()).alias(dim.as_str()));
+        read.push(key);
     }
     read.sort_unstable();
     read.dedup();
+    let read: Vec<&str> = read.iter().map(String::as_str).collect();
     let mut lines = engine
         .frame("sales", &read)?
         .with_columns([sold().alias("sold"), col("order_date").alias("day")]);
-    for dim in dims {
-        match dim.as_str() {
-            "store" => lines = lines.with_column(renamed("store_id", "store")),
-            "salesperson" => lines = lines.with_column(renamed("salesperson_id", "salesperson")),
-            _ => {}
-        }
+    if !keys.is_empty() {
+        lines = lines.with_columns(keys);
     }
-    let by_product = dims.iter().any(|d| d == "category" || d == "subcategory");
-    if by_product || new_products {
+    if let Some(sku) = sku {
         let products = engine.frame(
             "products",
-            &["sku", "category", "subcategory", "launch_date"],
+            &[sku.as_str(), "category", "subcategory", "launch_date"],
         )?;
-        lines = left_join(lines, products, &["sku"]);
+        lines = left_join(lines, products, &[sku.as_str()]);
     }
-    if dims.iter().any(|d| d == "segment") {
-        let customers = engine.frame("customers", &["customer_id", "segment"])?;
-        lines = left_join(lines, customers, &["customer_id"]);
+    if let Some(customer) = customer {
+        let customers = engine.frame("customers", &[customer.as_str(), "segment"])?;
+        lines = left_join(lines, customers, &[customer.as_str()]);
     }
     Ok(lines)
 }
@@ -90,7 +105,7 @@ fn sums(engine: &PolarsEngine, dims: &[String], new_products: bool) -> Result<Da
     }
     let count = |e: Expr| e.cast(DataType::Int64);
     let lines = lines(engine, dims, new_products, &[])?;
-    super::collect_streaming(
+    let sums = super::collect_streaming(
         lines.group_by(keys).agg([
             col("net_amount").sum().alias("net"),
             col("net_amount").filter(col("sold")).sum().alias("gross"),
@@ -104,7 +119,8 @@ fn sums(engine: &PolarsEngine, dims: &[String], new_products: bool) -> Result<Da
             count(col("quantity").count()).alias("counted"),
             count(len()).alias("lines"),
         ]),
-    )
+    )?;
+    super::decoded(sums, dims)
 }
 
 /// Sold orders per day and group: `single` counts those sold on one day
@@ -263,7 +279,11 @@ fn orders(engine: &PolarsEngine, dims: &[String], span: Span) -> Result<Orders> 
     let order = super::scan::code_of("order_id");
     let sold =
         lines(engine, dims, false, &[order.as_str()])?.filter(col("sold").and(span.holds_day()));
-    orders_by_day(sold, &group)
+    let orders = orders_by_day(sold, &group)?;
+    Ok(Orders {
+        single: super::decoded(orders.single, dims)?,
+        spread: super::decoded(orders.spread, dims)?,
+    })
 }
 
 /// Each day's net amount (`net`), quantity (`quantity`, with `counted`

@@ -11,6 +11,7 @@ use std::sync::{Arc, Mutex};
 
 use duckdb::Connection;
 use polars::prelude::*;
+use polars_arrow::bitmap::Bitmap;
 
 use super::packed;
 use super::read::{self, Kind, Read, Selected};
@@ -50,6 +51,25 @@ const CODE: &str = ":code";
 
 /// The name a packed text is read under (see `packed`).
 const PACKED: &str = ":packed";
+
+/// The name of the key of text column `column`: its texts packed into
+/// numbers (`packed`), one-to-one, to group and join on without hashing
+/// text — or the text itself when some text is too long to pack.
+/// `packed::decode` gives the texts back. Unlike codes, keys of one text
+/// are the same in every table.
+pub fn key_of(column: &str) -> String {
+    format!("{column}{KEY}")
+}
+
+const KEY: &str = ":key";
+
+/// A read column made ready: as read, the codes and key of a packed text,
+/// or none when a text was too long to pack.
+enum Finished {
+    Plain(Column),
+    Packed(Vec<Column>),
+    Unpackable,
+}
 
 /// Whole-number codes for a text column: equal texts get equal codes, a
 /// missing text a missing code. Queries group and join on these instead
@@ -144,6 +164,8 @@ impl TableScan {
     /// A text's codes (`code_of`) come from the text packed in DuckDB's scan
     /// (`packed`), unless the text itself is wanted or already read, or some
     /// text of the column is too long to pack: then from the text (`codes`).
+    /// A text's key (`key_of`) is its packed numbers (Int128), or the text
+    /// itself when some text is too long to pack.
     pub fn columns(&self, names: &[PlSmallStr]) -> PolarsResult<DataFrame> {
         let mut read = self.read.lock().map_err(|e| self.error(e))?;
         let conn = self.conn.lock().map_err(|e| self.error(e))?;
@@ -159,45 +181,47 @@ impl TableScan {
         }
         let rows = read.1.unwrap_or(0);
         let wanted = |name: &str| names.iter().any(|n| n.as_str() == name);
-        let mut select = Vec::new();
+        let mut select: Vec<Selected> = Vec::new();
         for name in names {
             let name = name.as_str();
-            if read.0.contains_key(name) || select.iter().any(|s: &Selected| s.name == name) {
+            if read.0.contains_key(name) || select.iter().any(|s| s.name == name) {
                 continue;
             }
-            match name.strip_suffix(CODE) {
-                Some(text)
-                    if !read.0.contains_key(text)
-                        && !wanted(text)
-                        && !select.iter().any(|s| s.name == format!("{text}{PACKED}")) =>
-                {
-                    self.column(text)?;
-                    select.push(Selected {
-                        sql: format!("{}({text})", packed::FUNCTION),
-                        name: format!("{text}{PACKED}"),
-                        kind: Kind::Packed,
-                    });
+            let packs = match (name.strip_suffix(CODE), name.strip_suffix(KEY)) {
+                (Some(text), _) => (!read.0.contains_key(text) && !wanted(text)).then_some(text),
+                (_, Some(text)) => Some(text),
+                _ => None,
+            };
+            match packs {
+                Some(text) => {
+                    let packed = format!("{text}{PACKED}");
+                    if !select.iter().any(|s| s.name == packed) {
+                        self.column(text)?;
+                        select.push(Selected {
+                            sql: format!("{}({text})", packed::FUNCTION),
+                            name: packed,
+                            kind: Kind::Packed,
+                        });
+                    }
                 }
-                Some(_) => {}
+                None if name.ends_with(CODE) => {}
                 None => select.push(self.selected(self.column(name)?)),
             }
         }
         let mut texts = Vec::new();
         if !select.is_empty() {
             let columns = read::read(&conn, self.table.name, &select, rows, self.parts(rows))?;
-            // The packed ids coded each on a thread of its own.
-            let coded: Vec<PolarsResult<(String, Option<Column>)>> = std::thread::scope(|scope| {
+            // The packed texts coded (or kept as keys) each on a thread of its own.
+            let finished: Vec<PolarsResult<Finished>> = std::thread::scope(|scope| {
                 let handles: Vec<_> = select
                     .iter()
                     .zip(columns)
                     .map(|(selected, column)| {
                         scope.spawn(move || match column {
-                            Read::Column(column) => Ok((selected.name.clone(), Some(column))),
+                            Read::Column(column) => Ok(Finished::Plain(column)),
                             Read::Packed(values, valid) => {
                                 let text = selected.name.trim_end_matches(PACKED);
-                                let codes =
-                                    packed::codes(&values, valid.as_ref(), code_of(text).into());
-                                Ok((selected.name.clone(), codes))
+                                Ok(self.finish_packed(text, values, valid, &wanted))
                             }
                         })
                     })
@@ -210,17 +234,18 @@ impl TableScan {
                     })
                     .collect()
             });
-            for column in coded {
-                match column? {
-                    (name, Some(column)) => match name.strip_suffix(PACKED) {
-                        Some(text) => {
-                            read.0.insert(code_of(text), column);
+            for (selected, finished) in select.iter().zip(finished) {
+                let text = selected.name.trim_end_matches(PACKED);
+                match finished? {
+                    Finished::Plain(column) => {
+                        read.0.insert(selected.name.clone(), column);
+                    }
+                    Finished::Packed(columns) => {
+                        for column in columns {
+                            read.0.insert(column.name().to_string(), column);
                         }
-                        None => {
-                            read.0.insert(name, column);
-                        }
-                    },
-                    (name, None) => texts.push(name.trim_end_matches(PACKED).to_string()),
+                    }
+                    Finished::Unpackable => texts.push(text.to_string()),
                 }
             }
         }
@@ -238,11 +263,17 @@ impl TableScan {
             }
         }
         for name in names {
-            if let Some(text) = name.as_str().strip_suffix(CODE) {
-                if !read.0.contains_key(name.as_str()) {
-                    let coded = codes(&read.0[text])?;
-                    read.0.insert(name.to_string(), coded);
-                }
+            let name = name.as_str();
+            if read.0.contains_key(name) {
+                continue;
+            }
+            if let Some(text) = name.strip_suffix(CODE) {
+                let coded = codes(&read.0[text])?;
+                read.0.insert(name.to_string(), coded);
+            } else if let Some(text) = name.strip_suffix(KEY) {
+                // The text itself is the key.
+                let key = read.0[text].clone().with_name(name.into());
+                read.0.insert(name.to_string(), key);
             }
         }
         let columns: Vec<Column> = names
@@ -250,6 +281,32 @@ impl TableScan {
             .map(|name| read.0[name.as_str()].clone())
             .collect();
         DataFrame::new(rows, columns)
+    }
+
+    /// A packed text's codes and key, those of them `wanted`; Unpackable
+    /// when some text was too long to pack.
+    fn finish_packed(
+        &self,
+        text: &str,
+        values: Vec<i128>,
+        valid: Option<Bitmap>,
+        wanted: &dyn Fn(&str) -> bool,
+    ) -> Finished {
+        let mut columns = Vec::new();
+        if wanted(&code_of(text)) {
+            match packed::codes(&values, valid.as_ref(), code_of(text).into()) {
+                Some(codes) => columns.push(codes),
+                None => return Finished::Unpackable,
+            }
+        }
+        if wanted(&key_of(text)) {
+            if packed::any_unpackable(&values, valid.as_ref()) {
+                return Finished::Unpackable;
+            }
+            let key = Int128Chunked::from_vec_validity(key_of(text).into(), values, valid);
+            columns.push(key.into_column());
+        }
+        Finished::Packed(columns)
     }
 
     /// The canonical column `name` of the table.
