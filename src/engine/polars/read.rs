@@ -545,36 +545,34 @@ mod tests {
         }
     }
 
+    /// The error of reading `column` as `kind` from the 7-row table, with
+    /// `rows` counted, in `parts` ranges.
+    fn error_of(column: &str, kind: Kind, rows: usize, parts: usize) -> String {
+        read(&table(), "t", &[selected(column, kind)], rows, parts)
+            .err()
+            .expect("an error")
+            .to_string()
+    }
+
     /// A column that arrives as another type than its kind is an error
     /// naming it, not a misread.
     #[test]
     fn a_column_of_another_type_is_an_error() {
-        let conn = table();
-        let error = read(&conn, "t", &[selected("n", Kind::Date)], 7, 2)
-            .err()
-            .expect("an error")
-            .to_string();
+        let error = error_of("n", Kind::Date, 7, 2);
         assert!(error.contains("column `n` arrived as Int64"), "{error}");
-        let error = read(&conn, "t", &[selected("x", Kind::Decimal(4))], 7, 1)
-            .err()
-            .expect("an error")
-            .to_string();
+        let error = error_of("x", Kind::Decimal(4), 7, 1);
         assert!(error.contains("column `x`"), "{error}");
     }
 
     /// Counted rows that the read does not find mean the table changed.
     #[test]
     fn a_table_that_is_not_as_counted_is_an_error() {
-        let conn = table();
-        let error = read(&conn, "t", &[selected("n", Kind::Integer)], 6, 1)
-            .err()
-            .expect("an error")
-            .to_string();
-        assert!(error.contains("changed while read"), "{error}");
-        let error = read(&conn, "t", &[selected("n", Kind::Integer)], 8, 3)
-            .err()
-            .expect("an error")
-            .to_string();
-        assert!(error.contains("changed while read"), "{error}");
+        for (rows, parts) in [(6, 1), (8, 3)] {
+            let error = error_of("n", Kind::Integer, rows, parts);
+            assert!(
+                error.contains("changed while read"),
+                "{rows} {parts}: {error}"
+            );
+        }
     }
 }
