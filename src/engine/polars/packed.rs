@@ -124,7 +124,7 @@ pub fn register(conn: &Connection) -> duckdb::Result<()> {
 /// `C00091040`, differ only in their last characters) are their distance
 /// from the smallest, with no hashing at all; any others are numbered
 /// through one hash map.
-pub fn codes(packed: &[i128], valid: Option<&Bitmap>, name: PlSmallStr) -> Option<Column> {
+pub fn codes(packed: &[i128], valid: Option<&Bitmap>, name: PlSmallStr) -> Option<Coded> {
     let values = || {
         packed
             .iter()
@@ -144,6 +144,7 @@ pub fn codes(packed: &[i128], valid: Option<&Bitmap>, name: PlSmallStr) -> Optio
         largest = largest.max(value);
     }
     let mut numbered = vec![0u64; packed.len()];
+    let mut base = None;
     if ascending {
         let mut code = 0u64;
         let mut previous = None;
@@ -156,6 +157,7 @@ pub fn codes(packed: &[i128], valid: Option<&Bitmap>, name: PlSmallStr) -> Optio
             previous = Some(value);
         }
     } else if largest - smallest <= i128::from(u64::MAX) {
+        base = Some(smallest);
         for (value, numbered) in values().zip(numbered.iter_mut()) {
             if let Some(value) = value {
                 *numbered = (value - smallest) as u64;
@@ -176,7 +178,23 @@ pub fn codes(packed: &[i128], valid: Option<&Bitmap>, name: PlSmallStr) -> Optio
     if ascending && nulls == 0 {
         codes.set_sorted_flag(polars::series::IsSorted::Ascending);
     }
-    Some(codes.into_series().into())
+    Some(Coded {
+        codes: codes.into_series().into(),
+        base,
+    })
+}
+
+/// Codes, and the packed number of code 0 when each code is its text's
+/// distance from it (`code_of_key` then codes texts of another table alike).
+pub struct Coded {
+    pub codes: Column,
+    pub base: Option<i128>,
+}
+
+/// The code a packed `key` has in a column coded by distance from `base`
+/// (None: no text of that column has it — outside the codes' range).
+pub fn code_of_key(key: i128, base: i128) -> Option<u64> {
+    key.checked_sub(base).and_then(|d| u64::try_from(d).ok())
 }
 
 #[cfg(test)]
@@ -256,7 +274,7 @@ mod tests {
         let values: Vec<i128> = packed.iter().map(|v| v.unwrap_or(0)).collect();
         let valid: Bitmap = packed.iter().map(Option::is_some).collect();
         match codes(&values, Some(&valid), "id:code".into()) {
-            Some(codes) => {
+            Some(Coded { codes, .. }) => {
                 let sorted = codes.as_materialized_series().is_sorted_flag()
                     == polars::series::IsSorted::Ascending;
                 (codes.u64().unwrap().iter().collect(), sorted)
@@ -299,5 +317,26 @@ mod tests {
             (vec![Some(u64::MAX), Some(0), Some(u64::MAX)], false)
         );
         assert_eq!(coded(&[Some(5), Some(UNPACKABLE)]), (Vec::new(), false));
+    }
+
+    /// Another table's packed text gets the code a column coded by distance
+    /// gives it: its distance from the base, within the codes' range.
+    #[test]
+    fn keys_take_the_codes_of_a_column_coded_by_distance() {
+        // Coded by distance from 5: 9 is code 4, 12 code 7 (see above).
+        let values = [9, 5, 12];
+        let coded = codes(&values, None, "id:code".into()).unwrap();
+        assert_eq!(coded.base, Some(5));
+        assert_eq!(code_of_key(12, 5), Some(7));
+        assert_eq!(code_of_key(5, 5), Some(0));
+        assert_eq!(code_of_key(4, 5), None);
+        let far = 5 + i128::from(u64::MAX);
+        assert_eq!(code_of_key(far, 5), Some(u64::MAX));
+        assert_eq!(code_of_key(far + 1, 5), None);
+        assert_eq!(code_of_key(i128::MIN, 5), None);
+        // Runs and hashed codes have no base.
+        assert_eq!(codes(&[5, 5, 9], None, "id".into()).unwrap().base, None);
+        let wide = [1i128 << 100, 5];
+        assert_eq!(codes(&wide, None, "id".into()).unwrap().base, None);
     }
 }

@@ -14,7 +14,7 @@ use polars::prelude::*;
 use polars_arrow::bitmap::Bitmap;
 
 use super::packed;
-use super::read::{self, Kind, Read, Selected};
+use super::read::{self as reader, Kind, Read as Fresh, Selected};
 use crate::model::{ColumnType, Table};
 
 pub struct TableScan {
@@ -24,7 +24,7 @@ pub struct TableScan {
     /// From how many rows the table is read in parallel ranges.
     split_from: usize,
     /// The columns read so far, and the table's row count.
-    read: Mutex<(BTreeMap<String, Column>, Option<usize>)>,
+    read: Mutex<Read>,
 }
 
 /// The Polars type a canonical column arrives as. Timestamps come as whole
@@ -63,12 +63,22 @@ pub fn key_of(column: &str) -> String {
 
 const KEY: &str = ":key";
 
-/// A read column made ready: as read, the codes and key of a packed text,
-/// or none when a text was too long to pack.
+/// A read column made ready: as read, the codes and key of a packed text
+/// (and the base of codes by distance), or none when a text was too long
+/// to pack.
 enum Finished {
     Plain(Column),
-    Packed(Vec<Column>),
+    Packed(Vec<Column>, Option<i128>),
     Unpackable,
+}
+
+/// What a table scan has read: the columns, the table's row count, and
+/// the base of each text column coded by distance (`codes_of_keys`).
+#[derive(Default)]
+struct Read {
+    columns: BTreeMap<String, Column>,
+    rows: Option<usize>,
+    bases: BTreeMap<String, i128>,
 }
 
 /// Whole-number codes for a text column: equal texts get equal codes, a
@@ -148,7 +158,7 @@ impl TableScan {
             schema: Arc::new(schema),
             conn: Mutex::new(conn),
             split_from,
-            read: Mutex::new((BTreeMap::new(), None)),
+            read: Mutex::new(Read::default()),
         }
     }
 
@@ -169,7 +179,7 @@ impl TableScan {
     pub fn columns(&self, names: &[PlSmallStr]) -> PolarsResult<DataFrame> {
         let mut read = self.read.lock().map_err(|e| self.error(e))?;
         let conn = self.conn.lock().map_err(|e| self.error(e))?;
-        if read.1.is_none() {
+        if read.rows.is_none() {
             let rows: i64 = conn
                 .query_row(
                     &format!("SELECT count(*) FROM {}", self.table.name),
@@ -177,18 +187,20 @@ impl TableScan {
                     |r| r.get(0),
                 )
                 .map_err(|e| self.error(e))?;
-            read.1 = Some(rows as usize);
+            read.rows = Some(rows as usize);
         }
-        let rows = read.1.unwrap_or(0);
+        let rows = read.rows.unwrap_or(0);
         let wanted = |name: &str| names.iter().any(|n| n.as_str() == name);
         let mut select: Vec<Selected> = Vec::new();
         for name in names {
             let name = name.as_str();
-            if read.0.contains_key(name) || select.iter().any(|s| s.name == name) {
+            if read.columns.contains_key(name) || select.iter().any(|s| s.name == name) {
                 continue;
             }
             let packs = match (name.strip_suffix(CODE), name.strip_suffix(KEY)) {
-                (Some(text), _) => (!read.0.contains_key(text) && !wanted(text)).then_some(text),
+                (Some(text), _) => {
+                    (!read.columns.contains_key(text) && !wanted(text)).then_some(text)
+                }
                 (_, Some(text)) => Some(text),
                 _ => None,
             };
@@ -210,7 +222,7 @@ impl TableScan {
         }
         let mut texts = Vec::new();
         if !select.is_empty() {
-            let columns = read::read(&conn, self.table.name, &select, rows, self.parts(rows))?;
+            let columns = reader::read(&conn, self.table.name, &select, rows, self.parts(rows))?;
             // The packed texts coded (or kept as keys) each on a thread of its own.
             let finished: Vec<PolarsResult<Finished>> = std::thread::scope(|scope| {
                 let handles: Vec<_> = select
@@ -218,8 +230,8 @@ impl TableScan {
                     .zip(columns)
                     .map(|(selected, column)| {
                         scope.spawn(move || match column {
-                            Read::Column(column) => Ok(Finished::Plain(column)),
-                            Read::Packed(values, valid) => {
+                            Fresh::Column(column) => Ok(Finished::Plain(column)),
+                            Fresh::Packed(values, valid) => {
                                 let text = selected.name.trim_end_matches(PACKED);
                                 Ok(self.finish_packed(text, values, valid, &wanted))
                             }
@@ -238,11 +250,14 @@ impl TableScan {
                 let text = selected.name.trim_end_matches(PACKED);
                 match finished? {
                     Finished::Plain(column) => {
-                        read.0.insert(selected.name.clone(), column);
+                        read.columns.insert(selected.name.clone(), column);
                     }
-                    Finished::Packed(columns) => {
+                    Finished::Packed(columns, base) => {
+                        if let Some(base) = base {
+                            read.bases.insert(text.to_string(), base);
+                        }
                         for column in columns {
-                            read.0.insert(column.name().to_string(), column);
+                            read.columns.insert(column.name().to_string(), column);
                         }
                     }
                     Finished::Unpackable => texts.push(text.to_string()),
@@ -255,30 +270,30 @@ impl TableScan {
                 .iter()
                 .map(|text| self.column(text).map(|c| self.selected(c)))
                 .collect::<PolarsResult<_>>()?;
-            let columns = read::read(&conn, self.table.name, &select, rows, self.parts(rows))?;
+            let columns = reader::read(&conn, self.table.name, &select, rows, self.parts(rows))?;
             for (text, column) in texts.into_iter().zip(columns) {
-                if let Read::Column(values) = column {
-                    read.0.insert(text, values);
+                if let Fresh::Column(values) = column {
+                    read.columns.insert(text, values);
                 }
             }
         }
         for name in names {
             let name = name.as_str();
-            if read.0.contains_key(name) {
+            if read.columns.contains_key(name) {
                 continue;
             }
             if let Some(text) = name.strip_suffix(CODE) {
-                let coded = codes(&read.0[text])?;
-                read.0.insert(name.to_string(), coded);
+                let coded = codes(&read.columns[text])?;
+                read.columns.insert(name.to_string(), coded);
             } else if let Some(text) = name.strip_suffix(KEY) {
                 // The text itself is the key.
-                let key = read.0[text].clone().with_name(name.into());
-                read.0.insert(name.to_string(), key);
+                let key = read.columns[text].clone().with_name(name.into());
+                read.columns.insert(name.to_string(), key);
             }
         }
         let columns: Vec<Column> = names
             .iter()
-            .map(|name| read.0[name.as_str()].clone())
+            .map(|name| read.columns[name.as_str()].clone())
             .collect();
         DataFrame::new(rows, columns)
     }
@@ -292,10 +307,13 @@ impl TableScan {
         valid: Option<Bitmap>,
         wanted: &dyn Fn(&str) -> bool,
     ) -> Finished {
-        let mut columns = Vec::new();
+        let (mut columns, mut base) = (Vec::new(), None);
         if wanted(&code_of(text)) {
             match packed::codes(&values, valid.as_ref(), code_of(text).into()) {
-                Some(codes) => columns.push(codes),
+                Some(coded) => {
+                    base = coded.base;
+                    columns.push(coded.codes);
+                }
                 None => return Finished::Unpackable,
             }
         }
@@ -306,7 +324,25 @@ impl TableScan {
             let key = Int128Chunked::from_vec_validity(key_of(text).into(), values, valid);
             columns.push(key.into_column());
         }
-        Finished::Packed(columns)
+        Finished::Packed(columns, base)
+    }
+
+    /// The codes (`code_of`) that `keys` — packed texts of another table's
+    /// column — have in this table's text column `column`, when that
+    /// column's codes are distances from one packed number; a key no text
+    /// of this column has gets no code. None when the codes are made
+    /// otherwise (runs, a hash map, from text) or `keys` are text.
+    pub fn codes_of_keys(&self, column: &str, keys: &Column) -> PolarsResult<Option<Column>> {
+        let read = self.read.lock().map_err(|e| self.error(e))?;
+        let (Some(base), DataType::Int128) = (read.bases.get(column), keys.dtype()) else {
+            return Ok(None);
+        };
+        let codes: UInt64Chunked = keys
+            .i128()?
+            .iter()
+            .map(|key| key.and_then(|key| packed::code_of_key(key, *base)))
+            .collect();
+        Ok(Some(codes.with_name(code_of(column).into()).into_column()))
     }
 
     /// The canonical column `name` of the table.
