@@ -25,6 +25,14 @@ fn sample_company() -> (Config, Warehouse) {
     (config, warehouse.in_timezone(offset))
 }
 
+/// The project in `dir` (a changed copy of a fixture) loaded into memory.
+fn project_warehouse(dir: &std::path::Path) -> Warehouse {
+    let config = Config::load(&dir.join("opskpi.toml")).unwrap();
+    let mut warehouse = Warehouse::in_memory().unwrap();
+    load(&mut warehouse, &sources(&config));
+    warehouse
+}
+
 /// Every indicator × period × (no dimension, each dimension) through both
 /// engines; returns the number of rows compared.
 fn compare(
@@ -173,9 +181,7 @@ fn an_order_sold_over_several_days_counts_once_in_a_window_that_holds_both() {
             text = lines.join("\n") + "\n";
         }
         std::fs::write(&sales, text).unwrap();
-        let config = Config::load(&dir.path().join("opskpi.toml")).unwrap();
-        let mut warehouse = Warehouse::in_memory().unwrap();
-        load(&mut warehouse, &sources(&config));
+        let warehouse = project_warehouse(dir.path());
         // By hand: March 2024 sold O4, O5 and O10; April O6–O9 and O10; the
         // year 2024 seven orders, O10 once. Active customers: March C1
         // (O4), C2 (O5), C3 (O10), none with two orders; April C1 (O8, O9),
@@ -302,9 +308,7 @@ fn ids_of_any_length_and_script_count_as_themselves() {
                 .collect();
             std::fs::write(&path, renamed.join("\n") + "\n").unwrap();
         }
-        let config = Config::load(&dir.path().join("opskpi.toml")).unwrap();
-        let mut warehouse = Warehouse::in_memory().unwrap();
-        load(&mut warehouse, &sources(&config));
+        let warehouse = project_warehouse(dir.path());
         let longest = text(
             &warehouse,
             "SELECT max(strlen(order_id)) || ' ' || max(strlen(customer_id)) FROM sales",
@@ -362,9 +366,7 @@ fn dimension_values_in_any_script_come_back_as_themselves() {
                 std::fs::write(&path, text).unwrap();
             }
         }
-        let config = Config::load(&dir.path().join("opskpi.toml")).unwrap();
-        let mut warehouse = Warehouse::in_memory().unwrap();
-        load(&mut warehouse, &sources(&config));
+        let warehouse = project_warehouse(dir.path());
         // By hand (tiny's sales): March 2024 North O4 1,900 + 100, South O5
         // 270 − 90; April North O7 500 + O8 1,000 + O9 100, South O6 200.
         // Store S1 sold O4 in March and O8, O9 in April.

@@ -73,7 +73,7 @@ pub(super) fn lines(
         let source = match dim.as_str() {
             "store" => "store_id",
             "salesperson" => "salesperson_id",
-            "category" | "subcategory" | "segment" => continue,
+            dim if LOOKED_UP.contains(&dim) => continue,
             other => other,
         };
         renamed.push(col(super::scan::key_of(source)).alias(dim.as_str()));
@@ -113,11 +113,14 @@ fn text_of(column: &str) -> String {
 /// What a lookup's column is read as: a dimension (category,
 /// subcategory, segment) as its key, any other as it is.
 fn dim_key(column: &str) -> String {
-    match column {
-        "category" | "subcategory" | "segment" => super::scan::key_of(column),
-        other => other.to_string(),
+    match LOOKED_UP.contains(&column) {
+        true => super::scan::key_of(column),
+        false => column.to_string(),
     }
 }
+
+/// The dimensions of the sales lines that come from a lookup.
+const LOOKED_UP: [&str; 3] = ["category", "subcategory", "segment"];
 
 /// A table the sales lines join to by one of their text columns, for some
 /// of its columns.
