@@ -19,8 +19,8 @@ use std::time::Instant;
 use chrono::NaiveDate;
 use opskpi::calendar::Period;
 use opskpi::config::Config;
+use opskpi::config::EngineKind;
 use opskpi::engine::polars::PolarsEngine;
-use opskpi::engine::EngineKind;
 use opskpi::indicators::{compute, Catalogue, KpiRequest};
 use opskpi::warehouse::{Access, Warehouse};
 
@@ -55,14 +55,14 @@ fn child(kind: &str, config_path: &str) {
     let mut config = Config::load(config_path.as_ref()).unwrap();
     let warehouse = open(&config);
     let period = Period::parse("2026-10", 1).unwrap();
-    let which = opskpi::pipeline::Which::monthly(period);
-    let options = opskpi::pipeline::ReportOptions::default();
+    let which = opskpi::jobs::Which::monthly(period);
+    let options = opskpi::jobs::ReportOptions::default();
     let kept = PolarsEngine::new(&warehouse);
     let baseline = scales::baseline_sql();
     let mut times = Vec::new();
     // The kept engine reads its frames in a first, untimed report.
     if kind == "polars-kept" {
-        opskpi::pipeline::render_html_on(&kept, &warehouse, &config, as_of(), &which, &options)
+        opskpi::jobs::render_html_on(&kept, &warehouse, &config, as_of(), &which, &options)
             .unwrap();
     }
     for _ in 0..RUNS {
@@ -75,22 +75,17 @@ fn child(kind: &str, config_path: &str) {
                 } else {
                     EngineKind::Polars
                 };
-                opskpi::pipeline::render_html(&warehouse, &config, as_of(), &which, &options)
+                opskpi::jobs::render_html(&warehouse, &config, as_of(), &which, &options)
                     .unwrap()
                     .len()
             }
             "core-duckdb" => core(&warehouse, &config),
             "core-polars" => core(&PolarsEngine::new(&warehouse), &config),
-            "polars-kept" => opskpi::pipeline::render_html_on(
-                &kept,
-                &warehouse,
-                &config,
-                as_of(),
-                &which,
-                &options,
-            )
-            .unwrap()
-            .len(),
+            "polars-kept" => {
+                opskpi::jobs::render_html_on(&kept, &warehouse, &config, as_of(), &which, &options)
+                    .unwrap()
+                    .len()
+            }
             other => panic!("unknown measurement {other}"),
         };
         times.push(started.elapsed());
@@ -104,7 +99,7 @@ fn child(kind: &str, config_path: &str) {
 /// rows computed.
 fn core(engine: &dyn opskpi::indicators::Engine, config: &Config) -> usize {
     let catalogue = Catalogue::builtin();
-    let context = opskpi::pipeline::context(config, as_of());
+    let context = opskpi::jobs::context(config, as_of());
     let period = Period::parse("2026-10", 1).unwrap();
     let mut rows = 0;
     for (indicators, dims) in [
@@ -200,7 +195,7 @@ fn parity(config: &Config) -> usize {
     let warehouse = open(config);
     let polars = PolarsEngine::new(&warehouse);
     let catalogue = Catalogue::builtin();
-    let context = opskpi::pipeline::context(config, as_of());
+    let context = opskpi::jobs::context(config, as_of());
     let mut compared = 0;
     for id in catalogue.ids() {
         let indicator = catalogue.indicator(id).unwrap();

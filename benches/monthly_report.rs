@@ -50,7 +50,7 @@ fn main() {
         let rows = compute(
             &warehouse,
             &Catalogue::builtin(),
-            &opskpi::pipeline::context(&config, as_of),
+            &opskpi::jobs::context(&config, as_of),
             &request,
         )
         .unwrap();
@@ -67,19 +67,19 @@ fn main() {
         let mut report_times = Vec::new();
         let mut baseline_times = Vec::new();
         let mut pdf_times = Vec::new();
-        let pdf_options = opskpi::pipeline::ReportOptions {
-            formats: vec![opskpi::pipeline::ReportFormat::Pdf],
-            lang: Some(opskpi::format::Locale::zh_hant()),
+        let pdf_options = opskpi::jobs::ReportOptions {
+            formats: vec![opskpi::jobs::ReportFormat::Pdf],
+            lang: Some(opskpi::locale::Locale::zh_hant()),
             ..Default::default()
         };
         for _ in 0..RUNS {
             // The whole PDF: the same numbers, then typeset (fonts, charts, pages).
             let started = Instant::now();
-            let pdf = opskpi::pipeline::render_pdf(
+            let pdf = opskpi::jobs::render_pdf(
                 &warehouse,
                 &config,
                 as_of,
-                &opskpi::pipeline::Which::monthly(period),
+                &opskpi::jobs::Which::monthly(period),
                 &pdf_options,
             )
             .unwrap();
@@ -87,7 +87,7 @@ fn main() {
             assert!(pdf.starts_with(b"%PDF-"));
             let started = Instant::now();
             let html =
-                opskpi::pipeline::render_monthly(&warehouse, &config, as_of, period, None).unwrap();
+                opskpi::jobs::render_monthly(&warehouse, &config, as_of, period, None).unwrap();
             report_times.push(started.elapsed());
             assert!(html.len() > 10_000);
             let started = Instant::now();

@@ -1,7 +1,7 @@
 """The reference the Polars engine is measured against: the monthly report's
 core numbers computed from the sample company's Parquet files by a Python
 Polars script, written as a data team would (lazy scans, each window
-filtered first, one `collect_all`). Not run by CI; see the README's
+filtered first, one `collect_all`). Not run by CI; see docs/benchmarks.md and the
 engines benchmark for how to run it and what it measured.
 
     opskpi sample --scale 45 --out big && python3 benches/polars_script.py big

@@ -33,7 +33,7 @@ pub fn company(scale: f64, as_of: NaiveDate) -> (tempfile::TempDir, Config, Dura
     )
     .unwrap();
     let generated = started.elapsed();
-    opskpi::pipeline::ingest(
+    opskpi::jobs::ingest(
         &config,
         as_of.and_hms_opt(12, 0, 0).unwrap(),
         &opskpi::ingest::IngestOptions::default(),

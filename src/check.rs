@@ -5,7 +5,7 @@
 //! indicators needing them are n/a). Reads the warehouse only.
 
 use chrono::NaiveDate;
-use duckdb::params;
+use duckdb::{params, Connection};
 
 use crate::error::{Error, Result};
 use crate::model;
@@ -46,16 +46,27 @@ pub struct Finding {
     pub examples: Vec<String>,
 }
 
+/// Everything `opskpi check` finds in the warehouse on `as_of`: rows set
+/// aside, then per table its empty columns, staleness and gaps.
 pub fn check(
     warehouse: &Warehouse,
     as_of: NaiveDate,
     stale_after_days: u32,
 ) -> Result<Vec<Finding>> {
     let conn = warehouse.connection();
-    let query = |name: &str| Error::query(format!("check {name}"));
-    let mut findings = Vec::new();
+    let mut findings = quarantine(conn)?;
+    for table in model::TABLES {
+        findings.extend(table_findings(conn, table, as_of, stale_after_days)?);
+    }
+    Ok(findings)
+}
 
-    // Quarantine, by file and rule.
+fn query(name: &str) -> impl FnOnce(duckdb::Error) -> Error {
+    Error::query(format!("check {name}"))
+}
+
+/// Rows set aside at load, by file and rule.
+fn quarantine(conn: &Connection) -> Result<Vec<Finding>> {
     let mut statement = conn
         .prepare(
             "SELECT table_name, file, rule, coalesce(source_column, ''), count(*), \
@@ -75,6 +86,7 @@ pub fn check(
             ))
         })
         .map_err(query("quarantine"))?;
+    let mut findings = Vec::new();
     for row in rows {
         let (table, file, rule, column, count, examples) = row.map_err(query("quarantine"))?;
         let (kind, level) = match rule.as_str() {
@@ -98,101 +110,111 @@ pub fn check(
             examples,
         });
     }
+    Ok(findings)
+}
 
-    for table in model::TABLES {
-        // One scan per table: its rows, how many of each optional column are
-        // filled, and its newest date.
-        let optional: Vec<&model::Column> = table.columns.iter().filter(|c| c.nullable).collect();
-        let date = table.date_column();
-        let mut select = vec!["count(*)".to_string()];
-        select.extend(optional.iter().map(|c| format!("count({})", c.name)));
-        select.push(match table.date_sql() {
-            Some(day) => format!("max({day})"),
-            None => "NULL::DATE".into(),
-        });
-        let (rows, filled, newest): (i64, Vec<i64>, Option<NaiveDate>) = conn
-            .query_row(
-                &format!("SELECT {} FROM {}", select.join(", "), table.name),
-                [],
-                |row| {
-                    let filled = (0..optional.len())
-                        .map(|i| row.get::<_, i64>(i + 1))
-                        .collect::<duckdb::Result<Vec<i64>>>()?;
-                    Ok((row.get(0)?, filled, row.get(optional.len() + 1)?))
-                },
-            )
-            .map_err(query(table.name))?;
-        if rows == 0 {
-            continue;
-        }
-        // Columns no loaded row has: indicators that need them are n/a.
-        for (column, filled) in optional.iter().zip(filled) {
-            if filled == 0 {
-                findings.push(Finding {
-                    level: Level::Info,
-                    kind: "missing_column",
-                    table: table.name.into(),
-                    subject: column.name.into(),
-                    count: 0,
-                    message: format!("`{}.{}` is empty in all {rows} rows: no source provides it, so indicators that need it are n/a", table.name, column.name),
-                    examples: Vec::new(),
-                });
-            }
-        }
-        let Some(date) = date else {
-            continue;
-        };
-        // Stale: the newest date is long before the as-of date.
-        if let Some(newest) = newest {
-            let age = (as_of - newest).num_days();
-            if age > stale_after_days as i64 && table.not_future.contains(&date) {
-                findings.push(Finding {
-                    level: Level::Error,
-                    kind: "stale",
-                    table: table.name.into(),
-                    subject: newest.to_string(),
-                    count: age as u64,
-                    message: format!("the newest `{date}` is {newest}, {age} days before {as_of} (more than {stale_after_days})"),
-                    examples: Vec::new(),
-                });
-            }
-        }
-        // Gaps: months without snapshots or market data, days without sales.
-        let grain = match table.name {
-            "sales" => Some("day"),
-            "inventory_snapshots" | "market_sizes" | "competitor_sales" => Some("month"),
-            _ => None,
-        };
-        if let Some(grain) = grain {
-            let sql = format!(
-                "WITH present AS (SELECT DISTINCT date_trunc('{grain}', CAST({date} AS DATE))::DATE AS d FROM {t}), \
-                 span AS (SELECT generate_series(min(d), max(d), INTERVAL 1 {grain}) AS s FROM present), \
-                 missing AS (SELECT CAST(unnest(s) AS DATE) AS d FROM span EXCEPT SELECT d FROM present) \
-                 SELECT count(*), array_to_string(list(CAST(d AS VARCHAR) ORDER BY d)[1:10], chr(1)) FROM missing",
-                t = table.name
-            );
-            let (count, examples): (i64, Vec<String>) = conn
-                .query_row(&sql, params![], |row| {
-                    Ok((row.get(0)?, split(row.get::<_, Option<String>>(1)?)))
-                })
-                .map_err(query(table.name))?;
-            if count > 0 {
-                findings.push(Finding {
-                    level: Level::Warning,
-                    kind: "gap",
-                    table: table.name.into(),
-                    subject: grain.into(),
-                    count: count as u64,
-                    message: format!(
-                        "{count} {grain}s without `{}` rows between the first and the last",
-                        table.name
-                    ),
-                    examples,
-                });
-            }
+/// A loaded table's empty columns, whether it is stale, and its gaps.
+fn table_findings(
+    conn: &Connection,
+    table: &'static model::Table,
+    as_of: NaiveDate,
+    stale_after_days: u32,
+) -> Result<Vec<Finding>> {
+    // One scan per table: its rows, how many of each optional column are
+    // filled, and its newest date.
+    let optional: Vec<&model::Column> = table.columns.iter().filter(|c| c.nullable).collect();
+    let mut select = vec!["count(*)".to_string()];
+    select.extend(optional.iter().map(|c| format!("count({})", c.name)));
+    select.push(match table.date_sql() {
+        Some(day) => format!("max({day})"),
+        None => "NULL::DATE".into(),
+    });
+    let (rows, filled, newest): (i64, Vec<i64>, Option<NaiveDate>) = conn
+        .query_row(
+            &format!("SELECT {} FROM {}", select.join(", "), table.name),
+            [],
+            |row| {
+                let filled = (0..optional.len())
+                    .map(|i| row.get::<_, i64>(i + 1))
+                    .collect::<duckdb::Result<Vec<i64>>>()?;
+                Ok((row.get(0)?, filled, row.get(optional.len() + 1)?))
+            },
+        )
+        .map_err(query(table.name))?;
+    let mut findings = Vec::new();
+    if rows == 0 {
+        return Ok(findings);
+    }
+    // Columns no loaded row has: indicators that need them are n/a.
+    for (column, filled) in optional.iter().zip(filled) {
+        if filled == 0 {
+            findings.push(Finding {
+                level: Level::Info,
+                kind: "missing_column",
+                table: table.name.into(),
+                subject: column.name.into(),
+                count: 0,
+                message: format!("`{}.{}` is empty in all {rows} rows: no source provides it, so indicators that need it are n/a", table.name, column.name),
+                examples: Vec::new(),
+            });
         }
     }
+    let Some(date) = table.date_column() else {
+        return Ok(findings);
+    };
+    // Stale: the newest date is long before the as-of date.
+    if let Some(newest) = newest {
+        let age = (as_of - newest).num_days();
+        if age > stale_after_days as i64 && table.not_future.contains(&date) {
+            findings.push(Finding {
+                level: Level::Error,
+                kind: "stale",
+                table: table.name.into(),
+                subject: newest.to_string(),
+                count: age as u64,
+                message: format!("the newest `{date}` is {newest}, {age} days before {as_of} (more than {stale_after_days})"),
+                examples: Vec::new(),
+            });
+        }
+    }
+    findings.extend(gap(conn, table, date)?);
     Ok(findings)
+}
+
+/// Gaps: months without snapshots or market data, days without sales.
+fn gap(conn: &Connection, table: &model::Table, date: &str) -> Result<Option<Finding>> {
+    let grain = match table.name {
+        "sales" => "day",
+        "inventory_snapshots" | "market_sizes" | "competitor_sales" => "month",
+        _ => return Ok(None),
+    };
+    let sql = format!(
+        "WITH present AS (SELECT DISTINCT date_trunc('{grain}', CAST({date} AS DATE))::DATE AS d FROM {t}), \
+         span AS (SELECT generate_series(min(d), max(d), INTERVAL 1 {grain}) AS s FROM present), \
+         missing AS (SELECT CAST(unnest(s) AS DATE) AS d FROM span EXCEPT SELECT d FROM present) \
+         SELECT count(*), array_to_string(list(CAST(d AS VARCHAR) ORDER BY d)[1:10], chr(1)) FROM missing",
+        t = table.name
+    );
+    let (count, examples): (i64, Vec<String>) = conn
+        .query_row(&sql, params![], |row| {
+            Ok((row.get(0)?, split(row.get::<_, Option<String>>(1)?)))
+        })
+        .map_err(query(table.name))?;
+    if count == 0 {
+        return Ok(None);
+    }
+    Ok(Some(Finding {
+        level: Level::Warning,
+        kind: "gap",
+        table: table.name.into(),
+        subject: grain.into(),
+        count: count as u64,
+        message: format!(
+            "{count} {grain}s without `{}` rows between the first and the last",
+            table.name
+        ),
+        examples,
+    }))
 }
 
 /// A list DuckDB joined with `chr(1)`.

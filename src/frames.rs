@@ -1,6 +1,7 @@
-//! Polars frames from Arrow record batches: KPI rows and the answers of
-//! `sql` and saved queries as a `polars::DataFrame` with typed columns
-//! (decimals stay decimals, dates stay dates).
+//! The bridge from Arrow record batches (arrow-rs, DuckDB's) to Polars
+//! frames (polars-arrow) with typed columns: decimals stay decimals, dates
+//! stay dates. KPI rows (`contract::kpi_frame`) and the answers of `sql`
+//! and saved queries (`jobs::sql_frame`, …) cross through it.
 //!
 //! DuckDB hands out arrow-rs batches and Polars reads polars-arrow arrays;
 //! the two crates share no Rust types, so each column crosses through the
@@ -17,7 +18,6 @@ use duckdb::arrow::record_batch::RecordBatch;
 use polars::prelude::{Column, DataFrame, PlSmallStr, Series};
 
 use crate::error::{Error, Result};
-use crate::indicators::KpiRow;
 
 fn polars_error(error: impl std::fmt::Display) -> Error {
     Error::Internal(format!("Arrow to Polars: {error}"))
@@ -71,13 +71,6 @@ pub fn to_polars_chunks(schema: &SchemaRef, batches: &[RecordBatch]) -> Result<D
     DataFrame::new(height, columns).map_err(polars_error)
 }
 
-/// KPI rows as a frame, in the columns of the `kpi` contract: text,
-/// booleans, `sample_size` as an integer and the values as Decimal(38, 18).
-pub fn kpi_frame(rows: &[KpiRow]) -> Result<DataFrame> {
-    let batch = crate::output::batch(rows)?;
-    to_polars(&batch.schema(), &[batch])
-}
-
 /// Arrays of one column (a chunk each) as one Polars series.
 pub fn arrays_to_series(name: &str, arrays: &[ArrayRef]) -> Result<Series> {
     let chunks = arrays
@@ -91,34 +84,4 @@ pub fn arrays_to_series(name: &str, arrays: &[ArrayRef]) -> Result<Series> {
 pub fn array_to_series(name: &str, array: ArrayRef) -> Result<Series> {
     let array = make_array(array.to_data());
     Series::from_arrow(PlSmallStr::from(name), to_polars_array(&array)?).map_err(polars_error)
-}
-
-/// The answer of `opskpi sql` on a project's warehouse as a frame (see
-/// `pipeline::sql_batches`).
-pub fn sql_frame(
-    config: &crate::config::Config,
-    as_of: chrono::NaiveDate,
-    query: &str,
-) -> Result<DataFrame> {
-    let (schema, batches) = crate::pipeline::sql_batches(config, as_of, query)?;
-    to_polars(&schema, &batches)
-}
-
-/// The answer of a saved query (`opskpi query NAME --param …`) as a frame.
-pub fn saved_query_frame(
-    config: &crate::config::Config,
-    as_of: chrono::NaiveDate,
-    name: &str,
-    params: &[(String, String)],
-) -> Result<DataFrame> {
-    let (schema, batches) = crate::pipeline::saved_query_batches(config, as_of, name, params)?;
-    to_polars(&schema, &batches)
-}
-
-/// The answer of one read query on the warehouse as a frame, typed as
-/// DuckDB types it (DECIMAL stays a decimal of its scale, DATE a date).
-pub fn query_frame(warehouse: &crate::warehouse::Warehouse, sql: &str) -> Result<DataFrame> {
-    let (schema, batches) = crate::warehouse::arrow_batches(warehouse.connection(), sql)
-        .map_err(Error::query("query"))?;
-    to_polars(&schema, &batches)
 }

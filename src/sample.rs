@@ -13,7 +13,7 @@ use duckdb::{params, Connection};
 
 use crate::config::{Company, Config, Format, Source};
 use crate::error::{Error, Result};
-use crate::{model, queries};
+use crate::{assets, model};
 
 /// The tables the sample company fills.
 pub const TABLES: &[&str] = &[
@@ -160,13 +160,10 @@ pub fn generate(conn: &Connection, spec: &SampleSpec, progress: &dyn Fn(&str)) -
         .map_err(Error::query("sample dates"))?;
     conn.execute("SET VARIABLE last_day = ?::DATE", params![spec.last_day])
         .map_err(Error::query("sample dates"))?;
-    for name in queries::names_under("sample") {
-        progress(&format!(
-            "generating {}",
-            name.trim_start_matches("sample/")
-        ));
-        conn.execute_batch(queries::text(name)?)
-            .map_err(Error::query(name))?;
+    for (name, text) in assets::sql_under("sample") {
+        progress(&format!("generating {name}"));
+        conn.execute_batch(text)
+            .map_err(Error::query(format!("sample/{name}")))?;
     }
     Ok(())
 }

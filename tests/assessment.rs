@@ -1,10 +1,11 @@
 //! The employee assessment on the tiny company with the people fixture
 //! (tests/fixtures/people): every part worked out by hand.
 
-use opskpi::assessment::{scorecard, AssessmentConfig};
+use opskpi::assessment::{employees, scorecard, AssessmentConfig, Scorecard};
 use opskpi::calendar::Period;
 use opskpi::config::Source;
-use opskpi::indicators::Catalogue;
+use opskpi::engine::polars::PolarsEngine;
+use opskpi::indicators::{Catalogue, Engine};
 use opskpi::warehouse::Warehouse;
 
 use crate::common::*;
@@ -19,17 +20,23 @@ fn people() -> Warehouse {
     warehouse
 }
 
+/// The scorecard of 2024-Q1 on `warehouse`, computed by `engine`.
+fn q1(warehouse: &Warehouse, engine: &dyn Engine, config: &AssessmentConfig) -> Scorecard {
+    scorecard(
+        engine,
+        employees(warehouse).unwrap(),
+        &Catalogue::builtin(),
+        &context("2024-12-31"),
+        config,
+        Period::parse("2024-Q1", 1).unwrap(),
+    )
+    .unwrap()
+}
+
 #[test]
 fn the_scorecard_weights_results_and_ratings_and_ranks_the_team() {
     let warehouse = people();
-    let card = scorecard(
-        &warehouse,
-        &Catalogue::builtin(),
-        &context("2024-12-31"),
-        &AssessmentConfig::default(),
-        Period::parse("2024-Q1", 1).unwrap(),
-    )
-    .unwrap();
+    let card = q1(&warehouse, &warehouse, &AssessmentConfig::default());
     let e1 = card.lines.iter().find(|l| l.employee.id == "E1").unwrap();
     // E1's Q1 2024: O4 on 31 March, 1900 + 100 = 2000 against a target of
     // 2500 (March; January and February have none): 0.8, 80 points.
@@ -79,16 +86,33 @@ fn weights_from_the_config_change_the_score() {
         *part = rust_decimal::Decimal::ZERO;
     }
     config.raters.retain(|rater, _| rater == "supervisor");
-    let card = scorecard(
-        &warehouse,
-        &Catalogue::builtin(),
-        &context("2024-12-31"),
-        &config,
-        Period::parse("2024-Q1", 1).unwrap(),
-    )
-    .unwrap();
+    let card = q1(&warehouse, &warehouse, &config);
     let e1 = card.lines.iter().find(|l| l.employee.id == "E1").unwrap();
     assert_fraction(e1.score.score, "245.5", "3");
+}
+
+/// With the Polars engine the scorecard is computed by Polars — it reads
+/// the tables behind every part — and is the same scorecard, down to the
+/// count of ratings (regression: it was always computed through DuckDB).
+#[test]
+fn the_assessment_computes_through_the_engine_it_is_given() {
+    let warehouse = people();
+    let polars = PolarsEngine::new(&warehouse);
+    let config = AssessmentConfig::default();
+    let by_polars = q1(&warehouse, &polars, &config);
+    let read = polars.tables_read();
+    for table in ["sales", "sales_targets", "surveys", "evaluations"] {
+        assert!(read.contains(&table), "Polars read {read:?}, not {table}");
+    }
+    assert_eq!(by_polars, q1(&warehouse, &warehouse, &config));
+    let e1 = by_polars
+        .lines
+        .iter()
+        .find(|l| l.employee.id == "E1")
+        .unwrap();
+    // The hand-worked numbers above, through Polars.
+    assert_fraction(e1.score.score, "66365", "798");
+    assert_eq!(e1.inputs.ratings, 4);
 }
 
 /// `opskpi report assessment` on the tiny project with the people files:
@@ -153,6 +177,34 @@ fn the_assessment_report_comes_in_both_languages_as_html_and_pdf() {
     ] {
         assert!(out.join(file).is_file(), "{file}");
     }
+    // Through the Polars engine: the same page, and a manifest that names
+    // the engine that computed it.
+    let by_polars = dir.join("out-polars");
+    let output = opskpi(&[
+        "report",
+        "assessment",
+        "--period",
+        "2024-Q1",
+        "--as-of",
+        "2024-12-31",
+        "--engine",
+        "polars",
+        "--out",
+        by_polars.to_str().unwrap(),
+        "--config",
+        &config,
+        "--quiet",
+    ]);
+    assert!(output.status.success(), "{}", stderr(&output));
+    let polars_html = std::fs::read_to_string(by_polars.join("assessment-2024-Q1.html")).unwrap();
+    assert_eq!(polars_html, html);
+    let manifest = |folder: &std::path::Path| {
+        let text =
+            std::fs::read_to_string(folder.join("assessment-2024-Q1.manifest.json")).unwrap();
+        serde_json::from_str::<serde_json::Value>(&text).unwrap()["engine"].clone()
+    };
+    assert_eq!(manifest(&by_polars), "polars");
+    assert_eq!(manifest(&out), "duckdb");
     // The PDF's text, where poppler is installed (.ci/run installs it).
     if let Some(tool) = crate::pdf::poppler("pdftotext") {
         let text = std::process::Command::new(tool)

@@ -79,7 +79,7 @@ fn compare_with(
 #[test]
 fn every_indicator_agrees_at_every_grain_and_dimension_on_the_sample_company() {
     let (config, warehouse) = sample_company();
-    let mut context = opskpi::pipeline::context(&config, date("2026-11-02"));
+    let mut context = opskpi::jobs::context(&config, date("2026-11-02"));
     // A fiscal year from April, so that FY differs from the calendar year.
     context.calendar = Calendar::from(4);
     // Day, week, month, quarter, year, fiscal year; whole and running
@@ -109,7 +109,7 @@ fn tables_read_in_parallel_ranges_give_the_same_numbers() {
     // Large tables are read in row-id ranges on several connections and
     // stacked; here every table of the sample company is, however small.
     let (config, warehouse) = sample_company();
-    let context = opskpi::pipeline::context(&config, date("2026-11-02"));
+    let context = opskpi::jobs::context(&config, date("2026-11-02"));
     let polars = PolarsEngine::new(&warehouse).split_reads_from(2);
     let compared = compare_with(
         polars,
@@ -125,7 +125,7 @@ fn every_indicator_agrees_in_a_retail_calendar() {
     // The NRF 4-5-4 calendar (the year ends on the Saturday nearest the end
     // of January): retail weeks, months, quarters and years.
     let (config, warehouse) = sample_company();
-    let mut context = opskpi::pipeline::context(&config, date("2026-11-02"));
+    let mut context = opskpi::jobs::context(&config, date("2026-11-02"));
     context.calendar = Calendar {
         fiscal_first_month: 1,
         retail: Some(Retail {
@@ -586,7 +586,7 @@ fn with_data_kpi_loads_only_the_tables_it_reads_and_gives_the_same_rows() {
     let mut with_data = config.clone();
     with_data.data = Some(std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("sample-data"));
     let as_of = date("2026-11-02");
-    let context = opskpi::pipeline::context(&config, as_of);
+    let context = opskpi::jobs::context(&config, as_of);
     for id in catalogue.ids() {
         let request = KpiRequest {
             indicators: vec![id.to_string()],
@@ -607,7 +607,7 @@ fn with_data_kpi_loads_only_the_tables_it_reads_and_gives_the_same_rows() {
                 "{id}: Polars reads `{table}`, its SQL does not"
             );
         }
-        let from_folder = opskpi::pipeline::kpi(&with_data, as_of, &request)
+        let from_folder = opskpi::jobs::kpi(&with_data, as_of, &request)
             .unwrap_or_else(|e| panic!("{id} from the folder: {e}"));
         assert_eq!(whole, from_folder, "{id}");
     }

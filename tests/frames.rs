@@ -2,7 +2,8 @@
 //! one chunk — checked against numbers worked out by hand and against
 //! DuckDB's own text of the same answer.
 
-use opskpi::frames::{kpi_frame, to_polars};
+use opskpi::contract::kpi_frame;
+use opskpi::frames::to_polars;
 use polars::prelude::{AnyValue, DataType};
 
 use crate::common::*;
@@ -88,7 +89,7 @@ fn an_answer_of_many_batches_keeps_its_types_and_digits_in_one_chunk() {
 fn a_query_answer_becomes_a_frame_even_when_empty() {
     let warehouse = tiny_warehouse();
     // The tiny company's March 2024 lines (tests/indicators.rs): 2180 net.
-    let frame = opskpi::frames::query_frame(
+    let frame = opskpi::jobs::query_frame(
         &warehouse,
         "SELECT order_date, net_amount FROM sales WHERE order_date BETWEEN DATE '2024-03-01' AND DATE '2024-03-31'",
     )
@@ -103,7 +104,7 @@ fn a_query_answer_becomes_a_frame_even_when_empty() {
         .unwrap();
     assert_eq!(total.value().to_string(), "2180.0000");
     let none =
-        opskpi::frames::query_frame(&warehouse, "SELECT order_id FROM sales WHERE false").unwrap();
+        opskpi::jobs::query_frame(&warehouse, "SELECT order_id FROM sales WHERE false").unwrap();
     assert_eq!((none.height(), none.width()), (0, 1));
 }
 
@@ -113,7 +114,7 @@ fn sql_and_saved_query_answers_become_typed_frames() {
     let config = opskpi::config::Config::load(&project.path().join("opskpi.toml")).unwrap();
     let as_of = date("2024-12-31");
     // The South's March 2024 lines (tests/fixtures/tiny/sales.csv).
-    let frame = opskpi::frames::sql_frame(
+    let frame = opskpi::jobs::sql_frame(
         &config,
         as_of,
         "SELECT order_date, net_amount FROM sales WHERE region = 'South' \
@@ -137,7 +138,7 @@ fn sql_and_saved_query_answers_become_typed_frames() {
         .collect();
     assert_eq!(amounts, ["270.0000", "-90.0000"]);
     // top_products for March 2024: P1 1900, P2 100 + 270 − 90 = 280.
-    let frame = opskpi::frames::saved_query_frame(
+    let frame = opskpi::jobs::saved_query_frame(
         &config,
         as_of,
         "top_products",

@@ -9,7 +9,7 @@ use std::process::Command;
 
 use opskpi::calendar::Period;
 use opskpi::config::Config;
-use opskpi::pipeline::{self, ReportFormat, ReportOptions};
+use opskpi::jobs::{self, ReportFormat, ReportOptions};
 use opskpi::warehouse::Warehouse;
 
 use crate::common::*;
@@ -91,14 +91,14 @@ pub fn company(dir: &Path, extra: usize, odd_category: Option<&str>) -> (Config,
 }
 
 fn pdf(warehouse: &Warehouse, config: &Config, lang: Option<&str>) -> opskpi::Result<Vec<u8>> {
-    pipeline::render_pdf(
+    jobs::render_pdf(
         warehouse,
         config,
         date("2026-11-02"),
-        &pipeline::Which::monthly(Period::parse("2026-10", 1).unwrap()),
+        &jobs::Which::monthly(Period::parse("2026-10", 1).unwrap()),
         &ReportOptions {
             formats: vec![ReportFormat::Pdf],
-            lang: lang.map(|l| opskpi::format::Locale::parse(l).unwrap()),
+            lang: lang.map(|l| opskpi::locale::Locale::parse(l).unwrap()),
             ..ReportOptions::default()
         },
     )
@@ -314,7 +314,7 @@ fn a_character_no_font_has_is_an_error_naming_it() {
         "the hint names the fonts folder: {error}"
     );
     // The HTML has no such limit: the browser's fonts show it.
-    let html = pipeline::render_monthly(
+    let html = jobs::render_monthly(
         &warehouse,
         &config,
         date("2026-11-02"),
@@ -360,11 +360,11 @@ fn paper_and_orientation_are_options() {
     };
     let dir = tempfile::tempdir().unwrap();
     let (config, warehouse) = company(dir.path(), 0, None);
-    let bytes = pipeline::render_pdf(
+    let bytes = jobs::render_pdf(
         &warehouse,
         &config,
         date("2026-11-02"),
-        &pipeline::Which::monthly(Period::parse("2026-10", 1).unwrap()),
+        &jobs::Which::monthly(Period::parse("2026-10", 1).unwrap()),
         &ReportOptions {
             pdf: opskpi::report::pdf::PdfOptions {
                 paper: opskpi::report::pdf::Paper::Letter,

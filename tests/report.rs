@@ -18,7 +18,7 @@ fn sample_warehouse() -> (Config, Warehouse) {
 }
 
 fn render(warehouse: &Warehouse, config: &Config, period: &str, as_of: &str) -> String {
-    opskpi::pipeline::render_monthly(
+    opskpi::jobs::render_monthly(
         warehouse,
         config,
         date(as_of),
@@ -76,7 +76,55 @@ fn monthly_report_of_the_sample_company() {
     // One tile per headline indicator, each with a sparkline.
     assert_eq!(html.matches("<article class=\"tile").count(), 6);
     assert_eq!(external_references(&html), Vec::<String>::new());
-    insta::assert_snapshot!("monthly_report_sample_2026_10", html);
+    // One snapshot per part of the page, so that a change to one section
+    // is a diff of that section alone.
+    let parts = report_parts(&html);
+    let whole: String = parts.iter().map(|(_, part)| part.as_str()).collect();
+    assert_eq!(whole, html, "the parts are the whole page");
+    for (name, part) in &parts {
+        insta::assert_snapshot!(format!("monthly_report_sample_2026_10_{name}"), part);
+    }
+}
+
+/// The page cut before each top-level `<section` and before `<footer>`:
+/// the head and cover, then each section by its heading (`highlights`,
+/// `tiles`, `net_sales_by_month_2026_against_2025`, …), then the footer.
+fn report_parts(html: &str) -> Vec<(String, String)> {
+    let mut parts: Vec<(String, String)> = vec![("head".into(), String::new())];
+    for line in html.split_inclusive('\n') {
+        if line.starts_with("<section") || line.starts_with("<footer") {
+            parts.push((String::new(), String::new()));
+        }
+        let (name, text) = parts.last_mut().expect("one at least");
+        text.push_str(line);
+        if name.is_empty() {
+            *name = part_name(line);
+        }
+    }
+    parts
+}
+
+/// A part's name from its first line that says one: a heading's words, a
+/// section's class (tiles), or the footer.
+fn part_name(line: &str) -> String {
+    let text = if line.starts_with("<footer") {
+        "footer".to_string()
+    } else if let Some(heading) = line.trim().strip_prefix("<h2>") {
+        heading.trim_end_matches("</h2>").to_string()
+    } else if line.starts_with("<section class=\"") {
+        line.split('"').nth(1).unwrap_or_default().to_string()
+    } else {
+        return String::new();
+    };
+    if text == "breakdown" || text == "duty" || text == "forecast" {
+        // Named by the heading on a later line.
+        return String::new();
+    }
+    text.to_lowercase()
+        .split(|c: char| !c.is_ascii_alphanumeric())
+        .filter(|word| !word.is_empty())
+        .collect::<Vec<_>>()
+        .join("_")
 }
 
 #[test]
@@ -126,7 +174,7 @@ fn a_user_template_overrides_the_built_in_one() {
         "<p class=\"mine\">{{ tile.label }}={{ tile.value_full }}</p>\n",
     )
     .unwrap();
-    let html = opskpi::pipeline::render_monthly(
+    let html = opskpi::jobs::render_monthly(
         &warehouse,
         &tiny_config(),
         date("2024-12-31"),
@@ -152,7 +200,7 @@ fn a_broken_user_template_names_file_and_line() {
         "line one\n{% for x in %}\n",
     )
     .unwrap();
-    let error = opskpi::pipeline::render_monthly(
+    let error = opskpi::jobs::render_monthly(
         &warehouse,
         &tiny_config(),
         date("2024-12-31"),
@@ -194,7 +242,7 @@ fn a_user_message_catalogue_overrides_key_by_key() {
     )
     .unwrap();
     let render_with = |folder: &std::path::Path| {
-        opskpi::pipeline::render_monthly(
+        opskpi::jobs::render_monthly(
             &warehouse,
             &tiny_config(),
             date("2024-12-31"),
@@ -222,7 +270,7 @@ fn a_user_message_catalogue_overrides_key_by_key() {
 #[test]
 fn the_templates_command_copies_templates_and_messages() {
     let dir = tempfile::tempdir().unwrap();
-    let written = opskpi::report::templates::export(dir.path()).unwrap();
+    let written = opskpi::assets::export_templates(dir.path()).unwrap();
     for name in [
         "report.html.j2",
         "partials/tile.html.j2",
@@ -237,15 +285,10 @@ fn the_templates_command_copies_templates_and_messages() {
     // A copied set renders the same report as the built-in one.
     let warehouse = tiny_warehouse();
     let period = Period::parse("2024-03", 1).unwrap();
-    let built_in = opskpi::pipeline::render_monthly(
-        &warehouse,
-        &tiny_config(),
-        date("2024-12-31"),
-        period,
-        None,
-    )
-    .unwrap();
-    let copied = opskpi::pipeline::render_monthly(
+    let built_in =
+        opskpi::jobs::render_monthly(&warehouse, &tiny_config(), date("2024-12-31"), period, None)
+            .unwrap();
+    let copied = opskpi::jobs::render_monthly(
         &warehouse,
         &tiny_config(),
         date("2024-12-31"),
@@ -407,11 +450,11 @@ fn html_as_of(
     edition: Option<(&str, &str)>,
     as_of: &str,
 ) -> String {
-    opskpi::pipeline::render_html(
+    opskpi::jobs::render_html(
         warehouse,
         config,
         date(as_of),
-        &opskpi::pipeline::Which {
+        &opskpi::jobs::Which {
             kind,
             period: Period::parse(period, 1).unwrap(),
             edition: edition.map(|(dimension, value)| opskpi::report::rows::Edition {
@@ -508,15 +551,15 @@ fn each_region_writes_one_file_per_region_and_a_manifest() {
     use sha2::{Digest, Sha256};
     let dir = tempfile::tempdir().unwrap();
     let (config, _) = crate::pdf::company(dir.path(), 0, None);
-    opskpi::pipeline::ingest(&config, loaded_at(), &Default::default(), &|_| {}).unwrap();
+    opskpi::jobs::ingest(&config, loaded_at(), &Default::default(), &|_| {}).unwrap();
     let out = dir.path().join("reports");
-    let written = opskpi::pipeline::report(
+    let written = opskpi::jobs::report(
         &config,
         date("2026-11-02"),
         opskpi::report::ReportKind::Monthly,
         Period::parse("2026-10", 1).unwrap(),
         &out,
-        &opskpi::pipeline::ReportOptions {
+        &opskpi::jobs::ReportOptions {
             each: Some("region".into()),
             ..Default::default()
         },
@@ -572,13 +615,13 @@ fn each_region_writes_one_file_per_region_and_a_manifest() {
         assert_eq!(file["sha256"], hex(&csv), "{table}");
     }
     // The same warehouse and as-of date: the same bytes again.
-    let again = opskpi::pipeline::report(
+    let again = opskpi::jobs::report(
         &config,
         date("2026-11-02"),
         opskpi::report::ReportKind::Monthly,
         Period::parse("2026-10", 1).unwrap(),
         &dir.path().join("again"),
-        &opskpi::pipeline::ReportOptions {
+        &opskpi::jobs::ReportOptions {
             each: Some("region".into()),
             ..Default::default()
         },
@@ -621,11 +664,11 @@ fn quarterly_and_yearly_reports_have_their_own_comparisons() {
     );
     assert!(quarter.contains("第4季"), "quarter axis");
     // A month is not a quarter.
-    let error = opskpi::pipeline::render_html(
+    let error = opskpi::jobs::render_html(
         &warehouse,
         &config,
         date("2026-11-02"),
-        &opskpi::pipeline::Which {
+        &opskpi::jobs::Which {
             kind: Quarterly,
             period: Period::parse("2026-10", 1).unwrap(),
             edition: None,
@@ -733,7 +776,7 @@ fn the_appendix_lists_rows_set_aside_at_load() {
 fn adding_a_language_is_adding_a_file() {
     let warehouse = tiny_warehouse();
     let dir = tempfile::tempdir().unwrap();
-    opskpi::report::templates::export(dir.path()).unwrap();
+    opskpi::assets::export_templates(dir.path()).unwrap();
     // A French catalogue made from the English one: a few words and the
     // number format changed, nothing else.
     let english = std::fs::read_to_string(dir.path().join("messages/en.toml")).unwrap();
@@ -764,11 +807,11 @@ fn adding_a_language_is_adding_a_file() {
         tile(&html, "csat")
     );
     // The PDF too: the same file drives it.
-    let pdf = opskpi::pipeline::render_pdf(
+    let pdf = opskpi::jobs::render_pdf(
         &warehouse,
         &config,
         date("2024-12-31"),
-        &opskpi::pipeline::Which::monthly(Period::parse("2024-04", 1).unwrap()),
+        &opskpi::jobs::Which::monthly(Period::parse("2024-04", 1).unwrap()),
         &Default::default(),
     )
     .unwrap();
@@ -777,7 +820,7 @@ fn adding_a_language_is_adding_a_file() {
     // A new language without some word is an error naming it.
     let short = french.replace("no_data = \"no data\"\n", "");
     std::fs::write(dir.path().join("messages/fr.toml"), short).unwrap();
-    let error = opskpi::pipeline::render_monthly(
+    let error = opskpi::jobs::render_monthly(
         &warehouse,
         &config,
         date("2024-12-31"),

@@ -3,21 +3,26 @@
 mod cmd;
 mod common;
 
+mod architecture;
 mod assessment;
 mod calendar;
+mod catalogues;
 mod cli;
 mod crosscheck;
 mod customers;
 mod engines;
 mod export;
+mod formats;
 mod frames;
 mod indicators;
 mod ingest;
 mod ingest_direct;
+mod locking;
 mod pdf;
 mod pipeline;
 mod postgres;
 mod report;
 mod sample;
 mod service;
+mod sql;
 mod supply;

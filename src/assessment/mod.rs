@@ -26,167 +26,16 @@
 
 use std::collections::BTreeMap;
 
+use rust_decimal::prelude::ToPrimitive;
 use rust_decimal::Decimal;
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 
-use crate::calendar::Period;
+use crate::calendar::{Period, Slot, Window};
+pub use crate::config::{AssessmentConfig, Grade, CRITERIA, PARTS, RATERS};
 use crate::error::{Error, Result};
 use crate::indicators::compute::{compute, Context};
-use crate::indicators::{Catalogue, KpiRequest, KpiRow, TargetRule};
+use crate::indicators::{Catalogue, Engine, KpiRequest, KpiRow, TargetRule};
 use crate::warehouse::Warehouse;
-
-pub mod report;
-
-/// `[assessment]` in `opskpi.toml`: the weights and the grade bands.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(default, deny_unknown_fields)]
-pub struct AssessmentConfig {
-    pub sales_attainment: Decimal,
-    pub gross_margin: Decimal,
-    pub customer_satisfaction: Decimal,
-    pub project_progress: Decimal,
-    pub ratings: Decimal,
-    /// Weights of the raters within the ratings part.
-    pub raters: BTreeMap<String, Decimal>,
-    /// Weights of the criteria within each rater's ratings.
-    pub criteria: BTreeMap<String, Decimal>,
-    /// Grade bands, best first: the first whose `from` the score reaches.
-    pub grades: Vec<Grade>,
-}
-
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct Grade {
-    pub grade: String,
-    pub from: Decimal,
-}
-
-impl Default for AssessmentConfig {
-    fn default() -> Self {
-        let d = |s: &str| s.parse::<Decimal>().expect("a decimal");
-        let weights = |pairs: &[(&str, &str)]| {
-            pairs
-                .iter()
-                .map(|(name, weight)| (name.to_string(), d(weight)))
-                .collect()
-        };
-        AssessmentConfig {
-            sales_attainment: d("0.35"),
-            gross_margin: d("0.10"),
-            customer_satisfaction: d("0.10"),
-            project_progress: d("0.05"),
-            ratings: d("0.40"),
-            raters: weights(&[
-                ("supervisor", "0.5"),
-                ("peer", "0.2"),
-                ("self", "0.1"),
-                ("customer", "0.2"),
-            ]),
-            criteria: weights(&[
-                ("results", "0.5"),
-                ("ability", "0.25"),
-                ("attitude", "0.25"),
-            ]),
-            grades: [
-                ("A", "90"),
-                ("B", "80"),
-                ("C", "70"),
-                ("D", "60"),
-                ("E", "0"),
-            ]
-            .iter()
-            .map(|(grade, from)| Grade {
-                grade: grade.to_string(),
-                from: d(from),
-            })
-            .collect(),
-        }
-    }
-}
-
-/// Raters and criteria in the order the scorecard shows them.
-pub const RATERS: [&str; 4] = ["supervisor", "peer", "self", "customer"];
-pub const CRITERIA: [&str; 3] = ["results", "ability", "attitude"];
-
-/// The parts of a score, in the order the scorecard shows them.
-pub const PARTS: [&str; 5] = [
-    "sales_attainment",
-    "gross_margin",
-    "customer_satisfaction",
-    "project_progress",
-    "ratings",
-];
-
-impl AssessmentConfig {
-    fn weight(&self, part: &str) -> Decimal {
-        match part {
-            "sales_attainment" => self.sales_attainment,
-            "gross_margin" => self.gross_margin,
-            "customer_satisfaction" => self.customer_satisfaction,
-            "project_progress" => self.project_progress,
-            _ => self.ratings,
-        }
-    }
-
-    /// Refuses negative weights, weights that sum to nothing, unknown raters
-    /// or criteria, and grade bands that are not best first down to 0.
-    pub fn check(&self) -> Result<()> {
-        let bad = |what: String, hint: &str| Err(Error::config_hint(what, hint.to_string()));
-        for part in PARTS {
-            if self.weight(part) < Decimal::ZERO {
-                return bad(
-                    format!("`assessment.{part}` is negative"),
-                    "weights are 0 or more",
-                );
-            }
-        }
-        if PARTS.iter().all(|part| self.weight(part).is_zero()) {
-            return bad(
-                "every weight of `[assessment]` is 0".into(),
-                "give at least one part a weight",
-            );
-        }
-        for (table, map, known) in [
-            ("raters", &self.raters, &RATERS[..]),
-            ("criteria", &self.criteria, &CRITERIA[..]),
-        ] {
-            for (name, weight) in map {
-                if !known.contains(&name.as_str()) {
-                    return bad(
-                        format!("`assessment.{table}` has `{name}`"),
-                        &format!("use {}", known.join(", ")),
-                    );
-                }
-                if *weight < Decimal::ZERO {
-                    return bad(
-                        format!("`assessment.{table}.{name}` is negative"),
-                        "weights are 0 or more",
-                    );
-                }
-            }
-        }
-        let descending = self.grades.windows(2).all(|w| w[0].from > w[1].from);
-        if self.grades.is_empty()
-            || !descending
-            || self.grades.last().is_some_and(|g| g.from != Decimal::ZERO)
-        {
-            return bad(
-                "`assessment.grades` are not bands from the best down to 0".into(),
-                "list them best first, each `from` lower than the one before, the last from 0",
-            );
-        }
-        Ok(())
-    }
-
-    /// The grade band a score falls in.
-    pub fn grade(&self, score: Decimal) -> &str {
-        self.grades
-            .iter()
-            .find(|g| score >= g.from)
-            .map(|g| g.grade.as_str())
-            .unwrap_or("")
-    }
-}
 
 /// What an employee (or the department) brings to a score: each part's
 /// measure before it becomes points.
@@ -327,10 +176,12 @@ pub fn rank(lines: &mut [Line]) {
     }
 }
 
-/// The scorecard for `period` from the warehouse's employees, sales,
-/// targets, surveys, projects and evaluations.
+/// The scorecard for `period` of the `employees` (`employees`), every
+/// number — sales, targets, surveys, projects, ratings and their counts —
+/// computed by `engine`.
 pub fn scorecard(
-    warehouse: &Warehouse,
+    engine: &dyn Engine,
+    employees: Vec<Employee>,
     catalogue: &Catalogue,
     context: &Context,
     config: &AssessmentConfig,
@@ -338,7 +189,7 @@ pub fn scorecard(
 ) -> Result<Scorecard> {
     let run = |ids: &[&str], dims: &[&str]| -> Result<Vec<KpiRow>> {
         compute(
-            warehouse,
+            engine,
             catalogue,
             context,
             &KpiRequest {
@@ -385,10 +236,12 @@ pub fn scorecard(
         ratings: rating_map(&all_ratings, 0, None),
     };
     let department = score(config, &department_inputs, margin_target);
-    let window = crate::calendar::Slot::new(period, context.as_of)?.window;
-    let mut lines: Vec<Line> = roster(warehouse, window)?
+    let window = Slot::new(period, context.as_of)?.window;
+    let counts = rating_counts(engine, catalogue, window)?;
+    let mut lines: Vec<Line> = employees
         .into_iter()
-        .map(|(employee, count)| {
+        .map(|employee| {
+            let count = counts.get(&employee.id).copied().unwrap_or(0);
             let who = Some(employee.id.as_str());
             let inputs = Inputs {
                 attainment: value(&by_person, "target_attainment", who),
@@ -435,30 +288,57 @@ pub fn scorecard(
     })
 }
 
-/// Every employee of the `employees` table, by id, with the number of
-/// ratings about them in `window`.
-fn roster(
-    warehouse: &Warehouse,
-    window: crate::calendar::Window,
-) -> Result<Vec<(Employee, usize)>> {
-    let conn = warehouse.connection();
-    let sql = "SELECT e.employee_id, e.name, e.team, e.role, count(v.employee_id) \
-               FROM employees e LEFT JOIN evaluations v \
-                 ON v.employee_id = e.employee_id AND v.period BETWEEN ? AND ? \
-               GROUP BY ALL ORDER BY e.employee_id";
-    let mut statement = conn.prepare(sql).map_err(Error::query("employees"))?;
+/// How many ratings each employee has in `window` (a rating counts in the
+/// window that holds its period's first day), by the engine.
+fn rating_counts(
+    engine: &dyn Engine,
+    catalogue: &Catalogue,
+    window: Window,
+) -> Result<BTreeMap<String, usize>> {
+    let query = catalogue
+        .queries
+        .get("ratings")
+        .ok_or_else(|| Error::Internal("the catalogue has no `ratings` query".into()))?;
+    let ratings = query
+        .components
+        .iter()
+        .position(|name| name == "ratings")
+        .ok_or_else(|| Error::Internal("the `ratings` query counts no ratings".into()))?;
+    let answer = engine.components(
+        query,
+        &["salesperson".to_string()],
+        &[window],
+        &["ratings".to_string()],
+    )?;
+    let mut counts = BTreeMap::new();
+    for (group, values) in answer.rows.get(&window).into_iter().flatten() {
+        let (Some(Some(employee)), Some(Some(count))) = (group.first(), values.get(ratings)) else {
+            continue;
+        };
+        let count = count
+            .to_usize()
+            .ok_or_else(|| Error::Internal(format!("a count of ratings `{count}`")))?;
+        counts.insert(employee.clone(), count);
+    }
+    Ok(counts)
+}
+
+/// Every employee of the `employees` table, by id: who the scorecard is of
+/// (a list, no number).
+pub fn employees(warehouse: &Warehouse) -> Result<Vec<Employee>> {
+    let sql = "SELECT employee_id, name, team, role FROM employees ORDER BY employee_id";
+    let mut statement = warehouse
+        .connection()
+        .prepare(sql)
+        .map_err(Error::query("employees"))?;
     let rows = statement
-        .query_map([window.start, window.end], |row| {
-            let count: i64 = row.get(4)?;
-            Ok((
-                Employee {
-                    id: row.get(0)?,
-                    name: row.get(1)?,
-                    team: row.get(2)?,
-                    role: row.get(3)?,
-                },
-                count as usize,
-            ))
+        .query_map([], |row| {
+            Ok(Employee {
+                id: row.get(0)?,
+                name: row.get(1)?,
+                team: row.get(2)?,
+                role: row.get(3)?,
+            })
         })
         .map_err(Error::query("employees"))?;
     rows.collect::<std::result::Result<Vec<_>, _>>()

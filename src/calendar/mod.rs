@@ -50,7 +50,7 @@ impl Calendar {
         self.retail.ok_or_else(|| {
             Error::config_hint(
                 format!("{what} needs a retail calendar, and this project has none"),
-                "set one in opskpi.toml: `[calendar]` with `retail = \"4-5-4\"` (see the README)",
+                "set one in opskpi.toml: `[calendar]` with `retail = \"4-5-4\"` (docs/configuration.md: [calendar])",
             )
         })
     }

@@ -231,8 +231,8 @@ pub struct RunArgs {
     #[arg(long)]
     pub period: Option<String>,
     /// How the log on stderr is written.
-    #[arg(long, value_enum, default_value_t = crate::run::LogFormat::Text)]
-    pub log_format: crate::run::LogFormat,
+    #[arg(long, value_enum, default_value_t = crate::pipeline::LogFormat::Text)]
+    pub log_format: crate::pipeline::LogFormat,
 }
 
 #[derive(Debug, Args)]
@@ -316,7 +316,7 @@ pub struct KpiArgs {
     /// The engine that computes the indicators: duckdb or polars (default:
     /// the config's `engine`, else duckdb).
     #[arg(long, value_enum)]
-    pub engine: Option<crate::engine::EngineKind>,
+    pub engine: Option<crate::config::EngineKind>,
     /// Compute from this folder of canonical files (sales.parquet,
     /// customers.csv, a folder sales/ …) instead of the warehouse: loaded in
     /// memory with ingest's checks (only the tables the indicators read),
@@ -368,7 +368,7 @@ pub struct ReportArgs {
     pub templates: Option<PathBuf>,
     /// What to write, comma-separated.
     #[arg(long, value_enum, value_delimiter = ',', default_value = "html")]
-    pub format: Vec<crate::pipeline::ReportFormat>,
+    pub format: Vec<crate::jobs::ReportFormat>,
     /// The report's language: `en` or `zh-Hant` (default: company.locale of the config).
     #[arg(long)]
     pub lang: Option<String>,
@@ -385,7 +385,7 @@ pub struct ReportArgs {
     /// The engine that computes the indicators: duckdb or polars (default:
     /// the config's `engine`, else duckdb).
     #[arg(long, value_enum)]
-    pub engine: Option<crate::engine::EngineKind>,
+    pub engine: Option<crate::config::EngineKind>,
     /// Compute from this folder of canonical files (sales.parquet,
     /// customers.csv, a folder sales/ …) instead of the warehouse: loaded in
     /// memory with ingest's checks, nothing written. No config needed.

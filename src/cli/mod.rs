@@ -1,19 +1,36 @@
-//! The command line: parse (`args`), resolve once (`settings`), run, and turn
-//! the outcome into output and an exit code. The only module that touches
-//! the terminal, the clock and the process environment.
+//! The command line: parse (`args`), resolve once (`settings`), run one
+//! function per command, and turn the outcome into output and an exit code.
+//! The only module that touches the terminal, the clock and the process
+//! environment, and the only one that knows clap (`choices`).
 
 mod args;
+mod choices;
+mod progress;
 mod settings;
+mod show;
 
-use std::io::{IsTerminal, Write};
+use std::io::Write;
+use std::path::Path;
 use std::process::ExitCode;
-use std::time::Duration;
 
 use clap::Parser;
-use indicatif::{ProgressBar, ProgressStyle};
 
+use crate::calendar::{Grain, Period};
+use crate::check;
+use crate::contract;
+use crate::error::Result;
+use crate::explain;
+use crate::export::Written;
 use crate::indicators::Status;
-use crate::{output, pipeline, report, sample};
+use crate::ingest::{self, Report};
+use crate::jobs::{self, ReportFormat, ReportOptions};
+use crate::locale::Locale;
+use crate::pipeline::{self, RunOptions, RunStatus};
+use crate::report::ReportKind;
+use crate::sample;
+use crate::sql::saved;
+use crate::{assets, config::Config};
+use progress::Progress;
 use settings::{Settings, Task};
 
 pub use crate::error::{EXIT_ALERT, EXIT_CHECK, EXIT_INTERNAL, EXIT_USER_ERROR};
@@ -38,8 +55,8 @@ pub fn main() -> ExitCode {
 /// usual setting) a fault could take milliseconds: at 10M sales lines the
 /// Polars engine then spent 2–3 s in the kernel instead of 0.9 s, and took
 /// 2.8–3.3 s instead of 2.0–2.3 s; the DuckDB engine is the same either
-/// way (README, engines benchmark). The binary calls this first; the
-/// benches too, to measure what it runs.
+/// way (docs/benchmarks.md). The binary calls this first; the benches too,
+/// to measure what it runs.
 pub fn without_huge_pages() {
     #[cfg(target_os = "linux")]
     // SAFETY: PR_SET_THP_DISABLE takes one integer flag and changes only
@@ -50,111 +67,288 @@ pub fn without_huge_pages() {
     }
 }
 
-/// A spinner on a terminal; silent in pipelines and with --quiet.
-struct Progress {
-    bar: Option<ProgressBar>,
-    /// The rows of the file being checked, when its reader counted them.
-    rows: std::sync::Mutex<Option<crate::ingest::read::RowCount>>,
+fn run(settings: Settings) -> Result<ExitCode> {
+    let quiet = settings.quiet;
+    let progress = Progress::new(quiet);
+    match settings.task {
+        Task::Demo(task) => demo(task, &progress),
+        Task::Sample { out, spec } => {
+            sample::write(&spec, &out, &|message| progress.step(message))?;
+            progress.done();
+            println!("{}", out.join("opskpi.toml").display());
+            Ok(ExitCode::SUCCESS)
+        }
+        Task::Ingest(task) => ingest(task, &progress, quiet),
+        Task::Check(task) => check(task, &progress),
+        Task::ListIndicators { catalogue } => {
+            print!("{}", explain::list(&catalogue));
+            Ok(ExitCode::SUCCESS)
+        }
+        Task::Explain(task) => {
+            print!(
+                "{}",
+                explain::explain(&task.catalogue, &task.id, task.offset_seconds)?
+            );
+            Ok(ExitCode::SUCCESS)
+        }
+        Task::Kpi(task) => kpi(task, &progress),
+        Task::QueryList { config } => query_list(&config),
+        Task::Query(task) => {
+            let written = jobs::saved_query(
+                &task.config,
+                task.as_of,
+                &task.name,
+                &task.params,
+                &task.answer,
+            )?;
+            answer_written(&progress, written, task.answer.out.as_deref());
+            Ok(ExitCode::SUCCESS)
+        }
+        Task::Run(task) => pipeline_run(task),
+        Task::Forecast(task) => forecast(task, &progress),
+        Task::Runs(task) => {
+            let written = pipeline::runs(&task.config, task.run, task.last, &task.answer)?;
+            answer_written(&progress, written, task.answer.out.as_deref());
+            Ok(ExitCode::SUCCESS)
+        }
+        Task::Sql(task) => {
+            let written = jobs::sql(&task.config, task.as_of, &task.query, &task.answer)?;
+            answer_written(&progress, written, task.answer.out.as_deref());
+            Ok(ExitCode::SUCCESS)
+        }
+        Task::Report(task) => report(task, &progress),
+        Task::Templates { out } => {
+            for path in assets::export_templates(&out)? {
+                println!("{}", path.display());
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+    }
 }
 
-impl Progress {
-    fn new(quiet: bool) -> Progress {
-        if quiet || !std::io::stderr().is_terminal() {
-            return Progress {
-                bar: None,
-                rows: Default::default(),
-            };
-        }
-        let bar = ProgressBar::new_spinner();
-        bar.set_style(
-            ProgressStyle::with_template("{spinner} {elapsed:>3} {msg}").expect("valid template"),
-        );
-        bar.enable_steady_tick(Duration::from_millis(120));
-        Progress {
-            bar: Some(bar),
-            rows: Default::default(),
-        }
+/// `opskpi demo`: the sample company written, loaded and reported on in
+/// both languages.
+fn demo(task: settings::Demo, progress: &Progress) -> Result<ExitCode> {
+    let step = |message: &str| progress.step(message);
+    let data = task.dir.join("data");
+    let mut config = sample::write(&task.spec, &data, &step)?;
+    // The demo's warehouse sits next to, not inside, the data folder.
+    config.warehouse.path = "../warehouse.duckdb".into();
+    fs_err::write(data.join("opskpi.toml"), config.to_toml())?;
+    // A fresh warehouse each time: a demo at another scale must not mix with the last one.
+    let warehouse = config.warehouse_path();
+    if warehouse.exists() {
+        fs_err::remove_file(&warehouse)?;
     }
-
-    fn step(&self, message: &str) {
-        if let Ok(mut rows) = self.rows.lock() {
-            *rows = None;
+    let outcomes = jobs::ingest(&config, task.loaded_at, &Default::default(), &|report| {
+        if let Report::Step(message) = report {
+            step(message)
         }
-        if let Some(bar) = &self.bar {
-            // Back from a row count to a spinner.
-            bar.set_length(0);
-            bar.set_style(
-                ProgressStyle::with_template("{spinner} {elapsed:>3} {msg}")
-                    .expect("valid template"),
+    })?;
+    let rows: u64 = outcomes.iter().map(|outcome| outcome.loaded).sum();
+    progress.say(&format!(
+        "loaded {rows} rows from {} files into {}",
+        outcomes.len(),
+        task.dir.join("warehouse.duckdb").display()
+    ));
+    step("computing the monthly report");
+    let period = Period::containing(Grain::Month, task.spec.last_day, 1);
+    // The report in both languages, as HTML and PDF.
+    let mut paths = Vec::new();
+    for lang in [Locale::en(), Locale::zh_hant()] {
+        let options = ReportOptions {
+            formats: vec![ReportFormat::Html, ReportFormat::Pdf],
+            lang: Some(lang),
+            ..ReportOptions::default()
+        };
+        paths.extend(jobs::report(
+            &config,
+            task.as_of,
+            ReportKind::Monthly,
+            period,
+            &task.out,
+            &options,
+        )?);
+    }
+    progress.done();
+    for path in paths {
+        println!("{}", path.display());
+    }
+    progress.say(&format!(
+        "try: opskpi kpi market_share sales_growth --period {period} --by region --config {}",
+        data.join("opskpi.toml").display()
+    ));
+    Ok(ExitCode::SUCCESS)
+}
+
+/// `opskpi ingest`: the configured sources loaded, a line per file.
+fn ingest(task: settings::Ingest, progress: &Progress, quiet: bool) -> Result<ExitCode> {
+    let started = std::time::Instant::now();
+    let outcomes = jobs::ingest(&task.config, task.loaded_at, &task.options, &|report| {
+        progress.ingest(report, quiet)
+    })?;
+    let seconds = started.elapsed().as_secs_f64();
+    let rows: u64 = outcomes.iter().map(|outcome| outcome.rows).sum();
+    if rows > 0 {
+        progress.say(&format!(
+            "read {rows} rows in {seconds:.1} s ({:.0} rows/s)",
+            rows as f64 / seconds.max(0.001)
+        ));
+    }
+    progress.done();
+    print!("{}", ingest::summary(&outcomes, task.options.dry_run));
+    Ok(ExitCode::SUCCESS)
+}
+
+/// `opskpi check`: the findings, and exit 4 at the `--fail-on` level.
+fn check(task: settings::Check, progress: &Progress) -> Result<ExitCode> {
+    progress.step("checking the warehouse");
+    let findings = jobs::check(&task.config, task.as_of)?;
+    progress.done();
+    print!("{}", check::render(&findings, task.examples));
+    let failed = task
+        .fail_on
+        .is_some_and(|level| findings.iter().any(|f| f.level >= level));
+    Ok(if failed {
+        ExitCode::from(EXIT_CHECK)
+    } else {
+        ExitCode::SUCCESS
+    })
+}
+
+/// `opskpi kpi`: the rows in the asked format, and exit 3 at `--fail-on`.
+fn kpi(task: settings::Kpi, progress: &Progress) -> Result<ExitCode> {
+    progress.step(&with_data(&task.config, "computing"));
+    let rows = jobs::kpi(&task.config, task.as_of, &task.request)?;
+    progress.done();
+    contract::write(
+        &rows,
+        task.format,
+        task.out.as_deref(),
+        Locale::of(&task.config)?,
+    )?;
+    if let Some(path) = &task.out {
+        progress.say(&format!("wrote {} rows to {}", rows.len(), path.display()));
+    }
+    let alert = task.fail_on.is_some_and(|level| {
+        rows.iter().any(|row| {
+            matches!(
+                (row.status, level),
+                (Some(Status::Bad), _) | (Some(Status::Warning), Status::Warning)
+            )
+        })
+    });
+    Ok(if alert {
+        ExitCode::from(EXIT_ALERT)
+    } else {
+        ExitCode::SUCCESS
+    })
+}
+
+/// `opskpi query --list`: every saved query with its parameters.
+fn query_list(config: &Config) -> Result<ExitCode> {
+    for query in saved::all(config.queries_folder().as_deref())? {
+        println!("{}  ({})", query.name, query.origin);
+        println!("    {}", query.description);
+        for param in &query.params {
+            let default = param
+                .default
+                .as_ref()
+                .map(|d| format!(" = {d}"))
+                .unwrap_or_default();
+            println!(
+                "    --param {}=<{}>{default}  {}",
+                param.name,
+                param.ty.name(),
+                param.description
             );
-            bar.set_message(message.to_string());
         }
+        println!();
     }
+    Ok(ExitCode::SUCCESS)
+}
 
-    /// Ingest's progress: steps as the spinner's message, a file's check as a
-    /// bar — with its rows and rows per second when the reader could count
-    /// them (`≈`: a CSV's estimate); in a pipeline, the steps as plain lines
-    /// on stderr.
-    fn ingest(&self, report: crate::ingest::Report, quiet: bool) {
-        use crate::ingest::Report;
-        let rows = self.rows.lock().ok().and_then(|rows| *rows);
-        match (report, &self.bar) {
-            (Report::Step(message), Some(_)) => self.step(message),
-            (Report::Step(message), None) if !quiet => eprintln!("{message}"),
-            (Report::Rows(count), Some(bar)) if count.rows > 0 => {
-                if let Ok(mut rows) = self.rows.lock() {
-                    *rows = Some(count);
-                }
-                let about = if count.exact { "" } else { "≈" };
-                bar.set_style(
-                    ProgressStyle::with_template(&format!(
-                        "{{spinner}} {{elapsed:>3}} {{msg}} [{{bar:30}}] {{percent:>3}}% \
-                         {about}{{human_pos}}/{about}{{human_len}} rows, {about}{{per_sec:0}}"
-                    ))
-                    .expect("valid template"),
-                );
-                bar.set_length(count.rows);
-                bar.set_position(0);
-                bar.reset_eta();
-            }
-            (Report::Fraction(fraction), Some(bar)) if rows.is_some() => {
-                let total = rows.map_or(0, |r| r.rows) as f64;
-                bar.set_position((fraction.clamp(0.0, 1.0) * total) as u64);
-            }
-            (Report::Fraction(fraction), Some(bar)) => {
-                if bar.length() != Some(1000) {
-                    bar.set_style(
-                        ProgressStyle::with_template(
-                            "{spinner} {elapsed:>3} {msg} [{bar:30}] {percent:>3}%",
-                        )
-                        .expect("valid template"),
-                    );
-                    bar.set_length(1000);
-                }
-                bar.set_position((fraction.clamp(0.0, 1.0) * 1000.0) as u64);
-            }
-            _ => {}
-        }
+/// `opskpi run`: a pipeline file's steps, its outputs on stdout.
+fn pipeline_run(task: settings::Run) -> Result<ExitCode> {
+    let clock = || chrono::Local::now().naive_local();
+    let outcome = pipeline::run(
+        &task.pipeline,
+        &RunOptions {
+            config: &task.config,
+            period: task.period,
+            as_of: task.as_of,
+            log: task.log,
+            clock: &clock,
+        },
+    )?;
+    if let RunStatus::Failed { step, error } = &outcome.status {
+        let _ = writeln!(std::io::stderr().lock(), "error: step {step}: {error}");
     }
+    for output in &outcome.outputs {
+        println!("{}", output.display());
+    }
+    Ok(ExitCode::from(pipeline::exit_code(&outcome.status)))
+}
 
-    fn done(&self) {
-        if let Some(bar) = &self.bar {
-            bar.finish_and_clear();
-        }
-    }
+/// `opskpi forecast`: the forecast as a table or JSON.
+fn forecast(task: settings::Forecast, progress: &Progress) -> Result<ExitCode> {
+    progress.step("forecasting");
+    let series = jobs::forecast(
+        &task.config,
+        task.as_of,
+        task.last,
+        task.by.as_deref(),
+        task.months,
+    )?;
+    progress.done();
+    print!(
+        "{}",
+        show::forecast(&series, task.json, Locale::of(&task.config)?)?
+    );
+    Ok(ExitCode::SUCCESS)
+}
 
-    /// A line for the person at the terminal, kept clear of the spinner;
-    /// nothing in pipelines or with --quiet.
-    fn say(&self, line: &str) {
-        if let Some(bar) = &self.bar {
-            bar.suspend(|| eprintln!("{line}"));
+/// `opskpi report`: the report's files, one path per line.
+fn report(task: settings::Report, progress: &Progress) -> Result<ExitCode> {
+    let paths = match task.kind {
+        Some(kind) => {
+            progress.step(&with_data(
+                &task.config,
+                &format!("computing the {} report", kind.name()),
+            ));
+            jobs::report(
+                &task.config,
+                task.as_of,
+                kind,
+                task.period,
+                &task.out,
+                &task.options,
+            )?
         }
+        None => {
+            progress.step(&with_data(
+                &task.config,
+                "computing the employee assessment",
+            ));
+            jobs::assessment(
+                &task.config,
+                task.as_of,
+                task.period,
+                &task.out,
+                &task.options,
+            )?
+        }
+    };
+    progress.done();
+    for path in paths {
+        println!("{}", path.display());
     }
+    Ok(ExitCode::SUCCESS)
 }
 
 /// The spinner's message for work that first loads `--data`'s folder (the
 /// longer part at millions of rows).
-fn with_data(config: &crate::config::Config, what: &str) -> String {
+fn with_data(config: &Config, what: &str) -> String {
     match &config.data {
         Some(folder) => format!("loading {} into memory, then {what}", folder.display()),
         None => what.to_string(),
@@ -162,11 +356,7 @@ fn with_data(config: &crate::config::Config, what: &str) -> String {
 }
 
 /// Says where an answer went (files only: the terminal shows it).
-fn answer_written(
-    progress: &Progress,
-    written: crate::export::Written,
-    out: Option<&std::path::Path>,
-) {
+fn answer_written(progress: &Progress, written: Written, out: Option<&Path>) {
     if let Some(path) = out {
         progress.say(&format!(
             "wrote {} rows to {}",
@@ -174,291 +364,4 @@ fn answer_written(
             path.display()
         ));
     }
-}
-
-fn run(settings: Settings) -> crate::Result<ExitCode> {
-    let quiet = settings.quiet;
-    let progress = Progress::new(quiet);
-    let step = |message: &str| progress.step(message);
-    let ingest_step = |report: crate::ingest::Report| progress.ingest(report, quiet);
-    let code = match settings.task {
-        Task::Demo {
-            dir,
-            out,
-            spec,
-            as_of,
-            loaded_at,
-        } => {
-            let data = dir.join("data");
-            let mut config = sample::write(&spec, &data, &step)?;
-            // The demo's warehouse sits next to, not inside, the data folder.
-            config.warehouse.path = "../warehouse.duckdb".into();
-            fs_err::write(data.join("opskpi.toml"), config.to_toml())?;
-            // A fresh warehouse each time: a demo at another scale must not mix with the last one.
-            let warehouse = config.warehouse_path();
-            if warehouse.exists() {
-                fs_err::remove_file(&warehouse)?;
-            }
-            let outcomes = pipeline::ingest(&config, loaded_at, &Default::default(), &|report| {
-                if let crate::ingest::Report::Step(message) = report {
-                    step(message)
-                }
-            })?;
-            let rows: u64 = outcomes.iter().map(|outcome| outcome.loaded).sum();
-            progress.say(&format!(
-                "loaded {rows} rows from {} files into {}",
-                outcomes.len(),
-                dir.join("warehouse.duckdb").display()
-            ));
-            step("computing the monthly report");
-            let period = crate::calendar::Period::containing(
-                crate::calendar::Grain::Month,
-                spec.last_day,
-                1,
-            );
-            // The report in both languages, as HTML and PDF.
-            let mut paths = Vec::new();
-            for lang in [
-                crate::format::Locale::en(),
-                crate::format::Locale::zh_hant(),
-            ] {
-                let options = pipeline::ReportOptions {
-                    formats: vec![pipeline::ReportFormat::Html, pipeline::ReportFormat::Pdf],
-                    lang: Some(lang),
-                    ..pipeline::ReportOptions::default()
-                };
-                paths.extend(pipeline::report(
-                    &config,
-                    as_of,
-                    crate::report::ReportKind::Monthly,
-                    period,
-                    &out,
-                    &options,
-                )?);
-            }
-            progress.done();
-            for path in paths {
-                println!("{}", path.display());
-            }
-            progress.say(
-                &format!("try: opskpi kpi market_share sales_growth --period {period} --by region --config {}", data.join("opskpi.toml").display())
-            );
-            ExitCode::SUCCESS
-        }
-        Task::Sample { out, spec } => {
-            sample::write(&spec, &out, &step)?;
-            progress.done();
-            println!("{}", out.join("opskpi.toml").display());
-            ExitCode::SUCCESS
-        }
-        Task::Ingest {
-            config,
-            loaded_at,
-            options,
-        } => {
-            let started = std::time::Instant::now();
-            let outcomes = pipeline::ingest(&config, loaded_at, &options, &ingest_step)?;
-            let seconds = started.elapsed().as_secs_f64();
-            let rows: u64 = outcomes.iter().map(|outcome| outcome.rows).sum();
-            if rows > 0 {
-                progress.say(&format!(
-                    "read {rows} rows in {seconds:.1} s ({:.0} rows/s)",
-                    rows as f64 / seconds.max(0.001)
-                ));
-            }
-            progress.done();
-            print!("{}", output::ingest_report(&outcomes, options.dry_run));
-            ExitCode::SUCCESS
-        }
-        Task::Check {
-            config,
-            as_of,
-            fail_on,
-            examples,
-        } => {
-            step("checking the warehouse");
-            let findings = pipeline::check(&config, as_of)?;
-            progress.done();
-            print!("{}", crate::check::render(&findings, examples));
-            let failed = fail_on.is_some_and(|level| findings.iter().any(|f| f.level >= level));
-            if failed {
-                ExitCode::from(EXIT_CHECK)
-            } else {
-                ExitCode::SUCCESS
-            }
-        }
-        Task::ListIndicators { catalogue } => {
-            print!("{}", crate::explain::list(&catalogue));
-            ExitCode::SUCCESS
-        }
-        Task::Explain {
-            catalogue,
-            id,
-            offset_seconds,
-        } => {
-            print!(
-                "{}",
-                crate::explain::explain(&catalogue, &id, offset_seconds)?
-            );
-            ExitCode::SUCCESS
-        }
-        Task::Kpi {
-            config,
-            as_of,
-            request,
-            format,
-            fail_on,
-            out,
-        } => {
-            step(&with_data(&config, "computing"));
-            let rows = pipeline::kpi(&config, as_of, &request)?;
-            progress.done();
-            output::write(&rows, format, out.as_deref(), config.locale())?;
-            if let Some(path) = &out {
-                progress.say(&format!("wrote {} rows to {}", rows.len(), path.display()));
-            }
-            let alert = fail_on.is_some_and(|level| {
-                rows.iter().any(|row| {
-                    matches!(
-                        (row.status, level),
-                        (Some(Status::Bad), _) | (Some(Status::Warning), Status::Warning)
-                    )
-                })
-            });
-            if alert {
-                ExitCode::from(EXIT_ALERT)
-            } else {
-                ExitCode::SUCCESS
-            }
-        }
-        Task::QueryList { config } => {
-            for query in crate::saved::all(config.queries_folder().as_deref())? {
-                println!("{}  ({})", query.name, query.origin);
-                println!("    {}", query.description);
-                for param in &query.params {
-                    let default = param
-                        .default
-                        .as_ref()
-                        .map(|d| format!(" = {d}"))
-                        .unwrap_or_default();
-                    println!(
-                        "    --param {}=<{}>{default}  {}",
-                        param.name,
-                        param.ty.name(),
-                        param.description
-                    );
-                }
-                println!();
-            }
-            ExitCode::SUCCESS
-        }
-        Task::Query {
-            config,
-            as_of,
-            name,
-            params,
-            answer,
-        } => {
-            let written = pipeline::saved_query(&config, as_of, &name, &params, &answer)?;
-            answer_written(&progress, written, answer.out.as_deref());
-            ExitCode::SUCCESS
-        }
-        Task::Run {
-            config,
-            pipeline,
-            period,
-            as_of,
-            log,
-        } => {
-            let clock = || chrono::Local::now().naive_local();
-            let outcome = crate::run::run(
-                &pipeline,
-                &crate::run::RunOptions {
-                    config: &config,
-                    period,
-                    as_of,
-                    log,
-                    clock: &clock,
-                },
-            )?;
-            if let crate::run::RunStatus::Failed { step, error } = &outcome.status {
-                let _ = writeln!(std::io::stderr().lock(), "error: step {step}: {error}");
-            }
-            for output in &outcome.outputs {
-                println!("{}", output.display());
-            }
-            ExitCode::from(crate::run::exit_code(&outcome.status))
-        }
-        Task::Forecast {
-            config,
-            as_of,
-            last,
-            by,
-            months,
-            json,
-        } => {
-            step("forecasting");
-            let series = pipeline::forecast(&config, as_of, last, by.as_deref(), months)?;
-            progress.done();
-            print!(
-                "{}",
-                crate::output::forecast(&series, json, config.locale())?
-            );
-            ExitCode::SUCCESS
-        }
-        Task::Runs {
-            config,
-            run,
-            last,
-            answer,
-        } => {
-            let written = pipeline::runs(&config, run, last, &answer)?;
-            answer_written(&progress, written, answer.out.as_deref());
-            ExitCode::SUCCESS
-        }
-        Task::Sql {
-            config,
-            as_of,
-            query,
-            answer,
-        } => {
-            let written = pipeline::sql(&config, as_of, &query, &answer)?;
-            answer_written(&progress, written, answer.out.as_deref());
-            ExitCode::SUCCESS
-        }
-        Task::Report {
-            config,
-            as_of,
-            kind,
-            period,
-            out,
-            options,
-        } => {
-            let paths = match kind {
-                Some(kind) => {
-                    step(&with_data(
-                        &config,
-                        &format!("computing the {} report", kind.name()),
-                    ));
-                    pipeline::report(&config, as_of, kind, period, &out, &options)?
-                }
-                None => {
-                    step(&with_data(&config, "computing the employee assessment"));
-                    pipeline::assessment(&config, as_of, period, &out, &options)?
-                }
-            };
-            progress.done();
-            for path in paths {
-                println!("{}", path.display());
-            }
-            ExitCode::SUCCESS
-        }
-        Task::Templates { out } => {
-            for path in report::templates::export(&out)? {
-                println!("{}", path.display());
-            }
-            ExitCode::SUCCESS
-        }
-    };
-    Ok(code)
 }

@@ -2,18 +2,25 @@
 //! the configuration loaded, defaults that depend on the clock settled. This
 //! is the only place opskpi reads the clock.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use chrono::{NaiveDate, NaiveDateTime};
 
-use super::args::{AnswerArgs, CheckLevel, Cli, Command, FailOn, FileFormat, ReportCommand};
+use super::args::{
+    AnswerArgs, CheckArgs, CheckLevel, Cli, Command, DemoArgs, FailOn, FileFormat, ForecastArgs,
+    KpiArgs, QueryArgs, ReportArgs, ReportCommand, RunArgs, SampleArgs,
+};
 use crate::calendar::{Calendar, Grain, Period};
-use crate::config::{Config, Format};
+use crate::check::Level;
+use crate::config::{self, Config, EngineKind, Format};
 use crate::error::{Error, Result};
-use crate::export::ExportFormat;
-use crate::indicators::{KpiRequest, Status};
+use crate::export::{self, ExportFormat};
+use crate::indicators::{Catalogue, KpiRequest, Status};
 use crate::ingest::IngestOptions;
-use crate::pipeline::AnswerOptions;
+use crate::jobs::{self, AnswerOptions, ReportOptions};
+use crate::locale::Locale;
+use crate::pipeline::LogFormat;
+use crate::report::pdf::PdfOptions;
 use crate::report::ReportKind;
 use crate::sample::SampleSpec;
 
@@ -22,94 +29,420 @@ pub struct Settings {
     pub task: Task,
 }
 
+/// What a command does, with everything it needs resolved.
 pub enum Task {
+    Demo(Demo),
+    Sample { out: PathBuf, spec: SampleSpec },
+    Ingest(Ingest),
+    Check(Check),
+    ListIndicators { catalogue: Catalogue },
+    Explain(Explain),
+    Kpi(Kpi),
+    QueryList { config: Config },
+    Query(Query),
+    Sql(Sql),
+    Report(Report),
+    Templates { out: PathBuf },
+    Forecast(Forecast),
+    Run(Run),
+    Runs(Runs),
+}
+
+pub struct Demo {
+    pub dir: PathBuf,
+    pub out: PathBuf,
+    pub spec: SampleSpec,
+    pub as_of: NaiveDate,
+    pub loaded_at: NaiveDateTime,
+}
+
+pub struct Ingest {
+    pub config: Config,
+    pub loaded_at: NaiveDateTime,
+    pub options: IngestOptions,
+}
+
+pub struct Check {
+    pub config: Config,
+    pub as_of: NaiveDate,
+    pub fail_on: Option<Level>,
+    pub examples: usize,
+}
+
+pub struct Explain {
+    pub catalogue: Catalogue,
+    pub id: String,
+    pub offset_seconds: i32,
+}
+
+pub struct Kpi {
+    pub config: Config,
+    pub as_of: NaiveDate,
+    pub request: KpiRequest,
+    pub format: ExportFormat,
+    pub fail_on: Option<Status>,
+    pub out: Option<PathBuf>,
+}
+
+pub struct Query {
+    pub config: Config,
+    pub as_of: NaiveDate,
+    pub name: String,
+    pub params: Vec<(String, String)>,
+    pub answer: AnswerOptions,
+}
+
+pub struct Sql {
+    pub config: Config,
+    pub as_of: NaiveDate,
+    pub query: String,
+    pub answer: AnswerOptions,
+}
+
+pub struct Report {
+    pub config: Config,
+    pub as_of: NaiveDate,
+    /// `None`: the employee assessment.
+    pub kind: Option<ReportKind>,
+    pub period: Period,
+    pub out: PathBuf,
+    pub options: ReportOptions,
+}
+
+pub struct Forecast {
+    pub config: Config,
+    pub as_of: NaiveDate,
+    pub last: Period,
+    pub by: Option<String>,
+    pub months: usize,
+    pub json: bool,
+}
+
+pub struct Run {
+    pub config: PathBuf,
+    pub pipeline: PathBuf,
+    pub period: Option<String>,
+    pub as_of: NaiveDate,
+    pub log: LogFormat,
+}
+
+pub struct Runs {
+    pub config: Config,
+    pub run: Option<i64>,
+    pub last: usize,
+    pub answer: AnswerOptions,
+}
+
+/// What every command shares: the clock's reading, the as-of date asked
+/// for, and the configuration file.
+struct Globals<'a> {
+    now: NaiveDateTime,
+    as_of: Option<NaiveDate>,
+    /// The as-of date asked for, else today.
+    today: NaiveDate,
+    config: &'a Path,
+}
+
+impl Settings {
+    pub fn resolve(cli: Cli) -> Result<Settings> {
+        let now = chrono::Local::now().naive_local();
+        let as_of = cli.global.as_of.as_deref().map(parse_date).transpose()?;
+        let globals = Globals {
+            now,
+            as_of,
+            today: as_of.unwrap_or(now.date()),
+            config: &cli.global.config,
+        };
+        let task = match cli.command {
+            Command::Demo(args) => Task::Demo(demo(args, &globals)),
+            Command::Sample(args) => sample(args),
+            Command::Ingest(args) => Task::Ingest(Ingest {
+                config: jobs::load_config(globals.config)?,
+                loaded_at: globals.now,
+                options: IngestOptions {
+                    dry_run: args.dry_run,
+                    full: args.full,
+                    ..IngestOptions::default()
+                },
+            }),
+            Command::Check(args) => Task::Check(check(args, &globals)?),
+            Command::Kpi(args) if args.list => Task::ListIndicators {
+                catalogue: project_catalogue(globals.config)?,
+            },
+            Command::Explain { id } => Task::Explain(explain(id, &globals)?),
+            Command::Kpi(args) => Task::Kpi(kpi(args, &globals)?),
+            Command::Query(args) => query(args, &globals)?,
+            Command::Forecast(args) => Task::Forecast(forecast(args, &globals)?),
+            Command::Run(args) => Task::Run(run(args, &globals)),
+            Command::Runs(args) => Task::Runs(Runs {
+                config: jobs::load_config(globals.config)?,
+                run: args.run,
+                last: args.last,
+                answer: answer_options(args.answer),
+            }),
+            Command::Sql(args) => Task::Sql(Sql {
+                config: jobs::load_config(globals.config)?,
+                as_of: globals.today,
+                query: args.query,
+                answer: answer_options(args.answer),
+            }),
+            Command::Report(command) => Task::Report(report(command, &globals)?),
+            Command::Templates { out } => Task::Templates { out },
+        };
+        Ok(Settings {
+            quiet: cli.global.quiet,
+            task,
+        })
+    }
+}
+
+fn demo(args: DemoArgs, globals: &Globals) -> Demo {
+    let spec = SampleSpec {
+        scale: args.scale,
+        ..SampleSpec::default()
+    };
+    // The demo is reproducible: its as-of date is the sample's last day.
+    let as_of = globals.as_of.unwrap_or(spec.last_day);
     Demo {
-        dir: PathBuf,
-        out: PathBuf,
-        spec: SampleSpec,
-        as_of: NaiveDate,
-        loaded_at: NaiveDateTime,
-    },
-    Sample {
-        out: PathBuf,
-        spec: SampleSpec,
-    },
-    Ingest {
-        config: Config,
-        loaded_at: NaiveDateTime,
-        options: IngestOptions,
-    },
-    Check {
-        config: Config,
-        as_of: NaiveDate,
-        fail_on: Option<crate::check::Level>,
-        examples: usize,
-    },
-    ListIndicators {
-        catalogue: crate::indicators::Catalogue,
-    },
-    Explain {
-        catalogue: crate::indicators::Catalogue,
-        id: String,
-        offset_seconds: i32,
-    },
-    Kpi {
-        config: Config,
-        as_of: NaiveDate,
-        request: KpiRequest,
-        format: ExportFormat,
-        fail_on: Option<Status>,
-        out: Option<PathBuf>,
-    },
-    QueryList {
-        config: Config,
-    },
-    Query {
-        config: Config,
-        as_of: NaiveDate,
-        name: String,
-        params: Vec<(String, String)>,
-        answer: AnswerOptions,
-    },
-    Sql {
-        config: Config,
-        as_of: NaiveDate,
-        query: String,
-        answer: AnswerOptions,
-    },
-    Report {
-        config: Config,
-        as_of: NaiveDate,
-        /// `None`: the employee assessment.
-        kind: Option<ReportKind>,
-        period: Period,
-        out: PathBuf,
-        options: crate::pipeline::ReportOptions,
-    },
-    Templates {
-        out: PathBuf,
-    },
-    Forecast {
-        config: Config,
-        as_of: NaiveDate,
-        last: Period,
-        by: Option<String>,
-        months: usize,
-        json: bool,
-    },
+        dir: args.dir,
+        out: args.out,
+        spec,
+        as_of,
+        // So is its load time, which the report's appendix shows.
+        loaded_at: as_of.and_hms_opt(23, 59, 59).expect("a valid time"),
+    }
+}
+
+fn sample(args: SampleArgs) -> Task {
+    let format = match args.format {
+        FileFormat::Csv => Format::Csv,
+        FileFormat::Parquet => Format::Parquet,
+    };
+    Task::Sample {
+        out: args.out,
+        spec: SampleSpec {
+            seed: args.seed,
+            scale: args.scale,
+            format,
+            ..SampleSpec::default()
+        },
+    }
+}
+
+fn check(args: CheckArgs, globals: &Globals) -> Result<Check> {
+    Ok(Check {
+        config: jobs::load_config(globals.config)?,
+        as_of: globals.today,
+        fail_on: match args.fail_on {
+            CheckLevel::Warning => Some(Level::Warning),
+            CheckLevel::Error => Some(Level::Error),
+            CheckLevel::Never => None,
+        },
+        examples: args.examples,
+    })
+}
+
+fn explain(id: String, globals: &Globals) -> Result<Explain> {
+    let (catalogue, offset_seconds) = if globals.config.exists() {
+        let config = jobs::load_config(globals.config)?;
+        (
+            Catalogue::of(&config)?,
+            config::parse_offset(&config.company.timezone)?,
+        )
+    } else {
+        (Catalogue::builtin(), 0)
+    };
+    Ok(Explain {
+        catalogue,
+        id,
+        offset_seconds,
+    })
+}
+
+fn kpi(args: KpiArgs, globals: &Globals) -> Result<Kpi> {
+    let config = compute_config(globals.config, args.engine, args.data.clone())?;
+    if args.indicators.is_empty() {
+        return Err(Error::config_hint(
+            "name at least one indicator",
+            "`opskpi kpi --list` shows them",
+        ));
+    }
+    let fiscal = config.calendar();
+    let grain = args.grain.as_deref().map(Grain::parse).transpose()?;
+    if let Some(grain) = grain {
+        fiscal.check_grain(grain)?;
+    }
+    let period = kpi_period(args.period.as_deref(), grain, globals.today, fiscal)?;
+    let periods = match &args.from {
+        None => {
+            if args.periods == 0 || args.periods > MAX_PERIODS {
+                return Err(Error::config_hint(
+                    "`--periods` is out of range",
+                    format!("give 1 to {MAX_PERIODS}"),
+                ));
+            }
+            period.series(args.periods)
+        }
+        Some(from) => {
+            let from = Period::parse(from, fiscal)?;
+            let to = match (&args.to, &args.period) {
+                (Some(to), _) => Period::parse(to, fiscal)?,
+                (None, Some(_)) => period,
+                (None, None) => last_complete(from.grain(), globals.today, fiscal),
+            };
+            series_between(from, to)?
+        }
+    };
+    Ok(Kpi {
+        request: KpiRequest {
+            indicators: args.indicators,
+            periods,
+            dims: args.by,
+        },
+        format: export_format(args.format, args.out.as_deref()),
+        fail_on: args.fail_on.map(|level| match level {
+            FailOn::Warning => Status::Warning,
+            FailOn::Bad => Status::Bad,
+        }),
+        out: args.out,
+        config,
+        as_of: globals.today,
+    })
+}
+
+/// The period of `kpi`: `--period` (of `--grain`, if both are given), else
+/// the last complete period of the grain on `today`.
+fn kpi_period(
+    text: Option<&str>,
+    grain: Option<Grain>,
+    today: NaiveDate,
+    fiscal: Calendar,
+) -> Result<Period> {
+    let Some(text) = text else {
+        let grain = grain.unwrap_or(fiscal.default_grain(Grain::Month));
+        return Ok(last_complete(grain, today, fiscal));
+    };
+    let period = Period::parse(text, fiscal)?;
+    if grain.is_some_and(|grain| grain != period.grain()) {
+        return Err(Error::config_hint(
+            format!(
+                "`--period {text}` is a {}, not a {}",
+                period.grain().name(),
+                grain.map(Grain::name).unwrap_or_default()
+            ),
+            "leave out --grain: a period carries its own",
+        ));
+    }
+    Ok(period)
+}
+
+fn query(args: QueryArgs, globals: &Globals) -> Result<Task> {
+    let config = jobs::load_config(globals.config)?;
+    Ok(match args.name {
+        Some(name) if !args.list => Task::Query(Query {
+            config,
+            as_of: globals.today,
+            name,
+            params: args.params,
+            answer: answer_options(args.answer),
+        }),
+        _ => Task::QueryList { config },
+    })
+}
+
+fn forecast(args: ForecastArgs, globals: &Globals) -> Result<Forecast> {
+    let config = jobs::load_config(globals.config)?;
+    let fiscal = config.calendar();
+    let last = match &args.period {
+        Some(text) => Period::parse(text, fiscal)?,
+        None => last_complete(fiscal.default_grain(Grain::Month), globals.today, fiscal),
+    };
+    if !matches!(last.grain(), Grain::Month | Grain::RetailMonth) {
+        return Err(Error::config_hint(
+            format!("`--period {last}` is not a month"),
+            "give the last month of history, e.g. --period 2026-10",
+        ));
+    }
+    if !(1..=24).contains(&args.months) || !matches!(args.format.as_str(), "table" | "json") {
+        return Err(Error::config_hint(
+            "`--months` is 1 to 24 and `--format` table or json",
+            "e.g. opskpi forecast --months 3 --format json",
+        ));
+    }
+    Ok(Forecast {
+        config,
+        as_of: globals.today,
+        last,
+        by: args.by,
+        months: args.months,
+        json: args.format == "json",
+    })
+}
+
+fn run(args: RunArgs, globals: &Globals) -> Run {
     Run {
-        config: PathBuf,
-        pipeline: PathBuf,
-        period: Option<String>,
-        as_of: NaiveDate,
-        log: crate::run::LogFormat,
-    },
-    Runs {
-        config: Config,
-        run: Option<i64>,
-        last: usize,
-        answer: AnswerOptions,
-    },
+        config: globals.config.to_path_buf(),
+        pipeline: args.pipeline,
+        period: args.period,
+        as_of: globals.today,
+        log: args.log_format,
+    }
+}
+
+fn report(command: ReportCommand, globals: &Globals) -> Result<Report> {
+    let (kind, args) = match command {
+        ReportCommand::Monthly(args) => (Some(ReportKind::Monthly), args),
+        ReportCommand::Quarterly(args) => (Some(ReportKind::Quarterly), args),
+        ReportCommand::Yearly(args) => (Some(ReportKind::Yearly), args),
+        ReportCommand::Assessment(args) => (None, args),
+    };
+    let config = compute_config(globals.config, args.engine, args.data.clone())?;
+    let fiscal = config.calendar();
+    let period = match &args.period {
+        Some(text) => Period::parse(text, fiscal)?,
+        None => {
+            // The assessment's ratings come quarterly.
+            let grain = match kind {
+                Some(ReportKind::Monthly) => Grain::Month,
+                Some(ReportKind::Quarterly) | None => Grain::Quarter,
+                Some(ReportKind::Yearly) => Grain::Year,
+            };
+            last_complete(fiscal.default_grain(grain), globals.today, fiscal)
+        }
+    };
+    let out = args
+        .out
+        .clone()
+        .unwrap_or_else(|| config.resolve(&config.report.out));
+    let options = report_options(args, &config)?;
+    Ok(Report {
+        config,
+        as_of: globals.today,
+        kind,
+        period,
+        out,
+        options,
+    })
+}
+
+/// How a report is rendered: formats, language, templates, paper, editions.
+fn report_options(args: ReportArgs, config: &Config) -> Result<ReportOptions> {
+    let folder = args.templates.clone().or_else(|| config.templates_folder());
+    let lang = args
+        .lang
+        .as_deref()
+        .map(|tag| Locale::find(tag, folder.as_deref()))
+        .transpose()?;
+    Ok(ReportOptions {
+        formats: args.format,
+        lang,
+        templates: args.templates,
+        pdf: PdfOptions {
+            paper: args.paper,
+            orientation: args.orientation,
+        },
+        each: args.each,
+    })
 }
 
 fn parse_date(text: &str) -> Result<NaiveDate> {
@@ -121,9 +454,8 @@ fn parse_date(text: &str) -> Result<NaiveDate> {
     })
 }
 
-/// The last period of `grain` that is complete on `as_of`.
 /// The format asked for, else the one `out`'s extension names, else a table.
-fn export_format(format: Option<ExportFormat>, out: Option<&std::path::Path>) -> ExportFormat {
+fn export_format(format: Option<ExportFormat>, out: Option<&Path>) -> ExportFormat {
     format
         .or_else(|| out.and_then(ExportFormat::from_path))
         .unwrap_or(ExportFormat::Table)
@@ -136,7 +468,7 @@ fn answer_options(args: AnswerArgs) -> AnswerOptions {
     let limit = match (args.limit, format, args.out.is_some()) {
         (Some(0), _, _) => None,
         (Some(n), _, _) => Some(n),
-        (None, ExportFormat::Table, false) => Some(crate::export::TABLE_ROWS),
+        (None, ExportFormat::Table, false) => Some(export::TABLE_ROWS),
         (None, _, _) => None,
     };
     AnswerOptions {
@@ -183,297 +515,31 @@ fn series_between(from: Period, to: Period) -> Result<Vec<Period>> {
 }
 
 /// The project's catalogue when there is a project here, else the built-in one.
-fn project_catalogue(config: &std::path::Path) -> Result<crate::indicators::Catalogue> {
+fn project_catalogue(config: &Path) -> Result<Catalogue> {
     if config.exists() {
-        Config::load(config)?.catalogue()
+        Catalogue::of(&jobs::load_config(config)?)
     } else {
-        Ok(crate::indicators::Catalogue::builtin())
+        Ok(Catalogue::builtin())
     }
 }
 
+/// The last period of `grain` that is complete on `as_of`.
 fn last_complete(grain: Grain, as_of: NaiveDate, calendar: impl Into<Calendar>) -> Period {
     Period::last_complete(grain, as_of, calendar)
-}
-
-impl Settings {
-    pub fn resolve(cli: Cli) -> Result<Settings> {
-        let now = chrono::Local::now().naive_local();
-        let as_of = cli.global.as_of.as_deref().map(parse_date).transpose()?;
-        let today = as_of.unwrap_or(now.date());
-        let task = match cli.command {
-            Command::Demo(args) => {
-                let spec = SampleSpec {
-                    scale: args.scale,
-                    ..SampleSpec::default()
-                };
-                // The demo is reproducible: its as-of date is the sample's last day.
-                let as_of = as_of.unwrap_or(spec.last_day);
-                Task::Demo {
-                    dir: args.dir,
-                    out: args.out,
-                    spec,
-                    as_of,
-                    // So is its load time, which the report's appendix shows.
-                    loaded_at: as_of.and_hms_opt(23, 59, 59).expect("a valid time"),
-                }
-            }
-            Command::Sample(args) => {
-                let format = match args.format {
-                    FileFormat::Csv => Format::Csv,
-                    FileFormat::Parquet => Format::Parquet,
-                };
-                Task::Sample {
-                    out: args.out,
-                    spec: SampleSpec {
-                        seed: args.seed,
-                        scale: args.scale,
-                        format,
-                        ..SampleSpec::default()
-                    },
-                }
-            }
-            Command::Ingest(args) => Task::Ingest {
-                config: Config::load(&cli.global.config)?,
-                loaded_at: now,
-                options: IngestOptions {
-                    dry_run: args.dry_run,
-                    full: args.full,
-                    ..IngestOptions::default()
-                },
-            },
-            Command::Check(args) => Task::Check {
-                config: Config::load(&cli.global.config)?,
-                as_of: today,
-                fail_on: match args.fail_on {
-                    CheckLevel::Warning => Some(crate::check::Level::Warning),
-                    CheckLevel::Error => Some(crate::check::Level::Error),
-                    CheckLevel::Never => None,
-                },
-                examples: args.examples,
-            },
-            Command::Kpi(args) if args.list => Task::ListIndicators {
-                catalogue: project_catalogue(&cli.global.config)?,
-            },
-            Command::Explain { id } => {
-                let (catalogue, offset_seconds) = if cli.global.config.exists() {
-                    let config = Config::load(&cli.global.config)?;
-                    (
-                        config.catalogue()?,
-                        crate::config::parse_offset(&config.company.timezone)?,
-                    )
-                } else {
-                    (crate::indicators::Catalogue::builtin(), 0)
-                };
-                Task::Explain {
-                    catalogue,
-                    id,
-                    offset_seconds,
-                }
-            }
-            Command::Kpi(args) => {
-                let config = compute_config(&cli.global.config, args.engine, args.data.clone())?;
-                if args.indicators.is_empty() {
-                    return Err(Error::config_hint(
-                        "name at least one indicator",
-                        "`opskpi kpi --list` shows them",
-                    ));
-                }
-                let fiscal = config.calendar();
-                let grain = args.grain.as_deref().map(Grain::parse).transpose()?;
-                if let Some(grain) = grain {
-                    fiscal.check_grain(grain)?;
-                }
-                let period = match (&args.period, grain) {
-                    (Some(text), grain) => {
-                        let period = Period::parse(text, fiscal)?;
-                        if grain.is_some_and(|grain| grain != period.grain()) {
-                            return Err(Error::config_hint(
-                                format!(
-                                    "`--period {text}` is a {}, not a {}",
-                                    period.grain().name(),
-                                    grain.map(Grain::name).unwrap_or_default()
-                                ),
-                                "leave out --grain: a period carries its own",
-                            ));
-                        }
-                        period
-                    }
-                    (None, grain) => last_complete(
-                        grain.unwrap_or(fiscal.default_grain(Grain::Month)),
-                        today,
-                        fiscal,
-                    ),
-                };
-                let periods = match &args.from {
-                    None => {
-                        if args.periods == 0 || args.periods > MAX_PERIODS {
-                            return Err(Error::config_hint(
-                                "`--periods` is out of range",
-                                format!("give 1 to {MAX_PERIODS}"),
-                            ));
-                        }
-                        period.series(args.periods)
-                    }
-                    Some(from) => {
-                        let from = Period::parse(from, fiscal)?;
-                        let to = match (&args.to, &args.period) {
-                            (Some(to), _) => Period::parse(to, fiscal)?,
-                            (None, Some(_)) => period,
-                            (None, None) => last_complete(from.grain(), today, fiscal),
-                        };
-                        series_between(from, to)?
-                    }
-                };
-                let request = KpiRequest {
-                    indicators: args.indicators,
-                    periods,
-                    dims: args.by,
-                };
-                let format = export_format(args.format, args.out.as_deref());
-                let fail_on = args.fail_on.map(|level| match level {
-                    FailOn::Warning => Status::Warning,
-                    FailOn::Bad => Status::Bad,
-                });
-                Task::Kpi {
-                    config,
-                    as_of: today,
-                    request,
-                    format,
-                    fail_on,
-                    out: args.out,
-                }
-            }
-            Command::Query(args) => {
-                let config = Config::load(&cli.global.config)?;
-                match args.name {
-                    Some(name) if !args.list => Task::Query {
-                        config,
-                        as_of: today,
-                        name,
-                        params: args.params,
-                        answer: answer_options(args.answer),
-                    },
-                    _ => Task::QueryList { config },
-                }
-            }
-            Command::Forecast(args) => {
-                let config = Config::load(&cli.global.config)?;
-                let fiscal = config.calendar();
-                let last = match &args.period {
-                    Some(text) => Period::parse(text, fiscal)?,
-                    None => last_complete(fiscal.default_grain(Grain::Month), today, fiscal),
-                };
-                if !matches!(last.grain(), Grain::Month | Grain::RetailMonth) {
-                    return Err(Error::config_hint(
-                        format!("`--period {last}` is not a month"),
-                        "give the last month of history, e.g. --period 2026-10",
-                    ));
-                }
-                if !(1..=24).contains(&args.months)
-                    || !matches!(args.format.as_str(), "table" | "json")
-                {
-                    return Err(Error::config_hint(
-                        "`--months` is 1 to 24 and `--format` table or json",
-                        "e.g. opskpi forecast --months 3 --format json",
-                    ));
-                }
-                Task::Forecast {
-                    config,
-                    as_of: today,
-                    last,
-                    by: args.by,
-                    months: args.months,
-                    json: args.format == "json",
-                }
-            }
-            Command::Run(args) => Task::Run {
-                config: cli.global.config.clone(),
-                pipeline: args.pipeline,
-                period: args.period,
-                as_of: today,
-                log: args.log_format,
-            },
-            Command::Runs(args) => Task::Runs {
-                config: Config::load(&cli.global.config)?,
-                run: args.run,
-                last: args.last,
-                answer: answer_options(args.answer),
-            },
-            Command::Sql(args) => Task::Sql {
-                config: Config::load(&cli.global.config)?,
-                as_of: today,
-                query: args.query,
-                answer: answer_options(args.answer),
-            },
-            Command::Report(command) => {
-                let (kind, args) = match command {
-                    ReportCommand::Monthly(args) => (Some(ReportKind::Monthly), args),
-                    ReportCommand::Quarterly(args) => (Some(ReportKind::Quarterly), args),
-                    ReportCommand::Yearly(args) => (Some(ReportKind::Yearly), args),
-                    ReportCommand::Assessment(args) => (None, args),
-                };
-                let config = compute_config(&cli.global.config, args.engine, args.data.clone())?;
-                let fiscal = config.calendar();
-                let period = match &args.period {
-                    Some(text) => Period::parse(text, fiscal)?,
-                    None => {
-                        // The assessment's ratings come quarterly.
-                        let grain = match kind {
-                            Some(ReportKind::Monthly) => Grain::Month,
-                            Some(ReportKind::Quarterly) | None => Grain::Quarter,
-                            Some(ReportKind::Yearly) => Grain::Year,
-                        };
-                        last_complete(fiscal.default_grain(grain), today, fiscal)
-                    }
-                };
-                let out = args
-                    .out
-                    .unwrap_or_else(|| config.resolve(&config.report.out));
-                let folder = args.templates.clone().or_else(|| config.templates_folder());
-                let lang = args
-                    .lang
-                    .as_deref()
-                    .map(|tag| crate::format::Locale::find(tag, folder.as_deref()))
-                    .transpose()?;
-                Task::Report {
-                    config,
-                    as_of: today,
-                    kind,
-                    period,
-                    out,
-                    options: crate::pipeline::ReportOptions {
-                        formats: args.format,
-                        lang,
-                        templates: args.templates,
-                        pdf: crate::report::pdf::PdfOptions {
-                            paper: args.paper,
-                            orientation: args.orientation,
-                        },
-                        each: args.each,
-                    },
-                }
-            }
-            Command::Templates { out } => Task::Templates { out },
-        };
-        Ok(Settings {
-            quiet: cli.global.quiet,
-            task,
-        })
-    }
 }
 
 /// The configuration of a command that computes indicators, with its
 /// `--engine` and `--data`. With `--data` a missing config file is no
 /// error: the folder's files are all there is, on the default settings.
 fn compute_config(
-    path: &std::path::Path,
-    engine: Option<crate::engine::EngineKind>,
+    path: &Path,
+    engine: Option<EngineKind>,
     data: Option<PathBuf>,
 ) -> Result<Config> {
     let mut config = if data.is_some() && !path.exists() {
         Config::with_root(&std::env::current_dir()?)
     } else {
-        Config::load(path)?
+        jobs::load_config(path)?
     };
     if let Some(engine) = engine {
         config.engine = engine;

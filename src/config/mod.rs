@@ -1,6 +1,11 @@
 //! A project's `opskpi.toml`: the company, the warehouse, the sources and the
 //! report settings. Paths in the file are relative to the file itself, so a
 //! project folder can be moved or run from anywhere.
+//!
+//! Plain data at the bottom of the layers: what can be checked from the file
+//! alone is checked here; its language and its own indicators are checked
+//! where a project is opened (`jobs::load_config`), by the layers that know
+//! them.
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -10,10 +15,11 @@ use serde::{Deserialize, Serialize};
 
 use crate::calendar::{Calendar, Retail, YearEnd};
 use crate::error::{Error, Result};
-use crate::format::Locale;
 
+mod assessment;
 mod source;
 
+pub use assessment::{AssessmentConfig, Grade, CRITERIA, PARTS, RATERS};
 pub use source::{
     parse_offset, ColumnDetail, ColumnSpec, DateOrder, DuplicatePolicy, Format, PostgresSource,
     Source, Threshold,
@@ -42,10 +48,10 @@ pub struct Config {
     #[serde(default, skip_serializing_if = "is_default")]
     pub calendar: CalendarConfig,
     #[serde(default, skip_serializing_if = "is_default")]
-    pub assessment: crate::assessment::AssessmentConfig,
+    pub assessment: AssessmentConfig,
     /// The engine that computes indicators: `duckdb` (default) or `polars`.
     #[serde(default, skip_serializing_if = "is_default")]
-    pub engine: crate::engine::EngineKind,
+    pub engine: EngineKind,
     /// A folder of canonical files to read instead of the warehouse
     /// (`--data`): loaded into memory with ingest's checks, nothing kept.
     #[serde(skip)]
@@ -53,6 +59,31 @@ pub struct Config {
     /// The folder the file lives in; relative paths resolve against it.
     #[serde(skip)]
     pub root: PathBuf,
+}
+
+/// Which engine computes the indicators.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum EngineKind {
+    /// SQL in the DuckDB warehouse (the default).
+    #[default]
+    Duckdb,
+    /// Polars lazy frames over the warehouse's tables.
+    Polars,
+}
+
+impl EngineKind {
+    /// Every engine, in the order `--help` lists them.
+    pub const ALL: [EngineKind; 2] = [EngineKind::Duckdb, EngineKind::Polars];
+
+    /// The engine's name in `opskpi.toml`, on the command line and in
+    /// report manifests.
+    pub fn name(self) -> &'static str {
+        match self {
+            EngineKind::Duckdb => "duckdb",
+            EngineKind::Polars => "polars",
+        }
+    }
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -229,7 +260,8 @@ pub struct TargetOverride {
 }
 
 impl Config {
-    /// Reads and checks `opskpi.toml`.
+    /// Reads `opskpi.toml` and checks what the file alone can tell (see
+    /// `jobs::load_config` for the whole check of a project).
     pub fn load(path: &Path) -> Result<Config> {
         let text = fs_err::read_to_string(path).map_err(|error| Error::Config {
             message: error.to_string(),
@@ -276,12 +308,9 @@ impl Config {
                 "give the first month of the fiscal year, 1 (January) to 12",
             ));
         }
-        Locale::find(&self.company.locale, self.templates_folder().as_deref())?;
         self.try_calendar()?;
         self.assessment.check()?;
         parse_offset(&self.company.timezone)?;
-        // A mistake in the project's indicators shows before any work.
-        self.catalogue()?;
         for source in &self.sources {
             source.check()?;
         }
@@ -321,20 +350,7 @@ impl Config {
         self.resolve(&self.warehouse.path)
     }
 
-    pub fn locale(&self) -> Locale {
-        Locale::find(&self.company.locale, self.templates_folder().as_deref())
-            .expect("checked when loading")
-    }
-
     /// The project's own saved queries, if configured.
-    /// The built-in indicators and the project's own (`[indicators] file`).
-    pub fn catalogue(&self) -> Result<crate::indicators::Catalogue> {
-        match &self.indicators.file {
-            Some(file) => crate::indicators::Catalogue::with_project(&self.resolve(file)),
-            None => Ok(crate::indicators::Catalogue::builtin()),
-        }
-    }
-
     pub fn queries_folder(&self) -> Option<PathBuf> {
         self.queries.folder.as_ref().map(|f| self.resolve(f))
     }

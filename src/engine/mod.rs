@@ -8,21 +8,9 @@
 mod duckdb;
 pub mod polars;
 
-use serde::{Deserialize, Serialize};
-
+use crate::config::EngineKind;
 use crate::indicators::Engine;
 use crate::warehouse::Warehouse;
-
-/// Which engine computes the indicators.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, clap::ValueEnum)]
-#[serde(rename_all = "lowercase")]
-pub enum EngineKind {
-    /// SQL in the DuckDB warehouse (the default).
-    #[default]
-    Duckdb,
-    /// Polars lazy frames over the warehouse's tables.
-    Polars,
-}
 
 /// The chosen engine over one warehouse.
 pub enum Engines<'a> {

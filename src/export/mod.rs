@@ -24,7 +24,7 @@ use crate::error::{Error, Result};
 pub use text::{texts, TABLE_ROWS};
 
 /// How a result is written.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum, serde::Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum ExportFormat {
     /// Aligned columns for a terminal (`sql` and `query`: the first 100

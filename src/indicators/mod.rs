@@ -10,13 +10,16 @@
 pub mod compute;
 pub mod formula;
 mod project;
+mod template;
 
 use std::collections::{BTreeMap, BTreeSet};
 
 use rust_decimal::Decimal;
 use serde::Deserialize;
 
+use crate::assets;
 use crate::calendar::Window;
+use crate::config::Config;
 use crate::error::{Error, Result};
 pub use compute::{compute, Dimensions, KpiRequest, KpiRow, Status};
 use formula::Formula;
@@ -212,15 +215,18 @@ impl QueryDef {
         offset_seconds: i32,
     ) -> Result<String> {
         match &self.project_sql {
-            None => crate::queries::render(
-                &format!("components/{}", self.name),
-                dims,
-                wanted,
-                offset_seconds,
-            ),
-            Some((shown, text)) => {
-                crate::queries::render_text(shown, text, dims, wanted, offset_seconds)
+            None => {
+                let name = format!("components/{}", self.name);
+                let text = assets::sql(&name)?;
+                template::render(
+                    &format!("queries/{name}.sql"),
+                    text,
+                    dims,
+                    wanted,
+                    offset_seconds,
+                )
             }
+            Some((shown, text)) => template::render(shown, text, dims, wanted, offset_seconds),
         }
     }
 }
@@ -292,6 +298,15 @@ pub struct Catalogue {
 }
 
 impl Catalogue {
+    /// The project's catalogue: the built-in indicators and its own
+    /// (`[indicators] file`).
+    pub fn of(config: &Config) -> Result<Catalogue> {
+        match &config.indicators.file {
+            Some(file) => Catalogue::with_project(&config.resolve(file)),
+            None => Ok(Catalogue::builtin()),
+        }
+    }
+
     /// The catalogue shipped with opskpi.
     pub fn builtin() -> Catalogue {
         Catalogue::parse(CATALOGUE_TOML).expect("the built-in catalogue is valid (tested)")

@@ -55,7 +55,7 @@ impl Catalogue {
         let raw: RawProjectCatalogue = toml::from_str(&text).map_err(|error| {
             Error::config_hint(
                 format!("`{shown}`: {error}"),
-                "a project catalogue holds `[queries.NAME]` and `[[indicator]]` tables as in queries/indicators.toml (README: Custom indicators)",
+                "a project catalogue holds `[queries.NAME]` and `[[indicator]]` tables as in queries/indicators.toml (docs/guide.md: Custom indicators)",
             )
         })?;
         let mut catalogue = Catalogue::builtin();

@@ -122,7 +122,7 @@ fn run(
                 )
                 .map_err(Error::query(format!("replace rows of {}", table.name)))?
                 as u64;
-            let log = warehouse.key_orders().start();
+            let log = super::key_order::orders().start();
             let Ok(loaded) = planned.insert_clean(conn, id, &log, report) else {
                 return Ok(None);
             };

@@ -17,18 +17,32 @@
 //! one, not the file's own.
 
 use std::collections::HashMap;
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, LazyLock, Mutex};
 
 use duckdb::core::{DataChunkHandle, LogicalTypeHandle, LogicalTypeId};
 use duckdb::ffi::duckdb_string_t;
 use duckdb::vscalar::{ScalarFunctionSignature, VScalar};
 use duckdb::vtab::arrow::WritableVector;
 
-use super::udf::string_bytes;
 use crate::model::{ColumnType, Table};
+use crate::warehouse::functions::string_bytes;
 
-/// The log the function writes to, shared by a warehouse and its connection.
-pub type Shared = Arc<KeyOrders>;
+/// The log the function writes to. One for the process: DuckDB calls the
+/// function from its own threads with the state it was registered with, and
+/// the function is registered again on every load's connection (which
+/// keeps the first registration or the last, either way this same log).
+/// Each scan notes under a number of its own, so loads never mix.
+static ORDERS: LazyLock<Arc<KeyOrders>> = LazyLock::new(Default::default);
+
+/// The process's key order log.
+pub fn orders() -> &'static KeyOrders {
+    &ORDERS
+}
+
+/// Registers `_opskpi_key_order` on `conn`, writing to the process's log.
+pub fn register(conn: &duckdb::Connection) -> duckdb::Result<()> {
+    conn.register_scalar_function_with_state::<KeyOrderFn>("_opskpi_key_order", &ORDERS)
+}
 
 /// What was seen of each scan, by the number `start` gave it.
 #[derive(Debug, Default)]
@@ -151,9 +165,9 @@ const MOST_PARTS: usize = 4;
 pub struct KeyOrderFn;
 
 impl VScalar for KeyOrderFn {
-    type State = Shared;
+    type State = Arc<KeyOrders>;
     fn invoke(
-        state: &Shared,
+        state: &Arc<KeyOrders>,
         input: &mut DataChunkHandle,
         output: &mut dyn WritableVector,
     ) -> Result<(), Box<dyn std::error::Error>> {

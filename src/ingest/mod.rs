@@ -10,6 +10,46 @@
 //! leaves the warehouse exactly as it was. A run whose files are all clean
 //! is written once, straight from each file's checked scan (`direct`); at
 //! the first sign of a row to set aside it is rolled back and staged.
+//!
+//! **Reading.** `read/` has one reader per source kind (`csv`, `excel`,
+//! `json`, `parquet`, `postgres`), each turning a source into a raw relation
+//! DuckDB scans, with the source's own headers and a way back to its lines.
+//! A PostgreSQL source is read as the server's text form of each value
+//! (optionally past a watermark), so it goes through exactly the same
+//! mapping and checks as a file. `encoding.rs` settles and transcodes text
+//! encodings; `mapping.rs` maps headers onto canonical columns (with
+//! `dictionary.toml`) and knows the canonical words; `expr.rs` parses
+//! column expressions.
+//!
+//! **Values.** `values.rs` reads values as written (ROC dates, full-width
+//! digits, separators) as pure functions; `udf.rs` registers them in DuckDB
+//! on the load's connection (with `_opskpi_padded`, so that only a text
+//! `trim` would change is copied trimmed, and the readers of the common
+//! case in place: `_opskpi_exact_{0,2,4,6}` for a plain number,
+//! `_opskpi_iso_date` for `YYYY-MM-DD`, each NULL for any other spelling and
+//! held to DuckDB's own cast by the tests). `cast.rs` writes the SQL that
+//! reads a raw value as its canonical type: the readers of the common case,
+//! then DuckDB's casts where exact, then the value readers, in one
+//! `COALESCE` that tries each only on the rows still NULL — and never a
+//! function of the value written twice, which DuckDB would compute for
+//! every row ahead of it.
+//!
+//! **Checking and writing.** `stage.rs` builds the one scan that types and
+//! checks every value (`plan`) and runs it into a stage table; `direct.rs`
+//! runs it straight into the canonical table instead when a run's files are
+//! all clean — stopping at the first row that breaks a rule (DuckDB's
+//! `error()`), then checking keys and references on the rows written;
+//! anything to set aside rolls the run back and it is staged, so both ways
+//! leave the same rows and log (tested). `key_order.rs` proves a file's keys
+//! unique while they are inserted (every chunk DuckDB hands
+//! `_opskpi_key_order` strictly increasing and the chunks' key ranges
+//! apart, and as many rows seen as inserted) — otherwise the keys are
+//! grouped; nothing depends on how DuckDB cuts or orders chunks.
+//! `checks.rs` holds the whole-file checks (references, repeated keys) and
+//! where a set-aside row is and why; `judge.rs` refuses a file above its
+//! bad-row threshold or describes its load; `write.rs` the lineage-aware
+//! write and the load log's rows (the tables themselves are the
+//! warehouse's schema); `summary.rs` what `opskpi ingest` prints.
 
 mod cast;
 pub mod checks;
@@ -21,6 +61,7 @@ pub mod key_order;
 pub mod mapping;
 pub mod read;
 pub mod stage;
+mod summary;
 pub mod udf;
 pub mod values;
 pub mod write;
@@ -36,6 +77,7 @@ use crate::error::{BadData, Error, Result};
 use crate::model::{self, Table};
 use crate::warehouse::Warehouse;
 use stage::Stage;
+pub use summary::summary;
 
 /// What a run reports as it goes; the command line draws it.
 #[derive(Debug, Clone, Copy)]
@@ -218,6 +260,7 @@ pub fn ingest(
     report: &(dyn Fn(Report) + Sync),
 ) -> Result<Vec<LoadOutcome>> {
     let progress = |step: &str| report(Report::Step(step));
+    udf::register(warehouse.connection())?;
     let scratch = match &options.scratch {
         Some(dir) => dir.clone(),
         None => std::env::temp_dir(),
@@ -244,13 +287,56 @@ pub fn ingest(
         }
         progress("a file has rows to set aside or refuse: staging the run");
     }
+    let run = StagedRun {
+        warehouse,
+        loaded_at,
+        options,
+        scratch: scratch.path(),
+        report,
+    };
     let mut staged: Vec<Staged> = Vec::new();
     // (position among the run's files, outcome): reported in source order.
     let mut outcomes: Vec<(usize, LoadOutcome)> = Vec::new();
-    let mut position = 0;
-    let conn = warehouse.connection();
-    let result = (|| -> Result<()> {
-        for source in ordered {
+    if let Err(error) = run.stage_all(&ordered, &mut staged, &mut outcomes) {
+        drop_stages(warehouse, &staged);
+        return Err(error);
+    }
+    if options.dry_run {
+        drop_stages(warehouse, &staged);
+        outcomes.extend(staged.into_iter().map(|s| (s.position, s.outcome)));
+        return Ok(in_order(outcomes));
+    }
+    progress("writing");
+    let written = write_all(warehouse.connection(), &staged, loaded_at, options.full);
+    drop_stages(warehouse, &staged);
+    outcomes.extend(written?);
+    Ok(in_order(outcomes))
+}
+
+/// A run of files staged one by one before anything is written.
+struct StagedRun<'a> {
+    warehouse: &'a Warehouse,
+    loaded_at: NaiveDateTime,
+    options: &'a IngestOptions,
+    scratch: &'a Path,
+    report: &'a (dyn Fn(Report) + Sync),
+}
+
+impl StagedRun<'_> {
+    fn progress(&self, step: &str) {
+        (self.report)(Report::Step(step))
+    }
+
+    /// Stages and judges every input of `sources`, in order, into `staged`;
+    /// inputs unchanged since their last load go straight to `outcomes`.
+    fn stage_all(
+        &self,
+        sources: &[&Source],
+        staged: &mut Vec<Staged>,
+        outcomes: &mut Vec<(usize, LoadOutcome)>,
+    ) -> Result<()> {
+        let mut position = 0;
+        for source in sources {
             source.check()?;
             let table = model::table(&source.table).expect("checked");
             // A database source is one input; a file source one per file.
@@ -262,146 +348,230 @@ pub fn ingest(
             for input in inputs {
                 position += 1;
                 let name = format!("_opskpi_stage_{}", staged.len());
-                let loaded_on = loaded_at.date();
-                let (file, sha256, raw, watermark) = match input {
-                    None => {
-                        let pg = source.postgres.as_ref().expect("a postgres source");
-                        let identity = read::postgres::identity(pg);
-                        let last = match (&pg.watermark, options.full) {
-                            (Some(_), false) => last_watermark(warehouse, table, &identity)?,
-                            _ => None,
-                        };
-                        progress(&format!("reading {}", source.describe()));
-                        let read = read::postgres::read(conn, source, &name, last.as_deref())?;
-                        let file = PathBuf::from(&read.identity);
-                        let unchanged = match &pg.watermark {
-                            Some(_) => last.is_some() && read.watermark == last,
-                            None => {
-                                !options.full
-                                    && last_sha256(warehouse, table, &read.identity)?.as_deref()
-                                        == Some(read.sha256.as_str())
-                            }
-                        };
-                        if unchanged {
-                            let _ = conn.execute_batch(&format!("DROP TABLE IF EXISTS {name}_raw"));
-                            outcomes.push((position, LoadOutcome::unchanged(table.name, &file)));
-                            continue;
-                        }
-                        (file, read.sha256, read.raw, read.watermark)
-                    }
-                    Some(file) => {
-                        let Some((sha256, raw)) = read_changed(
-                            warehouse,
-                            source,
-                            table,
-                            &file,
-                            &name,
-                            options,
-                            scratch.path(),
-                            &progress,
-                        )?
-                        else {
-                            outcomes.push((position, LoadOutcome::unchanged(table.name, &file)));
-                            continue;
-                        };
-                        (file, sha256.get()?, raw, None)
-                    }
+                let read = match input {
+                    None => self.read_postgres(source, table, &name)?,
+                    Some(file) => self.read_file(source, table, file, &name)?,
                 };
-                let shown = file.display().to_string();
-                progress(&format!("checking {shown}"));
-                let mut stage = stage::plan(
-                    table,
-                    source,
-                    raw.clone(),
-                    &name,
-                    &shown,
-                    loaded_on,
-                    options.offset_seconds,
-                )?
-                .into_stage(conn, &shown, warehouse.key_orders(), report)?;
-                let mut raw = raw;
-                read::csv::collect_rejects(conn, &mut raw)?;
-                stage.raw.rejects = raw.rejects;
-                if let Some(last) = stage.raw.rejects.last() {
-                    if format_is_text(source, &file) && !read::csv::ends_with_newline(&file)? {
-                        let last_line = count_lines(&file)?;
-                        if last.line >= last_line {
-                            let mut bad = BadData::file(
-                                &file,
-                                format!("the file ends in the middle of a row: {}", last.message),
-                                Some("the file looks cut off; export or copy it again".into()),
-                            );
-                            bad.line = Some(last.line);
-                            return Err(Error::data(bad));
-                        }
+                match read {
+                    Read::Unchanged(file) => {
+                        outcomes.push((position, LoadOutcome::unchanged(table.name, &file)))
+                    }
+                    Read::Changed(input) => {
+                        let item = self.stage_one(source, table, input, &name, position, staged)?;
+                        staged.push(item);
                     }
                 }
-                let others: Vec<(&'static str, String)> = staged
-                    .iter()
-                    .map(|s| (s.stage.table.name, s.stage.name.clone()))
-                    .collect();
-                stage.check_references(conn, &others)?;
-                let (duplicates, pair) = stage.check_duplicates(conn, source.duplicates)?;
-                if duplicates > 0 && source.duplicates == DuplicatePolicy::Refuse {
-                    let keys = table.key.join(", ");
-                    let (first, second) = pair.unwrap_or((0, 0));
-                    let (line, _) = stage.row_detail(conn, second)?;
-                    let mut bad = BadData::file(
-                        &file,
-                        format!("repeats the key ({keys}) of row {} ({duplicates} rows repeat a key)", first + 1),
-                        Some(format!("each row of `{}` needs its own ({keys}); or set `duplicates = \"keep_last\"` or `\"quarantine\"` for this source", table.name)),
-                    );
-                    bad.row = Some(second + 1);
-                    bad.line = Some(line);
-                    bad.place = stage.raw.line_word;
-                    bad.column = Some(keys);
-                    return Err(Error::data(bad));
-                }
-                let outcome = judge::judge(
-                    conn,
-                    &stage,
-                    source,
-                    &file,
-                    duplicates,
-                    pair,
-                    options.dry_run,
-                )?;
-                staged.push(Staged {
-                    position,
-                    stage,
-                    file,
-                    sha256,
-                    duplicates,
-                    outcome,
-                    replace_own: source
-                        .postgres
-                        .as_ref()
-                        .is_none_or(|pg| pg.watermark.is_none()),
-                    watermark,
-                });
             }
         }
         Ok(())
-    })();
-    if let Err(error) = result {
-        drop_stages(warehouse, &staged);
-        return Err(error);
     }
-    if options.dry_run {
-        drop_stages(warehouse, &staged);
-        outcomes.extend(staged.into_iter().map(|s| (s.position, s.outcome)));
-        return Ok(in_order(outcomes));
+
+    /// Reads a PostgreSQL source (past its watermark, if it has one).
+    fn read_postgres(&self, source: &Source, table: &'static Table, name: &str) -> Result<Read> {
+        let (warehouse, options) = (self.warehouse, self.options);
+        let conn = warehouse.connection();
+        let pg = source.postgres.as_ref().expect("a postgres source");
+        let identity = read::postgres::identity(pg);
+        let last = match (&pg.watermark, options.full) {
+            (Some(_), false) => last_watermark(warehouse, table, &identity)?,
+            _ => None,
+        };
+        self.progress(&format!("reading {}", source.describe()));
+        let read = read::postgres::read(conn, source, name, last.as_deref())?;
+        let file = PathBuf::from(&read.identity);
+        let unchanged = match &pg.watermark {
+            Some(_) => last.is_some() && read.watermark == last,
+            None => {
+                !options.full
+                    && last_sha256(warehouse, table, &read.identity)?.as_deref()
+                        == Some(read.sha256.as_str())
+            }
+        };
+        if unchanged {
+            let _ = conn.execute_batch(&format!("DROP TABLE IF EXISTS {name}_raw"));
+            return Ok(Read::Unchanged(file));
+        }
+        Ok(Read::Changed(Input {
+            file,
+            sha256: read.sha256,
+            raw: read.raw,
+            watermark: read.watermark,
+        }))
     }
-    progress("writing");
-    let conn = warehouse.connection();
+
+    /// Reads a file of a source, unless the warehouse holds its content.
+    fn read_file(
+        &self,
+        source: &Source,
+        table: &'static Table,
+        file: PathBuf,
+        name: &str,
+    ) -> Result<Read> {
+        let progress = |step: &str| self.progress(step);
+        let Some((sha256, raw)) = read_changed(
+            self.warehouse,
+            source,
+            table,
+            &file,
+            name,
+            self.options,
+            self.scratch,
+            &progress,
+        )?
+        else {
+            return Ok(Read::Unchanged(file));
+        };
+        Ok(Read::Changed(Input {
+            file,
+            sha256: sha256.get()?,
+            raw,
+            watermark: None,
+        }))
+    }
+
+    /// Checks one input's rows in its stage table — values, a cut-off last
+    /// row, references, repeated keys — and judges it.
+    fn stage_one(
+        &self,
+        source: &Source,
+        table: &'static Table,
+        input: Input,
+        name: &str,
+        position: usize,
+        staged: &[Staged],
+    ) -> Result<Staged> {
+        let conn = self.warehouse.connection();
+        let Input {
+            file,
+            sha256,
+            raw,
+            watermark,
+        } = input;
+        let shown = file.display().to_string();
+        self.progress(&format!("checking {shown}"));
+        let mut stage = stage::plan(
+            table,
+            source,
+            raw.clone(),
+            name,
+            &shown,
+            self.loaded_at.date(),
+            self.options.offset_seconds,
+        )?
+        .into_stage(conn, &shown, key_order::orders(), self.report)?;
+        let mut raw = raw;
+        read::csv::collect_rejects(conn, &mut raw)?;
+        stage.raw.rejects = raw.rejects;
+        refuse_cut_off(source, &file, &stage)?;
+        let others: Vec<(&'static str, String)> = staged
+            .iter()
+            .map(|s| (s.stage.table.name, s.stage.name.clone()))
+            .collect();
+        stage.check_references(conn, &others)?;
+        let (duplicates, pair) = stage.check_duplicates(conn, source.duplicates)?;
+        if duplicates > 0 && source.duplicates == DuplicatePolicy::Refuse {
+            return Err(repeated_key(conn, &stage, &file, duplicates, pair)?);
+        }
+        let outcome = judge::judge(
+            conn,
+            &stage,
+            source,
+            &file,
+            duplicates,
+            pair,
+            self.options.dry_run,
+        )?;
+        Ok(Staged {
+            position,
+            stage,
+            file,
+            sha256,
+            duplicates,
+            outcome,
+            replace_own: source
+                .postgres
+                .as_ref()
+                .is_none_or(|pg| pg.watermark.is_none()),
+            watermark,
+        })
+    }
+}
+
+/// An input of a source as read, or the content the warehouse has already.
+enum Read {
+    Unchanged(PathBuf),
+    Changed(Input),
+}
+
+/// An input read into its raw relation, with its hash (and watermark).
+struct Input {
+    file: PathBuf,
+    sha256: String,
+    raw: read::Raw,
+    watermark: Option<String>,
+}
+
+/// Refuses a text file whose last row was rejected because the file ends in
+/// the middle of it: a file cut off, not a bad row.
+fn refuse_cut_off(source: &Source, file: &Path, stage: &Stage) -> Result<()> {
+    let Some(last) = stage.raw.rejects.last() else {
+        return Ok(());
+    };
+    if format_is_text(source, file) && !read::csv::ends_with_newline(file)? {
+        let last_line = count_lines(file)?;
+        if last.line >= last_line {
+            let mut bad = BadData::file(
+                file,
+                format!("the file ends in the middle of a row: {}", last.message),
+                Some("the file looks cut off; export or copy it again".into()),
+            );
+            bad.line = Some(last.line);
+            return Err(Error::data(bad));
+        }
+    }
+    Ok(())
+}
+
+/// The error of a file that repeats a key under `duplicates = "refuse"`.
+fn repeated_key(
+    conn: &duckdb::Connection,
+    stage: &Stage,
+    file: &Path,
+    duplicates: u64,
+    pair: Option<(u64, u64)>,
+) -> Result<Error> {
+    let table = stage.table;
+    let keys = table.key.join(", ");
+    let (first, second) = pair.unwrap_or((0, 0));
+    let (line, _) = stage.row_detail(conn, second)?;
+    let mut bad = BadData::file(
+        file,
+        format!("repeats the key ({keys}) of row {} ({duplicates} rows repeat a key)", first + 1),
+        Some(format!("each row of `{}` needs its own ({keys}); or set `duplicates = \"keep_last\"` or `\"quarantine\"` for this source", table.name)),
+    );
+    bad.row = Some(second + 1);
+    bad.line = Some(line);
+    bad.place = stage.raw.line_word;
+    bad.column = Some(keys);
+    Ok(Error::data(bad))
+}
+
+/// Writes every staged file in one transaction (after emptying the
+/// warehouse for a full load); rolled back whole on any error.
+fn write_all(
+    conn: &duckdb::Connection,
+    staged: &[Staged],
+    loaded_at: NaiveDateTime,
+    full: bool,
+) -> Result<Vec<(usize, LoadOutcome)>> {
     conn.execute_batch("BEGIN TRANSACTION")
         .map_err(Error::query("begin load"))?;
     let written = (|| -> Result<Vec<(usize, LoadOutcome)>> {
-        if options.full {
+        if full {
             write::clear(conn)?;
         }
         let mut written = Vec::new();
-        for item in &staged {
+        for item in staged {
             let shown = item.file.display().to_string();
             let rejects = item.stage.raw.rejects.len() as u64;
             let result = write::write(
@@ -423,19 +593,15 @@ pub fn ingest(
         }
         Ok(written)
     })();
-    let conn = warehouse.connection();
     match written {
         Ok(written) => {
             conn.execute_batch("COMMIT")
                 .map_err(Error::query("commit load"))?;
-            drop_stages(warehouse, &staged);
-            outcomes.extend(written);
-            Ok(in_order(outcomes))
+            Ok(written)
         }
         Err(error) => {
             // Best effort: the original error is what the user needs to see.
             let _ = conn.execute_batch("ROLLBACK");
-            drop_stages(warehouse, &staged);
             Err(error)
         }
     }

@@ -196,7 +196,9 @@ fn run(
     })
 }
 
-/// Builds the scan for one file.
+/// Builds the scan for one file: three levels of one `SELECT` — each
+/// canonical column's raw value (`raw_values`), its typed value
+/// (`typed_values`), and the first rule each row breaks (`rules`).
 pub fn plan(
     table: &'static Table,
     source: &Source,
@@ -213,20 +215,50 @@ pub fn plan(
         Some(zone) => crate::config::parse_offset(zone)?,
         None => default_offset,
     };
+    let inputs = expression_inputs(&mapped);
+    let (values, typed_inputs) = raw_values(&mapped, &raw, &inputs);
+    let types = typed_values(table, &mapped, dates, offset, &typed_inputs);
+    let (rules, conditions) = rules(table, &mapped, &raw, &inputs, loaded_on);
+    let select = select(&mapped, &raw, &conditions, types, values);
+    Ok(Planned {
+        stage: Stage {
+            keys_unique: false,
+            table,
+            name: name.to_string(),
+            raw,
+            mapped,
+            rules,
+            rows: 0,
+            dates,
+        },
+        select,
+    })
+}
 
-    // Level 1: `_v{i}`, the raw value of each canonical column; `_x{c}`, the
-    // numbers of the file columns expressions read.
-    let mut values = Sql::default();
-    let mut expression_inputs: Vec<usize> = Vec::new();
-    for m in &mapped {
+/// The file columns that expressions read, each once, in order of use.
+fn expression_inputs(mapped: &[Mapped]) -> Vec<usize> {
+    let mut inputs: Vec<usize> = Vec::new();
+    for m in mapped {
         if let Origin::Expression(expr) = &m.origin {
             for c in expr.columns() {
-                if !expression_inputs.contains(&c) {
-                    expression_inputs.push(c);
+                if !inputs.contains(&c) {
+                    inputs.push(c);
                 }
             }
         }
     }
+    inputs
+}
+
+/// Level 1: `_v{i}`, the raw value of each canonical column; `_x{c}`, the
+/// numbers of the file columns expressions read (and `_xt{c}` their text,
+/// for messages). Beside it, the file's own type of each column the file
+/// already types as the model does.
+fn raw_values<'r>(
+    mapped: &[Mapped],
+    raw: &'r Raw,
+    expression_inputs: &[usize],
+) -> (Sql, Vec<Option<&'r str>>) {
     let mut levels_one: Vec<Sql> = Vec::new();
     let mut typed_inputs: Vec<Option<&str>> = vec![None; mapped.len()];
     for (i, m) in mapped.iter().enumerate() {
@@ -267,7 +299,7 @@ pub fn plan(
         one.push(&format!(" AS _v{i}"));
         levels_one.push(one);
     }
-    for c in &expression_inputs {
+    for c in expression_inputs {
         let mut one = Sql::default();
         let text = Sql {
             text: format!("nullif(CAST({} AS VARCHAR), '')", raw.columns[*c].ident),
@@ -280,6 +312,7 @@ pub fn plan(
     }
     // Expressions read `_x{c}` from the same level: DuckDB resolves the
     // alias; the inputs' own text stays available as `_xt{c}` for messages.
+    let mut values = Sql::default();
     for (k, one) in levels_one.iter().enumerate() {
         if k > 0 {
             values.push(", ");
@@ -287,7 +320,7 @@ pub fn plan(
         values.text.push_str(&one.text);
         values.params.extend(one.params.iter().cloned());
     }
-    for c in &expression_inputs {
+    for c in expression_inputs {
         values.push(&format!(
             ", nullif(CAST({} AS VARCHAR), '') AS _xt{c}",
             raw.columns[*c].ident
@@ -296,8 +329,18 @@ pub fn plan(
     if matches!(raw.lines, Lines::Column) {
         values.push(", _line");
     }
+    (values, typed_inputs)
+}
 
-    // Level 2: `_t{i}`, the typed value.
+/// Level 2: `_t{i}`, the typed value of each canonical column (after the
+/// source's word map, if any).
+fn typed_values(
+    table: &'static Table,
+    mapped: &[Mapped],
+    dates: DateOrder,
+    offset: i32,
+    typed_inputs: &[Option<&str>],
+) -> Sql {
     let mut types = Sql::default();
     for (i, m) in mapped.iter().enumerate() {
         let column = m.column;
@@ -327,11 +370,30 @@ pub fn plan(
         );
         types.push(&format!(" AS _t{i}"));
     }
+    types
+}
 
-    // Level 3: the first rule each row breaks. (condition, shown value, params)
+/// A rule's SQL: its condition (with `?` where its parameters go), the
+/// value it shows, and the parameters.
+struct Condition {
+    condition: String,
+    shown: String,
+    params: Vec<String>,
+}
+
+/// Level 3's rules, in the order they are tried: a number an expression
+/// reads, then per column the value required, its type, its range or
+/// plausible years, and a date not after the load day.
+fn rules(
+    table: &'static Table,
+    mapped: &[Mapped],
+    raw: &Raw,
+    expression_inputs: &[usize],
+    loaded_on: NaiveDate,
+) -> (Vec<Rule>, Vec<Condition>) {
     let mut rules: Vec<Rule> = Vec::new();
-    let mut conditions: Vec<(String, String, Vec<String>)> = Vec::new();
-    for c in &expression_inputs {
+    let mut conditions: Vec<Condition> = Vec::new();
+    for c in expression_inputs {
         rules.push(Rule {
             kind: RuleKind::Type,
             column: "(expression)",
@@ -342,11 +404,11 @@ pub fn plan(
                 raw.columns[*c].header
             ),
         });
-        conditions.push((
-            format!("_xt{c} IS NOT NULL AND _x{c} IS NULL"),
-            format!("_xt{c}"),
-            vec![],
-        ));
+        conditions.push(Condition {
+            condition: format!("_xt{c} IS NOT NULL AND _x{c} IS NULL"),
+            shown: format!("_xt{c}"),
+            params: vec![],
+        });
     }
     for (i, m) in mapped.iter().enumerate() {
         let column = m.column;
@@ -358,7 +420,7 @@ pub fn plan(
             Origin::Expression(_) => "(expression)".into(),
             Origin::Missing => "(missing)".into(),
         };
-        let mut add = |kind: RuleKind, condition: String, message: String, params: Vec<String>| {
+        for (kind, condition, message, params) in column_rules(table, column, i, loaded_on) {
             rules.push(Rule {
                 kind,
                 column: column.name,
@@ -366,64 +428,91 @@ pub fn plan(
                 ty: Some(column.ty),
                 message,
             });
-            conditions.push((condition, format!("_v{i}"), params));
-        };
-        if !column.nullable {
-            add(
-                RuleKind::Required,
-                format!("_v{i} IS NULL"),
-                "a value is required here".into(),
-                vec![],
-            );
-        }
-        if column.ty != ColumnType::Text {
-            add(
-                RuleKind::Type,
-                format!("_v{i} IS NOT NULL AND _t{i} IS NULL"),
-                format!("expected {}", column.ty.describe()),
-                vec![],
-            );
-        }
-        match column.ty {
-            ColumnType::IntRange(lo, hi) | ColumnType::DecimalRange(_, lo, hi) => add(
-                RuleKind::Range,
-                format!("_t{i} NOT BETWEEN {lo} AND {hi}"),
-                format!("expected {}", column.ty.describe()),
-                vec![],
-            ),
-            ColumnType::Date | ColumnType::Month => add(
-                RuleKind::Implausible,
-                format!("_t{i} NOT BETWEEN DATE '{MIN_DATE}' AND DATE '{MAX_DATE}'"),
-                format!("the year is outside {}–{}: check how the file writes years", &MIN_DATE[..4], &MAX_DATE[..4]),
-                vec![],
-            ),
-            ColumnType::Timestamp => add(
-                RuleKind::Implausible,
-                format!("_t{i} NOT BETWEEN TIMESTAMPTZ '{MIN_DATE} 00:00:00+00' AND TIMESTAMPTZ '{MAX_DATE} 00:00:00+00'"),
-                format!("the year is outside {}–{}: check how the file writes years", &MIN_DATE[..4], &MAX_DATE[..4]),
-                vec![],
-            ),
-            _ => {}
-        }
-        if table.not_future.contains(&column.name) {
-            // A timestamp may be a day ahead of the load date's UTC day.
-            let condition = match column.ty {
-                // (Through TIMESTAMP: DuckDB casts a zoned timestamp to a
-                // date only with the ICU extension, which is not built in.)
-                ColumnType::Timestamp => {
-                    format!("CAST(_t{i}::TIMESTAMP AS DATE) > CAST(? AS DATE) + 1")
-                }
-                _ => format!("_t{i} > CAST(? AS DATE)"),
-            };
-            add(
-                RuleKind::Future,
+            conditions.push(Condition {
                 condition,
-                format!("the date lies after the day it was loaded ({loaded_on})"),
-                vec![loaded_on.to_string()],
-            );
+                shown: format!("_v{i}"),
+                params,
+            });
         }
     }
+    (rules, conditions)
+}
 
+/// The rules of the canonical `column` (the `i`-th mapped): (kind,
+/// condition, message, parameters).
+fn column_rules(
+    table: &'static Table,
+    column: &'static model::Column,
+    i: usize,
+    loaded_on: NaiveDate,
+) -> Vec<(RuleKind, String, String, Vec<String>)> {
+    let mut rules = Vec::new();
+    if !column.nullable {
+        rules.push((
+            RuleKind::Required,
+            format!("_v{i} IS NULL"),
+            "a value is required here".into(),
+            vec![],
+        ));
+    }
+    if column.ty != ColumnType::Text {
+        rules.push((
+            RuleKind::Type,
+            format!("_v{i} IS NOT NULL AND _t{i} IS NULL"),
+            format!("expected {}", column.ty.describe()),
+            vec![],
+        ));
+    }
+    let years = format!(
+        "the year is outside {}–{}: check how the file writes years",
+        &MIN_DATE[..4],
+        &MAX_DATE[..4]
+    );
+    match column.ty {
+        ColumnType::IntRange(lo, hi) | ColumnType::DecimalRange(_, lo, hi) => rules.push((
+            RuleKind::Range,
+            format!("_t{i} NOT BETWEEN {lo} AND {hi}"),
+            format!("expected {}", column.ty.describe()),
+            vec![],
+        )),
+        ColumnType::Date | ColumnType::Month => rules.push((
+            RuleKind::Implausible,
+            format!("_t{i} NOT BETWEEN DATE '{MIN_DATE}' AND DATE '{MAX_DATE}'"),
+            years,
+            vec![],
+        )),
+        ColumnType::Timestamp => rules.push((
+            RuleKind::Implausible,
+            format!("_t{i} NOT BETWEEN TIMESTAMPTZ '{MIN_DATE} 00:00:00+00' AND TIMESTAMPTZ '{MAX_DATE} 00:00:00+00'"),
+            years,
+            vec![],
+        )),
+        _ => {}
+    }
+    if table.not_future.contains(&column.name) {
+        // A timestamp may be a day ahead of the load date's UTC day.
+        let condition = match column.ty {
+            // (Through TIMESTAMP: DuckDB casts a zoned timestamp to a
+            // date only with the ICU extension, which is not built in.)
+            ColumnType::Timestamp => {
+                format!("CAST(_t{i}::TIMESTAMP AS DATE) > CAST(? AS DATE) + 1")
+            }
+            _ => format!("_t{i} > CAST(? AS DATE)"),
+        };
+        rules.push((
+            RuleKind::Future,
+            condition,
+            format!("the date lies after the day it was loaded ({loaded_on})"),
+            vec![loaded_on.to_string()],
+        ));
+    }
+    rules
+}
+
+/// The scan: the typed columns, `_problem` (the first rule broken, by its
+/// 1-based position), `_bad` (the value that broke it) and `_line`, over
+/// the three levels.
+fn select(mapped: &[Mapped], raw: &Raw, conditions: &[Condition], types: Sql, values: Sql) -> Sql {
     let mut sql = Sql::default();
     sql.push("SELECT ");
     let columns: Vec<String> = mapped
@@ -433,20 +522,24 @@ pub fn plan(
         .collect();
     sql.push(&columns.join(", "));
     sql.push(", _problem, CASE _problem");
-    for (code, (_, shown, _)) in conditions.iter().enumerate() {
-        sql.push(&format!(" WHEN {} THEN CAST({shown} AS VARCHAR)", code + 1));
+    for (code, condition) in conditions.iter().enumerate() {
+        sql.push(&format!(
+            " WHEN {} THEN CAST({} AS VARCHAR)",
+            code + 1,
+            condition.shown
+        ));
     }
     sql.push(" END AS _bad");
     if matches!(raw.lines, Lines::Column) {
         sql.push(", _line");
     }
     sql.push(" FROM (SELECT *, CASE");
-    for (code, (condition, _, params)) in conditions.iter().enumerate() {
+    for (code, condition) in conditions.iter().enumerate() {
         // Bind this condition's parameters where its `?` stand.
-        let mut parts = condition.split('?');
+        let mut parts = condition.condition.split('?');
         sql.push(" WHEN ");
         sql.push(parts.next().unwrap_or_default());
-        for (param, part) in params.iter().zip(parts) {
+        for (param, part) in condition.params.iter().zip(parts) {
             sql.param(param);
             sql.push(part);
         }
@@ -465,20 +558,7 @@ pub fn plan(
     sql.push(&raw.from);
     sql.params.extend(raw.params.iter().cloned());
     sql.push(")))");
-
-    Ok(Planned {
-        stage: Stage {
-            keys_unique: false,
-            table,
-            name: name.to_string(),
-            raw,
-            mapped,
-            rules,
-            rows: 0,
-            dates,
-        },
-        select: sql,
-    })
+    sql
 }
 
 fn read_error(file: &str, error: duckdb::Error) -> Error {

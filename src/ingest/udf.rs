@@ -18,20 +18,15 @@ use super::values;
 use crate::config::DateOrder;
 use crate::error::{Error, Result};
 
-type CallResult = std::result::Result<(), Box<dyn std::error::Error>>;
+use crate::warehouse::functions::{read_in_place, string_bytes, CallResult};
 
-/// Registers every function on `conn` (once per connection), the key order
-/// log writing to `key_orders`.
-pub fn register(conn: &Connection, key_orders: &super::key_order::Shared) -> Result<()> {
+/// Registers every function of ingest on `conn`. A load does this on the
+/// connection it writes with; no other connection needs them.
+pub fn register(conn: &Connection) -> Result<()> {
     let register =
         |result: duckdb::Result<()>| result.map_err(Error::query("register value functions"));
     register(conn.register_scalar_function::<PaddedFn>("_opskpi_padded"))?;
-    register(
-        conn.register_scalar_function_with_state::<super::key_order::KeyOrderFn>(
-            "_opskpi_key_order",
-            key_orders,
-        ),
-    )?;
+    register(super::key_order::register(conn))?;
     register(conn.register_scalar_function::<ExactFn<0>>("_opskpi_exact_0"))?;
     register(conn.register_scalar_function::<ExactFn<2>>("_opskpi_exact_2"))?;
     register(conn.register_scalar_function::<ExactFn<4>>("_opskpi_exact_4"))?;
@@ -60,21 +55,6 @@ fn date_order(name: &str) -> DateOrder {
         "dmy" => DateOrder::Dmy,
         "roc" => DateOrder::Roc,
         _ => DateOrder::Ymd,
-    }
-}
-
-/// The bytes of a DuckDB string, read in place (no copy, unlike `DuckString`).
-pub(super) fn string_bytes(text: &duckdb_string_t) -> &[u8] {
-    // SAFETY: a `duckdb_string_t` holds its length first in both layouts;
-    // up to 12 bytes are inlined, longer ones are behind the pointer, which
-    // DuckDB keeps alive while the chunk is.
-    unsafe {
-        let len = text.value.inlined.length as usize;
-        if len <= 12 {
-            std::slice::from_raw_parts(text.value.inlined.inlined.as_ptr().cast::<u8>(), len)
-        } else {
-            std::slice::from_raw_parts(text.value.pointer.ptr.cast::<u8>(), len)
-        }
     }
 }
 
@@ -176,36 +156,6 @@ fn int_arg(input: &DataChunkHandle, column: usize, row: usize) -> i32 {
     let vector = input.flat_vector(column);
     let values = unsafe { vector.as_slice_with_len::<i32>(input.len()) };
     values[row]
-}
-
-/// Applies `read` to the bytes of every text of the first argument, in
-/// place, writing its value as the output's stored type `T` (what the
-/// function's signature returns) or NULL.
-pub(crate) fn read_in_place<T: Copy>(
-    input: &mut DataChunkHandle,
-    output: &mut dyn WritableVector,
-    read: impl Fn(&[u8]) -> Option<T>,
-) -> CallResult {
-    let len = input.len();
-    let column = input.flat_vector(0);
-    let texts = unsafe { column.as_slice_with_len::<duckdb_string_t>(len) };
-    let mut out = output.flat_vector();
-    let values = unsafe { out.as_mut_slice_with_len::<T>(len) };
-    let mut nulls = Vec::new();
-    for (row, (text, value)) in texts.iter().zip(values.iter_mut()).enumerate() {
-        // A NULL's string is not to be read.
-        match (!column.row_is_null(row as u64))
-            .then(|| read(string_bytes(text)))
-            .flatten()
-        {
-            Some(read) => *value = read,
-            None => nulls.push(row),
-        }
-    }
-    for row in nulls {
-        out.set_null(row);
-    }
-    Ok(())
 }
 
 /// The scales `_opskpi_exact_{scale}` exists for: every number column of
@@ -369,7 +319,7 @@ mod tests {
     #[test]
     fn exact_numbers_agree_with_duckdb_s_cast_wherever_it_does_not_round() {
         let conn = Connection::open_in_memory().unwrap();
-        register(&conn, &Default::default()).unwrap();
+        register(&conn).unwrap();
         // Integer parts of 1 to 20 digits (from 9… and from 1…), 0 to 8
         // decimals (some all zeros, some ending in zeros), with and
         // without a minus: 2 × 2 × 20 × 9 × 4 = 2,880 texts, each at every
@@ -423,7 +373,7 @@ mod tests {
     #[test]
     fn iso_dates_agree_with_duckdb_s_cast() {
         let conn = Connection::open_in_memory().unwrap();
-        register(&conn, &Default::default()).unwrap();
+        register(&conn).unwrap();
         let (texts, dates, disagreements): (i64, i64, i64) = conn
             .query_row(
                 "WITH t AS (SELECT printf('%04d-%02d-%02d', y, m, d) AS v \
@@ -449,7 +399,7 @@ mod tests {
     #[test]
     fn padded_is_true_exactly_where_duckdb_s_trim_changes_the_text() {
         let conn = Connection::open_in_memory().unwrap();
-        register(&conn, &Default::default()).unwrap();
+        register(&conn).unwrap();
         let disagreements: Vec<(i64, bool, bool)> = conn
             .prepare(
                 "WITH t AS (SELECT i, chr(i::INTEGER) || 'x' AS lead, 'x' || chr(i::INTEGER) AS tail \

@@ -11,99 +11,6 @@ use super::stage::Stage;
 use crate::error::{Error, Result};
 use crate::model::{self, LINEAGE_COLUMN};
 
-/// The bookkeeping tables beside the canonical ones.
-pub const SCHEMA: &str = "
-CREATE TABLE IF NOT EXISTS _opskpi_loads (
-    loaded_at TIMESTAMP NOT NULL,
-    table_name VARCHAR NOT NULL,
-    file VARCHAR NOT NULL,
-    sha256 VARCHAR NOT NULL,
-    rows_in_file BIGINT NOT NULL,
-    rows_replaced BIGINT NOT NULL
-);
-ALTER TABLE _opskpi_loads ADD COLUMN IF NOT EXISTS rows_loaded BIGINT;
-ALTER TABLE _opskpi_loads ADD COLUMN IF NOT EXISTS rows_quarantined BIGINT;
-ALTER TABLE _opskpi_loads ADD COLUMN IF NOT EXISTS rows_duplicate BIGINT;
-ALTER TABLE _opskpi_loads ADD COLUMN IF NOT EXISTS file_id BIGINT;
-CREATE TABLE IF NOT EXISTS _opskpi_files (
-    file_id BIGINT NOT NULL,
-    table_name VARCHAR NOT NULL,
-    file VARCHAR NOT NULL,
-    sha256 VARCHAR NOT NULL,
-    loaded_at TIMESTAMP NOT NULL,
-    rows_in_file BIGINT NOT NULL,
-    rows_loaded BIGINT NOT NULL,
-    rows_quarantined BIGINT NOT NULL,
-    rows_duplicate BIGINT NOT NULL,
-    watermark VARCHAR,
-    notes VARCHAR
-);
-CREATE TABLE IF NOT EXISTS _opskpi_quarantine (
-    file_id BIGINT NOT NULL,
-    loaded_at TIMESTAMP NOT NULL,
-    table_name VARCHAR NOT NULL,
-    file VARCHAR NOT NULL,
-    place VARCHAR NOT NULL,
-    line BIGINT,
-    column_name VARCHAR,
-    source_column VARCHAR,
-    rule VARCHAR NOT NULL,
-    value VARCHAR,
-    message VARCHAR NOT NULL
-);
-";
-
-/// DDL bringing an older warehouse's canonical tables up to the model:
-/// the lineage column, and money widened to the model's scale.
-pub fn migrations(conn: &Connection) -> Result<String> {
-    let mut sql = String::new();
-    for table in model::TABLES {
-        sql.push_str(&format!(
-            "ALTER TABLE {} ADD COLUMN IF NOT EXISTS {LINEAGE_COLUMN} BIGINT;\n",
-            table.name
-        ));
-        let mut statement = conn
-            .prepare(
-                "SELECT column_name, data_type, is_nullable FROM information_schema.columns WHERE table_name = ? AND table_schema = 'main'",
-            )
-            .map_err(Error::query("schema"))?;
-        let found: Vec<(String, String, String)> = statement
-            .query_map([table.name], |row| {
-                Ok((row.get(0)?, row.get(1)?, row.get(2)?))
-            })
-            .map_err(Error::query("schema"))?
-            .collect::<duckdb::Result<_>>()
-            .map_err(Error::query("schema"))?;
-        for column in table.columns {
-            let Some((_, ty, nullable)) = found.iter().find(|(name, ..)| name == column.name)
-            else {
-                sql.push_str(&format!(
-                    "ALTER TABLE {} ADD COLUMN IF NOT EXISTS {} {};\n",
-                    table.name,
-                    column.name,
-                    column.ty.sql_type()
-                ));
-                continue;
-            };
-            if *ty != column.ty.sql_type() {
-                sql.push_str(&format!(
-                    "ALTER TABLE {} ALTER COLUMN {} SET DATA TYPE {};\n",
-                    table.name,
-                    column.name,
-                    column.ty.sql_type()
-                ));
-            }
-            if nullable == "NO" && column.nullable {
-                sql.push_str(&format!(
-                    "ALTER TABLE {} ALTER COLUMN {} DROP NOT NULL;\n",
-                    table.name, column.name
-                ));
-            }
-        }
-    }
-    Ok(sql)
-}
-
 /// What writing one staged file did.
 pub struct Written {
     pub loaded: u64,
@@ -147,27 +54,64 @@ pub fn write(
 ) -> Result<Written> {
     let table = stage.table;
     let id = file_id(conn, table.name, file)?;
-    let name = &stage.name;
-    let query = |what: &str| Error::query(format!("{what} {}", table.name));
-    // The rows this file brought last time (an increment read past a
-    // watermark keeps them: it only adds).
+    let replaced = replace(conn, stage, id, replace_own)?;
+    let columns = table.column_names().join(", ");
+    let loaded = conn
+        .execute(
+            &format!(
+                "INSERT INTO {} ({columns}, {LINEAGE_COLUMN}) SELECT {columns}, ? FROM {} WHERE _problem IS NULL",
+                table.name, stage.name
+            ),
+            [id],
+        )
+        .map_err(Error::query(format!("insert into {}", table.name)))? as u64;
+    let quarantined = quarantine(conn, stage, id, file, loaded_at)? + rejects;
+    record(
+        conn,
+        &Record {
+            id,
+            table: table.name,
+            file,
+            sha256,
+            loaded_at,
+            rows: stage.rows + rejects,
+            loaded,
+            replaced,
+            quarantined,
+            duplicates,
+            watermark,
+            notes: &stage.raw.notes,
+        },
+    )?;
+    Ok(Written {
+        loaded,
+        replaced,
+        quarantined,
+    })
+}
+
+/// Deletes the rows the file (`id`) brought last time — unless it is an
+/// increment read past a watermark, which only adds — and the rows of
+/// other files with the keys it brings. The rows deleted.
+fn replace(conn: &Connection, stage: &Stage, id: i64, replace_own: bool) -> Result<u64> {
+    let table = stage.table;
+    let query = || Error::query(format!("replace rows of {}", table.name));
     let mut replaced = if replace_own {
         conn.execute(
             &format!("DELETE FROM {} WHERE {LINEAGE_COLUMN} = ?", table.name),
             [id],
         )
-        .map_err(query("replace rows of"))? as u64
+        .map_err(query())? as u64
     } else {
         0
     };
-    // Rows of other files with the keys this file brings.
     let any: bool = conn
         .query_row(
             &format!("SELECT EXISTS (SELECT 1 FROM {})", table.name),
             [],
             |row| row.get(0),
         )
-        .map_err(query("replace rows of"))?;
+        .map_err(query())?;
     if any {
         let matches: Vec<String> = table
             .key
@@ -177,25 +121,29 @@ pub fn write(
         replaced += conn
             .execute(
                 &format!(
-                    "DELETE FROM {} t USING {name} s WHERE s._problem IS NULL AND {}",
+                    "DELETE FROM {} t USING {} s WHERE s._problem IS NULL AND {}",
                     table.name,
+                    stage.name,
                     matches.join(" AND ")
                 ),
                 [],
             )
-            .map_err(query("replace rows of"))? as u64;
+            .map_err(query())? as u64;
     }
-    let columns = table.column_names().join(", ");
-    let loaded = conn
-        .execute(
-            &format!(
-                "INSERT INTO {} ({columns}, {LINEAGE_COLUMN}) SELECT {columns}, ? FROM {name} WHERE _problem IS NULL",
-                table.name
-            ),
-            [id],
-        )
-        .map_err(query("insert into"))? as u64;
-    // Quarantine: this file's rows set aside, replacing last time's.
+    Ok(replaced)
+}
+
+/// The file's rows set aside, replacing last time's in `_opskpi_quarantine`:
+/// each staged row that broke a rule, then each row the reader could not
+/// read. The rows that broke a rule.
+fn quarantine(
+    conn: &Connection,
+    stage: &Stage,
+    id: i64,
+    file: &str,
+    loaded_at: NaiveDateTime,
+) -> Result<u64> {
+    let table = stage.table;
     conn.execute("DELETE FROM _opskpi_quarantine WHERE file_id = ?", [id])
         .map_err(Error::query("quarantine"))?;
     conn.execute_batch("CREATE OR REPLACE TEMP TABLE _opskpi_rules (code BIGINT, column_name VARCHAR, source_column VARCHAR, rule VARCHAR, message VARCHAR)")
@@ -222,57 +170,34 @@ pub fn write(
             &format!(
                 "INSERT INTO _opskpi_quarantine SELECT ?, ?, ?, ?, ?, {line}, r.column_name, r.source_column, r.rule, s._bad, r.message \
                  FROM (SELECT rowid AS _row, * FROM {name} WHERE _problem IS NOT NULL) s JOIN _opskpi_rules r ON r.code = s._problem",
-                line = stage.line_sql("s._row", "s._line")
+                line = stage.line_sql("s._row", "s._line"),
+                name = stage.name,
             ),
             params![id, loaded_at, table.name, file, stage.raw.line_word],
         )
         .map_err(Error::query("quarantine"))? as u64;
-    {
-        let mut appender = conn
-            .appender("_opskpi_quarantine")
+    let mut appender = conn
+        .appender("_opskpi_quarantine")
+        .map_err(Error::query("quarantine"))?;
+    for reject in &stage.raw.rejects {
+        appender
+            .append_row(params![
+                id,
+                loaded_at,
+                table.name,
+                file,
+                stage.raw.line_word,
+                reject.line as i64,
+                None::<String>,
+                None::<String>,
+                "unreadable_row",
+                reject.value,
+                reject.message
+            ])
             .map_err(Error::query("quarantine"))?;
-        for reject in &stage.raw.rejects {
-            appender
-                .append_row(params![
-                    id,
-                    loaded_at,
-                    table.name,
-                    file,
-                    stage.raw.line_word,
-                    reject.line as i64,
-                    None::<String>,
-                    None::<String>,
-                    "unreadable_row",
-                    reject.value,
-                    reject.message
-                ])
-                .map_err(Error::query("quarantine"))?;
-        }
-        appender.flush().map_err(Error::query("quarantine"))?;
     }
-    let quarantined = quarantined + rejects;
-    record(
-        conn,
-        &Record {
-            id,
-            table: table.name,
-            file,
-            sha256,
-            loaded_at,
-            rows: stage.rows + rejects,
-            loaded,
-            replaced,
-            quarantined,
-            duplicates,
-            watermark,
-            notes: &stage.raw.notes,
-        },
-    )?;
-    Ok(Written {
-        loaded,
-        replaced,
-        quarantined,
-    })
+    appender.flush().map_err(Error::query("quarantine"))?;
+    Ok(quarantined)
 }
 
 /// One loaded file in the load log: its row in `_opskpi_files` (replacing

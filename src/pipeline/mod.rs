@@ -1,275 +1,393 @@
-//! The jobs the command line runs, end to end: load the configured sources,
-//! compute indicators, render and write a report. Each step takes everything
-//! it depends on (the as-of date, the load time, paths) as arguments.
+//! `opskpi run`: a pipeline file's steps — ingest, check, kpi, report,
+//! export, alert — for one period, unattended. `file.rs` reads the pipeline
+//! file, `alert.rs` evaluates alert rules, `history.rs` records every run
+//! and step in the warehouse, `log.rs` writes the log to stderr (text or
+//! JSON lines).
+//!
+//! Safe to run twice: ingest loads only new or changed files (by hash), and
+//! every output is written beside its name and moved into place, so a second
+//! run writes the same files and loads nothing; a run killed half-way leaves
+//! the warehouse as the last committed load left it, and the next run
+//! completes. A failed step stops the run with its exit code.
 
-use std::path::PathBuf;
+pub mod alert;
+pub mod file;
+pub mod history;
+pub mod log;
+mod steps;
+
+use std::path::{Path, PathBuf};
+use std::time::Instant;
 
 use chrono::{NaiveDate, NaiveDateTime};
 
 use crate::calendar::Period;
 use crate::config::Config;
-use crate::engine::Engines;
-use crate::error::Result;
-use crate::export::Written;
-use crate::indicators::compute::Context;
-use crate::indicators::{compute, KpiRequest, KpiRow};
-use crate::ingest::{self, IngestOptions, LoadOutcome};
-use crate::warehouse::{Access, Warehouse};
+use crate::error::{self, Error, Result};
+use crate::export::ExportFormat;
+use crate::indicators::compute::check_request;
+use crate::indicators::Catalogue;
+use crate::jobs;
+use crate::locale::Locale;
+use crate::report::ReportKind;
+use crate::sql::saved;
+use alert::Evaluation;
+use file::{PipelineFile, Step};
+pub use history::runs;
+use history::{History, StepRecord};
+pub use log::LogFormat;
 
-mod data;
-mod reports;
+/// What a run is given besides its file.
+pub struct RunOptions<'a> {
+    /// The project when the pipeline file names none.
+    pub config: &'a Path,
+    /// The period, instead of the file's rule.
+    pub period: Option<String>,
+    pub as_of: NaiveDate,
+    pub log: LogFormat,
+    /// The wall clock, for the run's record and log (the one clock read).
+    pub clock: &'a dyn Fn() -> NaiveDateTime,
+}
 
-pub use data::sources as data_sources;
-pub use reports::{
-    assessment, assessment_html, render_html, render_html_on, render_monthly, render_pdf, report,
-    ReportFormat, ReportOptions, Which, EDITION_DIMENSIONS,
-};
+/// How a run ended.
+#[derive(Debug)]
+pub enum RunStatus {
+    Succeeded,
+    /// Every step ran; at least one alert rule fired.
+    Alerted,
+    /// The check step found problems at its `fail_on` level.
+    CheckFailed {
+        step: usize,
+    },
+    /// A step failed with this error.
+    Failed {
+        step: usize,
+        error: Error,
+    },
+}
 
-/// The computation context a configuration implies on `as_of`.
-pub fn context(config: &Config, as_of: NaiveDate) -> Context {
-    Context {
-        as_of,
-        calendar: config.calendar(),
-        min_sample: config.report.min_sample,
-        targets: config.target_overrides(),
+impl RunStatus {
+    pub fn name(&self) -> &'static str {
+        match self {
+            RunStatus::Succeeded => "succeeded",
+            RunStatus::Alerted => "alerted",
+            RunStatus::CheckFailed { .. } => "check_failed",
+            RunStatus::Failed { .. } => "failed",
+        }
     }
 }
 
-/// Loads every configured source into the configured warehouse.
-pub fn ingest(
-    config: &Config,
-    loaded_at: NaiveDateTime,
-    options: &IngestOptions,
-    progress: &(dyn Fn(ingest::Report) + Sync),
-) -> Result<Vec<LoadOutcome>> {
-    if config.sources.is_empty() {
-        return Err(crate::Error::config_hint(
-            "the configuration names no sources to load",
-            "add a `[[sources]]` table with `table` and `path` (`opskpi sample --out DIR` writes an example)",
-        ));
+#[derive(Debug)]
+pub struct RunOutcome {
+    pub run_id: i64,
+    pub pipeline: String,
+    pub period: Period,
+    pub status: RunStatus,
+    pub outputs: Vec<PathBuf>,
+    pub alerts: Vec<Evaluation>,
+}
+
+/// What a step did.
+#[derive(Default)]
+struct Done {
+    outputs: Vec<PathBuf>,
+    message: String,
+    alerts: Vec<Evaluation>,
+    check_failed: bool,
+}
+
+/// Everything the steps of one run share.
+struct Run<'a> {
+    config: Config,
+    pipeline: String,
+    period: Period,
+    as_of: NaiveDate,
+    out: PathBuf,
+    clock: &'a dyn Fn() -> NaiveDateTime,
+}
+
+/// Runs the pipeline in `path`; `exit_code` turns the outcome into the
+/// process's code.
+pub fn run(path: &Path, options: &RunOptions) -> Result<RunOutcome> {
+    let file = PipelineFile::load(path)?;
+    let base = normal(path.parent().unwrap_or(Path::new("")));
+    let config_path = match &file.config {
+        Some(config) => base.join(config),
+        None => options.config.to_path_buf(),
+    };
+    let config = jobs::load_config(&config_path)?;
+    check_steps(&file, &config, path)?;
+    let fiscal = config.calendar();
+    let rule = options.period.as_deref().unwrap_or(&file.period);
+    let period = file::period(rule, options.as_of, fiscal)?;
+    let pipeline = path
+        .file_stem()
+        .map(|s| s.to_string_lossy().into_owned())
+        .unwrap_or_else(|| "pipeline".into());
+    let out = normal(&base.join(file::fill(&file.out, &pipeline, &period)?));
+    let warehouse = config.warehouse_path();
+    let history = History {
+        path: &warehouse,
+        wait: jobs::wait(&config),
+    };
+    let run_id = history.start(
+        &pipeline,
+        &path.display().to_string(),
+        &period.to_string(),
+        options.as_of,
+        (options.clock)(),
+    )?;
+    let log = log::Log::new(
+        options.log,
+        &pipeline,
+        run_id,
+        &period.to_string(),
+        options.clock,
+    );
+    log.info(
+        "run_started",
+        &[
+            ("steps", serde_json::json!(file.steps.len())),
+            ("out", serde_json::json!(out.display().to_string())),
+        ],
+    );
+    let run = Run {
+        config,
+        pipeline,
+        period,
+        as_of: options.as_of,
+        out,
+        clock: options.clock,
+    };
+    let outcome = run.steps(&file.steps, &history, run_id, &log)?;
+    let error = match &outcome.status {
+        RunStatus::Failed { step, error } => Some(format!("step {step}: {error}")),
+        RunStatus::CheckFailed { step } => Some(format!("step {step}: the check found problems")),
+        _ => None,
+    };
+    let code = exit_code(&outcome.status);
+    history.finish(
+        run_id,
+        (run.clock)(),
+        outcome.status.name(),
+        code,
+        error.as_deref(),
+    )?;
+    log.info(
+        "run_finished",
+        &[
+            ("status", serde_json::json!(outcome.status.name())),
+            ("exit_code", serde_json::json!(code)),
+        ],
+    );
+    Ok(outcome)
+}
+
+impl Run<'_> {
+    /// Runs `steps` in order, each recorded and logged, until one fails or
+    /// the check step stops the run.
+    fn steps(
+        &self,
+        steps: &[Step],
+        history: &History,
+        run_id: i64,
+        log: &log::Log,
+    ) -> Result<RunOutcome> {
+        let mut outputs = Vec::new();
+        let mut alerts = Vec::new();
+        let mut status = RunStatus::Succeeded;
+        for (i, step) in steps.iter().enumerate() {
+            let number = i + 1;
+            log.step_started(number, steps.len(), step.name());
+            let done = self.recorded_step(step, number, history, run_id, log)?;
+            match done {
+                Ok(done) => {
+                    outputs.extend(done.outputs);
+                    let fired = done.alerts.iter().any(|a| a.fires);
+                    alerts.extend(done.alerts);
+                    if done.check_failed {
+                        status = RunStatus::CheckFailed { step: number };
+                        break;
+                    }
+                    if fired {
+                        status = RunStatus::Alerted;
+                    }
+                }
+                Err(error) => {
+                    status = RunStatus::Failed {
+                        step: number,
+                        error,
+                    };
+                    break;
+                }
+            }
+        }
+        Ok(RunOutcome {
+            run_id,
+            pipeline: self.pipeline.clone(),
+            period: self.period,
+            status,
+            outputs,
+            alerts,
+        })
     }
-    let path = config.warehouse_path();
-    // A dry run writes nothing, not even a new warehouse file.
-    let mut warehouse = if options.dry_run && !path.exists() {
-        Warehouse::in_memory()?
+
+    /// Runs one step and records and logs how it went; the outer error is
+    /// the history's, the inner one the step's.
+    fn recorded_step(
+        &self,
+        step: &Step,
+        number: usize,
+        history: &History,
+        run_id: i64,
+        log: &log::Log,
+    ) -> Result<Result<Done>> {
+        let started_at = (self.clock)();
+        let started = Instant::now();
+        let done = fs_err::create_dir_all(&self.out)
+            .map_err(Error::from)
+            .and_then(|()| self.step(step, log));
+        let seconds = started.elapsed().as_secs_f64();
+        let shown: Vec<String> = match &done {
+            Ok(done) => done
+                .outputs
+                .iter()
+                .map(|p| p.display().to_string())
+                .collect(),
+            Err(_) => Vec::new(),
+        };
+        let (step_status, message) = match &done {
+            Ok(done) if done.check_failed => ("failed", done.message.clone()),
+            Ok(done) => ("ok", done.message.clone()),
+            Err(error) => ("failed", error.to_string()),
+        };
+        history.step(
+            run_id,
+            &StepRecord {
+                step: number,
+                kind: step.name(),
+                started_at,
+                finished_at: (self.clock)(),
+                seconds,
+                status: step_status,
+                outputs: &shown,
+                message: Some(&message),
+            },
+        )?;
+        log.step_finished(number, step.name(), step_status, seconds, &shown, &message);
+        Ok(done)
+    }
+}
+
+/// The process exit code of a run: 0 succeeded, 3 an alert fired, 4 the
+/// check step failed, 1 or 2 a step failed on bad input or inside opskpi.
+pub fn exit_code(status: &RunStatus) -> u8 {
+    match status {
+        RunStatus::Succeeded => 0,
+        RunStatus::Alerted => error::EXIT_ALERT,
+        RunStatus::CheckFailed { .. } => error::EXIT_CHECK,
+        RunStatus::Failed { error, .. } => error.exit_code(),
+    }
+}
+
+/// Everything a step names that the project must know — indicators and
+/// their dimensions, saved queries, languages — checked before the first
+/// step runs, so a mistake in the last step does not surface after the
+/// others have written.
+fn check_steps(file: &PipelineFile, config: &Config, path: &Path) -> Result<()> {
+    let catalogue = Catalogue::of(config)?;
+    for (i, step) in file.steps.iter().enumerate() {
+        let at = |error: Error| match error {
+            Error::Config { message, hint } => Error::Config {
+                message: format!(
+                    "`{}`, step {} ({}): {message}",
+                    path.display(),
+                    i + 1,
+                    step.name()
+                ),
+                hint,
+            },
+            other => other,
+        };
+        match step {
+            Step::Kpi { indicators, by, .. } => {
+                check_request(&catalogue, indicators, by).map_err(at)?
+            }
+            Step::Alert { rules, .. } => {
+                for rule in rules {
+                    check_request(
+                        &catalogue,
+                        std::slice::from_ref(&rule.indicator),
+                        &rule.dims(),
+                    )
+                    .map_err(at)?;
+                }
+            }
+            Step::Export {
+                query: Some(name), ..
+            } => {
+                saved::find(name, config.queries_folder().as_deref()).map_err(at)?;
+            }
+            Step::Report { languages, .. } => {
+                for tag in languages {
+                    Locale::find(tag, config.templates_folder().as_deref()).map_err(at)?;
+                }
+            }
+            _ => {}
+        }
+    }
+    Ok(())
+}
+
+/// `path` with `.` and `dir/..` taken out as written (no file system
+/// lookups), so logs and records show `runs/monthly/2026-10`, not
+/// `pipelines/../runs/monthly/2026-10`.
+fn normal(path: &Path) -> PathBuf {
+    use std::path::Component;
+    let mut parts: Vec<Component> = Vec::new();
+    for part in path.components() {
+        match part {
+            Component::CurDir => {}
+            Component::ParentDir if matches!(parts.last(), Some(Component::Normal(_))) => {
+                parts.pop();
+            }
+            other => parts.push(other),
+        }
+    }
+    if parts.is_empty() {
+        return PathBuf::from(".");
+    }
+    parts.iter().collect()
+}
+
+/// The format asked for, else the one the file name's extension says.
+fn output_format(format: Option<ExportFormat>, path: &Path) -> ExportFormat {
+    format
+        .or_else(|| ExportFormat::from_path(path))
+        .unwrap_or(ExportFormat::Table)
+}
+
+/// A parameter value from the pipeline file as the text a saved query reads.
+fn toml_text(value: &toml::Value) -> String {
+    match value {
+        toml::Value::String(s) => s.clone(),
+        other => other.to_string(),
+    }
+}
+
+/// The period of a report kind for the run's period: a monthly report
+/// needs a month, a quarterly one a quarter, a yearly one a (fiscal) year.
+fn report_period(kind: ReportKind, period: Period) -> Result<Period> {
+    if kind.fits(period) {
+        Ok(period)
     } else {
-        Warehouse::open_with(&path, Access::ReadWrite, wait(config))?
-    };
-    let temp = config
-        .warehouse
-        .temp_directory
-        .as_ref()
-        .map(|dir| config.resolve(dir))
-        .unwrap_or_else(|| path.with_extension("duckdb.tmp"));
-    warehouse.limit_memory(&config.warehouse.memory_limit, &temp)?;
-    let mut sources = config.sources.clone();
-    for source in &mut sources {
-        source.path = source.path.as_ref().map(|path| config.resolve(path));
+        Err(Error::config_hint(
+            format!(
+                "a {} report cannot cover the run's period {period} (a {})",
+                kind.name(),
+                period.grain().name()
+            ),
+            "give the pipeline a period of the report's grain (e.g. period = \"last_complete_quarter\" for a quarterly report)",
+        ))
     }
-    let options = IngestOptions {
-        offset_seconds: crate::config::parse_offset(&config.company.timezone)?,
-        scratch: Some(temp),
-        ..options.clone()
-    };
-    ingest::ingest(&mut warehouse, &sources, loaded_at, &options, progress)
-}
-
-/// Looks for problems in the configured warehouse's data.
-pub fn check(config: &Config, as_of: NaiveDate) -> Result<Vec<crate::check::Finding>> {
-    let warehouse = open_existing(config, as_of)?;
-    crate::check::check(&warehouse, as_of, config.check.stale_after_days)
-}
-
-/// Computes indicators from the configured warehouse.
-pub fn kpi(config: &Config, as_of: NaiveDate, request: &KpiRequest) -> Result<Vec<KpiRow>> {
-    let catalogue = config.catalogue()?;
-    let tables = match config.data {
-        Some(_) => Some(catalogue.tables_read(&request.indicators)?),
-        None => None,
-    };
-    let warehouse = open_reading(config, as_of, tables.as_ref())?;
-    let engine = Engines::new(config.engine, &warehouse);
-    compute(engine.get(), &catalogue, &context(config, as_of), request)
-}
-
-/// Net sales of the next `horizon` months after `last` (a month), for the
-/// company and, with `by`, each of its values (see `forecast::net_sales`).
-pub fn forecast(
-    config: &Config,
-    as_of: NaiveDate,
-    last: Period,
-    by: Option<&str>,
-    horizon: usize,
-) -> Result<Vec<crate::forecast::SeriesForecast>> {
-    let warehouse = open_existing(config, as_of)?;
-    let engine = Engines::new(config.engine, &warehouse);
-    crate::forecast::net_sales(
-        engine.get(),
-        &config.catalogue()?,
-        &context(config, as_of),
-        last,
-        by,
-        horizon,
-    )
-}
-
-/// Where and how an answer of `sql` or `query` is written.
-#[derive(Debug, Clone)]
-pub struct AnswerOptions {
-    pub format: crate::export::ExportFormat,
-    /// The file (the terminal when `None`).
-    pub out: Option<PathBuf>,
-    /// At most this many rows (all when `None`).
-    pub limit: Option<usize>,
-}
-
-/// Asks the configured warehouse one query, which can only read, and
-/// writes the answer as it streams.
-pub fn sql(
-    config: &Config,
-    as_of: NaiveDate,
-    query: &str,
-    answer: &AnswerOptions,
-) -> Result<Written> {
-    let path = existing_path(config)?;
-    let conn = crate::sql::open(&path, wait(config), Some(functions(config, as_of)?))?;
-    crate::sql::export(
-        &conn,
-        query,
-        &[],
-        answer.format,
-        answer.out.as_deref(),
-        answer.limit,
-    )
-}
-
-/// The answer of a read-only SQL query on the configured warehouse (with
-/// the `kpi(...)` table functions) as Arrow record batches.
-pub fn sql_batches(config: &Config, as_of: NaiveDate, query: &str) -> Result<Batches> {
-    let path = existing_path(config)?;
-    let conn = crate::sql::open(&path, wait(config), Some(functions(config, as_of)?))?;
-    crate::sql::batches(&conn, query, &[])
-}
-
-/// The answer of the saved query `name` with `params` as Arrow record
-/// batches.
-pub fn saved_query_batches(
-    config: &Config,
-    as_of: NaiveDate,
-    name: &str,
-    params: &[(String, String)],
-) -> Result<Batches> {
-    let query = crate::saved::find(name, config.queries_folder().as_deref())?;
-    let bound = query.bind(params, config.calendar())?;
-    let path = existing_path(config)?;
-    let conn = crate::sql::open(&path, wait(config), Some(functions(config, as_of)?))?;
-    crate::sql::batches(&conn, &query.sql, &bound)
-}
-
-/// An answer: its schema (also when it has no row) and its batches.
-pub type Batches = (
-    duckdb::arrow::datatypes::SchemaRef,
-    Vec<duckdb::arrow::record_batch::RecordBatch>,
-);
-
-/// Runs the saved query `name` with `params` (`NAME=VALUE`), read-only,
-/// and writes the answer as it streams.
-pub fn saved_query(
-    config: &Config,
-    as_of: NaiveDate,
-    name: &str,
-    params: &[(String, String)],
-    answer: &AnswerOptions,
-) -> Result<Written> {
-    let query = crate::saved::find(name, config.queries_folder().as_deref())?;
-    let bound = query.bind(params, config.calendar())?;
-    let path = existing_path(config)?;
-    let conn = crate::sql::open(&path, wait(config), Some(functions(config, as_of)?))?;
-    crate::sql::export(
-        &conn,
-        &query.sql,
-        &bound,
-        answer.format,
-        answer.out.as_deref(),
-        answer.limit,
-    )
-    .map_err(|error| match error {
-        crate::Error::Config { message, hint } => crate::Error::Config {
-            message: format!("saved query `{name}` ({}): {message}", query.origin),
-            hint,
-        },
-        other => other,
-    })
-}
-
-/// The pipeline runs recorded in the configured warehouse (latest first),
-/// or one run's steps.
-pub fn runs(
-    config: &Config,
-    run: Option<i64>,
-    last: usize,
-    answer: &AnswerOptions,
-) -> Result<Written> {
-    let path = existing_path(config)?;
-    let conn = crate::sql::open(&path, wait(config), None)?;
-    if !crate::run::history::has_runs(&conn)? {
-        return Err(crate::Error::config_hint(
-            "no pipeline has run on this warehouse yet",
-            "`opskpi run PIPELINE.toml` runs one (README: Pipelines)",
-        ));
-    }
-    let query = crate::run::history::runs_query(run, last);
-    crate::sql::export(
-        &conn,
-        &query,
-        &[],
-        answer.format,
-        answer.out.as_deref(),
-        answer.limit,
-    )
-}
-
-/// What sql's indicator functions compute with.
-fn functions(config: &Config, as_of: NaiveDate) -> Result<crate::sql::Functions> {
-    Ok(crate::sql::Functions {
-        catalogue: config.catalogue()?,
-        context: context(config, as_of),
-        offset_seconds: crate::config::parse_offset(&config.company.timezone)?,
-    })
-}
-
-/// The configured warehouse's path, if it exists.
-fn existing_path(config: &Config) -> Result<PathBuf> {
-    let path = config.warehouse_path();
-    if !path.exists() {
-        return Err(crate::Error::config_hint(
-            format!("no warehouse at `{}`", path.display()),
-            "run `opskpi ingest` first to load the configured sources",
-        ));
-    }
-    Ok(path)
-}
-
-fn open_existing(config: &Config, as_of: NaiveDate) -> Result<Warehouse> {
-    open_reading(config, as_of, None)
-}
-
-/// The warehouse, or with `--data` the folder's files in memory (with
-/// `tables`, only those a command reads).
-fn open_reading(
-    config: &Config,
-    as_of: NaiveDate,
-    tables: Option<&std::collections::BTreeSet<&'static str>>,
-) -> Result<Warehouse> {
-    if let Some(folder) = &config.data {
-        return data::open(config, folder, tables, as_of);
-    }
-    let path = existing_path(config)?;
-    Ok(Warehouse::open_with(&path, Access::ReadOnly, wait(config))?
-        .in_timezone(crate::config::parse_offset(&config.company.timezone)?))
-}
-
-/// How long a command waits for a warehouse another program holds.
-fn wait(config: &Config) -> std::time::Duration {
-    std::time::Duration::from_secs(config.warehouse.wait_seconds)
 }

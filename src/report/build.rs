@@ -11,13 +11,13 @@ use super::rows::Rows;
 use super::sections::{self, to_f64};
 use super::{
     duties, highlights, quality, Definition, EditionLabel, ReportContext, ReportKind, ReportSpec,
-    Section, TableRow,
+    Section, TableRow, Tile,
 };
 use crate::calendar::{Part, Period};
 use crate::error::{Error, Result};
-use crate::format;
 use crate::indicators::compute::Context;
-use crate::indicators::{Catalogue, Engine, KpiRow, Status, Unit};
+use crate::indicators::{Catalogue, Engine, Indicator, Kind, KpiRow, Status, Unit};
+use crate::locale;
 
 /// The values of `dimension` that get an edition of `spec`'s report: those
 /// with sales in its period.
@@ -44,224 +44,368 @@ pub fn build(
     context: &Context,
     spec: &ReportSpec,
 ) -> Result<ReportContext> {
-    let period = spec.period;
-    let kind = spec.kind;
-    if !kind.fits(period) {
-        return Err(Error::config_hint(
-            format!(
-                "the {} report needs a {} period, not `{period}`",
-                kind.name(),
-                match kind {
-                    ReportKind::Monthly => "month",
-                    ReportKind::Quarterly => "quarter",
-                    ReportKind::Yearly => "year",
-                }
-            ),
-            kind.period_hint(),
-        ));
-    }
+    check_kind(spec.kind, spec.period)?;
     let lang = Language {
         locale: spec.locale,
         messages: Messages::load(spec.locale, spec.templates.as_deref())?,
     };
-    let locale = lang.locale;
-    let rows = Rows {
-        engine,
+    let builder = Builder {
+        spec,
         catalogue,
-        context,
-        edition: spec.edition.as_ref(),
+        lang: &lang,
+        rows: Rows {
+            engine,
+            catalogue,
+            context,
+            edition: spec.edition.as_ref(),
+        },
+        period: spec.period,
+        kind: spec.kind,
     };
-    let run = |ids: &[&str], periods: Vec<Period>, dims: &[&str]| rows.run(ids, periods, dims);
-    // In an edition, a breakdown by its own dimension is its one row; the
-    // movers by that dimension would be trivial, so they are left out.
-    let by = |dim: &'static str| spec.edition.as_ref().is_none_or(|e| e.dimension != dim);
-
-    // Headline tiles with a sparkline each.
     let headline: Vec<&str> = catalogue
         .indicators
         .iter()
         .filter(|i| i.headline)
         .map(|i| i.id.as_str())
         .collect();
-    let history = run(&headline, period.series(kind.history()), &[])?;
-    let tiles = headline
-        .iter()
-        .map(|id| {
-            let series: Vec<&KpiRow> = history.iter().filter(|row| row.indicator == *id).collect();
-            let current = *series.last().expect("a row per period");
-            let color = match current.status {
-                Some(Status::Good) => charts::THIS_YEAR,
-                Some(Status::Bad) => plotters::style::RGBColor(198, 40, 40),
-                _ => charts::ACCENT,
-            };
-            let values: Vec<Option<f64>> = series.iter().map(|row| to_f64(row.value)).collect();
-            let mut tile = sections::tile(&lang, current, charts::sparkline(&values, color));
-            tile.label = lang.label(catalogue, id);
-            if !rows.supported(id) {
-                tile.note = not_by(&lang, spec);
+    let history = builder.run(&headline, spec.period.series(spec.kind.history()), &[])?;
+    let tiles = builder.tiles(&headline, &history);
+    let (sales_trend_title, sales_trend_chart) = builder.sales_trend(&history)?;
+    let breakdowns = builder.breakdowns()?;
+    let years = builder.years(&headline, &history);
+    // The other duties of the department, and the forecast.
+    let not_by_edition = builder.not_by();
+    let (duties, duty_rows) = duties::build(
+        &builder.rows,
+        &lang,
+        catalogue,
+        spec.kind,
+        spec.period,
+        &not_by_edition,
+    )?;
+    let forecast = match spec.kind {
+        ReportKind::Monthly => Some(forecast(&builder.rows, &lang, spec.period, &history)?),
+        _ => None,
+    };
+    let highlights = builder.highlights(&history, &breakdowns, &duty_rows);
+    let definitions = builder.definitions(&headline);
+    let appendix = quality::appendix(&lang, &spec.quality, builder.period_gaps(&breakdowns));
+    let parts = Parts {
+        history,
+        highlights,
+        tiles,
+        sales_trend_title,
+        sales_trend_chart,
+        breakdowns,
+        years,
+        duties,
+        forecast,
+        definitions,
+        appendix,
+    };
+    Ok(builder.context(context, parts))
+}
+
+/// A report of `kind` covers a period of its grain.
+fn check_kind(kind: ReportKind, period: Period) -> Result<()> {
+    if kind.fits(period) {
+        return Ok(());
+    }
+    Err(Error::config_hint(
+        format!(
+            "the {} report needs a {} period, not `{period}`",
+            kind.name(),
+            match kind {
+                ReportKind::Monthly => "month",
+                ReportKind::Quarterly => "quarter",
+                ReportKind::Yearly => "year",
             }
-            tile
-        })
-        .collect();
+        ),
+        kind.period_hint(),
+    ))
+}
 
-    // Net sales: this year against last year by month or quarter; five years.
-    let year = match period {
-        Period::Retail { year, .. } => year,
-        _ => period.start().year(),
-    };
-    let money = |y: f64| format::compact(locale, Unit::Money, Decimal::from_f64_retain(y));
-    let (sales_trend_title, sales_trend_chart) = match kind {
-        ReportKind::Monthly | ReportKind::Quarterly => {
-            let (per_year, index) = match period {
-                Period::Month { month, .. } => (12, month as usize),
-                Period::Quarter { quarter, .. } => (4, quarter as usize),
-                Period::Retail {
-                    part: Part::Month(month),
-                    ..
-                } => (12, month as usize),
-                Period::Retail {
-                    part: Part::Quarter(quarter),
-                    ..
-                } => (4, quarter as usize),
-                _ => unreachable!("checked above"),
-            };
-            let trend = run(&["net_sales"], period.series(per_year + index), &[])?;
-            // The period numbered `i` of year `y`, in the report period's calendar.
-            let unit = |y: i32, i: u32| match (kind, period) {
-                (ReportKind::Monthly, Period::Retail { calendar, .. }) => Period::Retail {
-                    year: y,
-                    part: Part::Month(i),
-                    calendar,
-                },
-                (_, Period::Retail { calendar, .. }) => Period::Retail {
-                    year: y,
-                    part: Part::Quarter(i),
-                    calendar,
-                },
-                (ReportKind::Monthly, _) => Period::Month { year: y, month: i },
-                _ => Period::Quarter {
-                    year: y,
-                    quarter: i,
-                },
-            };
-            let by_unit = |y: i32| -> Vec<Option<f64>> {
-                (1..=per_year as u32)
-                    .map(|i| {
-                        trend
-                            .iter()
-                            .find(|row| row.period == unit(y, i))
-                            .and_then(|row| to_f64(row.value))
-                    })
-                    .collect()
-            };
-            let labels: Vec<String> = (1..=per_year as u32)
-                .map(|i| lang.axis(unit(year, i)))
-                .collect();
-            let (this_label, last_label) = (year.to_string(), (year - 1).to_string());
-            let chart = charts::line_chart(
-                &labels,
-                &[
-                    Series {
-                        name: &last_label,
-                        color: charts::LAST_YEAR,
-                        values: by_unit(year - 1),
-                    },
-                    Series {
-                        name: &this_label,
-                        color: charts::THIS_YEAR,
-                        values: by_unit(year),
-                    },
-                ],
-                &money,
-            );
-            let key = if kind == ReportKind::Monthly {
-                "sales_trend"
-            } else {
-                "sales_trend_quarters"
-            };
-            let title = lang.messages.fill(
-                key,
-                &[
-                    ("this_year", &year.to_string()),
-                    ("last_year", &(year - 1).to_string()),
-                ],
-            );
-            (title, chart)
-        }
-        ReportKind::Yearly => {
-            let years: Vec<&KpiRow> = history
-                .iter()
-                .filter(|row| row.indicator == "net_sales")
-                .collect();
-            let labels: Vec<String> = years.iter().map(|row| lang.axis(row.period)).collect();
-            let chart = charts::line_chart(
-                &labels,
-                &[Series {
-                    name: &lang.messages.text("net_sales"),
-                    color: charts::THIS_YEAR,
-                    values: years.iter().map(|row| to_f64(row.value)).collect(),
-                }],
-                &money,
-            );
-            (lang.messages.text("sales_trend_years"), chart)
-        }
-    };
+/// What every section of one report is built from.
+struct Builder<'a> {
+    spec: &'a ReportSpec,
+    catalogue: &'a Catalogue,
+    lang: &'a Language,
+    rows: Rows<'a>,
+    period: Period,
+    kind: ReportKind,
+}
 
-    let market_rows = run(
-        &["market_share", "relative_market_share"],
-        vec![period],
-        &["region"],
-    )?;
-    let mut market = sections::breakdown(
-        &lang,
-        catalogue,
-        &market_rows,
-        "market_share",
-        &["market_share", "relative_market_share"],
-    );
-    let channel_rows = run(&["net_sales", "gross_margin"], vec![period], &["channel"])?;
-    let channels = sections::mix_section(&lang, &channel_rows);
-    let category_rows = run(&["net_sales", "gross_margin"], vec![period], &["category"])?;
-    let categories = sections::mix_section(&lang, &category_rows);
-    let satisfaction_rows = run(
-        &["csat", "average_rating", "nps"],
-        period.series(kind.history()),
-        &[],
-    )?;
-    let mut satisfaction = sections::satisfaction_section(&lang, &satisfaction_rows);
-    let inventory_ids = [
-        "inventory_turnover_annualised",
-        "days_inventory_outstanding",
-        "inventory_to_sales",
-        "inventory_turnover",
-    ];
-    let inventory_rows = run(&inventory_ids, vec![period], &["category"])?;
-    let mut inventory = sections::breakdown(
-        &lang,
-        catalogue,
-        &inventory_rows,
-        "inventory_turnover_annualised",
-        &[
-            "inventory_turnover",
-            "inventory_turnover_annualised",
-            "days_inventory_outstanding",
-            "inventory_to_sales",
-        ],
-    );
-    for (section, id) in [
-        (&mut market, "market_share"),
-        (&mut satisfaction, "csat"),
-        (&mut inventory, "inventory_turnover"),
-    ] {
-        if !rows.supported(id) {
-            section.note = not_by(&lang, spec);
+/// The rows and sections of the breakdowns by region, channel, category.
+struct Breakdowns {
+    market_rows: Vec<KpiRow>,
+    channel_rows: Vec<KpiRow>,
+    category_rows: Vec<KpiRow>,
+    inventory_rows: Vec<KpiRow>,
+    region_rows: Vec<KpiRow>,
+    market: Section,
+    channels: Section,
+    categories: Section,
+    satisfaction: Section,
+    inventory: Section,
+}
+
+/// The sections built, waiting to become the report's context.
+struct Parts {
+    history: Vec<KpiRow>,
+    highlights: Vec<highlights::Highlight>,
+    tiles: Vec<Tile>,
+    sales_trend_title: String,
+    sales_trend_chart: String,
+    breakdowns: Breakdowns,
+    years: Option<Section>,
+    duties: Vec<duties::DutySection>,
+    forecast: Option<duties::ForecastSection>,
+    definitions: Vec<Definition>,
+    appendix: quality::Appendix,
+}
+
+impl Builder<'_> {
+    fn run(&self, ids: &[&str], periods: Vec<Period>, dims: &[&str]) -> Result<Vec<KpiRow>> {
+        self.rows.run(ids, periods, dims)
+    }
+
+    /// Why an edition shows n/a: the figures are not kept by its dimension.
+    fn not_by(&self) -> String {
+        not_by(self.lang, self.spec)
+    }
+
+    /// The report's year: the calendar year of its period's start, or the
+    /// retail year.
+    fn year(&self) -> i32 {
+        match self.period {
+            Period::Retail { year, .. } => year,
+            _ => self.period.start().year(),
         }
     }
 
-    // The yearly report: five years of the headline indicators side by side.
-    let years = (kind == ReportKind::Yearly).then(|| {
-        let periods = period.series(kind.history());
-        Section {
+    /// Headline tiles with a sparkline each.
+    fn tiles(&self, headline: &[&str], history: &[KpiRow]) -> Vec<Tile> {
+        headline
+            .iter()
+            .map(|id| {
+                let series: Vec<&KpiRow> =
+                    history.iter().filter(|row| row.indicator == *id).collect();
+                let current = *series.last().expect("a row per period");
+                let color = match current.status {
+                    Some(Status::Good) => charts::THIS_YEAR,
+                    Some(Status::Bad) => plotters::style::RGBColor(198, 40, 40),
+                    _ => charts::ACCENT,
+                };
+                let values: Vec<Option<f64>> = series.iter().map(|row| to_f64(row.value)).collect();
+                let mut tile =
+                    sections::tile(self.lang, current, charts::sparkline(&values, color));
+                tile.label = self.lang.label(self.catalogue, id);
+                if !self.rows.supported(id) {
+                    tile.note = self.not_by();
+                }
+                tile
+            })
+            .collect()
+    }
+
+    /// Net sales: this year against last year by month or quarter; or five
+    /// years. The title and the chart.
+    fn sales_trend(&self, history: &[KpiRow]) -> Result<(String, String)> {
+        match self.kind {
+            ReportKind::Monthly | ReportKind::Quarterly => self.sales_by_year(),
+            ReportKind::Yearly => Ok(self.sales_years(history)),
+        }
+    }
+
+    /// This year's months (or quarters) of net sales against last year's.
+    fn sales_by_year(&self) -> Result<(String, String)> {
+        let (kind, period, lang) = (self.kind, self.period, self.lang);
+        let year = self.year();
+        let (per_year, index) = match period {
+            Period::Month { month, .. } => (12, month as usize),
+            Period::Quarter { quarter, .. } => (4, quarter as usize),
+            Period::Retail {
+                part: Part::Month(month),
+                ..
+            } => (12, month as usize),
+            Period::Retail {
+                part: Part::Quarter(quarter),
+                ..
+            } => (4, quarter as usize),
+            _ => unreachable!("checked by check_kind"),
+        };
+        let trend = self.run(&["net_sales"], period.series(per_year + index), &[])?;
+        // The period numbered `i` of year `y`, in the report period's calendar.
+        let unit = |y: i32, i: u32| match (kind, period) {
+            (ReportKind::Monthly, Period::Retail { calendar, .. }) => Period::Retail {
+                year: y,
+                part: Part::Month(i),
+                calendar,
+            },
+            (_, Period::Retail { calendar, .. }) => Period::Retail {
+                year: y,
+                part: Part::Quarter(i),
+                calendar,
+            },
+            (ReportKind::Monthly, _) => Period::Month { year: y, month: i },
+            _ => Period::Quarter {
+                year: y,
+                quarter: i,
+            },
+        };
+        let by_unit = |y: i32| -> Vec<Option<f64>> {
+            (1..=per_year as u32)
+                .map(|i| {
+                    trend
+                        .iter()
+                        .find(|row| row.period == unit(y, i))
+                        .and_then(|row| to_f64(row.value))
+                })
+                .collect()
+        };
+        let labels: Vec<String> = (1..=per_year as u32)
+            .map(|i| lang.axis(unit(year, i)))
+            .collect();
+        let (this_label, last_label) = (year.to_string(), (year - 1).to_string());
+        let chart = charts::line_chart(
+            &labels,
+            &[
+                Series {
+                    name: &last_label,
+                    color: charts::LAST_YEAR,
+                    values: by_unit(year - 1),
+                },
+                Series {
+                    name: &this_label,
+                    color: charts::THIS_YEAR,
+                    values: by_unit(year),
+                },
+            ],
+            &|y| self.money(y),
+        );
+        let key = if kind == ReportKind::Monthly {
+            "sales_trend"
+        } else {
+            "sales_trend_quarters"
+        };
+        let title = lang.messages.fill(
+            key,
+            &[
+                ("this_year", &year.to_string()),
+                ("last_year", &(year - 1).to_string()),
+            ],
+        );
+        Ok((title, chart))
+    }
+
+    /// The yearly report's net sales of five years.
+    fn sales_years(&self, history: &[KpiRow]) -> (String, String) {
+        let lang = self.lang;
+        let years: Vec<&KpiRow> = history
+            .iter()
+            .filter(|row| row.indicator == "net_sales")
+            .collect();
+        let labels: Vec<String> = years.iter().map(|row| lang.axis(row.period)).collect();
+        let chart = charts::line_chart(
+            &labels,
+            &[Series {
+                name: &lang.messages.text("net_sales"),
+                color: charts::THIS_YEAR,
+                values: years.iter().map(|row| to_f64(row.value)).collect(),
+            }],
+            &|y| self.money(y),
+        );
+        (lang.messages.text("sales_trend_years"), chart)
+    }
+
+    /// An amount of money as a chart's axis writes it.
+    fn money(&self, amount: f64) -> String {
+        locale::compact(
+            self.lang.locale,
+            Unit::Money,
+            Decimal::from_f64_retain(amount),
+        )
+    }
+
+    /// Market share by region, sales by region, channel and category, the
+    /// satisfaction trend and inventory by category.
+    fn breakdowns(&self) -> Result<Breakdowns> {
+        let (lang, catalogue, period) = (self.lang, self.catalogue, self.period);
+        let market_rows = self.run(
+            &["market_share", "relative_market_share"],
+            vec![period],
+            &["region"],
+        )?;
+        let mut market = sections::breakdown(
+            lang,
+            catalogue,
+            &market_rows,
+            "market_share",
+            &["market_share", "relative_market_share"],
+        );
+        // Net sales by region: its movers and the regions without market data.
+        let region_rows = self.run(&["net_sales"], vec![period], &["region"])?;
+        let channel_rows = self.run(&["net_sales", "gross_margin"], vec![period], &["channel"])?;
+        let channels = sections::mix_section(lang, &channel_rows);
+        let category_rows =
+            self.run(&["net_sales", "gross_margin"], vec![period], &["category"])?;
+        let categories = sections::mix_section(lang, &category_rows);
+        let satisfaction_rows = self.run(
+            &["csat", "average_rating", "nps"],
+            period.series(self.kind.history()),
+            &[],
+        )?;
+        let mut satisfaction = sections::satisfaction_section(lang, &satisfaction_rows);
+        let inventory_ids = [
+            "inventory_turnover_annualised",
+            "days_inventory_outstanding",
+            "inventory_to_sales",
+            "inventory_turnover",
+        ];
+        let inventory_rows = self.run(&inventory_ids, vec![period], &["category"])?;
+        let mut inventory = sections::breakdown(
+            lang,
+            catalogue,
+            &inventory_rows,
+            "inventory_turnover_annualised",
+            &[
+                "inventory_turnover",
+                "inventory_turnover_annualised",
+                "days_inventory_outstanding",
+                "inventory_to_sales",
+            ],
+        );
+        for (section, id) in [
+            (&mut market, "market_share"),
+            (&mut satisfaction, "csat"),
+            (&mut inventory, "inventory_turnover"),
+        ] {
+            if !self.rows.supported(id) {
+                section.note = self.not_by();
+            }
+        }
+        Ok(Breakdowns {
+            market_rows,
+            channel_rows,
+            category_rows,
+            inventory_rows,
+            region_rows,
+            market,
+            channels,
+            categories,
+            satisfaction,
+            inventory,
+        })
+    }
+
+    /// The yearly report: five years of the headline indicators side by side.
+    fn years(&self, headline: &[&str], history: &[KpiRow]) -> Option<Section> {
+        if self.kind != ReportKind::Yearly {
+            return None;
+        }
+        let lang = self.lang;
+        let periods = self.period.series(self.kind.history());
+        Some(Section {
             chart: String::new(),
             columns: periods.iter().map(|p| lang.axis(*p)).collect(),
             rows: headline
@@ -270,202 +414,224 @@ pub fn build(
                     let series: Vec<&KpiRow> =
                         history.iter().filter(|row| row.indicator == *id).collect();
                     TableRow {
-                        label: lang.label(catalogue, id),
+                        label: lang.label(self.catalogue, id),
                         cells: series
                             .iter()
-                            .map(|row| format::value(locale, row.unit, row.value))
+                            .map(|row| locale::value(lang.locale, row.unit, row.value))
                             .collect(),
                         status: sections::status_word(series.last().and_then(|row| row.status)),
                     }
                 })
                 .collect(),
             note: String::new(),
-        }
-    });
-
-    // The other duties of the department, and the forecast.
-    let not_by_edition = not_by(&lang, spec);
-    let (duties, duty_rows) =
-        duties::build(&rows, &lang, catalogue, kind, period, &not_by_edition)?;
-    let forecast = match kind {
-        ReportKind::Monthly => Some(forecast(&rows, &lang, period, &history)?),
-        _ => None,
-    };
-
-    // Highlights: the headline's movers, the dimensions' movers, every red.
-    let labelled = |rows| labelled(&lang, catalogue, rows);
-    let current: Vec<&KpiRow> = history.iter().filter(|row| row.period == period).collect();
-    let region_rows = run(&["net_sales"], vec![period], &["region"])?;
-    // A yearly report's previous period is last year: said once.
-    let previous_words = match kind {
-        ReportKind::Monthly => Some(lang.messages.text("previous_month")),
-        ReportKind::Quarterly => Some(lang.messages.text("previous_quarter")),
-        ReportKind::Yearly => None,
-    };
-    let levels: Vec<&KpiRow> = current
-        .iter()
-        .copied()
-        .filter(|row| {
-            catalogue
-                .indicator(&row.indicator)
-                .is_ok_and(|i| matches!(i.kind, crate::indicators::Kind::Formula { .. }))
         })
-        .collect();
-    let movers: Vec<(&KpiRow, String)> = labelled(levels);
-    let mut highlights = highlights::movers(&lang, &movers, previous_words.as_deref());
-    for (dimension, dim_rows) in [
-        ("region", &region_rows),
-        ("channel", &channel_rows),
-        ("category", &category_rows),
-    ] {
-        if by(dimension) {
-            highlights.extend(highlights::dimension_movers(&lang, dimension, dim_rows));
-        }
     }
-    let mut all: Vec<&KpiRow> = current;
-    all.extend(&duty_rows);
-    for dim_rows in [
-        &market_rows,
-        &region_rows,
-        &channel_rows,
-        &category_rows,
-        &inventory_rows,
-    ] {
-        all.extend(dim_rows.iter().filter(|row| row.period == period));
-    }
-    highlights.extend(highlights::red(&lang, &labelled(all)));
 
-    let mut used: Vec<&str> = headline.clone();
-    for id in [
-        "relative_market_share",
-        "average_rating",
-        "nps",
-        "inventory_turnover_annualised",
-        "days_inventory_outstanding",
-        "inventory_to_sales",
-    ]
-    .into_iter()
-    .chain(duties::indicators())
-    {
-        if !used.contains(&id) {
-            used.push(id);
-        }
-    }
-    let definitions = used
-        .iter()
-        .map(|id| definition(&lang, catalogue.indicator(id).expect("known")))
-        .collect();
-
-    // Gaps of this period that make a breakdown's value n/a.
-    let period_label = lang.period(period);
-    let mut period_gaps = Vec::new();
-    let gaps = [
-        (
-            "region",
-            &region_rows,
-            &market_rows,
-            "market_share",
-            "market_gap",
-        ),
-        (
-            "category",
-            &category_rows,
-            &inventory_rows,
-            "inventory_turnover",
-            "inventory_gap",
-        ),
-    ];
-    for (dimension, sales, figures, id, key) in gaps {
-        if !rows.supported(id) {
-            continue;
-        }
-        for row in sales
+    /// Highlights: the headline's movers, the dimensions' movers, every red.
+    fn highlights(
+        &self,
+        history: &[KpiRow],
+        breakdowns: &Breakdowns,
+        duty_rows: &[KpiRow],
+    ) -> Vec<highlights::Highlight> {
+        let (lang, catalogue, period) = (self.lang, self.catalogue, self.period);
+        let labelled = |rows| labelled(lang, catalogue, rows);
+        let current: Vec<&KpiRow> = history.iter().filter(|row| row.period == period).collect();
+        // A yearly report's previous period is last year: said once.
+        let previous_words = match self.kind {
+            ReportKind::Monthly => Some(lang.messages.text("previous_month")),
+            ReportKind::Quarterly => Some(lang.messages.text("previous_quarter")),
+            ReportKind::Yearly => None,
+        };
+        let levels: Vec<&KpiRow> = current
             .iter()
-            .filter(|row| row.indicator == "net_sales" && row.value.is_some())
-        {
-            let group = lang.group(row);
-            let known = figures
-                .iter()
-                .any(|f| f.indicator == id && f.value.is_some() && lang.group(f) == group);
-            if !known {
-                period_gaps.push(quality::Note {
-                    text: lang
-                        .messages
-                        .fill(key, &[(dimension, &group), ("period", &period_label)]),
-                    code: String::new(),
-                });
+            .copied()
+            .filter(|row| {
+                catalogue
+                    .indicator(&row.indicator)
+                    .is_ok_and(|i| matches!(i.kind, Kind::Formula { .. }))
+            })
+            .collect();
+        let movers: Vec<(&KpiRow, String)> = labelled(levels);
+        let mut highlights = highlights::movers(lang, &movers, previous_words.as_deref());
+        // In an edition, a breakdown by its own dimension is its one row; the
+        // movers by that dimension would be trivial, so they are left out.
+        let by = |dim: &str| {
+            self.spec
+                .edition
+                .as_ref()
+                .is_none_or(|e| e.dimension != dim)
+        };
+        for (dimension, dim_rows) in [
+            ("region", &breakdowns.region_rows),
+            ("channel", &breakdowns.channel_rows),
+            ("category", &breakdowns.category_rows),
+        ] {
+            if by(dimension) {
+                highlights.extend(highlights::dimension_movers(lang, dimension, dim_rows));
             }
         }
+        let mut all: Vec<&KpiRow> = current;
+        all.extend(duty_rows);
+        for dim_rows in [
+            &breakdowns.market_rows,
+            &breakdowns.region_rows,
+            &breakdowns.channel_rows,
+            &breakdowns.category_rows,
+            &breakdowns.inventory_rows,
+        ] {
+            all.extend(dim_rows.iter().filter(|row| row.period == period));
+        }
+        highlights.extend(highlights::red(lang, &labelled(all)));
+        highlights
     }
-    let appendix = quality::appendix(&lang, &spec.quality, period_gaps);
 
-    let partial = history
-        .iter()
-        .any(|row| row.period == period && row.partial);
-    let (text_lang, text_region) = (locale.text_lang(), locale.text_region());
-    let edition = spec.edition.as_ref().map(|edition| EditionLabel {
-        dimension: lang.messages.text(&edition.dimension),
-        value: lang.word(&edition.dimension, &edition.value),
-    });
-    let title = match &edition {
-        None => lang.messages.fill("title", &[("period", &period_label)]),
-        Some(edition) => lang.messages.fill(
-            "title_edition",
-            &[("period", &period_label), ("value", &edition.value)],
-        ),
-    };
-    Ok(ReportContext {
-        lang: locale.tag(),
-        text_lang,
-        text_region,
-        words: lang.messages.words(),
-        kind: kind.name(),
-        edition,
-        show_previous: kind != ReportKind::Yearly,
-        sales_trend_title,
-        satisfaction_title: lang.messages.fill(
-            "satisfaction_trend",
-            &[(
-                "periods",
-                &lang.messages.fill(
-                    &format!("last_{}", kind.name()),
-                    &[("n", &kind.history().to_string())],
-                ),
-            )],
-        ),
-        period_column: lang.messages.text(match kind {
-            ReportKind::Monthly => "month",
-            ReportKind::Quarterly => "quarter",
-            ReportKind::Yearly => "year",
-        }),
-        company: spec.company.clone(),
-        currency: spec.currency.clone(),
-        title,
-        period: period.to_string(),
-        period_label,
-        as_of: context.as_of.format("%Y-%m-%d").to_string(),
-        data_through: spec
-            .data_through
-            .map(|d| d.format("%Y-%m-%d").to_string())
-            .unwrap_or_else(|| locale.not_available().into()),
-        partial,
-        version: env!("CARGO_PKG_VERSION"),
-        highlights,
-        tiles,
-        sales_trend_chart,
-        this_year: year,
-        last_year: year - 1,
-        market,
-        channels,
-        categories,
-        satisfaction,
-        inventory,
-        years,
-        duties,
-        forecast,
-        definitions,
-        appendix,
-    })
+    /// The definitions of every indicator the report shows.
+    fn definitions(&self, headline: &[&str]) -> Vec<Definition> {
+        let mut used: Vec<&str> = headline.to_vec();
+        for id in [
+            "relative_market_share",
+            "average_rating",
+            "nps",
+            "inventory_turnover_annualised",
+            "days_inventory_outstanding",
+            "inventory_to_sales",
+        ]
+        .into_iter()
+        .chain(duties::indicators())
+        {
+            if !used.contains(&id) {
+                used.push(id);
+            }
+        }
+        used.iter()
+            .map(|id| definition(self.lang, self.catalogue.indicator(id).expect("known")))
+            .collect()
+    }
+
+    /// Gaps of this period that make a breakdown's value n/a: a region with
+    /// sales but no market data, a category with sales but no inventory.
+    fn period_gaps(&self, breakdowns: &Breakdowns) -> Vec<quality::Note> {
+        let lang = self.lang;
+        let period_label = lang.period(self.period);
+        let mut period_gaps = Vec::new();
+        let gaps = [
+            (
+                "region",
+                &breakdowns.region_rows,
+                &breakdowns.market_rows,
+                "market_share",
+                "market_gap",
+            ),
+            (
+                "category",
+                &breakdowns.category_rows,
+                &breakdowns.inventory_rows,
+                "inventory_turnover",
+                "inventory_gap",
+            ),
+        ];
+        for (dimension, sales, figures, id, key) in gaps {
+            if !self.rows.supported(id) {
+                continue;
+            }
+            for row in sales
+                .iter()
+                .filter(|row| row.indicator == "net_sales" && row.value.is_some())
+            {
+                let group = lang.group(row);
+                let known = figures
+                    .iter()
+                    .any(|f| f.indicator == id && f.value.is_some() && lang.group(f) == group);
+                if !known {
+                    period_gaps.push(quality::Note {
+                        text: lang
+                            .messages
+                            .fill(key, &[(dimension, &group), ("period", &period_label)]),
+                        code: String::new(),
+                    });
+                }
+            }
+        }
+        period_gaps
+    }
+
+    /// The report's context: its words, labels and the sections built.
+    fn context(&self, context: &Context, parts: Parts) -> ReportContext {
+        let (lang, kind, period) = (self.lang, self.kind, self.period);
+        let locale = lang.locale;
+        let year = self.year();
+        let period_label = lang.period(period);
+        let partial = parts
+            .history
+            .iter()
+            .any(|row| row.period == period && row.partial);
+        let edition = self.spec.edition.as_ref().map(|edition| EditionLabel {
+            dimension: lang.messages.text(&edition.dimension),
+            value: lang.word(&edition.dimension, &edition.value),
+        });
+        let title = match &edition {
+            None => lang.messages.fill("title", &[("period", &period_label)]),
+            Some(edition) => lang.messages.fill(
+                "title_edition",
+                &[("period", &period_label), ("value", &edition.value)],
+            ),
+        };
+        let breakdowns = parts.breakdowns;
+        ReportContext {
+            lang: locale.tag(),
+            text_lang: locale.text_lang(),
+            text_region: locale.text_region(),
+            words: lang.messages.words(),
+            kind: kind.name(),
+            edition,
+            show_previous: kind != ReportKind::Yearly,
+            sales_trend_title: parts.sales_trend_title,
+            satisfaction_title: lang.messages.fill(
+                "satisfaction_trend",
+                &[(
+                    "periods",
+                    &lang.messages.fill(
+                        &format!("last_{}", kind.name()),
+                        &[("n", &kind.history().to_string())],
+                    ),
+                )],
+            ),
+            period_column: lang.messages.text(match kind {
+                ReportKind::Monthly => "month",
+                ReportKind::Quarterly => "quarter",
+                ReportKind::Yearly => "year",
+            }),
+            company: self.spec.company.clone(),
+            currency: self.spec.currency.clone(),
+            title,
+            period: period.to_string(),
+            period_label,
+            as_of: context.as_of.format("%Y-%m-%d").to_string(),
+            data_through: self
+                .spec
+                .data_through
+                .map(|d| d.format("%Y-%m-%d").to_string())
+                .unwrap_or_else(|| locale.not_available().into()),
+            partial,
+            version: env!("CARGO_PKG_VERSION"),
+            highlights: parts.highlights,
+            tiles: parts.tiles,
+            sales_trend_chart: parts.sales_trend_chart,
+            this_year: year,
+            last_year: year - 1,
+            market: breakdowns.market,
+            channels: breakdowns.channels,
+            categories: breakdowns.categories,
+            satisfaction: breakdowns.satisfaction,
+            inventory: breakdowns.inventory,
+            years: parts.years,
+            duties: parts.duties,
+            forecast: parts.forecast,
+            definitions: parts.definitions,
+            appendix: parts.appendix,
+        }
+    }
 }
 
 /// The next months' net sales after the report's month (after the one
@@ -517,7 +683,7 @@ fn not_by(lang: &Language, spec: &ReportSpec) -> String {
         .fill("not_by_dimension", &[("dimension", &dimension)])
 }
 
-fn definition(lang: &Language, indicator: &crate::indicators::Indicator) -> Definition {
+fn definition(lang: &Language, indicator: &Indicator) -> Definition {
     let (label, definition) = lang
         .messages
         .indicator(&indicator.id)

@@ -15,8 +15,8 @@ use super::{ReportKind, Section, TableRow};
 use crate::calendar::Period;
 use crate::error::Result;
 use crate::forecast::{Method, NoForecast, SeriesForecast};
-use crate::format;
 use crate::indicators::{Catalogue, KpiRow, Unit};
+use crate::locale;
 
 /// What a duty's section shows.
 struct Duty {
@@ -181,13 +181,13 @@ fn indicator_table(
     let table = rows
         .iter()
         .map(|row| {
-            let change = |c| format::change(locale, row.unit, row.change_kind, c);
-            let mut cells = vec![format::value(locale, row.unit, row.value)];
+            let change = |c| locale::change(locale, row.unit, row.change_kind, c);
+            let mut cells = vec![locale::value(locale, row.unit, row.value)];
             if with_previous {
                 cells.push(change(row.change_vs_previous));
             }
             cells.push(change(row.change_vs_last_year));
-            cells.push(format::value(locale, row.unit, row.target));
+            cells.push(locale::value(locale, row.unit, row.target));
             TableRow {
                 label: lang.label(catalogue, &row.indicator),
                 cells,
@@ -233,7 +233,7 @@ fn trend_chart(lang: &Language, catalogue: &Catalogue, rows: &[KpiRow], ids: &[&
     let labels: Vec<String> = periods.iter().map(|p| lang.short(*p)).collect();
     let locale = lang.locale;
     charts::line_chart(&labels, &series, &|y| {
-        format::value(locale, Unit::Ratio, Decimal::from_f64_retain(y))
+        locale::value(locale, Unit::Ratio, Decimal::from_f64_retain(y))
     })
 }
 
@@ -263,7 +263,7 @@ pub fn forecast_section(
     by_category: &[SeriesForecast],
 ) -> ForecastSection {
     let locale = lang.locale;
-    let money = |v: f64| format::value(locale, Unit::Money, Decimal::from_f64_retain(v));
+    let money = |v: f64| locale::value(locale, Unit::Money, Decimal::from_f64_retain(v));
     let title = lang.messages.text("forecast_title");
     let empty = || Section {
         chart: String::new(),
@@ -303,7 +303,7 @@ pub fn forecast_section(
         &lang.messages.text("forecast_actual"),
         &lang.messages.text("forecast_forecast"),
         &lang.messages.text("forecast_interval"),
-        &|y| format::compact(locale, Unit::Money, Decimal::from_f64_retain(y)),
+        &|y| locale::compact(locale, Unit::Money, Decimal::from_f64_retain(y)),
     );
     let months = Section {
         chart: String::new(),
@@ -381,7 +381,7 @@ fn method_name(lang: &Language, method: Method) -> String {
 }
 
 fn mape(lang: &Language, mape: Option<f64>) -> String {
-    format::value(
+    locale::value(
         lang.locale,
         Unit::Ratio,
         mape.and_then(Decimal::from_f64_retain),

@@ -7,8 +7,8 @@ use rust_decimal::Decimal;
 use serde::Serialize;
 
 use super::language::Language;
-use crate::format;
 use crate::indicators::{ChangeKind, Direction, KpiRow, Status, Unit};
+use crate::locale;
 
 /// One sentence and what kind of news it is: `improved`, `worsened`,
 /// `gain`, `loss` or `bad`.
@@ -103,10 +103,10 @@ pub fn movers(
                         &[
                             ("indicator", label),
                             ("comparison", &comparison),
-                            ("value", &format::value(lang.locale, row.unit, row.value)),
+                            ("value", &locale::value(lang.locale, row.unit, row.value)),
                             (
                                 "change",
-                                &format::change(lang.locale, row.unit, row.change_kind, change),
+                                &locale::change(lang.locale, row.unit, row.change_kind, change),
                             ),
                         ],
                     ),
@@ -153,11 +153,11 @@ pub fn dimension_movers(lang: &Language, dimension: &str, rows: &[KpiRow]) -> Ve
                         ("group", &lang.group(row)),
                         (
                             "difference",
-                            &format::difference(lang.locale, Unit::Money, Some(difference)),
+                            &locale::difference(lang.locale, Unit::Money, Some(difference)),
                         ),
                         (
                             "change",
-                            &format::change(
+                            &locale::change(
                                 lang.locale,
                                 Unit::Money,
                                 ChangeKind::Relative,
@@ -187,8 +187,8 @@ pub fn red(lang: &Language, rows: &[(&KpiRow, String)]) -> Vec<Highlight> {
             continue;
         }
         seen.push(key);
-        let value = format::value(lang.locale, row.unit, row.value);
-        let target = format::value(lang.locale, row.unit, row.target);
+        let value = locale::value(lang.locale, row.unit, row.value);
+        let target = locale::value(lang.locale, row.unit, row.target);
         let message = match (&group, row.target.is_some()) {
             (None, true) => "highlight_bad",
             (None, false) => "highlight_bad_no_target",

@@ -5,8 +5,8 @@ use chrono::Datelike;
 
 use super::messages::Messages;
 use crate::calendar::{Part, Period};
-use crate::format::Locale;
 use crate::indicators::{Catalogue, KpiRow};
+use crate::locale::Locale;
 
 /// The language of a report: how numbers are written and the words around them.
 pub struct Language {

@@ -5,9 +5,9 @@
 
 use std::path::Path;
 
-use super::templates;
+use crate::assets;
 use crate::error::{Error, Result};
-use crate::format::Locale;
+use crate::locale::Locale;
 
 /// One language's message catalogue.
 #[derive(Debug, Clone)]
@@ -24,7 +24,7 @@ impl Messages {
     /// The built-in catalogue of `locale` (empty for a language only a
     /// user's folder has).
     pub fn for_locale(locale: Locale) -> Messages {
-        let table = templates::source(&file_name(locale), None)
+        let table = assets::template(&file_name(locale), None)
             .ok()
             .flatten()
             .map(|text| {

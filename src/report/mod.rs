@@ -10,6 +10,7 @@
 //! Typst one. The report never runs SQL and never reads the clock: the as-of
 //! date comes in with the context.
 
+pub mod assessment;
 mod build;
 pub mod charts;
 pub mod duties;
@@ -26,7 +27,7 @@ use chrono::NaiveDate;
 use serde::Serialize;
 
 use crate::calendar::{Grain, Period};
-use crate::format::Locale;
+use crate::locale::Locale;
 use rows::Edition;
 
 pub use build::{build, editions};

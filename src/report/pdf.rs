@@ -23,7 +23,7 @@ use typst::utils::LazyHash;
 use typst::{Library, LibraryExt, World, WorldExt};
 use typst_layout::PagedDocument;
 
-use super::templates;
+use crate::assets;
 use crate::error::{Error, Result};
 
 /// The fonts built into opskpi.
@@ -43,7 +43,7 @@ static BUILTIN: LazyLock<Vec<Font>> = LazyLock::new(|| {
 static LIBRARY: LazyLock<LazyHash<Library>> = LazyLock::new(|| LazyHash::new(Library::default()));
 
 /// Paper size of the PDF.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, clap::ValueEnum, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Paper {
     #[default]
@@ -54,6 +54,16 @@ pub enum Paper {
 }
 
 impl Paper {
+    /// The paper's name on the command line and in manifests.
+    pub fn name(self) -> &'static str {
+        match self {
+            Paper::A4 => "a4",
+            Paper::A3 => "a3",
+            Paper::Letter => "letter",
+            Paper::Legal => "legal",
+        }
+    }
+
     /// Typst's name for the paper.
     fn typst(self) -> &'static str {
         match self {
@@ -65,12 +75,22 @@ impl Paper {
     }
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, clap::ValueEnum, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Orientation {
     #[default]
     Portrait,
     Landscape,
+}
+
+impl Orientation {
+    /// The orientation's name on the command line and in manifests.
+    pub fn name(self) -> &'static str {
+        match self {
+            Orientation::Portrait => "portrait",
+            Orientation::Landscape => "landscape",
+        }
+    }
 }
 
 /// How the PDF is laid out.
@@ -362,7 +382,7 @@ impl World for ReportWorld {
 
     fn source(&self, id: FileId) -> FileResult<Source> {
         let name = Self::name(id);
-        match templates::source(&name, self.overrides.as_deref()) {
+        match assets::template(&name, self.overrides.as_deref()) {
             Ok(Some(text)) => Ok(Source::new(id, text)),
             Ok(None) => Err(FileError::NotFound(PathBuf::from(name))),
             Err(error) => Err(FileError::from_io(error, Path::new(&name))),

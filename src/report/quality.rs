@@ -8,7 +8,7 @@ use serde::Serialize;
 
 use super::language::Language;
 use crate::check::Finding;
-use crate::format;
+use crate::locale;
 use crate::warehouse::{Coverage, LoadedFile, SetAside};
 
 /// The facts the appendix words, gathered by the pipeline.
@@ -82,7 +82,7 @@ pub fn appendix(lang: &Language, quality: &Quality, period_gaps: Vec<Note>) -> A
                     .unwrap_or(na);
                 vec![
                     table_name(lang, coverage.table),
-                    format::grouped(rust_decimal::Decimal::from(coverage.rows), 0),
+                    locale::grouped(rust_decimal::Decimal::from(coverage.rows), 0),
                     coverage
                         .first
                         .map(|d| d.to_string())
@@ -112,7 +112,7 @@ pub fn appendix(lang: &Language, quality: &Quality, period_gaps: Vec<Note>) -> A
                     } else {
                         row.rule.clone()
                     },
-                    format::grouped(rust_decimal::Decimal::from(row.rows), 0),
+                    locale::grouped(rust_decimal::Decimal::from(row.rows), 0),
                 ]
             })
             .collect(),

@@ -8,8 +8,8 @@ use rust_decimal::Decimal;
 use super::charts::{self, Series};
 use super::language::Language;
 use super::{Section, TableRow, Tile};
-use crate::format;
 use crate::indicators::{Catalogue, KpiRow, Status, Unit};
+use crate::locale;
 
 /// The status as the templates see it: `none` without a target or value.
 pub fn status_word(status: Option<Status>) -> &'static str {
@@ -22,8 +22,8 @@ pub fn to_f64(value: Option<Decimal>) -> Option<f64> {
 
 pub fn tile(lang: &Language, row: &KpiRow, sparkline: String) -> Tile {
     let locale = lang.locale;
-    let value = |v| format::value(locale, row.unit, v);
-    let change = |c| format::change(locale, row.unit, row.change_kind, c);
+    let value = |v| locale::value(locale, row.unit, v);
+    let change = |c| locale::change(locale, row.unit, row.change_kind, c);
     let mut notes = Vec::new();
     if row.partial {
         notes.push(lang.messages.text("partial_period"));
@@ -35,7 +35,7 @@ pub fn tile(lang: &Language, row: &KpiRow, sparkline: String) -> Tile {
     Tile {
         id: row.indicator.clone(),
         label: row.label.clone(),
-        value: format::compact(locale, row.unit, row.value),
+        value: locale::compact(locale, row.unit, row.value),
         value_full: value(row.value),
         previous: value(row.previous),
         change_vs_previous: change(row.change_vs_previous),
@@ -90,11 +90,11 @@ pub fn breakdown(
         for id in columns {
             let Some(unit) = unit_of(id) else { continue };
             let row = find(group, id);
-            cells.push(format::value(locale, unit, row.and_then(|row| row.value)));
+            cells.push(locale::value(locale, unit, row.and_then(|row| row.value)));
             if *id == chart_id {
                 cells.push(match row {
                     Some(row) => {
-                        format::change(locale, row.unit, row.change_kind, row.change_vs_last_year)
+                        locale::change(locale, row.unit, row.change_kind, row.change_vs_last_year)
                     }
                     None => locale.not_available().into(),
                 });
@@ -110,7 +110,7 @@ pub fn breakdown(
     }
     let chart_unit = unit_of(chart_id).unwrap_or(Unit::Ratio);
     let (chart, note) = bar_section_chart(lang, bars, &|v| {
-        format::value(locale, chart_unit, Decimal::from_f64_retain(v))
+        locale::value(locale, chart_unit, Decimal::from_f64_retain(v))
     });
     Section {
         chart,
@@ -181,22 +181,22 @@ pub fn mix_section(lang: &Language, rows: &[KpiRow]) -> Section {
         table.push(TableRow {
             label: group.clone(),
             cells: vec![
-                format::value(locale, Unit::Money, row.value),
-                format::value(locale, Unit::Ratio, mix),
-                format::change(
+                locale::value(locale, Unit::Money, row.value),
+                locale::value(locale, Unit::Ratio, mix),
+                locale::change(
                     locale,
                     Unit::Money,
                     row.change_kind,
                     row.change_vs_last_year,
                 ),
-                format::value(locale, Unit::Ratio, margin.and_then(|m| m.value)),
+                locale::value(locale, Unit::Ratio, margin.and_then(|m| m.value)),
             ],
             status: status_word(row.status),
         });
         bars.push((group, to_f64(row.value)));
     }
     let (chart, note) = bar_section_chart(lang, bars, &|v| {
-        format::compact(locale, Unit::Money, Decimal::from_f64_retain(v))
+        locale::compact(locale, Unit::Money, Decimal::from_f64_retain(v))
     });
     Section {
         chart,
@@ -232,7 +232,7 @@ pub fn satisfaction_section(lang: &Language, rows: &[KpiRow]) -> Section {
         let rating = other("average_rating");
         let answers = row
             .sample_size
-            .map(|n| format::grouped(n, 0))
+            .map(|n| locale::grouped(n, 0))
             .unwrap_or_else(|| "0".into());
         let flag = if row.low_sample {
             lang.messages.text("low_sample_flag")
@@ -242,9 +242,9 @@ pub fn satisfaction_section(lang: &Language, rows: &[KpiRow]) -> Section {
         table.push(TableRow {
             label: lang.short(row.period),
             cells: vec![
-                format::value(locale, Unit::Ratio, row.value),
-                format::value(locale, Unit::Score, rating.and_then(|r| r.value)),
-                format::value(locale, Unit::Nps, nps.and_then(|r| r.value)),
+                locale::value(locale, Unit::Ratio, row.value),
+                locale::value(locale, Unit::Score, rating.and_then(|r| r.value)),
+                locale::value(locale, Unit::Nps, nps.and_then(|r| r.value)),
                 format!("{answers}{flag}"),
             ],
             status: status_word(row.status),
@@ -263,10 +263,10 @@ pub fn satisfaction_section(lang: &Language, rows: &[KpiRow]) -> Section {
 pub fn target_words(lang: &Language, indicator: &crate::indicators::Indicator) -> String {
     use crate::indicators::{ChangeKind, TargetRule};
     let locale = lang.locale;
-    let value = |v: &Decimal| format::value(locale, indicator.unit, Some(*v));
+    let value = |v: &Decimal| locale::value(locale, indicator.unit, Some(*v));
     // A change of exactly nothing reads better as ±0%.
     let relative = |v: &Decimal| {
-        let text = format::change(locale, Unit::Money, ChangeKind::Relative, Some(*v));
+        let text = locale::change(locale, Unit::Money, ChangeKind::Relative, Some(*v));
         if v.is_zero() {
             "±0%".to_string()
         } else {
@@ -282,7 +282,7 @@ pub fn target_words(lang: &Language, indicator: &crate::indicators::Indicator) -
             "target_query",
             &[(
                 "ratio",
-                &format::value(locale, Unit::Ratio, Some(*warning_ratio)),
+                &locale::value(locale, Unit::Ratio, Some(*warning_ratio)),
             )],
         ),
         TargetRule::VsLastYear { target, warning } => lang.messages.fill(

@@ -26,6 +26,7 @@ use duckdb::vtab::{
 use duckdb::Connection;
 
 use crate::calendar::Period;
+use crate::contract;
 use crate::error::{Error, Result};
 use crate::indicators::compute::Context;
 use crate::indicators::{compute, Catalogue, KpiRequest};
@@ -166,7 +167,7 @@ impl VTab for KpiFunction {
             )
             .map_err(|e| format!("kpi(): {e}"))?
         };
-        bind_batch(bind, crate::output::batch(&rows)?)
+        bind_batch(bind, contract::batch(&rows)?)
     }
 
     fn init(_: &InitInfo) -> std::result::Result<Cursor, Failure> {

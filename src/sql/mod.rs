@@ -9,6 +9,7 @@
 //! stand there, in a CTE or anywhere else.
 
 mod functions;
+pub mod saved;
 
 use std::path::Path;
 use std::time::Duration;
@@ -18,7 +19,8 @@ use duckdb::arrow::record_batch::RecordBatch;
 use duckdb::Connection;
 
 use crate::error::{Error, Result};
-use crate::export::{ExportFormat, Written};
+use crate::export::{self, ExportFormat, Written};
+use crate::warehouse::{self, Access};
 pub use functions::Functions;
 
 /// A query's answer: column names and every value as exact text (`None`
@@ -35,9 +37,9 @@ pub struct Answer {
 /// access off, configuration locked; with `context`, the indicator
 /// functions `kpi()` and `kpi_indicators()` are there beside the tables.
 pub fn open(path: &Path, wait: Duration, functions: Option<Functions>) -> Result<Connection> {
-    let conn = crate::warehouse::connect(
+    let conn = warehouse::connect(
         path,
-        crate::warehouse::Access::ReadOnly,
+        Access::ReadOnly,
         wait,
         &[
             ("enable_external_access", "false"),
@@ -118,7 +120,7 @@ pub fn ask(
             let texts: Vec<Vec<Option<String>>> = batch
                 .columns()
                 .iter()
-                .map(crate::export::texts)
+                .map(export::texts)
                 .collect::<Result<_>>()?;
             for row in 0..batch.num_rows() {
                 rows.push(texts.iter().map(|column| column[row].clone()).collect());
@@ -143,7 +145,7 @@ pub fn export(
     limit: Option<usize>,
 ) -> Result<Written> {
     run(conn, sql, params, |schema, batches| {
-        crate::export::write_all(format, &schema, batches, out, limit)
+        export::write_all(format, &schema, batches, out, limit)
     })
 }
 

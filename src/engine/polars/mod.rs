@@ -1,17 +1,71 @@
 //! The Polars engine: every component query of the catalogue written again
 //! with Polars lazy frames, over the canonical tables as scans of the
-//! warehouse (`scan.rs`: each column a query uses crosses DuckDB → Arrow →
-//! Polars once, see `read.rs`). It answers the same `Engine` contract as
-//! the DuckDB engine — components per window and group, exact decimals —
-//! and the parity tests hold the two to the last digit.
+//! warehouse. It answers the same `Engine` contract as the DuckDB engine —
+//! components per window and group, exact decimals — and the parity tests
+//! hold the two to the last digit.
 //!
-//! One file per query family, named after the SQL in `queries/components/`;
-//! each builds a lazy frame with `window_id`, the dimensions and the wanted
-//! components. The shared shapes are here: the spine of days, a fact table
-//! counted on the day of each row, SQL's `sum` (NULL over no value, where
-//! Polars says 0), joins that match missing keys as `IS NOT DISTINCT FROM`
-//! does, and the cache of intermediate frames (a query's daily stage per
-//! dimensions, lookups) kept for the engine's next call.
+//! One file per query family, named after the SQL in `queries/components/`
+//! (`sales.rs`, `targets.rs`, `market.rs`, `customers.rs` with surveys,
+//! `inventory.rs`, `service.rs` with deliveries, `operations.rs` with
+//! purchasing, quality, projects and ratings); each builds a lazy frame with
+//! `window_id`, the dimensions and the wanted components. The shared shapes
+//! are here: the spine of days, a fact table counted on the day of each row,
+//! SQL's null rules (`sql_sum`: NULL over no value, where Polars says 0;
+//! `complete_sum`, `count_if`), joins that match missing keys as `IS NOT
+//! DISTINCT FROM` does, the reading of a collected frame into `Components`,
+//! and the cache of intermediate frames kept for the engine's next call.
+//!
+//! **Reading the warehouse.** `scan.rs` makes each canonical table a Polars
+//! scan over the warehouse (projection pushed down: only the columns a query
+//! uses cross from DuckDB, once per engine). `read.rs` reads them, large
+//! tables in parallel row-id ranges, copying each of DuckDB's 2,048-row
+//! Arrow batches of numbers and dates into the range's slice of one buffer
+//! per column, allocated once at the table's size: the batches' memory is
+//! reused and the values land in memory once. Text stays in DuckDB's arrays.
+//!
+//! **Ids as numbers.** Each text column also offers whole-number codes
+//! (`NAME:code`), so that orders and customers are grouped and joined on
+//! integers — codes of one table's column, never compared across tables.
+//! `packed.rs` makes them without the text crossing at all: `_opskpi_pack`,
+//! a Rust function in DuckDB's scan, writes each short text one-to-one as a
+//! 128-bit number (ASCII up to 17 bytes, any text up to 15), which is
+//! numbered in Polars (runs when sorted, else the distance from the smallest
+//! when the numbers span less than 2^64, else a hash map); a column holding a
+//! longer text is read as text and coded from it — never a hash of the text,
+//! which two texts could share. A text column's key (`NAME:key`) is its
+//! packed numbers themselves (the same text, the same number in every
+//! table), or the text when one is too long to pack: the sales lines group
+//! on the keys of their dimensions (store, salesperson, region, channel,
+//! sku) and each stage unpacks them after. Lookups (category by sku,
+//! segment by customer) join on the lines' codes where a column's codes are
+//! distances from one packed number (`TableScan::codes_of_keys`), else on
+//! text.
+//!
+//! **Stages.** The stages over the sales lines (daily sums, each order's
+//! days, buyers, first purchases) name the columns they read and run on
+//! Polars' streaming engine, two to three times faster at group-bys over
+//! millions of rows; the other queries (small tables) stay on the in-memory
+//! engine. Sales and customers run in two stages: each day's partial sums
+//! (or buyers) per dimensions, kept for the next call (a coarser grouping is
+//! summed from a finer one kept: region from region by category), then the
+//! windows' sums, so overlapping windows (year to date, moving annual total)
+//! never multiply the lines. Each order's days come from its run of lines
+//! when the order codes never go down and the other keys stay the same
+//! within an order, else from grouping on the order and keys
+//! (`sales::orders_by_day`). The order-level stages are made only for the
+//! days a call's windows reach — its span — and kept for any later call
+//! within it; a customer who bought before the span is marked so (its first
+//! day set to the day before the span), which is all "new in a window"
+//! needs.
+//!
+//! **Adding a component query** means writing it for both engines:
+//! `queries/components/NAME.sql` and a function here (matched by name in
+//! `PolarsEngine::components`), with the same components, dimensions and
+//! null rules (a sum over nothing is NULL, a sum over a column some rows lack
+//! is NULL, a count is 0); `tests/engines.rs` holds them to each other. A
+//! Polars function reads no table its SQL does not name (`--data` loads only
+//! those; the same test checks `PolarsEngine::tables_read`). A project's own
+//! SQL component queries run on DuckDB only, and this engine says so.
 
 use std::any::Any;
 use std::collections::{BTreeMap, HashMap};

@@ -8,8 +8,7 @@
 //! hash, which two texts could share.
 //!
 //! Reading two id columns of 10M lines as text took about 2.4 s and coding
-//! them 1.2 s; packed, about 0.6 s and 0.2 s (see the README's engines
-//! benchmark).
+//! them 1.2 s; packed, about 0.6 s and 0.2 s (docs/benchmarks.md).
 
 use std::collections::HashMap;
 
@@ -19,6 +18,8 @@ use duckdb::vtab::arrow::WritableVector;
 use duckdb::Connection;
 use polars::prelude::*;
 use polars_arrow::bitmap::Bitmap;
+
+use crate::warehouse::functions::{read_in_place, CallResult};
 
 /// What `pack` gives a text it cannot pack.
 pub const UNPACKABLE: i128 = -1;
@@ -94,13 +95,9 @@ struct PackFn;
 
 impl VScalar for PackFn {
     type State = ();
-    fn invoke(
-        _: &(),
-        input: &mut DataChunkHandle,
-        output: &mut dyn WritableVector,
-    ) -> std::result::Result<(), Box<dyn std::error::Error>> {
+    fn invoke(_: &(), input: &mut DataChunkHandle, output: &mut dyn WritableVector) -> CallResult {
         // A HUGEINT is stored as a 128-bit integer.
-        crate::ingest::udf::read_in_place::<i128>(input, output, |text| Some(pack(text)))
+        read_in_place::<i128>(input, output, |text| Some(pack(text)))
     }
     fn signatures() -> Vec<ScalarFunctionSignature> {
         vec![ScalarFunctionSignature::exact(

@@ -191,6 +191,42 @@ impl TableScan {
         }
         let rows = read.rows.unwrap_or(0);
         let wanted = |name: &str| names.iter().any(|n| n.as_str() == name);
+        let select = self.selection(&read, names, &wanted)?;
+        if !select.is_empty() {
+            let texts = self.read_selected(&conn, &mut read, &select, rows, &wanted)?;
+            if !texts.is_empty() {
+                self.read_texts(&conn, &mut read, texts, rows)?;
+            }
+        }
+        for name in names {
+            let name = name.as_str();
+            if read.columns.contains_key(name) {
+                continue;
+            }
+            if let Some(text) = name.strip_suffix(CODE) {
+                let coded = codes(&read.columns[text])?;
+                read.columns.insert(name.to_string(), coded);
+            } else if let Some(text) = name.strip_suffix(KEY) {
+                // The text itself is the key.
+                let key = read.columns[text].clone().with_name(name.into());
+                read.columns.insert(name.to_string(), key);
+            }
+        }
+        let columns: Vec<Column> = names
+            .iter()
+            .map(|name| read.columns[name.as_str()].clone())
+            .collect();
+        DataFrame::new(rows, columns)
+    }
+
+    /// What to read of `names` that is not read yet: plain columns, and
+    /// texts packed for their codes or keys.
+    fn selection(
+        &self,
+        read: &Read,
+        names: &[PlSmallStr],
+        wanted: &dyn Fn(&str) -> bool,
+    ) -> PolarsResult<Vec<Selected>> {
         let mut select: Vec<Selected> = Vec::new();
         for name in names {
             let name = name.as_str();
@@ -220,82 +256,83 @@ impl TableScan {
                 None => select.push(self.selected(self.column(name)?)),
             }
         }
-        let mut texts = Vec::new();
-        if !select.is_empty() {
-            let columns = reader::read(&conn, self.table.name, &select, rows, self.parts(rows))?;
-            // The packed texts coded (or kept as keys) each on a thread of its own.
-            let finished: Vec<PolarsResult<Finished>> = std::thread::scope(|scope| {
-                let handles: Vec<_> = select
-                    .iter()
-                    .zip(columns)
-                    .map(|(selected, column)| {
-                        scope.spawn(move || match column {
-                            Fresh::Column(column) => Ok(Finished::Plain(column)),
-                            Fresh::Packed(values, valid) => {
-                                let text = selected.name.trim_end_matches(PACKED);
-                                Ok(self.finish_packed(text, values, valid, &wanted))
-                            }
-                        })
-                    })
-                    .collect();
-                handles
-                    .into_iter()
-                    .map(|h| {
-                        h.join()
-                            .unwrap_or_else(|_| Err(self.error("a thread coding ids failed")))
-                    })
-                    .collect()
-            });
-            for (selected, finished) in select.iter().zip(finished) {
-                let text = selected.name.trim_end_matches(PACKED);
-                match finished? {
-                    Finished::Plain(column) => {
-                        read.columns.insert(selected.name.clone(), column);
-                    }
-                    Finished::Packed(columns, base) => {
-                        if let Some(base) = base {
-                            read.bases.insert(text.to_string(), base);
-                        }
-                        for column in columns {
-                            read.columns.insert(column.name().to_string(), column);
-                        }
-                    }
-                    Finished::Unpackable => texts.push(text.to_string()),
-                }
-            }
-        }
-        if !texts.is_empty() {
-            // Some text too long to pack: these columns are read as text.
-            let select: Vec<Selected> = texts
+        Ok(select)
+    }
+
+    /// Reads `select` in one query and keeps its columns, the packed texts
+    /// coded (or kept as keys) each on a thread of its own. The texts too
+    /// long to pack, to be read as text.
+    fn read_selected(
+        &self,
+        conn: &Connection,
+        read: &mut Read,
+        select: &[Selected],
+        rows: usize,
+        wanted: &(dyn Fn(&str) -> bool + Sync),
+    ) -> PolarsResult<Vec<String>> {
+        let columns = reader::read(conn, self.table.name, select, rows, self.parts(rows))?;
+        let finished: Vec<PolarsResult<Finished>> = std::thread::scope(|scope| {
+            let handles: Vec<_> = select
                 .iter()
-                .map(|text| self.column(text).map(|c| self.selected(c)))
-                .collect::<PolarsResult<_>>()?;
-            let columns = reader::read(&conn, self.table.name, &select, rows, self.parts(rows))?;
-            for (text, column) in texts.into_iter().zip(columns) {
-                if let Fresh::Column(values) = column {
-                    read.columns.insert(text, values);
+                .zip(columns)
+                .map(|(selected, column)| {
+                    scope.spawn(move || match column {
+                        Fresh::Column(column) => Ok(Finished::Plain(column)),
+                        Fresh::Packed(values, valid) => {
+                            let text = selected.name.trim_end_matches(PACKED);
+                            Ok(self.finish_packed(text, values, valid, wanted))
+                        }
+                    })
+                })
+                .collect();
+            handles
+                .into_iter()
+                .map(|h| {
+                    h.join()
+                        .unwrap_or_else(|_| Err(self.error("a thread coding ids failed")))
+                })
+                .collect()
+        });
+        let mut texts = Vec::new();
+        for (selected, finished) in select.iter().zip(finished) {
+            let text = selected.name.trim_end_matches(PACKED);
+            match finished? {
+                Finished::Plain(column) => {
+                    read.columns.insert(selected.name.clone(), column);
                 }
+                Finished::Packed(columns, base) => {
+                    if let Some(base) = base {
+                        read.bases.insert(text.to_string(), base);
+                    }
+                    for column in columns {
+                        read.columns.insert(column.name().to_string(), column);
+                    }
+                }
+                Finished::Unpackable => texts.push(text.to_string()),
             }
         }
-        for name in names {
-            let name = name.as_str();
-            if read.columns.contains_key(name) {
-                continue;
-            }
-            if let Some(text) = name.strip_suffix(CODE) {
-                let coded = codes(&read.columns[text])?;
-                read.columns.insert(name.to_string(), coded);
-            } else if let Some(text) = name.strip_suffix(KEY) {
-                // The text itself is the key.
-                let key = read.columns[text].clone().with_name(name.into());
-                read.columns.insert(name.to_string(), key);
-            }
-        }
-        let columns: Vec<Column> = names
+        Ok(texts)
+    }
+
+    /// Reads `texts` as text: some text of theirs is too long to pack.
+    fn read_texts(
+        &self,
+        conn: &Connection,
+        read: &mut Read,
+        texts: Vec<String>,
+        rows: usize,
+    ) -> PolarsResult<()> {
+        let select: Vec<Selected> = texts
             .iter()
-            .map(|name| read.columns[name.as_str()].clone())
-            .collect();
-        DataFrame::new(rows, columns)
+            .map(|text| self.column(text).map(|c| self.selected(c)))
+            .collect::<PolarsResult<_>>()?;
+        let columns = reader::read(conn, self.table.name, &select, rows, self.parts(rows))?;
+        for (text, column) in texts.into_iter().zip(columns) {
+            if let Fresh::Column(values) = column {
+                read.columns.insert(text, values);
+            }
+        }
+        Ok(())
     }
 
     /// A packed text's codes and key, those of them `wanted`; Unpackable

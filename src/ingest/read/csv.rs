@@ -98,6 +98,9 @@ pub fn header_score(text: &str, known: &dyn Fn(&str) -> bool) -> usize {
         .unwrap_or(0)
 }
 
+/// Reads a CSV file into a raw relation DuckDB scans: its encoding,
+/// delimiter and header row settled (detected unless the source says),
+/// other encodings transcoded to UTF-8 first, unreadable rows kept aside.
 pub fn read(
     conn: &Connection,
     path: &Path,
@@ -116,19 +119,7 @@ pub fn read(
             Some("state the file's encoding in the source: `encoding = \"…\"`".into()),
         ))
     })?;
-    let delimiter = match options.delimiter {
-        Some(delimiter) if delimiter.is_ascii() => delimiter as u8,
-        Some(delimiter) => {
-            return Err(Error::config_hint(
-                format!(
-                    "the delimiter `{delimiter}` of `{}` is not a single-byte character",
-                    path.display()
-                ),
-                "use `,`, `;`, `|` or `\\t`",
-            ))
-        }
-        None => detect_delimiter(&text),
-    };
+    let delimiter = delimiter(path, options.delimiter, &text)?;
     let sample = records(&text, delimiter, 30);
     if sample.is_empty() {
         return Err(Error::data(BadData::file(
@@ -137,21 +128,7 @@ pub fn read(
             None,
         )));
     }
-    let header = match options.header_row {
-        Some(line) => sample
-            .iter()
-            .position(|(start, _)| *start == line)
-            .ok_or_else(|| {
-                Error::config_hint(
-                    format!("`header_row = {line}` of `{}` is not the first line of a row in its first 30 rows", path.display()),
-                    "give the 1-based line number of the header, or leave `header_row` out to detect it",
-                )
-            })?,
-        None => find_header(
-            &sample.iter().map(|(_, row)| row.clone()).collect::<Vec<_>>(),
-            known,
-        ),
-    };
+    let header = header_index(path, options.header_row, &sample, known)?;
     let (header_line, header_cells) = &sample[header];
     let headers = clean_headers(header_cells);
     // Lines before the first data row: the header's own line and all above it.
@@ -159,7 +136,6 @@ pub fn read(
         .get(header + 1)
         .map(|(line, _)| line - 1)
         .unwrap_or(*header_line);
-
     let mut notes = vec![
         ("encoding", detected.describe()),
         (
@@ -188,22 +164,7 @@ pub fn read(
         }
         out
     };
-    let rejects_table = format!("{}_rejects", options.name);
-    let rejects_scan = format!("{}_reject_scans", options.name);
-    let types: Vec<String> = (0..headers.len())
-        .map(|i| format!("'c{i}': 'VARCHAR'"))
-        .collect();
-    let from = format!(
-        "read_csv(?, header = false, skip = {skip}, delim = ?, quote = '\"', escape = '\"', \
-         columns = {{{}}}, auto_detect = false, null_padding = false, strict_mode = true, \
-         ignore_errors = true, store_rejects = true, rejects_table = '{rejects_table}', \
-         rejects_scan = '{rejects_scan}')",
-        types.join(", ")
-    );
-    conn.execute_batch(&format!(
-        "DROP TABLE IF EXISTS {rejects_table}; DROP TABLE IF EXISTS {rejects_scan};"
-    ))
-    .map_err(Error::query("reset rejects"))?;
+    let (from, rejects_table) = scan(conn, options.name, skip, headers.len())?;
     let size = fs_err::metadata(path)?.len();
     Ok(Raw {
         rows: Some(estimated_rows(&bytes, complete, size, skip)),
@@ -219,6 +180,68 @@ pub fn read(
         rejects_table: Some(rejects_table),
         notes,
     })
+}
+
+/// The delimiter the source gives (a single byte), else the detected one.
+fn delimiter(path: &Path, given: Option<char>, text: &str) -> Result<u8> {
+    match given {
+        Some(delimiter) if delimiter.is_ascii() => Ok(delimiter as u8),
+        Some(delimiter) => Err(Error::config_hint(
+            format!(
+                "the delimiter `{delimiter}` of `{}` is not a single-byte character",
+                path.display()
+            ),
+            "use `,`, `;`, `|` or `\\t`",
+        )),
+        None => Ok(detect_delimiter(text)),
+    }
+}
+
+/// The header's row among the sample's: at the line the source gives, else
+/// found below any titles.
+fn header_index(
+    path: &Path,
+    header_row: Option<u64>,
+    sample: &[(u64, Vec<String>)],
+    known: &dyn Fn(&str) -> bool,
+) -> Result<usize> {
+    match header_row {
+        Some(line) => sample
+            .iter()
+            .position(|(start, _)| *start == line)
+            .ok_or_else(|| {
+                Error::config_hint(
+                    format!("`header_row = {line}` of `{}` is not the first line of a row in its first 30 rows", path.display()),
+                    "give the 1-based line number of the header, or leave `header_row` out to detect it",
+                )
+            }),
+        None => Ok(find_header(
+            &sample.iter().map(|(_, row)| row.clone()).collect::<Vec<_>>(),
+            known,
+        )),
+    }
+}
+
+/// DuckDB's scan of the file (its path and delimiter bound as the two
+/// parameters): every column text, the rows after `skip` lines, rows it
+/// cannot read kept in a rejects table of the stage `name` (returned
+/// beside the scan).
+fn scan(conn: &Connection, name: &str, skip: u64, width: usize) -> Result<(String, String)> {
+    let rejects_table = format!("{name}_rejects");
+    let rejects_scan = format!("{name}_reject_scans");
+    let types: Vec<String> = (0..width).map(|i| format!("'c{i}': 'VARCHAR'")).collect();
+    let from = format!(
+        "read_csv(?, header = false, skip = {skip}, delim = ?, quote = '\"', escape = '\"', \
+         columns = {{{}}}, auto_detect = false, null_padding = false, strict_mode = true, \
+         ignore_errors = true, store_rejects = true, rejects_table = '{rejects_table}', \
+         rejects_scan = '{rejects_scan}')",
+        types.join(", ")
+    );
+    conn.execute_batch(&format!(
+        "DROP TABLE IF EXISTS {rejects_table}; DROP TABLE IF EXISTS {rejects_scan};"
+    ))
+    .map_err(Error::query("reset rejects"))?;
+    Ok((from, rejects_table))
 }
 
 /// About how many data rows a text file of `size` bytes holds, from its

@@ -47,6 +47,9 @@ fn merged_regions(
     }
 }
 
+/// Reads a sheet of the workbook at `path` (the first when `sheet` is
+/// none) into the raw table `{name}_raw`: merged cells filled, the header
+/// row found below any titles (or at `header_row`), a two-row header joined.
 pub fn read(
     conn: &Connection,
     path: &Path,
@@ -59,23 +62,7 @@ pub fn read(
         |message: String, hint: Option<String>| Error::data(BadData::file(path, message, hint));
     let mut workbook = open_workbook_auto(path)
         .map_err(|error| bad(format!("cannot read the workbook: {error}"), Some("check that it is an Excel or OpenDocument file that opens in a spreadsheet program".into())))?;
-    let names = workbook.sheet_names();
-    let sheet = match sheet {
-        Some(wanted) => names
-            .iter()
-            .find(|name| name.as_str() == wanted)
-            .cloned()
-            .ok_or_else(|| {
-                bad(
-                    format!("the workbook has no sheet `{wanted}`"),
-                    Some(format!("its sheets are: {}", names.join(", "))),
-                )
-            })?,
-        None => names
-            .first()
-            .cloned()
-            .ok_or_else(|| bad("the workbook has no sheets".into(), None))?,
-    };
+    let sheet = sheet_name(&workbook.sheet_names(), sheet, &bad)?;
     let range = workbook
         .worksheet_range(&sheet)
         .map_err(|error| bad(format!("cannot read sheet `{sheet}`: {error}"), None))?;
@@ -86,9 +73,70 @@ pub fn read(
         .rows()
         .map(|row| row.iter().map(cell_text).collect())
         .collect();
-    // Merged cells: the value of the top-left cell over the whole area.
     let merged = merged_regions(&mut workbook, &sheet);
-    for region in &merged {
+    fill_merged(&mut grid, &merged, (first_row, first_col));
+    let header = match header_row {
+        Some(row) => (row as usize)
+            .checked_sub(first_row as usize + 1)
+            .filter(|index| *index < grid.len())
+            .ok_or_else(|| {
+                Error::config_hint(
+                    format!("`header_row = {row}` is outside sheet `{sheet}`"),
+                    "give the sheet row number of the header, or leave it out to detect it",
+                )
+            })?,
+        None => find_header(&title_free_rows(&grid), known),
+    };
+    let (header_cells, data_start) = header_cells(&grid, header, &merged, (first_row, first_col));
+    let headers = clean_headers(&header_cells);
+    let width = headers.len();
+    let rows = grid
+        .into_iter()
+        .enumerate()
+        .skip(data_start)
+        .filter(|(_, row)| row.iter().any(Option::is_some))
+        .map(|(i, row)| (first_row as u64 + i as u64 + 1, row));
+    let table = format!("{name}_raw");
+    append_table(conn, &table, width, rows)?;
+    let notes = vec![
+        ("sheet", format!("`{sheet}`")),
+        (
+            "header",
+            format!("sheet row {}", first_row as usize + header + 1),
+        ),
+    ];
+    Ok(appended(&table, headers, "sheet row", notes))
+}
+
+/// The sheet asked for (it must exist), or the first.
+fn sheet_name(
+    names: &[String],
+    wanted: Option<&str>,
+    bad: &dyn Fn(String, Option<String>) -> Error,
+) -> Result<String> {
+    match wanted {
+        Some(wanted) => names
+            .iter()
+            .find(|name| name.as_str() == wanted)
+            .cloned()
+            .ok_or_else(|| {
+                bad(
+                    format!("the workbook has no sheet `{wanted}`"),
+                    Some(format!("its sheets are: {}", names.join(", "))),
+                )
+            }),
+        None => names
+            .first()
+            .cloned()
+            .ok_or_else(|| bad("the workbook has no sheets".into(), None)),
+    }
+}
+
+/// Merged cells: the value of the top-left cell over the whole area. The
+/// grid starts at sheet cell `start` (row, column).
+fn fill_merged(grid: &mut [Vec<Option<String>>], merged: &[Dimensions], start: (u32, u32)) {
+    let (first_row, first_col) = start;
+    for region in merged {
         let (top, left) = region.start;
         let (bottom, right) = region.end;
         let height = grid.len();
@@ -110,9 +158,12 @@ pub fn read(
             }
         }
     }
-    // A title merged across the sheet is one value repeated: not a header.
-    let text_rows: Vec<Vec<String>> = grid
-        .iter()
+}
+
+/// The first 30 rows as text for finding the header; a title merged across
+/// the sheet is one value repeated, not a header, and reads as empty.
+fn title_free_rows(grid: &[Vec<Option<String>>]) -> Vec<Vec<String>> {
+    grid.iter()
         .take(30)
         .map(|row| {
             let cells: Vec<String> = row.iter().map(|c| c.clone().unwrap_or_default()).collect();
@@ -124,25 +175,24 @@ pub fn read(
                 cells
             }
         })
-        .collect();
-    let header = match header_row {
-        Some(row) => (row as usize)
-            .checked_sub(first_row as usize + 1)
-            .filter(|index| *index < grid.len())
-            .ok_or_else(|| {
-                Error::config_hint(
-                    format!("`header_row = {row}` is outside sheet `{sheet}`"),
-                    "give the sheet row number of the header, or leave it out to detect it",
-                )
-            })?,
-        None => find_header(&text_rows, known),
-    };
+        .collect()
+}
+
+/// The header row's cells and the index of the first data row. A two-row
+/// header — a cell merged across columns above sub-headers — reads as
+/// `upper/lower`.
+fn header_cells(
+    grid: &[Vec<Option<String>>],
+    header: usize,
+    merged: &[Dimensions],
+    start: (u32, u32),
+) -> (Vec<String>, usize) {
+    let (first_row, first_col) = start;
     let mut header_cells: Vec<String> = grid[header]
         .iter()
         .map(|c| c.clone().unwrap_or_default())
         .collect();
     let mut data_start = header + 1;
-    // A two-row header: a cell merged across columns above sub-headers.
     let spans_columns = |col: usize| {
         merged.iter().any(|region| {
             region.start.0 == first_row + header as u32
@@ -170,22 +220,5 @@ pub fn read(
             data_start += 1;
         }
     }
-    let headers = clean_headers(&header_cells);
-    let width = headers.len();
-    let rows = grid
-        .into_iter()
-        .enumerate()
-        .skip(data_start)
-        .filter(|(_, row)| row.iter().any(Option::is_some))
-        .map(|(i, row)| (first_row as u64 + i as u64 + 1, row));
-    let table = format!("{name}_raw");
-    append_table(conn, &table, width, rows)?;
-    let notes = vec![
-        ("sheet", format!("`{sheet}`")),
-        (
-            "header",
-            format!("sheet row {}", first_row as usize + header + 1),
-        ),
-    ];
-    Ok(appended(&table, headers, "sheet row", notes))
+    (header_cells, data_start)
 }

@@ -18,23 +18,9 @@ use std::path::Path;
 use duckdb::types::Value;
 use rust_decimal::Decimal;
 
+use crate::assets;
 use crate::calendar::{Calendar, Period};
 use crate::error::{Error, Result};
-
-macro_rules! saved_files {
-    ($($name:literal),* $(,)?) => {
-        &[$(($name, include_str!(concat!("../queries/saved/", $name, ".sql")))),*]
-    };
-}
-
-/// The built-in saved queries, by name.
-static BUILTIN: &[(&str, &str)] = saved_files![
-    "top_products",
-    "slow_movers",
-    "customers_at_risk",
-    "region_ranking",
-    "late_deliveries",
-];
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ParamType {
@@ -148,8 +134,8 @@ fn parse(name: &str, origin: &str, text: &str) -> Result<SavedQuery> {
 /// Every saved query: the built-in ones, then the project folder's (a file
 /// there with a built-in name replaces it), sorted by name.
 pub fn all(folder: Option<&Path>) -> Result<Vec<SavedQuery>> {
-    let mut queries: Vec<SavedQuery> = BUILTIN
-        .iter()
+    let mut queries: Vec<SavedQuery> = assets::sql_under("saved")
+        .into_iter()
         .map(|(name, text)| parse(name, &format!("queries/saved/{name}.sql"), text))
         .collect::<Result<_>>()?;
     if let Some(folder) = folder {

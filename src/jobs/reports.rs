@@ -6,18 +6,23 @@ use std::path::{Path, PathBuf};
 use chrono::NaiveDate;
 
 use super::{context, open_existing};
-use crate::calendar::Period;
-use crate::config::Config;
+use crate::assessment;
+use crate::calendar::{Period, Slot};
+use crate::check;
+use crate::config::{Config, EngineKind};
 use crate::engine::Engines;
-use crate::error::Result;
-use crate::format::Locale;
+use crate::error::{Error, Result};
+use crate::export;
+use crate::indicators::{Catalogue, Engine};
+use crate::locale::Locale;
+use crate::report::assessment::{AssessmentContext, AssessmentSpec};
 use crate::report::pdf::PdfOptions;
 use crate::report::rows::Edition;
 use crate::report::{self, ReportKind, ReportSpec};
-use crate::warehouse::Warehouse;
+use crate::warehouse::{LoadedFile, Warehouse};
 
 /// The files a report can be written as.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum, serde::Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum ReportFormat {
     Html,
@@ -79,20 +84,20 @@ pub fn report(
         None => vec![None],
         Some(dimension) => {
             if !EDITION_DIMENSIONS.contains(&dimension.as_str()) {
-                return Err(crate::Error::config_hint(
+                return Err(Error::config_hint(
                     format!("cannot make one edition per `{dimension}`"),
                     format!("`--each` takes one of: {}", EDITION_DIMENSIONS.join(", ")),
                 ));
             }
             let values = report::editions(
                 Engines::new(config.engine, &warehouse).get(),
-                &config.catalogue()?,
+                &Catalogue::of(config)?,
                 &context(config, as_of),
                 dimension,
                 period,
             )?;
             if values.is_empty() {
-                return Err(crate::Error::config_hint(
+                return Err(Error::config_hint(
                     format!("no {dimension} has sales in {period}: no edition to write"),
                     "check the period, or load the sales first",
                 ));
@@ -109,7 +114,7 @@ pub fn report(
         }
     };
     fs_err::create_dir_all(out)?;
-    let suffix = lang_suffix(config, options);
+    let suffix = lang_suffix(config, options)?;
     let loaded = warehouse.loaded_files()?;
     let mut written = Vec::new();
     for edition in editions {
@@ -163,7 +168,7 @@ struct Files<'a> {
     as_of: NaiveDate,
     config: &'a Config,
     /// The load log, for the manifest.
-    loaded: &'a [crate::warehouse::LoadedFile],
+    loaded: &'a [LoadedFile],
 }
 
 impl Files<'_> {
@@ -222,14 +227,14 @@ impl Files<'_> {
                 sha256: hex_sha256(&bytes),
             });
             let path = self.out.join(file);
-            crate::export::write_file(&path, bytes.as_ref())?;
+            export::write_file(&path, bytes.as_ref())?;
             written.push(path);
         }
         let path = self.out.join(format!("{}.manifest.json", self.name));
         let mut json = serde_json::to_string_pretty(&manifest)
-            .map_err(|error| crate::Error::Internal(error.to_string()))?;
+            .map_err(|error| Error::Internal(error.to_string()))?;
         json.push('\n');
-        crate::export::write_file(&path, json.as_bytes())?;
+        export::write_file(&path, json.as_bytes())?;
         written.push(path);
         Ok(written)
     }
@@ -245,7 +250,7 @@ pub fn assessment(
     options: &ReportOptions,
 ) -> Result<Vec<PathBuf>> {
     if options.each.is_some() {
-        return Err(crate::Error::config_hint(
+        return Err(Error::config_hint(
             "the assessment has no editions",
             "leave out --each: the assessment lists every team",
         ));
@@ -256,7 +261,7 @@ pub fn assessment(
     let loaded = warehouse.loaded_files()?;
     Files {
         out,
-        name: format!("assessment-{period}{}", lang_suffix(config, options)),
+        name: format!("assessment-{period}{}", lang_suffix(config, options)?),
         templates: templates.as_deref(),
         options,
         as_of,
@@ -283,7 +288,7 @@ struct Manifest<'a> {
     lang: &'static str,
     edition: Option<ManifestEdition>,
     /// The engine that computed the numbers.
-    engine: crate::engine::EngineKind,
+    engine: EngineKind,
     /// The folder of templates overriding the built-in ones, if any.
     templates: Option<String>,
     pdf: Option<PdfOptions>,
@@ -309,7 +314,7 @@ struct ManifestWarehouse<'a> {
     /// As the configuration writes it.
     path: String,
     /// Every loaded file with its hash and row counts (the load log).
-    files: &'a [crate::warehouse::LoadedFile],
+    files: &'a [LoadedFile],
 }
 
 fn hex_sha256(bytes: &[u8]) -> String {
@@ -389,7 +394,7 @@ pub fn render_html(
 /// A report's HTML with its indicators from a given engine (one a library
 /// keeps between reports, with the frames it has read).
 pub fn render_html_on(
-    engine: &dyn crate::indicators::Engine,
+    engine: &dyn Engine,
     warehouse: &Warehouse,
     config: &Config,
     as_of: NaiveDate,
@@ -438,23 +443,19 @@ fn report_context(
 
 /// The report's context with its indicators from `engine`.
 fn report_context_on(
-    engine: &dyn crate::indicators::Engine,
+    engine: &dyn Engine,
     warehouse: &Warehouse,
     config: &Config,
     as_of: NaiveDate,
     which: &Which,
     options: &ReportOptions,
 ) -> Result<(report::ReportContext, Option<PathBuf>)> {
-    // The command line's folder wins over the configuration's.
-    let templates = options
-        .templates
-        .clone()
-        .or_else(|| config.report.templates.as_ref().map(|t| config.resolve(t)));
+    let templates = templates_folder(config, options);
     let spec = ReportSpec {
         kind: which.kind,
         company: config.company.name.clone(),
         currency: config.company.currency.clone(),
-        locale: options.lang.unwrap_or_else(|| config.locale()),
+        locale: report_locale(config, options)?,
         period: which.period,
         edition: which.edition.clone(),
         data_through: warehouse.sales_date_range()?.map(|(_, last)| last),
@@ -463,10 +464,15 @@ fn report_context_on(
             files: warehouse.loaded_files()?,
             coverage: warehouse.coverage()?,
             set_aside: warehouse.set_aside()?,
-            findings: crate::check::check(warehouse, as_of, config.check.stale_after_days)?,
+            findings: check::check(warehouse, as_of, config.check.stale_after_days)?,
         },
     };
-    let context = report::build(engine, &config.catalogue()?, &context(config, as_of), &spec)?;
+    let context = report::build(
+        engine,
+        &Catalogue::of(config)?,
+        &context(config, as_of),
+        &spec,
+    )?;
     Ok((context, templates))
 }
 
@@ -489,40 +495,53 @@ fn assessment_context(
     as_of: NaiveDate,
     period: Period,
     options: &ReportOptions,
-) -> Result<(
-    crate::assessment::report::AssessmentContext,
-    Option<PathBuf>,
-)> {
-    let templates = options
-        .templates
-        .clone()
-        .or_else(|| config.report.templates.as_ref().map(|t| config.resolve(t)));
-    let scorecard = crate::assessment::scorecard(
-        warehouse,
-        &config.catalogue()?,
+) -> Result<(AssessmentContext, Option<PathBuf>)> {
+    let templates = templates_folder(config, options);
+    let engine = Engines::new(config.engine, warehouse);
+    let scorecard = assessment::scorecard(
+        engine.get(),
+        assessment::employees(warehouse)?,
+        &Catalogue::of(config)?,
         &context(config, as_of),
         &config.assessment,
         period,
     )?;
-    let spec = crate::assessment::report::AssessmentSpec {
+    let spec = AssessmentSpec {
         company: &config.company.name,
         currency: &config.company.currency,
-        locale: options.lang.unwrap_or_else(|| config.locale()),
+        locale: report_locale(config, options)?,
         period,
-        partial: crate::calendar::Slot::new(period, as_of)?.is_partial(),
+        partial: Slot::new(period, as_of)?.is_partial(),
         as_of,
         data_through: warehouse.sales_date_range()?.map(|(_, last)| last),
         templates: templates.as_deref(),
     };
-    let context = crate::assessment::report::context(&spec, &config.assessment, &scorecard)?;
+    let context = report::assessment::context(&spec, &config.assessment, &scorecard)?;
     Ok((context, templates))
+}
+
+/// The templates folder in force: the command line's wins over the
+/// configuration's.
+fn templates_folder(config: &Config, options: &ReportOptions) -> Option<PathBuf> {
+    options
+        .templates
+        .clone()
+        .or_else(|| config.report.templates.as_ref().map(|t| config.resolve(t)))
+}
+
+/// The report's language: the one asked for, else the configuration's.
+fn report_locale(config: &Config, options: &ReportOptions) -> Result<Locale> {
+    match options.lang {
+        Some(lang) => Ok(lang),
+        None => Locale::of(config),
+    }
 }
 
 /// `.zh-Hant` in a file name when the report's language is not the
 /// configuration's.
-fn lang_suffix(config: &Config, options: &ReportOptions) -> String {
-    match options.lang {
-        Some(lang) if lang != config.locale() => format!(".{}", lang.tag()),
+fn lang_suffix(config: &Config, options: &ReportOptions) -> Result<String> {
+    Ok(match options.lang {
+        Some(lang) if lang != Locale::of(config)? => format!(".{}", lang.tag()),
         _ => String::new(),
-    }
+    })
 }

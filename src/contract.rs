@@ -1,4 +1,6 @@
-//! KPI rows as an aligned table, CSV or JSON: the contract scripts depend on.
+//! The `opskpi kpi` contract: KPI rows as an aligned table, CSV, JSON,
+//! NDJSON, a typed Arrow batch (Parquet, Excel, SQL's `kpi()`) or a Polars
+//! frame — what scripts depend on (`docs/kpi-contract.md`).
 //!
 //! JSON is an array of objects with the keys `indicator`, `label`, `unit`,
 //! `change_kind`, `period`, `partial`, one key per dimension, `value`,
@@ -21,10 +23,13 @@ use duckdb::arrow::array::{ArrayRef, BooleanArray, Decimal128Array, Int64Array, 
 use duckdb::arrow::datatypes::{DataType, Field as ArrowField, Schema};
 use duckdb::arrow::record_batch::RecordBatch;
 
+use polars::prelude::DataFrame;
+
 use crate::error::{Error, Result};
-use crate::export::ExportFormat;
-use crate::format::{self, Locale};
+use crate::export::{self, ExportFormat};
+use crate::frames;
 use crate::indicators::{ChangeKind, KpiRow, Status, Unit};
+use crate::locale::{self, Locale};
 
 /// Significant digits CSV and JSON keep of a computed value (a ratio, a
 /// mean, a relative change): more than any consumer rounds to, and clear of
@@ -129,75 +134,6 @@ fn json_number(number: Decimal) -> Option<serde_json::Number> {
     number.to_f64().and_then(serde_json::Number::from_f64)
 }
 
-/// Forecasts as a terminal table or JSON (values to the cent, MAPE as a
-/// fraction; a series without a forecast says why).
-pub fn forecast(
-    series: &[crate::forecast::SeriesForecast],
-    json: bool,
-    locale: Locale,
-) -> Result<String> {
-    if json {
-        let items: Vec<Value> = series
-            .iter()
-            .map(|s| match &s.forecast {
-                Ok(f) => serde_json::json!({
-                    "group": s.group,
-                    "method": f.method,
-                    "mape": f.mape,
-                    "months": s.months.iter().zip(&f.points).map(|(m, p)| serde_json::json!({
-                        "period": m.to_string(), "value": p.value, "low": p.low, "high": p.high,
-                    })).collect::<Vec<_>>(),
-                }),
-                Err(why) => serde_json::json!({ "group": s.group, "no_forecast": why.to_string() }),
-            })
-            .collect();
-        let mut text =
-            serde_json::to_string_pretty(&items).map_err(|e| Error::Internal(e.to_string()))?;
-        text.push('\n');
-        return Ok(text);
-    }
-    let mut table = Table::new();
-    table
-        .load_preset(presets::UTF8_HORIZONTAL_ONLY)
-        .set_content_arrangement(ContentArrangement::Disabled)
-        .set_header(vec![
-            "group",
-            "period",
-            "net sales",
-            "95 % low",
-            "95 % high",
-            "method",
-            "MAPE (12 months)",
-        ]);
-    let mut notes = String::new();
-    for s in series {
-        let group = s.group.clone().unwrap_or_else(|| "company".into());
-        match &s.forecast {
-            Ok(f) => {
-                for (month, point) in s.months.iter().zip(&f.points) {
-                    let money =
-                        |v: f64| format::value(locale, Unit::Money, Decimal::from_f64_retain(v));
-                    table.add_row(vec![
-                        group.clone(),
-                        month.to_string(),
-                        money(point.value),
-                        money(point.low),
-                        money(point.high),
-                        f.method.name().to_string(),
-                        format::value(
-                            locale,
-                            Unit::Ratio,
-                            f.mape.and_then(Decimal::from_f64_retain),
-                        ),
-                    ]);
-                }
-            }
-            Err(why) => notes.push_str(&format!("{group}: no forecast — {why}\n")),
-        }
-    }
-    Ok(format!("{table}\n{notes}"))
-}
-
 /// Renders rows in a text format (table, CSV, JSON, NDJSON).
 pub fn render(rows: &[KpiRow], format: ExportFormat, locale: Locale) -> Result<String> {
     match format {
@@ -221,14 +157,14 @@ pub fn write(
 ) -> Result<()> {
     if format.needs_file() {
         let batch = batch(rows)?;
-        let mut export = crate::export::sink(format, &batch.schema(), out, None)?;
+        let mut export = export::sink(format, &batch.schema(), out, None)?;
         export.write(&batch)?;
         export.finish()?;
         return Ok(());
     }
     let text = render(rows, format, locale)?;
     match out {
-        Some(path) => crate::export::write_file(path, text.as_bytes())?,
+        Some(path) => export::write_file(path, text.as_bytes())?,
         None => print!("{text}"),
     }
     Ok(())
@@ -322,6 +258,12 @@ pub fn batch(rows: &[KpiRow]) -> Result<RecordBatch> {
     }
     RecordBatch::try_new(Arc::new(Schema::new(schema)), columns)
         .map_err(|e| Error::Internal(format!("KPI batch: {e}")))
+}
+
+/// Rows as a Polars frame, in the columns of `batch`.
+pub fn kpi_frame(rows: &[KpiRow]) -> Result<DataFrame> {
+    let batch = batch(rows)?;
+    frames::to_polars(&batch.schema(), &[batch])
 }
 
 /// A decimal as the integer of its value × 10^BATCH_SCALE (rounded half
@@ -432,8 +374,8 @@ fn table(rows: &[KpiRow], locale: Locale) -> String {
     );
     table.set_header(header);
     for row in rows {
-        let value = |v| format::value(locale, row.unit, v);
-        let change = |c| format::change(locale, row.unit, row.change_kind, c);
+        let value = |v| locale::value(locale, row.unit, v);
+        let change = |c| locale::change(locale, row.unit, row.change_kind, c);
         let mut period = row.period.to_string();
         if row.partial {
             period.push('*');
@@ -470,92 +412,4 @@ fn table(rows: &[KpiRow], locale: Locale) -> String {
         text.push_str("* partial period: compared with the same days of the comparison periods\n");
     }
     text
-}
-
-/// What `opskpi ingest` prints: a line per file, and with `--dry-run` the
-/// mapping, what was detected, the first rows as read, and every problem.
-pub fn ingest_report(outcomes: &[crate::ingest::LoadOutcome], dry_run: bool) -> String {
-    let mut out = String::new();
-    for outcome in outcomes {
-        let file = outcome.file.display();
-        if outcome.unchanged {
-            out.push_str(&format!(
-                "{:<20} {file}  unchanged, skipped\n",
-                outcome.table
-            ));
-            continue;
-        }
-        let verb = if dry_run { "would load" } else { "loaded" };
-        out.push_str(&format!(
-            "{:<20} {file}  {} rows: {verb} {}",
-            outcome.table, outcome.rows, outcome.loaded
-        ));
-        if !dry_run {
-            out.push_str(&format!(" ({} replaced)", outcome.replaced));
-        }
-        if outcome.quarantined > 0 {
-            out.push_str(&format!(", quarantined {}", outcome.quarantined));
-        }
-        if outcome.superseded > 0 {
-            out.push_str(&format!(
-                ", {} superseded by a later row with the same key",
-                outcome.superseded
-            ));
-        } else if outcome.duplicates > 0 {
-            out.push_str(&format!(", {} repeat a key", outcome.duplicates));
-        }
-        out.push('\n');
-        let missing: Vec<&str> = outcome
-            .mapping
-            .iter()
-            .filter(|(_, origin)| origin == "not in the source")
-            .map(|(column, _)| column.as_str())
-            .collect();
-        if !dry_run && !missing.is_empty() {
-            // Indicators that need these columns will say n/a.
-            out.push_str(&format!("  not in the source: {}\n", missing.join(", ")));
-        }
-        if dry_run {
-            for (what, value) in &outcome.notes {
-                out.push_str(&format!("  {what}: {value}\n"));
-            }
-            out.push_str("  columns:\n");
-            for (column, origin) in &outcome.mapping {
-                out.push_str(&format!("    {column:<20} ← {origin}\n"));
-            }
-            if !outcome.preview.is_empty() {
-                out.push_str("  first rows as they would load:\n");
-                let mut table = Table::new();
-                table.load_preset(presets::ASCII_MARKDOWN);
-                table.set_header(outcome.mapping.iter().map(|(c, _)| c.as_str()));
-                for row in &outcome.preview {
-                    table.add_row(row);
-                }
-                for line in table.to_string().lines() {
-                    out.push_str(&format!("    {line}\n"));
-                }
-            }
-        }
-        for problem in outcome
-            .problems
-            .iter()
-            .filter(|p| p.rule != "superseded_duplicate")
-        {
-            let column = if problem.column.is_empty() {
-                String::new()
-            } else {
-                format!(", column `{}`", problem.column)
-            };
-            let value = problem
-                .value
-                .as_deref()
-                .map(|v| format!(", value `{v}`"))
-                .unwrap_or_default();
-            out.push_str(&format!(
-                "  {} row(s) set aside ({}): first at {} {}{column}{value}: {}\n",
-                problem.count, problem.rule, outcome.place, problem.line, problem.message
-            ));
-        }
-    }
-    out
 }

@@ -28,7 +28,7 @@ use super::alert::Rule;
 use crate::calendar::{Calendar, Grain, Period};
 use crate::error::{Error, Result};
 use crate::export::ExportFormat;
-use crate::pipeline::ReportFormat;
+use crate::jobs::ReportFormat;
 use crate::report::ReportKind;
 
 #[derive(Debug, Clone, Deserialize)]
@@ -251,7 +251,7 @@ impl PipelineFile {
         let file: PipelineFile = toml::from_str(&text).map_err(|error| Error::Config {
             message: format!("`{}`: {error}", path.display()),
             hint: Some(
-                "steps are `ingest`, `check`, `kpi`, `report`, `export` and `alert` (README: Pipelines)"
+                "steps are `ingest`, `check`, `kpi`, `report`, `export` and `alert` (docs/guide.md: Pipelines and alerts)"
                     .into(),
             ),
         })?;
@@ -300,7 +300,7 @@ impl PipelineFile {
                         rule.check().map_err(|message| {
                             at(
                                 format!("rule {} ({}): {message}", r + 1, rule.indicator),
-                                "README: Alerts lists the conditions",
+                                "docs/guide.md: Alerts lists the conditions",
                             )
                         })?;
                     }

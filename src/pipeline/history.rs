@@ -12,7 +12,11 @@ use std::time::Duration;
 use chrono::NaiveDateTime;
 use duckdb::{params, Connection};
 
+use crate::config::Config;
 use crate::error::{Error, Result};
+use crate::export::Written;
+use crate::jobs::{self, AnswerOptions};
+use crate::sql;
 use crate::warehouse::{self, Access};
 
 const SCHEMA: &str = "
@@ -151,6 +155,33 @@ fn process_alive(pid: i64) -> bool {
 }
 
 /// The query `opskpi runs` answers: the latest runs, or one run's steps.
+/// The pipeline runs recorded in the configured warehouse (latest first),
+/// or one run's steps, written as `answer` says.
+pub fn runs(
+    config: &Config,
+    run: Option<i64>,
+    last: usize,
+    answer: &AnswerOptions,
+) -> Result<Written> {
+    let path = jobs::existing_path(config)?;
+    let conn = sql::open(&path, jobs::wait(config), None)?;
+    if !has_runs(&conn)? {
+        return Err(Error::config_hint(
+            "no pipeline has run on this warehouse yet",
+            "`opskpi run PIPELINE.toml` runs one (docs/guide.md: Pipelines and alerts)",
+        ));
+    }
+    let query = runs_query(run, last);
+    sql::export(
+        &conn,
+        &query,
+        &[],
+        answer.format,
+        answer.out.as_deref(),
+        answer.limit,
+    )
+}
+
 pub fn runs_query(run: Option<i64>, last: usize) -> String {
     match run {
         Some(id) => format!(

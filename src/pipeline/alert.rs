@@ -216,7 +216,7 @@ impl Rule {
             format!(" ({})", parts.join(", "))
         };
         let what = format!("{}{scope} {period}", self.indicator);
-        let en = crate::format::Locale::en();
+        let en = crate::locale::Locale::en();
         // Machine text keeps 15 significant digits (as kpi's CSV and JSON do).
         let exact = |v: Decimal| v.round_sf(15).unwrap_or(v).normalize().to_string();
         // (observed, shown in words, fired)
@@ -242,7 +242,7 @@ impl Rule {
                     (_, Some(x)) => change > x,
                     _ => false,
                 };
-                let shown = crate::format::change(en, row.unit, row.change_kind, Some(change));
+                let shown = crate::locale::change(en, row.unit, row.change_kind, Some(change));
                 return Some((exact(change), shown, fired));
             }
             let value = row.value?;
@@ -259,7 +259,7 @@ impl Rule {
             };
             Some((
                 exact(value),
-                crate::format::value(en, row.unit, Some(value)),
+                crate::locale::value(en, row.unit, Some(value)),
                 fired,
             ))
         });

@@ -4,6 +4,8 @@
 
 use rust_decimal::{Decimal, RoundingStrategy};
 
+use crate::assets;
+use crate::config::Config;
 use crate::error::{Error, Result};
 use crate::indicators::{ChangeKind, Unit};
 
@@ -42,7 +44,7 @@ impl std::fmt::Debug for Locale {
 
 /// The built-in languages, read once from their catalogues.
 static BUILTIN: std::sync::LazyLock<Vec<Locale>> = std::sync::LazyLock::new(|| {
-    crate::report::templates::BUILTIN
+    assets::TEMPLATES
         .iter()
         .filter_map(|(name, text)| {
             let tag = name.strip_prefix("messages/")?.strip_suffix(".toml")?;
@@ -148,6 +150,12 @@ impl Locale {
                 known.join(" or ")
             ),
         ))
+    }
+
+    /// The project's language: `company.locale`, built in or from its
+    /// templates folder.
+    pub fn of(config: &Config) -> Result<Locale> {
+        Locale::find(&config.company.locale, config.templates_folder().as_deref())
     }
 
     /// English, built in.

@@ -1,9 +1,14 @@
 //! The DuckDB warehouse: one database file holding the canonical tables and
 //! the load log; `engine/duckdb.rs` computes indicator components over it.
 //!
-//! The file is a plain DuckDB database that any DuckDB client can open. The
-//! schema comes from [`crate::model`]. Results cross into Rust as Arrow
-//! batches.
+//! The file is a plain DuckDB database that any DuckDB client can open. Its
+//! schema (`schema.rs`) comes from [`crate::model`]. Results cross into Rust
+//! as Arrow batches. The warehouse holds no feature's state: a load
+//! registers ingest's functions on its own connection, the Polars engine
+//! its own (`functions.rs` has what they share).
+
+pub mod functions;
+mod schema;
 
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
@@ -23,8 +28,6 @@ pub struct Warehouse {
     /// removed when it drops (declared after the connection, so dropped
     /// after it).
     spill: Option<tempfile::TempDir>,
-    /// Where the connection's `_opskpi_key_order` notes what it sees.
-    key_orders: crate::ingest::key_order::Shared,
 }
 
 /// What a command does with the warehouse.
@@ -163,13 +166,11 @@ impl Warehouse {
             path: Some(path.to_path_buf()),
             offset_seconds: 0,
             spill: None,
-            key_orders: Default::default(),
         };
         match access {
             Access::ReadWrite => warehouse.create_schema()?,
             Access::ReadOnly => warehouse.check_schema(path)?,
         }
-        crate::ingest::udf::register(&warehouse.conn, &warehouse.key_orders)?;
         warehouse
             .conn
             .set_query_progress_tracking(true)
@@ -184,7 +185,6 @@ impl Warehouse {
             path: None,
             offset_seconds: 0,
             spill: None,
-            key_orders: Default::default(),
         }
     }
 
@@ -217,16 +217,9 @@ impl Warehouse {
             path: None,
             offset_seconds: 0,
             spill: None,
-            key_orders: Default::default(),
         };
         warehouse.create_schema()?;
-        crate::ingest::udf::register(&warehouse.conn, &warehouse.key_orders)?;
         Ok(warehouse)
-    }
-
-    /// What the connection's key order function saw (ingest's direct load).
-    pub(crate) fn key_orders(&self) -> &crate::ingest::key_order::KeyOrders {
-        &self.key_orders
     }
 
     pub fn path(&self) -> Option<&Path> {
@@ -249,12 +242,12 @@ impl Warehouse {
 
     fn create_schema(&self) -> Result<()> {
         let mut ddl: String = model::TABLES.iter().map(model::create_table_sql).collect();
-        ddl.push_str(crate::ingest::write::SCHEMA);
+        ddl.push_str(schema::LOAD_LOG);
         self.conn
             .execute_batch(&ddl)
             .map_err(Error::query("schema"))?;
         // A warehouse written by an older opskpi: bring its tables up to the model.
-        let migrations = crate::ingest::write::migrations(&self.conn)?;
+        let migrations = schema::migrations(&self.conn)?;
         self.conn
             .execute_batch(&migrations)
             .map_err(Error::query("migrate schema"))
