@@ -102,8 +102,29 @@ pub fn template(name: &str, overrides: Option<&Path>) -> std::io::Result<Option<
         .map(|(_, text)| text.to_string()))
 }
 
-/// Writes the built-in templates into `folder`, to copy and change.
-pub fn export_templates(folder: &Path) -> Result<Vec<PathBuf>> {
+/// Writes the built-in templates into `folder`, to copy and change. A copy
+/// already there whose text differs — one a user changed — is refused
+/// (naming the files) unless `overwrite`.
+pub fn export_templates(folder: &Path, overwrite: bool) -> Result<Vec<PathBuf>> {
+    if !overwrite {
+        let changed: Vec<&str> = TEMPLATES
+            .iter()
+            .filter(|(name, text)| {
+                fs_err::read_to_string(folder.join(name)).is_ok_and(|copy| copy != *text)
+            })
+            .map(|(name, _)| *name)
+            .collect();
+        if !changed.is_empty() {
+            return Err(Error::config_hint(
+                format!(
+                    "`{}` holds changed copies of {}",
+                    folder.display(),
+                    changed.join(", ")
+                ),
+                "copy into a new folder, or add --force to replace them with the built-in ones",
+            ));
+        }
+    }
     let mut written = Vec::new();
     for (name, text) in TEMPLATES {
         let path = folder.join(name);

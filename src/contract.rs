@@ -15,7 +15,8 @@
 use comfy_table::{presets, CellAlignment, ContentArrangement, Table, TableComponent};
 use rust_decimal::prelude::ToPrimitive;
 use rust_decimal::Decimal;
-use serde_json::{Map, Value};
+use serde::ser::{Serialize, SerializeMap, Serializer};
+use serde_json::value::RawValue;
 
 use std::sync::Arc;
 
@@ -121,17 +122,6 @@ enum Field {
     Text(Option<String>),
     Number(Option<Decimal>),
     Bool(bool),
-}
-
-/// A whole value as a JSON integer (`12`, not `12.0`); any other as the
-/// shortest float that reads back as the same decimal.
-fn json_number(number: Decimal) -> Option<serde_json::Number> {
-    if number.fract().is_zero() {
-        if let Some(whole) = number.to_i64() {
-            return Some(serde_json::Number::from(whole));
-        }
-    }
-    number.to_f64().and_then(serde_json::Number::from_f64)
 }
 
 /// Renders rows in a text format (table, CSV, JSON, NDJSON).
@@ -242,8 +232,9 @@ pub fn batch(rows: &[KpiRow]) -> Result<RecordBatch> {
             Field::Number(_) => {
                 let values: Vec<Option<i128>> = all
                     .iter()
-                    .map(|row| match at(row, j, name)? {
-                        Field::Number(n) => Ok(n.map(scaled)),
+                    .zip(rows)
+                    .map(|(fields, row)| match at(fields, j, name)? {
+                        Field::Number(n) => n.map(|n| scaled(n, &row.indicator, name)).transpose(),
                         _ => Err(Error::Internal("a number column".into())),
                     })
                     .collect::<Result<_>>()?;
@@ -267,51 +258,67 @@ pub fn kpi_frame(rows: &[KpiRow]) -> Result<DataFrame> {
 }
 
 /// A decimal as the integer of its value × 10^BATCH_SCALE (rounded half
-/// away from zero past the 18th decimal).
-fn scaled(value: Decimal) -> i128 {
+/// away from zero past the 18th decimal); a value past Decimal(38, 18)'s
+/// 20 whole digits is an error naming the indicator, never a wrapped number.
+fn scaled(value: Decimal, indicator: &str, column: &str) -> Result<i128> {
     let rounded = value.round_dp_with_strategy(
         BATCH_SCALE as u32,
         rust_decimal::RoundingStrategy::MidpointAwayFromZero,
     );
-    let mantissa = rounded.mantissa();
-    let scale = rounded.scale() as i32;
-    mantissa * 10i128.pow((BATCH_SCALE as i32 - scale) as u32)
+    let factor = 10i128.pow(BATCH_SCALE as u32 - rounded.scale());
+    rounded
+        .mantissa()
+        .checked_mul(factor)
+        .filter(|scaled| scaled.unsigned_abs() < 10u128.pow(38))
+        .ok_or_else(|| {
+            Error::config_hint(
+                format!("`{indicator}`: its {column} {value} is too large for the typed output (at most 20 whole digits)"),
+                "write it as CSV or JSON, which keep any number",
+            )
+        })
 }
 
-/// A row as a JSON object with the contract's keys.
-fn json_object(row: &KpiRow) -> Value {
-    let mut object = Map::new();
-    for (key, field) in fields(row) {
-        let value = match field {
-            Field::Text(text) => text.map(Value::String).unwrap_or(Value::Null),
-            Field::Bool(flag) => Value::Bool(flag),
-            // Exact decimal text → JSON number (shortest float that reads back the same).
-            Field::Number(number) => number
-                .and_then(json_number)
-                .map(Value::Number)
-                .unwrap_or(Value::Null),
-        };
-        object.insert(key, value);
+/// A row as a JSON object with the contract's keys, in contract order.
+struct JsonRow(Vec<(String, Field)>);
+
+impl Serialize for JsonRow {
+    fn serialize<S: Serializer>(&self, serializer: S) -> std::result::Result<S::Ok, S::Error> {
+        let mut map = serializer.serialize_map(Some(self.0.len()))?;
+        for (key, field) in &self.0 {
+            match field {
+                Field::Text(text) => map.serialize_entry(key, text)?,
+                Field::Bool(flag) => map.serialize_entry(key, flag)?,
+                // The exact decimal's own text as the JSON number: never
+                // through a double, so every digit of money stays.
+                Field::Number(number) => {
+                    let raw = number
+                        .map(|number| RawValue::from_string(number.to_string()))
+                        .transpose()
+                        .map_err(serde::ser::Error::custom)?;
+                    map.serialize_entry(key, &raw)?
+                }
+            }
+        }
+        map.end()
     }
-    Value::Object(object)
+}
+
+fn json_rows(rows: &[KpiRow]) -> Vec<JsonRow> {
+    rows.iter().map(|row| JsonRow(fields(row))).collect()
 }
 
 fn ndjson(rows: &[KpiRow]) -> Result<String> {
     let mut text = String::new();
-    for row in rows {
-        text.push_str(
-            &serde_json::to_string(&json_object(row))
-                .map_err(|e| Error::Internal(e.to_string()))?,
-        );
+    for row in json_rows(rows) {
+        text.push_str(&serde_json::to_string(&row).map_err(|e| Error::Internal(e.to_string()))?);
         text.push('\n');
     }
     Ok(text)
 }
 
 fn json(rows: &[KpiRow]) -> Result<String> {
-    let array: Vec<Value> = rows.iter().map(json_object).collect();
-    let mut text =
-        serde_json::to_string_pretty(&array).map_err(|e| Error::Internal(e.to_string()))?;
+    let mut text = serde_json::to_string_pretty(&json_rows(rows))
+        .map_err(|e| Error::Internal(e.to_string()))?;
     text.push('\n');
     Ok(text)
 }

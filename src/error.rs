@@ -121,6 +121,18 @@ impl Error {
         }
     }
 
+    /// A configuration error said of the file `shown` (`` `opskpi.toml`: …``),
+    /// unless it names the file already.
+    pub fn in_file(self, shown: &str) -> Self {
+        match self {
+            Error::Config { message, hint } if !message.contains(shown) => Error::Config {
+                message: format!("`{shown}`: {message}"),
+                hint,
+            },
+            other => other,
+        }
+    }
+
     pub fn data(bad: BadData) -> Self {
         Error::Data(Box::new(bad))
     }

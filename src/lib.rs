@@ -46,8 +46,9 @@
 // Layer 0: the ground.
 pub mod error;
 
-// Layer 1: the canonical model and the files built in.
+// Layer 1: the canonical model, the files built in, fail points.
 pub mod assets;
+pub mod faults;
 pub mod model;
 
 // Layer 2: infrastructure and the calendar.
@@ -85,7 +86,9 @@ pub mod jobs;
 // Layer 9: pipelines of jobs.
 pub mod pipeline;
 
-// Layer 10: the command line.
+// Layer 10: the command line, and the readers as fuzzing properties.
 pub mod cli;
+#[doc(hidden)]
+pub mod fuzz;
 
 pub use error::{Error, Result};

@@ -58,6 +58,13 @@ static BUILTIN: std::sync::LazyLock<Vec<Locale>> = std::sync::LazyLock::new(|| {
 /// Languages read from users' folders, kept for the process's life.
 static USER: std::sync::Mutex<Vec<Locale>> = std::sync::Mutex::new(Vec::new());
 
+/// Checks a user's message catalogue's `[format]` table as a language
+/// would read it (`file` names it in errors).
+pub fn check_catalogue(tag: &str, text: &str, file: &str) -> Result<()> {
+    check_tag(tag)?;
+    locale_data(tag, text, file).map(|_| ())
+}
+
 fn locale_data(tag: &str, text: &str, file: &str) -> Result<LocaleData> {
     let bad = |what: String| {
         Error::config_hint(
@@ -112,6 +119,24 @@ fn locale_data(tag: &str, text: &str, file: &str) -> Result<LocaleData> {
     })
 }
 
+/// Refuses a language tag that is not of BCP 47's shape (`en`, `zh-Hant`,
+/// `pt-BR`: letters, then parts of letters and digits after `-`) before it
+/// becomes part of a file name.
+fn check_tag(tag: &str) -> Result<()> {
+    let mut parts = tag.split('-');
+    let language = parts.next().unwrap_or_default();
+    let shaped = (2..=8).contains(&language.len())
+        && language.chars().all(|c| c.is_ascii_alphabetic())
+        && parts.all(|part| (1..=8).contains(&part.len()) && part.chars().all(|c| c.is_ascii_alphanumeric()));
+    if shaped {
+        return Ok(());
+    }
+    Err(Error::config_hint(
+        format!("`{}` is not a language tag", tag.escape_debug()),
+        "write a tag like `en`, `zh-Hant` or `pt-BR`",
+    ))
+}
+
 impl Locale {
     /// The built-in language `tag` (`zh-TW` and `zh-HK` read as `zh-Hant`).
     pub fn parse(tag: &str) -> Result<Locale> {
@@ -121,6 +146,7 @@ impl Locale {
     /// The language `tag`: built in, or `messages/<tag>.toml` in the
     /// templates folder `folder`.
     pub fn find(tag: &str, folder: Option<&std::path::Path>) -> Result<Locale> {
+        check_tag(tag)?;
         let tag = match tag {
             "zh-TW" | "zh-HK" => "zh-Hant",
             other => other,

@@ -44,6 +44,9 @@ pub struct SampleSpec {
     pub format: Format,
     pub first_day: NaiveDate,
     pub last_day: NaiveDate,
+    /// Replace files of an earlier sample in the folder (`--force`; the
+    /// demo's own folder); without it, a file that exists is refused.
+    pub overwrite: bool,
 }
 
 impl Default for SampleSpec {
@@ -54,6 +57,7 @@ impl Default for SampleSpec {
             format: Format::Parquet,
             first_day: NaiveDate::from_ymd_opt(2023, 1, 1).expect("date"),
             last_day: NaiveDate::from_ymd_opt(2026, 10, 31).expect("date"),
+            overwrite: false,
         }
     }
 }
@@ -66,6 +70,19 @@ pub fn write(spec: &SampleSpec, out: &Path, progress: &dyn Fn(&str)) -> Result<C
             format!("scale {} is out of range", spec.scale),
             "use a scale above 0 and at most 1000 (1 is about 220,000 order lines)",
         ));
+    }
+    let extension = match spec.format {
+        Format::Csv => "csv",
+        Format::Parquet => "parquet",
+        other => {
+            return Err(Error::Internal(format!(
+                "the sample is written as CSV or Parquet, not {}",
+                other.name()
+            )))
+        }
+    };
+    if !spec.overwrite {
+        refuse_to_overwrite(out, extension)?;
     }
     fs_err::create_dir_all(out)?;
     // A scratch database on disk beside the output, with a memory limit:
@@ -84,16 +101,6 @@ pub fn write(spec: &SampleSpec, out: &Path, progress: &dyn Fn(&str)) -> Result<C
     .map_err(Error::query("sample memory"))?;
     generate(&conn, spec, progress)?;
 
-    let extension = match spec.format {
-        Format::Csv => "csv",
-        Format::Parquet => "parquet",
-        other => {
-            return Err(Error::Internal(format!(
-                "the sample is written as CSV or Parquet, not {}",
-                other.name()
-            )))
-        }
-    };
     let mut sources = Vec::new();
     for name in TABLES {
         progress(&format!("writing {name}"));
@@ -141,6 +148,29 @@ pub fn write(spec: &SampleSpec, out: &Path, progress: &dyn Fn(&str)) -> Result<C
     fs_err::create_dir_all(out.join("pipelines"))?;
     fs_err::write(out.join("pipelines").join("monthly.toml"), MONTHLY_PIPELINE)?;
     Ok(config)
+}
+
+/// Refuses to write the sample over files already in `out` (a user's edited
+/// `opskpi.toml`, say), naming them.
+fn refuse_to_overwrite(out: &Path, extension: &str) -> Result<()> {
+    let mut names: Vec<String> = vec!["opskpi.toml".into(), "pipelines/monthly.toml".into()];
+    names.extend(TABLES.iter().map(|table| format!("{table}.{extension}")));
+    let existing: Vec<String> = names
+        .into_iter()
+        .filter(|name| out.join(name).exists())
+        .collect();
+    if existing.is_empty() {
+        return Ok(());
+    }
+    Err(Error::config_hint(
+        format!(
+            "`{}` already holds {} the sample would overwrite: {}",
+            out.display(),
+            if existing.len() == 1 { "a file" } else { "files" },
+            existing.join(", ")
+        ),
+        "write into a new folder, or add --force to replace them",
+    ))
 }
 
 /// DuckDB's memory while generating the sample (the process peaks a few

@@ -270,7 +270,7 @@ fn a_user_message_catalogue_overrides_key_by_key() {
 #[test]
 fn the_templates_command_copies_templates_and_messages() {
     let dir = tempfile::tempdir().unwrap();
-    let written = opskpi::assets::export_templates(dir.path()).unwrap();
+    let written = opskpi::assets::export_templates(dir.path(), false).unwrap();
     for name in [
         "report.html.j2",
         "partials/tile.html.j2",
@@ -776,7 +776,7 @@ fn the_appendix_lists_rows_set_aside_at_load() {
 fn adding_a_language_is_adding_a_file() {
     let warehouse = tiny_warehouse();
     let dir = tempfile::tempdir().unwrap();
-    opskpi::assets::export_templates(dir.path()).unwrap();
+    opskpi::assets::export_templates(dir.path(), false).unwrap();
     // A French catalogue made from the English one: a few words and the
     // number format changed, nothing else.
     let english = std::fs::read_to_string(dir.path().join("messages/en.toml")).unwrap();

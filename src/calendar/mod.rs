@@ -154,6 +154,24 @@ impl Grain {
     }
 }
 
+/// The first and last years opskpi counts in: a date of data or a period
+/// outside them is a mistake (a year written in another era), and the
+/// calendar arithmetic around them (last year, the next day) stays far
+/// from the ends of the dates a computer can hold.
+pub const FIRST_YEAR: i32 = 1900;
+pub const LAST_YEAR: i32 = 2199;
+
+/// Refuses a date outside `FIRST_YEAR`–`LAST_YEAR`; `what` names it.
+pub fn check_year(date: NaiveDate, what: &str) -> Result<()> {
+    if (FIRST_YEAR..=LAST_YEAR).contains(&date.year()) {
+        return Ok(());
+    }
+    Err(Error::config_hint(
+        format!("{what} lies outside the years {FIRST_YEAR}–{LAST_YEAR}"),
+        format!("opskpi counts from {FIRST_YEAR} to {LAST_YEAR}: check the year"),
+    ))
+}
+
 /// One calendar period: a day, ISO week, month, quarter, year or fiscal
 /// year, or a week, month, quarter or year of a retail calendar.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -258,6 +276,7 @@ impl Period {
                 _ => return Err(bad()),
             }
         };
+        check_year(period.start(), &format!("period `{text}`"))?;
         Ok(period)
     }
 

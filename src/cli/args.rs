@@ -127,6 +127,10 @@ pub enum Command {
     Templates {
         /// Folder to write the templates into.
         out: PathBuf,
+        /// Replace copies in the folder that differ from the built-in ones
+        /// (changed by hand): without it they are refused, named.
+        #[arg(long)]
+        force: bool,
     },
 }
 
@@ -184,6 +188,10 @@ pub struct SampleArgs {
     /// File format.
     #[arg(long, value_enum, default_value_t = FileFormat::Parquet)]
     pub format: FileFormat,
+    /// Replace the files of an earlier sample in the folder (without it,
+    /// any file the sample would write that exists is refused).
+    #[arg(long)]
+    pub force: bool,
 }
 
 #[derive(Debug, Clone, Copy, ValueEnum)]

@@ -117,8 +117,8 @@ fn run(settings: Settings) -> Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
         Task::Report(task) => report(task, &progress),
-        Task::Templates { out } => {
-            for path in assets::export_templates(&out)? {
+        Task::Templates { out, force } => {
+            for path in assets::export_templates(&out, force)? {
                 println!("{}", path.display());
             }
             Ok(ExitCode::SUCCESS)
@@ -279,6 +279,7 @@ fn pipeline_run(task: settings::Run) -> Result<ExitCode> {
             as_of: task.as_of,
             log: task.log,
             clock: &clock,
+            faults: task.faults,
         },
     )?;
     if let RunStatus::Failed { step, error } = &outcome.status {

@@ -10,11 +10,12 @@ use super::args::{
     AnswerArgs, CheckArgs, CheckLevel, Cli, Command, DemoArgs, FailOn, FileFormat, ForecastArgs,
     KpiArgs, QueryArgs, ReportArgs, ReportCommand, RunArgs, SampleArgs,
 };
-use crate::calendar::{Calendar, Grain, Period};
+use crate::calendar::{self, Calendar, Grain, Period};
 use crate::check::Level;
 use crate::config::{self, Config, EngineKind, Format};
 use crate::error::{Error, Result};
 use crate::export::{self, ExportFormat};
+use crate::faults::Faults;
 use crate::indicators::{Catalogue, KpiRequest, Status};
 use crate::ingest::IngestOptions;
 use crate::jobs::{self, AnswerOptions, ReportOptions};
@@ -42,7 +43,7 @@ pub enum Task {
     Query(Query),
     Sql(Sql),
     Report(Report),
-    Templates { out: PathBuf },
+    Templates { out: PathBuf, force: bool },
     Forecast(Forecast),
     Run(Run),
     Runs(Runs),
@@ -124,6 +125,7 @@ pub struct Run {
     pub period: Option<String>,
     pub as_of: NaiveDate,
     pub log: LogFormat,
+    pub faults: Faults,
 }
 
 pub struct Runs {
@@ -162,6 +164,7 @@ impl Settings {
                 options: IngestOptions {
                     dry_run: args.dry_run,
                     full: args.full,
+                    faults: fail_points()?,
                     ..IngestOptions::default()
                 },
             }),
@@ -173,7 +176,7 @@ impl Settings {
             Command::Kpi(args) => Task::Kpi(kpi(args, &globals)?),
             Command::Query(args) => query(args, &globals)?,
             Command::Forecast(args) => Task::Forecast(forecast(args, &globals)?),
-            Command::Run(args) => Task::Run(run(args, &globals)),
+            Command::Run(args) => Task::Run(run(args, &globals)?),
             Command::Runs(args) => Task::Runs(Runs {
                 config: jobs::load_config(globals.config)?,
                 run: args.run,
@@ -187,7 +190,7 @@ impl Settings {
                 answer: answer_options(args.answer),
             }),
             Command::Report(command) => Task::Report(report(command, &globals)?),
-            Command::Templates { out } => Task::Templates { out },
+            Command::Templates { out, force } => Task::Templates { out, force },
         };
         Ok(Settings {
             quiet: cli.global.quiet,
@@ -199,6 +202,8 @@ impl Settings {
 fn demo(args: DemoArgs, globals: &Globals) -> Demo {
     let spec = SampleSpec {
         scale: args.scale,
+        // The demo's folder is the demo's own: written afresh each time.
+        overwrite: true,
         ..SampleSpec::default()
     };
     // The demo is reproducible: its as-of date is the sample's last day.
@@ -224,6 +229,7 @@ fn sample(args: SampleArgs) -> Task {
             seed: args.seed,
             scale: args.scale,
             format,
+            overwrite: args.force,
             ..SampleSpec::default()
         },
     }
@@ -379,13 +385,23 @@ fn forecast(args: ForecastArgs, globals: &Globals) -> Result<Forecast> {
     })
 }
 
-fn run(args: RunArgs, globals: &Globals) -> Run {
-    Run {
+fn run(args: RunArgs, globals: &Globals) -> Result<Run> {
+    Ok(Run {
         config: globals.config.to_path_buf(),
         pipeline: args.pipeline,
         period: args.period,
         as_of: globals.today,
         log: args.log_format,
+        faults: fail_points()?,
+    })
+}
+
+/// The fail points a crash test sets in `OPSKPI_FAIL_POINTS` (none when
+/// unset): the one place they are read.
+fn fail_points() -> Result<Faults> {
+    match std::env::var("OPSKPI_FAIL_POINTS") {
+        Ok(text) => Faults::parse(&text),
+        Err(_) => Ok(Faults::none()),
     }
 }
 
@@ -446,12 +462,14 @@ fn report_options(args: ReportArgs, config: &Config) -> Result<ReportOptions> {
 }
 
 fn parse_date(text: &str) -> Result<NaiveDate> {
-    NaiveDate::parse_from_str(text, "%Y-%m-%d").map_err(|_| {
+    let date = NaiveDate::parse_from_str(text, "%Y-%m-%d").map_err(|_| {
         Error::config_hint(
             format!("cannot read date `{text}`"),
             "write it as YYYY-MM-DD",
         )
-    })
+    })?;
+    calendar::check_year(date, &format!("the date `{text}`"))?;
+    Ok(date)
 }
 
 /// The format asked for, else the one `out`'s extension names, else a table.

@@ -41,6 +41,9 @@ pub struct Config {
     pub targets: BTreeMap<String, TargetOverride>,
     #[serde(default, skip_serializing_if = "is_default")]
     pub check: CheckConfig,
+    /// The limits of ad-hoc SQL (`opskpi sql`, saved queries, exports).
+    #[serde(default, skip_serializing_if = "is_default")]
+    pub sql: SqlConfig,
     #[serde(default, skip_serializing_if = "is_default")]
     pub queries: QueriesConfig,
     #[serde(default, skip_serializing_if = "is_default")]
@@ -171,6 +174,58 @@ impl Default for WarehouseConfig {
     }
 }
 
+/// What one question through the SQL door may take.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct SqlConfig {
+    /// A query running longer is interrupted, with an error that says so.
+    pub timeout_seconds: u64,
+    /// DuckDB's memory limit for the query (`"1.5GB"`).
+    pub memory_limit: String,
+}
+
+impl Default for SqlConfig {
+    fn default() -> Self {
+        SqlConfig {
+            timeout_seconds: 300,
+            memory_limit: default_memory_limit(),
+        }
+    }
+}
+
+impl SqlConfig {
+    /// Refuses a time limit of 0 and a memory limit DuckDB would not read.
+    pub fn check(&self) -> Result<()> {
+        if self.timeout_seconds == 0 {
+            return Err(Error::config_hint(
+                "`sql.timeout_seconds` is 0",
+                "give the seconds a query may run, e.g. 300",
+            ));
+        }
+        check_memory_limit("sql.memory_limit", &self.memory_limit)
+    }
+}
+
+/// A memory limit as DuckDB reads it: a number and a unit (`1.5GB`, `512MB`).
+pub fn check_memory_limit(key: &str, limit: &str) -> Result<()> {
+    let number = limit
+        .trim()
+        .trim_end_matches(|c: char| c.is_ascii_alphabetic())
+        .trim();
+    let unit = limit.trim()[number.len()..].trim().to_ascii_uppercase();
+    let known = ["B", "KB", "MB", "GB", "TB", "KIB", "MIB", "GIB", "TIB"];
+    let valid = number.parse::<f64>().is_ok_and(|n| n > 0.0 && n.is_finite())
+        && known.contains(&unit.as_str());
+    if valid {
+        Ok(())
+    } else {
+        Err(Error::config_hint(
+            format!("`{key}` is `{limit}`"),
+            "write it like `1.5GB` or `512MB`",
+        ))
+    }
+}
+
 /// Where a project keeps its own saved queries (`opskpi query`).
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
@@ -270,12 +325,19 @@ impl Config {
                     .into(),
             ),
         })?;
-        let mut config: Config = toml::from_str(&text).map_err(|error| Error::Config {
-            message: format!("`{}`: {error}", path.display()),
+        let root = path.parent().map(Path::to_path_buf).unwrap_or_default();
+        Config::parse(&text, &path.display().to_string(), root)
+    }
+
+    /// Reads and checks an `opskpi.toml`'s text; `shown` names the file in
+    /// errors, `root` is the folder its paths are relative to.
+    pub fn parse(text: &str, shown: &str, root: PathBuf) -> Result<Config> {
+        let mut config: Config = toml::from_str(text).map_err(|error| Error::Config {
+            message: format!("`{shown}`: {error}"),
             hint: None,
         })?;
-        config.root = path.parent().map(Path::to_path_buf).unwrap_or_default();
-        config.check()?;
+        config.root = root;
+        config.check().map_err(|error| error.in_file(shown))?;
         Ok(config)
     }
 
@@ -288,6 +350,7 @@ impl Config {
             sources: Vec::new(),
             targets: BTreeMap::new(),
             check: CheckConfig::default(),
+            sql: SqlConfig::default(),
             queries: QueriesConfig::default(),
             indicators: IndicatorsConfig::default(),
             calendar: CalendarConfig::default(),
@@ -310,6 +373,7 @@ impl Config {
         }
         self.try_calendar()?;
         self.assessment.check()?;
+        self.sql.check()?;
         parse_offset(&self.company.timezone)?;
         for source in &self.sources {
             source.check()?;

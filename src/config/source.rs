@@ -218,6 +218,14 @@ pub struct PostgresSource {
     /// load then reads only the rows past the last value loaded.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub watermark: Option<String>,
+    /// TLS: `disable`, `prefer`, `require`, `verify-ca` or `verify-full`;
+    /// else the connection string's own `sslmode`, else `prefer`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sslmode: Option<String>,
+    /// The PEM file of the certificate authority that signed the server's
+    /// certificate (else the string's `sslrootcert`, else the system's).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ca_file: Option<PathBuf>,
 }
 
 impl std::fmt::Debug for PostgresSource {
@@ -228,6 +236,8 @@ impl std::fmt::Debug for PostgresSource {
             .field("table", &self.table)
             .field("query", &self.query)
             .field("watermark", &self.watermark)
+            .field("sslmode", &self.sslmode)
+            .field("ca_file", &self.ca_file)
             .finish()
     }
 }

@@ -5,8 +5,8 @@
 
 use std::collections::BTreeMap;
 
-use duckdb::arrow::array::{Array, AsArray};
-use duckdb::arrow::compute::cast;
+use duckdb::arrow::array::{Array, ArrayRef, AsArray};
+use duckdb::arrow::compute::{cast, cast_with_options, CastOptions};
 use duckdb::arrow::datatypes::{DataType, Decimal128Type, Int32Type};
 use duckdb::arrow::record_batch::RecordBatch;
 use duckdb::{params, Connection};
@@ -87,10 +87,38 @@ impl Engine for Warehouse {
         let batches = self.arrow(&name, &sql)?;
         let mut components = Components::default();
         for batch in &batches {
-            read_batch(batch, query, dims, windows, wanted, &mut components)
-                .map_err(|message| Error::Internal(format!("query `{name}`: {message}")))?;
+            read_batch(batch, query, dims, windows, wanted, &mut components).map_err(
+                |problem| match problem {
+                    Problem::Internal(message) => {
+                        Error::Internal(format!("query `{name}`: {message}"))
+                    }
+                    Problem::TooLarge(component, what) => Error::config_hint(
+                        format!("query `{name}`: its `{component}` is {what}, beyond the 28 digits of exact decimals"),
+                        "check the loaded amounts for a value far too large (a unit mistake, a wrong column)",
+                    ),
+                },
+            )?;
         }
         Ok(components)
+    }
+}
+
+/// What went wrong reading an answer: a bug, or a component too large to
+/// be an exact decimal (named, with its value).
+enum Problem {
+    Internal(String),
+    TooLarge(String, String),
+}
+
+impl From<String> for Problem {
+    fn from(message: String) -> Problem {
+        Problem::Internal(message)
+    }
+}
+
+impl From<&str> for Problem {
+    fn from(message: &str) -> Problem {
+        Problem::Internal(message.to_string())
     }
 }
 
@@ -101,6 +129,29 @@ fn column<'a>(batch: &'a RecordBatch, name: &str) -> std::result::Result<&'a dyn
         .ok_or_else(|| format!("returns no column `{name}`"))
 }
 
+/// A component as Decimal(38, COMPONENT_SCALE): a value that does not fit
+/// is an error, never the NULL a safe cast would make of it.
+fn exact_column(array: &dyn Array, name: &str) -> std::result::Result<ArrayRef, Problem> {
+    let options = CastOptions {
+        safe: false,
+        format_options: Default::default(),
+    };
+    cast_with_options(array, &DataType::Decimal128(38, COMPONENT_SCALE), &options).map_err(
+        |error| Problem::TooLarge(name.to_string(), format!("too large ({error})")),
+    )
+}
+
+/// An exact decimal of `mantissa` × 10^−scale, its trailing zeros dropped
+/// first so that large whole amounts fit; `None` beyond 28 digits.
+fn decimal(mantissa: i128, scale: u32) -> Option<Decimal> {
+    let (mut mantissa, mut scale) = (mantissa, scale);
+    while scale > 0 && mantissa % 10 == 0 {
+        mantissa /= 10;
+        scale -= 1;
+    }
+    Decimal::try_from_i128_with_scale(mantissa, scale).ok()
+}
+
 fn read_batch(
     batch: &RecordBatch,
     query: &QueryDef,
@@ -108,7 +159,7 @@ fn read_batch(
     windows: &[Window],
     wanted: &[String],
     components: &mut Components,
-) -> std::result::Result<(), String> {
+) -> std::result::Result<(), Problem> {
     let ids = cast(column(batch, "window_id")?, &DataType::Int32).map_err(|e| e.to_string())?;
     let ids = ids.as_primitive::<Int32Type>();
     let mut dim_columns = Vec::new();
@@ -132,9 +183,7 @@ fn read_batch(
                 "component `{name}` is floating point; components must be exact"
             ));
         }
-        let exact =
-            cast(array, &DataType::Decimal128(38, COMPONENT_SCALE)).map_err(|e| e.to_string())?;
-        value_columns.push(Some(exact));
+        value_columns.push(Some(exact_column(array, name)?));
     }
     let mut by_window: BTreeMap<Window, BTreeMap<Group, Values>> = BTreeMap::new();
     for row in 0..batch.num_rows() {
@@ -149,7 +198,7 @@ fn read_batch(
             })
             .collect();
         let mut values = Vec::with_capacity(value_columns.len());
-        for column in &value_columns {
+        for (column, name) in value_columns.iter().zip(&query.components) {
             let Some(column) = column else {
                 values.push(None);
                 continue;
@@ -159,9 +208,10 @@ fn read_batch(
                 None
             } else {
                 let mantissa = decimals.value(row);
-                let value = Decimal::try_from_i128_with_scale(mantissa, COMPONENT_SCALE as u32)
-                    .map_err(|_| format!("value {mantissa}e-{COMPONENT_SCALE} is too large"))?;
-                Some(value.normalize())
+                let value = decimal(mantissa, COMPONENT_SCALE as u32).ok_or_else(|| {
+                    Problem::TooLarge(name.clone(), format!("{mantissa}e-{COMPONENT_SCALE}"))
+                })?;
+                Some(value)
             });
         }
         by_window.entry(window).or_default().insert(group, values);

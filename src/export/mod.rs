@@ -214,19 +214,52 @@ impl Pending {
         self.file.path()
     }
 
+    /// Moves the file onto its name: its bytes on disk first, then the
+    /// rename, then the folder's entry on disk, so that a crash leaves the
+    /// old file or the whole new one.
     pub fn complete(self) -> Result<()> {
+        self.file.as_file().sync_all()?;
+        let dir = match self.path.parent() {
+            Some(parent) if !parent.as_os_str().is_empty() => parent.to_path_buf(),
+            _ => PathBuf::from("."),
+        };
         self.file
             .persist(&self.path)
             .map_err(|e| Error::Io(e.error))?;
-        Ok(())
+        sync_folder(&dir)
     }
+}
+
+/// Flushes a folder's entries to disk (a rename in it is durable then);
+/// nothing to do where folders cannot be opened as files.
+fn sync_folder(dir: &Path) -> Result<()> {
+    #[cfg(unix)]
+    fs_err::File::open(dir)?.sync_all()?;
+    #[cfg(not(unix))]
+    let _ = dir;
+    Ok(())
 }
 
 /// Writes `bytes` beside `path` and moves them into place.
 pub fn write_file(path: &Path, bytes: &[u8]) -> Result<()> {
-    let pending = Pending::new(path)?;
-    fs_err::write(pending.temp_path(), bytes)?;
-    pending.complete()
+    write_set(&[(path.to_path_buf(), bytes.to_vec())])
+}
+
+/// Writes a set of files that belong together (a report's HTML, PDF and
+/// manifest): every one beside its name and on disk before the first is
+/// moved into place, in order — so a failure while writing leaves every
+/// previous file as it was; the last (the manifest) lands last.
+pub fn write_set(files: &[(PathBuf, Vec<u8>)]) -> Result<()> {
+    let mut pending = Vec::with_capacity(files.len());
+    for (path, bytes) in files {
+        let file = Pending::new(path)?;
+        fs_err::write(file.temp_path(), bytes)?;
+        pending.push(file);
+    }
+    for file in pending {
+        file.complete()?;
+    }
+    Ok(())
 }
 
 /// An export error, naming the file.

@@ -17,6 +17,7 @@ use rust_decimal::prelude::{FromPrimitive, ToPrimitive};
 use rust_decimal::Decimal;
 use serde::Serialize;
 
+use super::formula::Overflow;
 use super::{
     Catalogue, ChangeKind, Compare, Components, Direction, Engine, Group, Indicator, Kind,
     TargetRule, Unit,
@@ -145,6 +146,10 @@ pub fn compute(
             }
         }
     }
+    // An overflow anywhere is an error, never a value read as n/a.
+    if let Some(overflow) = walk.overflow.into_inner() {
+        return Err(overflow);
+    }
     Ok(rows)
 }
 
@@ -220,6 +225,8 @@ struct Walk<'a> {
     needs: RefCell<BTreeMap<String, BTreeSet<Window>>>,
     /// The components read, per query.
     wanted: RefCell<BTreeMap<String, BTreeSet<String>>>,
+    /// The first result too large for exact decimals.
+    overflow: RefCell<Option<Error>>,
 }
 
 impl<'a> Walk<'a> {
@@ -231,6 +238,7 @@ impl<'a> Walk<'a> {
             fetched: None,
             needs: RefCell::default(),
             wanted: RefCell::default(),
+            overflow: RefCell::default(),
         }
     }
 
@@ -247,6 +255,7 @@ impl<'a> Walk<'a> {
             fetched: Some(fetched),
             needs: RefCell::default(),
             wanted: RefCell::default(),
+            overflow: RefCell::default(),
         }
     }
 
@@ -308,7 +317,8 @@ impl<'a> Walk<'a> {
                     values.get(at).copied().flatten()
                 };
                 let sample = indicator.sample.as_deref().and_then(lookup);
-                (formula.eval(&lookup), sample)
+                let value = formula.eval(&lookup);
+                (self.exact(indicator, slot, value), sample)
             }
             Kind::Growth {
                 base,
@@ -338,7 +348,7 @@ impl<'a> Walk<'a> {
                     Compare::Cagr => cagr(now, then, *years),
                     _ => relative_change(now, then),
                 };
-                (growth, None)
+                (self.exact(indicator, slot, growth), None)
             }
         }
     }
@@ -363,6 +373,31 @@ impl<'a> Walk<'a> {
         groups.into_iter().collect()
     }
 
+    /// A value, or `None` with the overflow kept to be the answer's error.
+    fn exact(
+        &self,
+        indicator: &Indicator,
+        slot: &Slot,
+        value: std::result::Result<Option<Decimal>, Overflow>,
+    ) -> Option<Decimal> {
+        match value {
+            Ok(value) => value,
+            Err(Overflow(what)) => {
+                let mut overflow = self.overflow.borrow_mut();
+                if overflow.is_none() {
+                    *overflow = Some(Error::config_hint(
+                        format!(
+                            "`{}` for {}: {what} is beyond the 28 digits of exact decimals",
+                            indicator.id, slot.period
+                        ),
+                        "check the loaded amounts for a value far too large (a unit mistake, a wrong column)",
+                    ));
+                }
+                None
+            }
+        }
+    }
+
     fn row(&self, indicator: &Indicator, slot: &Slot, group: &[Option<String>]) -> Option<KpiRow> {
         let (value, sample_size) = self.value(indicator, slot, group);
         let previous = self.value(indicator, &slot.previous(), group).0;
@@ -370,6 +405,10 @@ impl<'a> Walk<'a> {
             .years_back(1)
             .and_then(|ly| self.value(indicator, &ly, group).0);
         let (target, warning) = self.target(indicator, slot, group, last_year);
+        let (target, warning) = (
+            self.exact(indicator, slot, target),
+            self.exact(indicator, slot, warning),
+        );
         self.fetched?;
         let kind = indicator.unit.change_kind();
         Some(KpiRow {
@@ -388,9 +427,9 @@ impl<'a> Walk<'a> {
                 .collect(),
             value,
             previous,
-            change_vs_previous: change(kind, value, previous),
+            change_vs_previous: self.exact(indicator, slot, change(kind, value, previous)),
             last_year,
-            change_vs_last_year: change(kind, value, last_year),
+            change_vs_last_year: self.exact(indicator, slot, change(kind, value, last_year)),
             target,
             status: status(indicator.direction, value, target, warning),
             sample_size,
@@ -404,12 +443,12 @@ impl<'a> Walk<'a> {
         slot: &Slot,
         group: &[Option<String>],
         last_year: Option<Decimal>,
-    ) -> (Option<Decimal>, Option<Decimal>) {
+    ) -> (Exact, Exact) {
         if let Some((target, warning)) = self.context.targets.get(&indicator.id) {
-            return (Some(*target), Some(*warning));
+            return (Ok(Some(*target)), Ok(Some(*warning)));
         }
         match &indicator.target {
-            TargetRule::Fixed { target, warning } => (Some(*target), Some(*warning)),
+            TargetRule::Fixed { target, warning } => (Ok(Some(*target)), Ok(Some(*warning))),
             TargetRule::Query {
                 query,
                 warning_ratio,
@@ -417,58 +456,92 @@ impl<'a> Walk<'a> {
                 let def = &self.catalogue.queries[query];
                 if !self.dims.iter().all(|dim| def.dimensions.contains(dim)) || self.dims.len() > 1
                 {
-                    return (None, None);
+                    return (Ok(None), Ok(None));
                 }
                 // A target query's first component is the target.
                 let name = def.components[0].as_str();
                 let target = self
                     .components(query, &[name], slot.window, group)
                     .and_then(|values| values[0]);
-                let warning = target.map(|target| match indicator.direction {
-                    Direction::Higher => target * warning_ratio,
-                    Direction::Lower => target / warning_ratio,
-                });
-                (target, warning)
+                let warning = target
+                    .map(|target| match indicator.direction {
+                        Direction::Higher => multiply(target, *warning_ratio),
+                        Direction::Lower => divide(target, *warning_ratio),
+                    })
+                    .transpose()
+                    .map(Option::flatten);
+                (Ok(target), warning)
             }
             TargetRule::VsLastYear { target, warning } => {
                 let Some(base) = last_year.filter(|base| *base > Decimal::ZERO) else {
-                    return (None, None);
+                    return (Ok(None), Ok(None));
                 };
                 (
-                    Some(base * (Decimal::ONE + target)),
-                    Some(base * (Decimal::ONE + warning)),
+                    multiply(base, Decimal::ONE + target).map(Some),
+                    multiply(base, Decimal::ONE + warning).map(Some),
                 )
             }
-            TargetRule::None => (None, None),
+            TargetRule::None => (Ok(None), Ok(None)),
         }
     }
 }
 
-/// (now − then) ÷ then; n/a for a missing, zero or negative base.
-fn relative_change(now: Option<Decimal>, then: Option<Decimal>) -> Option<Decimal> {
-    let (now, then) = (now?, then?);
-    if then <= Decimal::ZERO {
-        return None;
-    }
-    (now - then).checked_div(then)
+/// A value (or n/a), or an overflow of exact decimals.
+type Exact = std::result::Result<Option<Decimal>, Overflow>;
+
+fn multiply(a: Decimal, b: Decimal) -> std::result::Result<Decimal, Overflow> {
+    a.checked_mul(b)
+        .ok_or_else(|| Overflow(format!("{a} * {b}")))
 }
 
-fn change(kind: ChangeKind, value: Option<Decimal>, base: Option<Decimal>) -> Option<Decimal> {
+fn divide(a: Decimal, b: Decimal) -> Exact {
+    if b.is_zero() {
+        return Ok(None);
+    }
+    a.checked_div(b)
+        .map(Some)
+        .ok_or_else(|| Overflow(format!("{a} / {b}")))
+}
+
+fn subtract(a: Decimal, b: Decimal) -> std::result::Result<Decimal, Overflow> {
+    a.checked_sub(b)
+        .ok_or_else(|| Overflow(format!("{a} - {b}")))
+}
+
+/// (now − then) ÷ then; n/a for a missing, zero or negative base.
+fn relative_change(now: Option<Decimal>, then: Option<Decimal>) -> Exact {
+    let (Some(now), Some(then)) = (now, then) else {
+        return Ok(None);
+    };
+    if then <= Decimal::ZERO {
+        return Ok(None);
+    }
+    divide(subtract(now, then)?, then)
+}
+
+fn change(kind: ChangeKind, value: Option<Decimal>, base: Option<Decimal>) -> Exact {
     match kind {
         ChangeKind::Relative => relative_change(value, base),
-        ChangeKind::Difference => Some(value? - base?),
+        ChangeKind::Difference => match (value, base) {
+            (Some(value), Some(base)) => subtract(value, base).map(Some),
+            _ => Ok(None),
+        },
     }
 }
 
 /// (now ÷ then)^(1/years) − 1, for positive values only. The root is taken in
 /// floating point: the result is a rate shown to a tenth of a percent.
-fn cagr(now: Option<Decimal>, then: Option<Decimal>, years: u32) -> Option<Decimal> {
-    let (now, then) = (now?, then?);
+fn cagr(now: Option<Decimal>, then: Option<Decimal>, years: u32) -> Exact {
+    let (Some(now), Some(then)) = (now, then) else {
+        return Ok(None);
+    };
     if now <= Decimal::ZERO || then <= Decimal::ZERO {
-        return None;
+        return Ok(None);
     }
-    let ratio = (now / then).to_f64()?;
-    Decimal::from_f64(ratio.powf(1.0 / f64::from(years)) - 1.0)
+    let Some(ratio) = divide(now, then)?.and_then(|ratio| ratio.to_f64()) else {
+        return Ok(None);
+    };
+    Ok(Decimal::from_f64(ratio.powf(1.0 / f64::from(years)) - 1.0))
 }
 
 fn status(
@@ -502,18 +575,27 @@ mod tests {
 
     #[test]
     fn growth_from_a_zero_or_missing_base_is_not_a_number() {
-        assert_eq!(relative_change(Some(d("10")), Some(d("0"))), None);
-        assert_eq!(relative_change(Some(d("10")), None), None);
+        assert_eq!(relative_change(Some(d("10")), Some(d("0"))), Ok(None));
+        assert_eq!(relative_change(Some(d("10")), None), Ok(None));
         assert_eq!(
             relative_change(Some(d("110")), Some(d("100"))),
-            Some(d("0.1"))
+            Ok(Some(d("0.1")))
         );
+    }
+
+    #[test]
+    fn a_change_beyond_exact_decimals_is_an_overflow_not_n_a() {
+        let (max, min) = (Decimal::MAX, Decimal::MIN);
+        assert!(change(ChangeKind::Difference, Some(max), Some(min)).is_err());
+        // (MAX − 1) ÷ 1 fits; (MAX − 0.5) ÷ 0.5 does not.
+        assert!(relative_change(Some(max), Some(d("1"))).is_ok());
+        assert!(relative_change(Some(max), Some(d("0.5"))).is_err());
     }
 
     #[test]
     fn cagr_of_doubling_in_three_years() {
         // 2^(1/3) − 1 = 0.259921…
-        let rate = cagr(Some(d("200")), Some(d("100")), 3).unwrap();
+        let rate = cagr(Some(d("200")), Some(d("100")), 3).unwrap().unwrap();
         assert!((rate - d("0.259921")).abs() < d("0.000001"), "{rate}");
     }
 

@@ -3,7 +3,8 @@
 //! A formula is written in the catalogue (`(net_amount - cost_amount) /
 //! net_amount`) and parsed once. Evaluation never divides by zero: a zero or
 //! missing divisor, or any missing component, makes the whole value missing,
-//! which the report shows as n/a.
+//! which the report shows as n/a. A result beyond the 28 digits exact
+//! decimals hold is an `Overflow`, never a value and never n/a.
 
 use rust_decimal::Decimal;
 
@@ -16,6 +17,10 @@ pub enum Formula {
     Binary(Box<Formula>, Op, Box<Formula>),
     Negate(Box<Formula>),
 }
+
+/// A result too large for exact decimals: the operation, in words.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Overflow(pub String);
 
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub enum Op {
@@ -113,24 +118,33 @@ impl Formula {
         }
     }
 
-    /// The value, with `lookup` giving each name's value (`None` when missing).
-    pub fn eval(&self, lookup: &dyn Fn(&str) -> Option<Decimal>) -> Option<Decimal> {
-        match self {
+    /// The value, with `lookup` giving each name's value (`None` when
+    /// missing): `None` where a value is missing or a divisor is zero, an
+    /// `Overflow` where a result lies beyond exact decimals' 28 digits.
+    pub fn eval(
+        &self,
+        lookup: &dyn Fn(&str) -> Option<Decimal>,
+    ) -> std::result::Result<Option<Decimal>, Overflow> {
+        Ok(match self {
             Formula::Number(number) => Some(*number),
             Formula::Name(name) => lookup(name),
-            Formula::Negate(inner) => inner.eval(lookup).map(|value| -value),
+            Formula::Negate(inner) => inner.eval(lookup)?.map(|value| -value),
             Formula::Binary(left, op, right) => {
-                let left = left.eval(lookup)?;
-                let right = right.eval(lookup)?;
-                match op {
+                let (Some(left), Some(right)) = (left.eval(lookup)?, right.eval(lookup)?) else {
+                    return Ok(None);
+                };
+                if *op == Op::Div && right.is_zero() {
+                    return Ok(None);
+                }
+                let result = match op {
                     Op::Add => left.checked_add(right),
                     Op::Sub => left.checked_sub(right),
                     Op::Mul => left.checked_mul(right),
-                    Op::Div if right.is_zero() => None,
                     Op::Div => left.checked_div(right),
-                }
+                };
+                Some(result.ok_or_else(|| Overflow(format!("{left} {} {right}", op.symbol())))?)
             }
-        }
+        })
     }
 }
 
@@ -263,6 +277,13 @@ mod tests {
     }
 
     fn eval(text: &str, values: &[(&str, Decimal)]) -> Option<Decimal> {
+        eval_exact(text, values).expect("no overflow")
+    }
+
+    fn eval_exact(
+        text: &str,
+        values: &[(&str, Decimal)],
+    ) -> std::result::Result<Option<Decimal>, Overflow> {
         let formula = Formula::parse(text).unwrap();
         formula.eval(&|name| values.iter().find(|(n, _)| *n == name).map(|(_, v)| *v))
     }
@@ -280,6 +301,17 @@ mod tests {
     fn zero_divisor_and_missing_names_give_nothing() {
         assert_eq!(eval("a / b", &[("a", dec("1")), ("b", dec("0"))]), None);
         assert_eq!(eval("a + b", &[("a", dec("1"))]), None);
+    }
+
+    #[test]
+    fn an_overflow_is_said_not_read_as_missing() {
+        let big = Decimal::MAX;
+        let overflow = eval_exact("a * b", &[("a", big), ("b", dec("10"))]).unwrap_err();
+        assert_eq!(overflow.0, format!("{big} * 10"));
+        assert!(eval_exact("a + a", &[("a", big)]).is_err());
+        // Missing and a zero divisor are still just missing.
+        assert_eq!(eval_exact("a * b", &[("a", big)]), Ok(None));
+        assert_eq!(eval_exact("a / b", &[("a", big), ("b", dec("0"))]), Ok(None));
     }
 
     #[test]

@@ -37,6 +37,7 @@ pub fn load(
     report: &(dyn Fn(Report) + Sync),
 ) -> Result<Option<Vec<LoadOutcome>>> {
     let conn = warehouse.connection();
+    let faults = &options.faults;
     conn.execute_batch("BEGIN TRANSACTION")
         .map_err(Error::query("begin load"))?;
     let mut temporary: Vec<String> = Vec::new();
@@ -50,10 +51,9 @@ pub fn load(
         &mut temporary,
     );
     let outcome = match result {
-        Ok(Some(outcomes)) => conn
-            .execute_batch("COMMIT")
-            .map(|()| Some(outcomes))
-            .map_err(Error::query("commit load")),
+        Ok(Some(outcomes)) => write::commit(conn, faults)
+            .and_then(|()| faults.at("after_commit"))
+            .map(|()| Some(outcomes)),
         Ok(None) => conn
             .execute_batch("ROLLBACK")
             .map(|()| None)
@@ -83,6 +83,7 @@ fn run(
 ) -> Result<Option<Vec<LoadOutcome>>> {
     let conn = warehouse.connection();
     let progress = |step: &str| report(Report::Step(step));
+    options.faults.at("after_begin")?;
     if options.full {
         write::clear(conn)?;
     }
@@ -122,10 +123,12 @@ fn run(
                 )
                 .map_err(Error::query(format!("replace rows of {}", table.name)))?
                 as u64;
+            options.faults.at("after_delete")?;
             let log = super::key_order::orders().start();
             let Ok(loaded) = planned.insert_clean(conn, id, &log, report) else {
                 return Ok(None);
             };
+            options.faults.at("after_insert")?;
             let mut stage = planned.stage;
             super::read::csv::collect_rejects(conn, &mut stage.raw)?;
             if !stage.raw.rejects.is_empty() {
@@ -162,6 +165,7 @@ fn run(
                     notes: &stage.raw.notes,
                 },
             )?;
+            options.faults.at("after_log")?;
             outcomes.push((
                 position,
                 LoadOutcome {
@@ -173,6 +177,7 @@ fn run(
             ));
         }
     }
+    options.faults.at("before_commit")?;
     Ok(Some(super::in_order(outcomes)))
 }
 

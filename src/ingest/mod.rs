@@ -74,6 +74,7 @@ use sha2::{Digest, Sha256};
 
 use crate::config::{DuplicatePolicy, Format, Source};
 use crate::error::{BadData, Error, Result};
+use crate::faults::Faults;
 use crate::model::{self, Table};
 use crate::warehouse::Warehouse;
 use stage::Stage;
@@ -105,6 +106,8 @@ pub struct IngestOptions {
     /// Stage every file even when all are clean (the direct load's
     /// reference, for tests and benchmarks).
     pub staged: bool,
+    /// Where the load fails on purpose (tests of crashes at each step).
+    pub faults: Faults,
 }
 
 /// Rows set aside for one rule, with the first of them.
@@ -307,7 +310,7 @@ pub fn ingest(
         return Ok(in_order(outcomes));
     }
     progress("writing");
-    let written = write_all(warehouse.connection(), &staged, loaded_at, options.full);
+    let written = write_all(warehouse.connection(), &staged, loaded_at, options);
     drop_stages(warehouse, &staged);
     outcomes.extend(written?);
     Ok(in_order(outcomes))
@@ -393,7 +396,7 @@ impl StagedRun<'_> {
         }
         Ok(Read::Changed(Input {
             file,
-            sha256: read.sha256,
+            sha256: FileHash::known(read.sha256),
             raw: read.raw,
             watermark: read.watermark,
         }))
@@ -423,7 +426,7 @@ impl StagedRun<'_> {
         };
         Ok(Read::Changed(Input {
             file,
-            sha256: sha256.get()?,
+            sha256,
             raw,
             watermark: None,
         }))
@@ -459,6 +462,7 @@ impl StagedRun<'_> {
             self.options.offset_seconds,
         )?
         .into_stage(conn, &shown, key_order::orders(), self.report)?;
+        self.options.faults.at("after_stage")?;
         let mut raw = raw;
         read::csv::collect_rejects(conn, &mut raw)?;
         stage.raw.rejects = raw.rejects;
@@ -481,6 +485,8 @@ impl StagedRun<'_> {
             pair,
             self.options.dry_run,
         )?;
+        // The staged rows are the file's bytes the hash is of.
+        let sha256 = sha256.get()?;
         Ok(Staged {
             position,
             stage,
@@ -506,7 +512,7 @@ enum Read {
 /// An input read into its raw relation, with its hash (and watermark).
 struct Input {
     file: PathBuf,
-    sha256: String,
+    sha256: FileHash,
     raw: read::Raw,
     watermark: Option<String>,
 }
@@ -562,12 +568,14 @@ fn write_all(
     conn: &duckdb::Connection,
     staged: &[Staged],
     loaded_at: NaiveDateTime,
-    full: bool,
+    options: &IngestOptions,
 ) -> Result<Vec<(usize, LoadOutcome)>> {
+    let faults = &options.faults;
     conn.execute_batch("BEGIN TRANSACTION")
         .map_err(Error::query("begin load"))?;
     let written = (|| -> Result<Vec<(usize, LoadOutcome)>> {
-        if full {
+        faults.at("after_begin")?;
+        if options.full {
             write::clear(conn)?;
         }
         let mut written = Vec::new();
@@ -584,6 +592,7 @@ fn write_all(
                 rejects,
                 item.watermark.as_deref(),
                 item.replace_own,
+                faults,
             )?;
             let mut outcome = item.outcome.clone();
             outcome.loaded = result.loaded;
@@ -591,12 +600,13 @@ fn write_all(
             debug_assert_eq!(result.quarantined, outcome.quarantined + outcome.superseded);
             written.push((item.position, outcome));
         }
+        faults.at("before_commit")?;
         Ok(written)
     })();
     match written {
         Ok(written) => {
-            conn.execute_batch("COMMIT")
-                .map_err(Error::query("commit load"))?;
+            write::commit(conn, faults)?;
+            faults.at("after_commit")?;
             Ok(written)
         }
         Err(error) => {
@@ -607,22 +617,82 @@ fn write_all(
     }
 }
 
-/// A file's SHA-256, known or still being computed.
-pub(super) enum FileHash {
+/// A file's SHA-256, known or still being computed, and what the file
+/// was like before it was read: `get` refuses the file if it changed while
+/// it was hashed and loaded, so the hash recorded is of the bytes loaded.
+pub(super) struct FileHash {
+    sha256: Hashing,
+    /// The file and its stamp before anything read it (none for a database
+    /// source, whose rows are read once).
+    file: Option<(PathBuf, FileStamp)>,
+}
+
+enum Hashing {
     Known(String),
     /// A file never loaded: its hash is only recorded, so it is computed
     /// beside the load (an 881 MB CSV: 0.6 s of one core).
     Computing(std::thread::JoinHandle<Result<String>>),
 }
 
+/// What tells a file's content changed: its length, its modification time
+/// and (on Unix) its inode and the time of its last change, which no tool
+/// can set back.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct FileStamp {
+    len: u64,
+    modified: Option<std::time::SystemTime>,
+    #[cfg(unix)]
+    inode: (u64, u64, i64, i64),
+}
+
+impl FileStamp {
+    fn of(path: &Path) -> Result<FileStamp> {
+        let metadata = fs_err::metadata(path)?;
+        Ok(FileStamp {
+            len: metadata.len(),
+            modified: metadata.modified().ok(),
+            #[cfg(unix)]
+            inode: {
+                use std::os::unix::fs::MetadataExt;
+                (
+                    metadata.dev(),
+                    metadata.ino(),
+                    metadata.ctime(),
+                    metadata.ctime_nsec(),
+                )
+            },
+        })
+    }
+}
+
 impl FileHash {
-    pub(super) fn get(self) -> Result<String> {
-        match self {
-            FileHash::Known(sha256) => Ok(sha256),
-            FileHash::Computing(handle) => handle
-                .join()
-                .unwrap_or_else(|panic| std::panic::resume_unwind(panic)),
+    /// The hash of a database source's rows, as read.
+    pub(super) fn known(sha256: String) -> FileHash {
+        FileHash {
+            sha256: Hashing::Known(sha256),
+            file: None,
         }
+    }
+
+    /// The hash, once the file has been loaded; an error if the file is not
+    /// what it was when its load began.
+    pub(super) fn get(self) -> Result<String> {
+        let sha256 = match self.sha256 {
+            Hashing::Known(sha256) => sha256,
+            Hashing::Computing(handle) => handle
+                .join()
+                .unwrap_or_else(|panic| std::panic::resume_unwind(panic))?,
+        };
+        if let Some((path, before)) = self.file {
+            if FileStamp::of(&path)? != before {
+                return Err(Error::data(BadData::file(
+                    &path,
+                    "the file changed while it was being loaded, so nothing of it was kept".into(),
+                    Some("load it again once whatever writes it has finished (an export is best written under another name and moved in)".into()),
+                )));
+            }
+        }
+        Ok(sha256)
     }
 }
 
@@ -645,6 +715,7 @@ fn read_changed(
         true => None,
         false => last_sha256(warehouse, table, &shown)?,
     };
+    let stamp = FileStamp::of(file)?;
     let sha256 = match last {
         // Loaded before: the content decides whether to read it at all.
         Some(last) => {
@@ -652,12 +723,16 @@ fn read_changed(
             if sha256 == last {
                 return Ok(None);
             }
-            FileHash::Known(sha256)
+            Hashing::Known(sha256)
         }
         None => {
             let file = file.to_path_buf();
-            FileHash::Computing(std::thread::spawn(move || file_sha256(&file)))
+            Hashing::Computing(std::thread::spawn(move || file_sha256(&file)))
         }
+    };
+    let sha256 = FileHash {
+        sha256,
+        file: Some((file.to_path_buf(), stamp)),
     };
     let raw = read_file(warehouse.connection(), source, table, file, name, scratch)?;
     Ok(Some((sha256, raw)))

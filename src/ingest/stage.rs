@@ -84,6 +84,8 @@ pub struct Problem {
     pub first_row: u64,
 }
 
+/// The plausible dates of data: the calendar's years (`calendar::FIRST_YEAR`
+/// to `LAST_YEAR`, which a test holds these to).
 const MIN_DATE: &str = "1900-01-01";
 const MAX_DATE: &str = "2199-12-31";
 

@@ -9,7 +9,28 @@ use duckdb::{params, Connection};
 
 use super::stage::Stage;
 use crate::error::{Error, Result};
+use crate::faults::{kill, Faults};
 use crate::model::{self, LINEAGE_COLUMN};
+
+/// Commits the load. A crash test's `checkpoint=abort:STEP` makes the
+/// commit checkpoint at once, aborted at that step of the checkpoint by
+/// DuckDB, and kills the process after it.
+pub fn commit(conn: &Connection, faults: &Faults) -> Result<()> {
+    let abort = faults.checkpoint_abort();
+    if let Some(step) = abort {
+        conn.execute_batch(&format!(
+            "SET debug_checkpoint_abort = '{step}'; SET checkpoint_threshold = '0b';"
+        ))
+        .map_err(Error::query("fail point"))?;
+    }
+    let committed = conn
+        .execute_batch("COMMIT")
+        .map_err(Error::query("commit load"));
+    if abort.is_some() {
+        kill()?;
+    }
+    committed
+}
 
 /// What writing one staged file did.
 pub struct Written {
@@ -51,10 +72,12 @@ pub fn write(
     rejects: u64,
     watermark: Option<&str>,
     replace_own: bool,
+    faults: &Faults,
 ) -> Result<Written> {
     let table = stage.table;
     let id = file_id(conn, table.name, file)?;
     let replaced = replace(conn, stage, id, replace_own)?;
+    faults.at("after_delete")?;
     let columns = table.column_names().join(", ");
     let loaded = conn
         .execute(
@@ -65,6 +88,7 @@ pub fn write(
             [id],
         )
         .map_err(Error::query(format!("insert into {}", table.name)))? as u64;
+    faults.at("after_insert")?;
     let quarantined = quarantine(conn, stage, id, file, loaded_at)? + rejects;
     record(
         conn,
@@ -83,6 +107,7 @@ pub fn write(
             notes: &stage.raw.notes,
         },
     )?;
+    faults.at("after_log")?;
     Ok(Written {
         loaded,
         replaced,

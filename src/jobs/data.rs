@@ -108,12 +108,14 @@ pub fn open(
     as_of: chrono::NaiveDate,
 ) -> Result<Warehouse> {
     let every = sources(folder)?;
+    let offset_seconds = crate::config::parse_offset(&config.company.timezone)?;
     // The load time is when the files were written (the latest of them, of
-    // the whole folder): a date after it cannot be true and is refused as
-    // ingest refuses it, and the same files give the same report, byte for
-    // byte, whichever tables a command reads. Where the system does not
+    // the whole folder), in the company's time: a date after it cannot be
+    // true and is refused as ingest refuses it, and the same files give the
+    // same report, byte for byte, whichever tables a command reads and
+    // whatever time zone the machine is set to. Where the system does not
     // say, the end of the as-of day (no clock is read below `cli`).
-    let loaded_at = written_at(&every).unwrap_or_else(|| {
+    let loaded_at = written_at(&every, offset_seconds).unwrap_or_else(|| {
         as_of.and_time(chrono::NaiveTime::MIN) + chrono::Duration::seconds(86_399)
     });
     let sources: Vec<Source> = match only.map(with_references) {
@@ -123,7 +125,6 @@ pub fn open(
             .collect(),
         None => every,
     };
-    let offset_seconds = crate::config::parse_offset(&config.company.timezone)?;
     // In memory, but within the configured limit: the rest spills to a
     // temp folder of its own, removed with the warehouse.
     let mut warehouse = Warehouse::in_memory_within(&config.warehouse.memory_limit)?;
@@ -138,8 +139,9 @@ pub fn open(
 }
 
 /// The latest modification time of the sources' files (in a sub-folder,
-/// of its files), to the second; `None` when the system does not say.
-fn written_at(sources: &[Source]) -> Option<chrono::NaiveDateTime> {
+/// of its files), to the second, `offset_seconds` east of UTC; `None` when
+/// the system does not say.
+fn written_at(sources: &[Source], offset_seconds: i32) -> Option<chrono::NaiveDateTime> {
     let mut latest: Option<std::time::SystemTime> = None;
     let mut note = |path: &Path| {
         if let Ok(modified) = fs_err::metadata(path).and_then(|m| m.modified()) {
@@ -156,6 +158,6 @@ fn written_at(sources: &[Source]) -> Option<chrono::NaiveDateTime> {
             note(path);
         }
     }
-    let local: chrono::DateTime<chrono::Local> = latest?.into();
-    local.naive_local().with_nanosecond(0)
+    let utc: chrono::DateTime<chrono::Utc> = latest?.into();
+    (utc.naive_utc() + chrono::Duration::seconds(i64::from(offset_seconds))).with_nanosecond(0)
 }

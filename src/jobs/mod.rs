@@ -65,11 +65,12 @@ pub fn ingest(
         ));
     }
     let path = config.warehouse_path();
-    // A dry run writes nothing, not even a new warehouse file.
-    let mut warehouse = if options.dry_run && !path.exists() {
-        Warehouse::in_memory()?
-    } else {
-        Warehouse::open_with(&path, Access::ReadWrite, wait(config))?
+    // A dry run writes nothing: not a new warehouse file, not a migration,
+    // not a byte of an existing one.
+    let mut warehouse = match (options.dry_run, path.exists()) {
+        (true, false) => Warehouse::in_memory()?,
+        (true, true) => Warehouse::open_with(&path, Access::ReadOnly, wait(config))?,
+        (false, _) => Warehouse::open_with(&path, Access::ReadWrite, wait(config))?,
     };
     let temp = config
         .warehouse
@@ -81,6 +82,9 @@ pub fn ingest(
     let mut sources = config.sources.clone();
     for source in &mut sources {
         source.path = source.path.as_ref().map(|path| config.resolve(path));
+        if let Some(pg) = &mut source.postgres {
+            pg.ca_file = pg.ca_file.as_ref().map(|path| config.resolve(path));
+        }
     }
     let options = IngestOptions {
         offset_seconds: config::parse_offset(&config.company.timezone)?,
@@ -148,9 +152,8 @@ pub fn sql(
     answer: &AnswerOptions,
 ) -> Result<Written> {
     let path = existing_path(config)?;
-    let conn = sql::open(&path, wait(config), Some(functions(config, as_of)?))?;
-    sql::export(
-        &conn,
+    let door = sql::open(&path, wait(config), Some(functions(config, as_of)?), &config.sql)?;
+    door.export(
         query,
         &[],
         answer.format,
@@ -163,8 +166,8 @@ pub fn sql(
 /// the `kpi(...)` table functions) as Arrow record batches.
 pub fn sql_batches(config: &Config, as_of: NaiveDate, query: &str) -> Result<Batches> {
     let path = existing_path(config)?;
-    let conn = sql::open(&path, wait(config), Some(functions(config, as_of)?))?;
-    sql::batches(&conn, query, &[])
+    let door = sql::open(&path, wait(config), Some(functions(config, as_of)?), &config.sql)?;
+    door.batches(query, &[])
 }
 
 /// The answer of the saved query `name` with `params` as Arrow record
@@ -178,8 +181,8 @@ pub fn saved_query_batches(
     let query = saved::find(name, config.queries_folder().as_deref())?;
     let bound = query.bind(params, config.calendar())?;
     let path = existing_path(config)?;
-    let conn = sql::open(&path, wait(config), Some(functions(config, as_of)?))?;
-    sql::batches(&conn, &query.sql, &bound)
+    let door = sql::open(&path, wait(config), Some(functions(config, as_of)?), &config.sql)?;
+    door.batches(&query.sql, &bound)
 }
 
 /// An answer: its schema (also when it has no row) and its batches.
@@ -200,9 +203,8 @@ pub fn saved_query(
     let query = saved::find(name, config.queries_folder().as_deref())?;
     let bound = query.bind(params, config.calendar())?;
     let path = existing_path(config)?;
-    let conn = sql::open(&path, wait(config), Some(functions(config, as_of)?))?;
-    sql::export(
-        &conn,
+    let door = sql::open(&path, wait(config), Some(functions(config, as_of)?), &config.sql)?;
+    door.export(
         &query.sql,
         &bound,
         answer.format,

@@ -80,59 +80,21 @@ pub fn report(
     options: &ReportOptions,
 ) -> Result<Vec<PathBuf>> {
     let warehouse = open_existing(config, as_of)?;
-    let editions: Vec<Option<Edition>> = match &options.each {
-        None => vec![None],
-        Some(dimension) => {
-            if !EDITION_DIMENSIONS.contains(&dimension.as_str()) {
-                return Err(Error::config_hint(
-                    format!("cannot make one edition per `{dimension}`"),
-                    format!("`--each` takes one of: {}", EDITION_DIMENSIONS.join(", ")),
-                ));
-            }
-            let values = report::editions(
-                Engines::new(config.engine, &warehouse).get(),
-                &Catalogue::of(config)?,
-                &context(config, as_of),
-                dimension,
-                period,
-            )?;
-            if values.is_empty() {
-                return Err(Error::config_hint(
-                    format!("no {dimension} has sales in {period}: no edition to write"),
-                    "check the period, or load the sales first",
-                ));
-            }
-            values
-                .into_iter()
-                .map(|value| {
-                    Some(Edition {
-                        dimension: dimension.clone(),
-                        value,
-                    })
-                })
-                .collect()
-        }
+    let editions = match &options.each {
+        None => vec![(None, format!("{}-{period}", kind.name()))],
+        Some(dimension) => editions(&warehouse, config, as_of, kind, period, dimension)?,
     };
     fs_err::create_dir_all(out)?;
     let suffix = lang_suffix(config, options)?;
     let loaded = warehouse.loaded_files()?;
     let mut written = Vec::new();
-    for edition in editions {
+    for (edition, name) in editions {
         let which = Which {
             kind,
             period,
             edition: edition.clone(),
         };
         let (context, templates) = report_context(&warehouse, config, as_of, &which, options)?;
-        let name = match &edition {
-            None => format!("{}-{period}", kind.name()),
-            Some(edition) => format!(
-                "{}-{period}-{}-{}",
-                kind.name(),
-                edition.dimension,
-                file_safe(&edition.value)
-            ),
-        };
         let files = Files {
             out,
             name: format!("{name}{suffix}"),
@@ -158,6 +120,50 @@ pub fn report(
     Ok(written)
 }
 
+/// One edition per value of `dimension` with sales in `period`, each with
+/// its file name (`monthly-2026-10-region-北區`).
+fn editions(
+    warehouse: &Warehouse,
+    config: &Config,
+    as_of: NaiveDate,
+    kind: ReportKind,
+    period: Period,
+    dimension: &str,
+) -> Result<Vec<(Option<Edition>, String)>> {
+    if !EDITION_DIMENSIONS.contains(&dimension) {
+        return Err(Error::config_hint(
+            format!("cannot make one edition per `{dimension}`"),
+            format!("`--each` takes one of: {}", EDITION_DIMENSIONS.join(", ")),
+        ));
+    }
+    let values = report::editions(
+        Engines::new(config.engine, warehouse).get(),
+        &Catalogue::of(config)?,
+        &context(config, as_of),
+        dimension,
+        period,
+    )?;
+    if values.is_empty() {
+        return Err(Error::config_hint(
+            format!("no {dimension} has sales in {period}: no edition to write"),
+            "check the period, or load the sales first",
+        ));
+    }
+    let names = edition_names(dimension, &values)?;
+    Ok(values
+        .into_iter()
+        .zip(names)
+        .map(|(value, name)| {
+            let file = format!("{}-{period}-{dimension}-{name}", kind.name());
+            let edition = Edition {
+                dimension: dimension.to_string(),
+                value,
+            };
+            (Some(edition), file)
+        })
+        .collect())
+}
+
 /// Where and how one report's files are written.
 struct Files<'a> {
     out: &'a Path,
@@ -174,7 +180,9 @@ struct Files<'a> {
 impl Files<'_> {
     /// Renders `context` with the templates `<template>.html.j2` and
     /// `<template>.typ` in each format asked for, and writes the files and
-    /// the manifest (with their hashes) beside them.
+    /// the manifest (with their hashes) beside them as one set: everything
+    /// is rendered before anything is written, so a failure (a character no
+    /// font has) leaves the previous set as it was.
     fn write(
         &self,
         context: &impl serde::Serialize,
@@ -204,7 +212,7 @@ impl Files<'_> {
                 files: self.loaded,
             },
         };
-        let mut written = Vec::new();
+        let mut files: Vec<(PathBuf, Vec<u8>)> = Vec::new();
         for format in &self.options.formats {
             let bytes = match format {
                 ReportFormat::Html => report::templates::render(
@@ -226,17 +234,17 @@ impl Files<'_> {
                 file: file.clone(),
                 sha256: hex_sha256(&bytes),
             });
-            let path = self.out.join(file);
-            export::write_file(&path, bytes.as_ref())?;
-            written.push(path);
+            files.push((self.out.join(file), bytes));
         }
-        let path = self.out.join(format!("{}.manifest.json", self.name));
         let mut json = serde_json::to_string_pretty(&manifest)
             .map_err(|error| Error::Internal(error.to_string()))?;
         json.push('\n');
-        export::write_file(&path, json.as_bytes())?;
-        written.push(path);
-        Ok(written)
+        files.push((
+            self.out.join(format!("{}.manifest.json", self.name)),
+            json.into_bytes(),
+        ));
+        export::write_set(&files)?;
+        Ok(files.into_iter().map(|(path, _)| path).collect())
     }
 }
 
@@ -326,7 +334,10 @@ fn hex_sha256(bytes: &[u8]) -> String {
 }
 
 /// A dimension value made safe for a file name: path separators and
-/// characters Windows refuses become `_`; letters of any script stay.
+/// characters Windows refuses become `_`; letters of any script stay. A
+/// value that had to change gets a short hash of itself, so that `A/B` and
+/// `A_B`, or `North.` and `North`, never share a file — and each keeps its
+/// name from run to run, whatever other values there are.
 fn file_safe(value: &str) -> String {
     let safe: String = value
         .chars()
@@ -339,11 +350,29 @@ fn file_safe(value: &str) -> String {
         })
         .collect();
     let trimmed = safe.trim_matches(|c: char| c == '.' || c.is_whitespace());
-    if trimmed.is_empty() {
-        "_".into()
-    } else {
-        trimmed.to_string()
+    if trimmed == value {
+        return trimmed.to_string();
     }
+    let base = if trimmed.is_empty() { "_" } else { trimmed };
+    format!("{base}-{}", &hex_sha256(value.as_bytes())[..8])
+}
+
+/// The file names of `values`' editions, refused when two would still be
+/// one file on a file system that ignores case.
+fn edition_names(dimension: &str, values: &[String]) -> Result<Vec<String>> {
+    let names: Vec<String> = values.iter().map(|value| file_safe(value)).collect();
+    for (i, name) in names.iter().enumerate() {
+        if let Some(j) = names[..i].iter().position(|other| other.to_lowercase() == name.to_lowercase()) {
+            return Err(Error::config_hint(
+                format!(
+                    "the {dimension} values `{}` and `{}` would write one file (`{name}`)",
+                    values[j], values[i]
+                ),
+                "make the values differ by more than letter case in the data (a word map in the source's `values` can rename one)",
+            ));
+        }
+    }
+    Ok(names)
 }
 
 /// Which report: its kind, period and edition (`None`: the whole company).

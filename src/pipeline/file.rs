@@ -248,8 +248,13 @@ impl PipelineFile {
                 "give the path of a pipeline file (see sample-data/pipelines/monthly.toml)",
             )
         })?;
-        let file: PipelineFile = toml::from_str(&text).map_err(|error| Error::Config {
-            message: format!("`{}`: {error}", path.display()),
+        PipelineFile::parse(&text, &path.display().to_string())
+    }
+
+    /// Reads and checks a pipeline file's text; `shown` names it in errors.
+    pub fn parse(text: &str, shown: &str) -> Result<PipelineFile> {
+        let file: PipelineFile = toml::from_str(text).map_err(|error| Error::Config {
+            message: format!("`{shown}`: {error}"),
             hint: Some(
                 "steps are `ingest`, `check`, `kpi`, `report`, `export` and `alert` (docs/guide.md: Pipelines and alerts)"
                     .into(),
@@ -257,19 +262,14 @@ impl PipelineFile {
         })?;
         if file.steps.is_empty() {
             return Err(Error::config_hint(
-                format!("`{}` has no steps", path.display()),
+                format!("`{shown}` has no steps"),
                 "add `[[steps]]` tables, e.g. `step = \"ingest\"`",
             ));
         }
         for (i, step) in file.steps.iter().enumerate() {
             let at = |message: String, hint: &str| {
                 Error::config_hint(
-                    format!(
-                        "`{}`, step {} ({}): {message}",
-                        path.display(),
-                        i + 1,
-                        step.name()
-                    ),
+                    format!("`{shown}`, step {} ({}): {message}", i + 1, step.name()),
                     hint,
                 )
             };

@@ -148,10 +148,25 @@ impl History<'_> {
     }
 }
 
-/// Whether process `pid` still runs (Linux: its `/proc` entry; elsewhere
-/// assumed gone, so a killed run is never left `running` for good).
+/// Whether process `pid` still runs: on Unix, whether a signal could be
+/// sent to it (`kill(pid, 0)`, which sends none); elsewhere assumed gone, so
+/// a killed run is never left `running` for good (on Windows a run still
+/// going is marked abandoned when another starts: docs/guide.md says so).
 fn process_alive(pid: i64) -> bool {
-    cfg!(target_os = "linux") && Path::new(&format!("/proc/{pid}")).exists()
+    #[cfg(unix)]
+    {
+        let Ok(pid) = libc::pid_t::try_from(pid) else {
+            return false;
+        };
+        // SAFETY: kill(2) with signal 0 checks the process only.
+        let result = unsafe { libc::kill(pid, 0) };
+        result == 0 || std::io::Error::last_os_error().raw_os_error() == Some(libc::EPERM)
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = pid;
+        false
+    }
 }
 
 /// The query `opskpi runs` answers: the latest runs, or one run's steps.
@@ -164,16 +179,15 @@ pub fn runs(
     answer: &AnswerOptions,
 ) -> Result<Written> {
     let path = jobs::existing_path(config)?;
-    let conn = sql::open(&path, jobs::wait(config), None)?;
-    if !has_runs(&conn)? {
+    let door = sql::open(&path, jobs::wait(config), None, &config.sql)?;
+    if !has_runs(door.connection())? {
         return Err(Error::config_hint(
             "no pipeline has run on this warehouse yet",
             "`opskpi run PIPELINE.toml` runs one (docs/guide.md: Pipelines and alerts)",
         ));
     }
     let query = runs_query(run, last);
-    sql::export(
-        &conn,
+    door.export(
         &query,
         &[],
         answer.format,

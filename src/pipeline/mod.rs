@@ -24,6 +24,7 @@ use chrono::{NaiveDate, NaiveDateTime};
 use crate::calendar::Period;
 use crate::config::Config;
 use crate::error::{self, Error, Result};
+use crate::faults::Faults;
 use crate::export::ExportFormat;
 use crate::indicators::compute::check_request;
 use crate::indicators::Catalogue;
@@ -47,6 +48,9 @@ pub struct RunOptions<'a> {
     pub log: LogFormat,
     /// The wall clock, for the run's record and log (the one clock read).
     pub clock: &'a dyn Fn() -> NaiveDateTime,
+    /// Where the run fails on purpose (crash tests): its ingest step's
+    /// load, and `after_step` after each step.
+    pub faults: Faults,
 }
 
 /// How a run ended.
@@ -104,6 +108,7 @@ struct Run<'a> {
     as_of: NaiveDate,
     out: PathBuf,
     clock: &'a dyn Fn() -> NaiveDateTime,
+    faults: &'a Faults,
 }
 
 /// Runs the pipeline in `path`; `exit_code` turns the outcome into the
@@ -158,6 +163,7 @@ pub fn run(path: &Path, options: &RunOptions) -> Result<RunOutcome> {
         as_of: options.as_of,
         out,
         clock: options.clock,
+        faults: &options.faults,
     };
     let outcome = run.steps(&file.steps, &history, run_id, &log)?;
     let error = match &outcome.status {
@@ -275,6 +281,7 @@ impl Run<'_> {
             },
         )?;
         log.step_finished(number, step.name(), step_status, seconds, &shown, &message);
+        self.faults.at("after_step")?;
         Ok(done)
     }
 }

@@ -56,6 +56,7 @@ impl Run<'_> {
     fn ingest(&self, full: bool) -> Result<Done> {
         let options = IngestOptions {
             full,
+            faults: self.faults.clone(),
             ..Default::default()
         };
         let outcomes = jobs::ingest(&self.config, (self.clock)(), &options, &|_| {})?;

@@ -48,26 +48,36 @@ impl Messages {
             return Ok(messages);
         };
         let text = fs_err::read_to_string(&path)?;
-        let table: toml::Table =
-            text.parse()
-                .map_err(|error: toml::de::Error| Error::Template {
-                    name: path.display().to_string(),
-                    line: error
-                        .span()
-                        .map(|span| text[..span.start].lines().count().max(1)),
-                    message: error.message().to_string(),
-                })?;
-        messages.table.extend(table);
+        messages.add_user(&text, &path.display().to_string(), builtin)?;
+        Ok(messages)
+    }
+
+    /// Adds a user's copy (`text`, from the file `shown`) over the words,
+    /// key by key: refused if it is not a catalogue, if a word is not of the
+    /// shape English's is, or — for a language opskpi does not have
+    /// (`builtin` false) — if a word English has is missing.
+    pub fn add_user(&mut self, text: &str, shown: &str, builtin: bool) -> Result<()> {
+        let table: toml::Table = text
+            .parse()
+            .map_err(|error: toml::de::Error| Error::Template {
+                name: shown.to_string(),
+                line: error
+                    .span()
+                    .map(|span| text[..span.start].lines().count().max(1)),
+                message: error.message().to_string(),
+            })?;
+        self.table.extend(table);
+        self.check_shape(shown)?;
         if !builtin {
             let english = Messages::for_locale(Locale::en());
             let missing: Vec<&String> = english
                 .table
                 .keys()
-                .filter(|key| !messages.table.contains_key(*key))
+                .filter(|key| !self.table.contains_key(*key))
                 .collect();
             if !missing.is_empty() {
                 return Err(Error::Template {
-                    name: path.display().to_string(),
+                    name: shown.to_string(),
                     line: None,
                     message: format!(
                         "a new language needs every word of messages/en.toml; missing: {}",
@@ -80,7 +90,55 @@ impl Messages {
                 });
             }
         }
-        Ok(messages)
+        Ok(())
+    }
+
+    /// Refuses a word whose value is not what English's is — text, a list
+    /// as long as English's (twelve month names), or an indicator's label
+    /// and definition as text — so that no word of a user's catalogue can
+    /// break a report half-way.
+    fn check_shape(&self, shown: &str) -> Result<()> {
+        let english = Messages::for_locale(Locale::en());
+        let wrong = |key: &str, should: String| Error::Template {
+            name: shown.to_string(),
+            line: None,
+            message: format!("`{key}` should be {should}"),
+        };
+        for (key, model) in &english.table {
+            let Some(value) = self.table.get(key) else {
+                continue;
+            };
+            match (model, value) {
+                (toml::Value::String(_), toml::Value::String(_)) => {}
+                (toml::Value::String(_), _) => return Err(wrong(key, "text in quotes".into())),
+                (toml::Value::Array(model), toml::Value::Array(list)) => {
+                    if list.len() != model.len() || list.iter().any(|item| !item.is_str()) {
+                        return Err(wrong(key, format!("a list of {} texts", model.len())));
+                    }
+                }
+                (toml::Value::Array(model), _) => {
+                    return Err(wrong(key, format!("a list of {} texts", model.len())))
+                }
+                // `[format]` is the locale's, which checks it (`locale`).
+                (toml::Value::Table(_), toml::Value::Table(_)) if key == "format" => {}
+                (toml::Value::Table(_), toml::Value::Table(table)) => {
+                    for (name, entry) in table {
+                        let texts = entry.as_table().is_some_and(|entry| {
+                            entry.values().all(|value| value.is_str())
+                        });
+                        if !texts {
+                            return Err(wrong(
+                                &format!("{key}.{name}"),
+                                "a table of texts (`label`, `definition`)".into(),
+                            ));
+                        }
+                    }
+                }
+                (toml::Value::Table(_), _) => return Err(wrong(key, "a table".into())),
+                _ => {}
+            }
+        }
+        Ok(())
     }
 
     /// The message `key`, with each `{name}` replaced by its value.

@@ -1,23 +1,32 @@
-//! `opskpi sql`: ad-hoc questions to the warehouse, which can only read it.
+//! `opskpi sql`: ad-hoc questions to the warehouse, which can only read it —
+//! the door of the company's own analysts (and of saved queries and
+//! pipeline exports), not of strangers.
 //!
-//! Three locks, all DuckDB's own rather than a hand-made SQL filter: the
+//! The locks are DuckDB's own rather than a hand-made SQL filter: the
 //! warehouse is opened read-only (no write reaches it), with external access
 //! off (no file read or written, no ATTACH, INSTALL or LOAD) and the
-//! configuration locked (no SET or PRAGMA turns that back on); and the
-//! question must be one query, since it is run as a subquery — a statement
-//! that is not a query (COPY, CREATE, INSERT, ATTACH, PRAGMA, SET …) cannot
-//! stand there, in a CTE or anywhere else.
+//! configuration locked (no SET or PRAGMA turns that back on). The question
+//! must be one statement — DuckDB's own parser splits the text, and more than
+//! one is refused before anything runs — and a query, since it is run as a
+//! subquery: a statement that is not a query (COPY, CREATE, INSERT, ATTACH,
+//! PRAGMA, SET …) cannot stand there, in a CTE or anywhere else. A query
+//! runs within a memory limit and is interrupted past a time limit
+//! (`[sql]`).
 
 mod functions;
 pub mod saved;
 
+mod statements;
+
 use std::path::Path;
+use std::sync::mpsc;
 use std::time::Duration;
 
 use duckdb::arrow::datatypes::SchemaRef;
 use duckdb::arrow::record_batch::RecordBatch;
 use duckdb::Connection;
 
+use crate::config::SqlConfig;
 use crate::error::{Error, Result};
 use crate::export::{self, ExportFormat, Written};
 use crate::warehouse::{self, Access};
@@ -33,23 +42,149 @@ pub struct Answer {
     pub numeric: Vec<bool>,
 }
 
-/// Opens the warehouse at `path` for questions only: read-only, external
-/// access off, configuration locked; with `context`, the indicator
-/// functions `kpi()` and `kpi_indicators()` are there beside the tables.
-pub fn open(path: &Path, wait: Duration, functions: Option<Functions>) -> Result<Connection> {
+/// A connection that can only ask: the warehouse read-only, external
+/// access off, the configuration locked, a memory limit, and the time a
+/// question may take.
+pub struct Door {
+    conn: Connection,
+    limits: SqlConfig,
+}
+
+/// Opens the warehouse at `path` for questions only, within `limits`; with
+/// `functions`, the indicator functions `kpi()` and `kpi_indicators()` are
+/// there beside the tables.
+pub fn open(
+    path: &Path,
+    wait: Duration,
+    functions: Option<Functions>,
+    limits: &SqlConfig,
+) -> Result<Door> {
+    limits.check()?;
     let conn = warehouse::connect(
         path,
         Access::ReadOnly,
         wait,
         &[
             ("enable_external_access", "false"),
+            ("memory_limit", limits.memory_limit.as_str()),
             ("lock_configuration", "true"),
         ],
     )?;
     if let Some(with) = functions {
         functions::register(&conn, with)?;
     }
-    Ok(conn)
+    Ok(Door {
+        conn,
+        limits: limits.clone(),
+    })
+}
+
+impl Door {
+    /// The connection itself, for the library's own reads of its tables.
+    pub fn connection(&self) -> &Connection {
+        &self.conn
+    }
+
+    /// Runs the one query `sql` and keeps its whole answer as Arrow record
+    /// batches with DuckDB's own types (for the library: `frames::to_polars`
+    /// makes a frame of them).
+    pub fn batches(
+        &self,
+        sql: &str,
+        params: &[(String, duckdb::types::Value)],
+    ) -> Result<(SchemaRef, Vec<RecordBatch>)> {
+        self.run(sql, params, |schema, batches| {
+            Ok((schema, batches.collect::<Result<Vec<_>>>()?))
+        })
+    }
+
+    /// Runs the one query `sql` and keeps its whole answer in memory, every
+    /// value as exact text (for small answers; `export` streams).
+    pub fn ask(&self, sql: &str, params: &[(String, duckdb::types::Value)]) -> Result<Answer> {
+        self.run(sql, params, answer)
+    }
+
+    /// Runs the one query `sql` and writes its answer in `format` to `out`
+    /// (the terminal when `None`), batch by batch, at most `limit` rows.
+    pub fn export(
+        &self,
+        sql: &str,
+        params: &[(String, duckdb::types::Value)],
+        format: ExportFormat,
+        out: Option<&Path>,
+        limit: Option<usize>,
+    ) -> Result<Written> {
+        self.run(sql, params, |schema, batches| {
+            export::write_all(format, &schema, batches, out, limit)
+        })
+    }
+
+    /// Runs the one query `sql` (a trailing `;` is fine) with `params` bound
+    /// to its `$name` placeholders, interrupted past the time limit.
+    fn run<T>(
+        &self,
+        sql: &str,
+        params: &[(String, duckdb::types::Value)],
+        use_batches: impl FnOnce(SchemaRef, &mut dyn Iterator<Item = Result<RecordBatch>>) -> Result<T>,
+    ) -> Result<T> {
+        let timeout = Duration::from_secs(self.limits.timeout_seconds);
+        let interrupt = self.conn.interrupt_handle();
+        let (finished, wait) = mpsc::channel::<()>();
+        std::thread::scope(|scope| {
+            let watchdog = scope.spawn(move || {
+                let late = matches!(
+                    wait.recv_timeout(timeout),
+                    Err(mpsc::RecvTimeoutError::Timeout)
+                );
+                if late {
+                    interrupt.interrupt();
+                }
+                late
+            });
+            let result = run(&self.conn, sql, params, use_batches);
+            drop(finished);
+            match watchdog.join() {
+                Ok(true) => Err(Error::config_hint(
+                    format!(
+                        "the query ran longer than {} s and was stopped",
+                        self.limits.timeout_seconds
+                    ),
+                    "narrow it (a period, fewer columns, LIMIT), or raise `[sql] timeout_seconds` in opskpi.toml",
+                )),
+                _ => result,
+            }
+        })
+    }
+}
+
+/// An answer kept whole, every value as exact text.
+fn answer(
+    schema: SchemaRef,
+    batches: &mut dyn Iterator<Item = Result<RecordBatch>>,
+) -> Result<Answer> {
+    let columns: Vec<String> = schema.fields().iter().map(|f| f.name().clone()).collect();
+    let numeric: Vec<bool> = schema
+        .fields()
+        .iter()
+        .map(|f| f.data_type().is_numeric())
+        .collect();
+    let mut rows = Vec::new();
+    for batch in batches {
+        let batch = batch?;
+        let texts: Vec<Vec<Option<String>>> = batch
+            .columns()
+            .iter()
+            .map(export::texts)
+            .collect::<Result<_>>()?;
+        for row in 0..batch.num_rows() {
+            rows.push(texts.iter().map(|column| column[row].clone()).collect());
+        }
+    }
+    Ok(Answer {
+        columns,
+        rows,
+        numeric,
+    })
 }
 
 /// Runs the one query `sql` (a trailing `;` is fine), with `params` bound to
@@ -74,6 +209,14 @@ fn run<T>(
     }
     // On a line of its own, so that DuckDB's "LINE n" is the query's line + 1.
     let wrapped = format!("SELECT * FROM (\n{query}\n)");
+    // Splitting is DuckDB's own parser's, and happens before anything runs:
+    // duckdb-rs's `prepare` runs every statement but the last.
+    if statements::more_than_one(query) || statements::more_than_one(&wrapped) {
+        return Err(Error::config_hint(
+            "the query holds more than one statement: nothing was run",
+            "`opskpi sql` runs one query (SELECT, WITH, FROM, VALUES, DESCRIBE, SUMMARIZE, SHOW); send each on its own",
+        ));
+    }
     let mut statement = conn
         .prepare(&wrapped)
         .map_err(|error| query_error(query, &error.to_string()))?;
@@ -85,68 +228,6 @@ fn run<T>(
     let mut batches =
         stream.map(|batch| batch.map_err(|error| query_error(query, &error.to_string())));
     use_batches(schema, &mut batches)
-}
-
-/// Runs the one query `sql` and keeps its whole answer as Arrow record
-/// batches with DuckDB's own types (for the library: `frames::to_polars`
-/// makes a frame of them).
-pub fn batches(
-    conn: &Connection,
-    sql: &str,
-    params: &[(String, duckdb::types::Value)],
-) -> Result<(SchemaRef, Vec<RecordBatch>)> {
-    run(conn, sql, params, |schema, batches| {
-        Ok((schema, batches.collect::<Result<Vec<_>>>()?))
-    })
-}
-
-/// Runs the one query `sql` and keeps its whole answer in memory, every
-/// value as exact text (for small answers; `export` streams).
-pub fn ask(
-    conn: &Connection,
-    sql: &str,
-    params: &[(String, duckdb::types::Value)],
-) -> Result<Answer> {
-    run(conn, sql, params, |schema, batches| {
-        let columns: Vec<String> = schema.fields().iter().map(|f| f.name().clone()).collect();
-        let numeric: Vec<bool> = schema
-            .fields()
-            .iter()
-            .map(|f| f.data_type().is_numeric())
-            .collect();
-        let mut rows = Vec::new();
-        for batch in batches {
-            let batch = batch?;
-            let texts: Vec<Vec<Option<String>>> = batch
-                .columns()
-                .iter()
-                .map(export::texts)
-                .collect::<Result<_>>()?;
-            for row in 0..batch.num_rows() {
-                rows.push(texts.iter().map(|column| column[row].clone()).collect());
-            }
-        }
-        Ok(Answer {
-            columns,
-            rows,
-            numeric,
-        })
-    })
-}
-
-/// Runs the one query `sql` and writes its answer in `format` to `out`
-/// (the terminal when `None`), batch by batch, at most `limit` rows.
-pub fn export(
-    conn: &Connection,
-    sql: &str,
-    params: &[(String, duckdb::types::Value)],
-    format: ExportFormat,
-    out: Option<&Path>,
-    limit: Option<usize>,
-) -> Result<Written> {
-    run(conn, sql, params, |schema, batches| {
-        export::write_all(format, &schema, batches, out, limit)
-    })
 }
 
 /// DuckDB's error, with the line numbers of the user's query and the reason

@@ -73,7 +73,7 @@ pub struct SavedQuery {
 }
 
 /// Reads a saved query's declaration from its leading comment lines.
-fn parse(name: &str, origin: &str, text: &str) -> Result<SavedQuery> {
+pub fn parse(name: &str, origin: &str, text: &str) -> Result<SavedQuery> {
     let bad = |line: usize, what: String| {
         Error::config_hint(
             format!("{origin} line {line}: {what}"),

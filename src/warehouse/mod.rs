@@ -10,6 +10,7 @@
 pub mod functions;
 mod schema;
 
+use std::io::Read;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
@@ -48,6 +49,7 @@ pub fn connect(
     wait: Duration,
     settings: &[(&str, &str)],
 ) -> Result<Connection> {
+    check_database_file(path)?;
     let started = Instant::now();
     loop {
         let mut config = duckdb::Config::default()
@@ -74,6 +76,72 @@ pub fn connect(
                 return Err(open_error(path, access, &text, locked, started.elapsed()));
             }
         }
+    }
+}
+
+/// A warehouse path is either absent (a load creates it) or a DuckDB
+/// database file; anything else is refused before DuckDB opens it, naming
+/// what the file looks like (DuckDB would read some files as an empty
+/// in-memory database, and a load would report rows it never kept).
+fn check_database_file(path: &Path) -> Result<()> {
+    if path.is_dir() {
+        return Err(not_a_database(path, "a folder"));
+    }
+    let Ok(file) = std::fs::File::open(path) else {
+        // Absent: a load creates it; unreadable: DuckDB says why.
+        return Ok(());
+    };
+    let mut head = Vec::with_capacity(64);
+    std::io::Read::take(file, 64)
+        .read_to_end(&mut head)
+        .map_err(|error| Error::config(format!("cannot read `{}`: {error}", path.display())))?;
+    // A DuckDB file: a checksum, then the magic bytes at offset 8.
+    if head.get(8..12) == Some(b"DUCK".as_slice()) {
+        return Ok(());
+    }
+    Err(not_a_database(path, &looks_like(&head)))
+}
+
+fn not_a_database(path: &Path, what: &str) -> Error {
+    Error::config_hint(
+        format!(
+            "the warehouse `{}` is not a DuckDB database: it is {what}",
+            path.display()
+        ),
+        "point `[warehouse] path` in opskpi.toml at the warehouse file, or at a new name that a load creates",
+    )
+}
+
+/// What a file's first bytes say it is, in words.
+fn looks_like(head: &[u8]) -> String {
+    let known: [(&[u8], &str); 6] = [
+        (b"PK\x03\x04", "a ZIP archive (an Excel workbook?)"),
+        (b"PAR1", "a Parquet file"),
+        (b"SQLite format 3\0", "an SQLite database"),
+        (b"%PDF", "a PDF"),
+        (b"\x1f\x8b", "a gzip file"),
+        (b"\xd0\xcf\x11\xe0", "an old Office file (.xls?)"),
+    ];
+    if head.is_empty() {
+        return "an empty file".into();
+    }
+    if let Some((_, what)) = known.iter().find(|(magic, _)| head.starts_with(magic)) {
+        return what.to_string();
+    }
+    // Text, perhaps cut in the middle of a character at the 64th byte.
+    let text = match std::str::from_utf8(head) {
+        Ok(text) => Some(text),
+        Err(error) if error.error_len().is_none() => {
+            std::str::from_utf8(&head[..error.valid_up_to()]).ok()
+        }
+        Err(_) => None,
+    };
+    match text {
+        Some(text) => {
+            let line: String = text.lines().next().unwrap_or_default().chars().take(40).collect();
+            format!("a text file beginning `{}`", line.escape_debug())
+        }
+        None => "not a DuckDB file (its first bytes are no DuckDB header)".into(),
     }
 }
 
@@ -240,17 +308,36 @@ impl Warehouse {
         &mut self.conn
     }
 
+    /// Creates the tables the warehouse lacks and brings an older
+    /// warehouse's tables up to the model — all of it in one transaction:
+    /// a migration that fails leaves the file as it was.
     fn create_schema(&self) -> Result<()> {
-        let mut ddl: String = model::TABLES.iter().map(model::create_table_sql).collect();
-        ddl.push_str(schema::LOAD_LOG);
         self.conn
-            .execute_batch(&ddl)
+            .execute_batch("BEGIN TRANSACTION")
             .map_err(Error::query("schema"))?;
-        // A warehouse written by an older opskpi: bring its tables up to the model.
-        let migrations = schema::migrations(&self.conn)?;
-        self.conn
-            .execute_batch(&migrations)
-            .map_err(Error::query("migrate schema"))
+        let created = (|| {
+            let mut ddl: String = model::TABLES.iter().map(model::create_table_sql).collect();
+            ddl.push_str(schema::LOAD_LOG);
+            self.conn
+                .execute_batch(&ddl)
+                .map_err(Error::query("schema"))?;
+            // A warehouse written by an older opskpi: bring its tables up to the model.
+            let migrations = schema::migrations(&self.conn)?;
+            self.conn
+                .execute_batch(&migrations)
+                .map_err(Error::query("migrate schema"))
+        })();
+        match created {
+            Ok(()) => self
+                .conn
+                .execute_batch("COMMIT")
+                .map_err(Error::query("schema")),
+            Err(error) => {
+                // Best effort: the migration's own error is what to show.
+                let _ = self.conn.execute_batch("ROLLBACK");
+                Err(error)
+            }
+        }
     }
 
     /// A reader cannot bring an older warehouse up to date: it says so.

@@ -10,6 +10,7 @@ pub mod excel;
 pub mod json;
 pub mod parquet;
 pub mod postgres;
+mod tls;
 
 use duckdb::{appender_params_from_iter, Connection};
 

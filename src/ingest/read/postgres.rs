@@ -13,7 +13,9 @@ use duckdb::Connection;
 use postgres::fallible_iterator::FallibleIterator;
 use postgres::{Client, NoTls};
 use sha2::{Digest, Sha256};
+use tokio_postgres_rustls::MakeRustlsConnect;
 
+use super::tls::{self, SslMode};
 use super::{append_table, appended, Raw};
 use crate::config::{PostgresSource, Source};
 use crate::error::{Error, Result};
@@ -66,6 +68,33 @@ fn url(pg: &PostgresSource, source: &Source) -> Result<String> {
     }
 }
 
+/// Why a connection failed: the server's or the client's words, or ours.
+enum Connect {
+    Postgres(postgres::Error),
+    Opskpi(Error),
+}
+
+/// A client connected with the source's TLS mode (`tls`).
+fn connect(pg: &PostgresSource, source: &Source) -> std::result::Result<Client, Connect> {
+    let (url, url_mode, url_ca) = tls::split_tls_options(&url(pg, source).map_err(Connect::Opskpi)?);
+    let mode = match pg.sslmode.as_deref().or(url_mode.as_deref()) {
+        Some(mode) => SslMode::parse(mode).map_err(Connect::Opskpi)?,
+        None => SslMode::Prefer,
+    };
+    let ca_file = pg.ca_file.clone().or(url_ca);
+    let mut config: postgres::Config = url.parse().map_err(Connect::Postgres)?;
+    config.ssl_mode(match mode {
+        SslMode::Disable => postgres::config::SslMode::Disable,
+        SslMode::Prefer => postgres::config::SslMode::Prefer,
+        _ => postgres::config::SslMode::Require,
+    });
+    match tls::client_config(mode, ca_file.as_deref()).map_err(Connect::Opskpi)? {
+        None => config.connect(NoTls),
+        Some(tls) => config.connect(MakeRustlsConnect::new(tls)),
+    }
+    .map_err(Connect::Postgres)
+}
+
 /// A PostgreSQL error as words that cannot contain the connection string.
 fn describe(error: &postgres::Error) -> String {
     match error.as_db_error() {
@@ -94,8 +123,10 @@ pub fn read(
             "check the table or query, and that the server named by the connection string is reachable",
         )
     };
-    let mut client =
-        Client::connect(&url(pg, source)?, NoTls).map_err(|e| fail("cannot connect", e))?;
+    let mut client = connect(pg, source).map_err(|error| match error {
+        Connect::Postgres(error) => fail("cannot connect", error),
+        Connect::Opskpi(error) => error,
+    })?;
     let inner = match (&pg.table, &pg.query) {
         (Some(table), _) => format!("SELECT * FROM {}", quote_path(table)),
         (None, Some(query)) => query.trim().trim_end_matches(';').to_string(),
