@@ -132,10 +132,12 @@ impl Faults {
     /// The step of the checkpoint a load's commit is to abort at, if a
     /// `checkpoint=abort:STEP` fail point is set.
     pub fn checkpoint_abort(&self) -> Option<&str> {
-        self.points.iter().find_map(|(name, _, action)| match action {
-            Action::CheckpointAbort(step) if name == "checkpoint" => Some(step.as_str()),
-            _ => None,
-        })
+        self.points
+            .iter()
+            .find_map(|(name, _, action)| match action {
+                Action::CheckpointAbort(step) if name == "checkpoint" => Some(step.as_str()),
+                _ => None,
+            })
     }
 }
 

@@ -44,7 +44,10 @@ pub const PROPERTIES: [(&str, fn(&mut Unstructured) -> Result<()>); 12] = [
 fn user_error(error: &Error, shown: &str) {
     assert_eq!(error.exit_code(), 1, "not a user's error: {error}");
     let text = error.to_string();
-    assert!(text.contains(shown), "the error does not name `{shown}`: {text}");
+    assert!(
+        text.contains(shown),
+        "the error does not name `{shown}`: {text}"
+    );
 }
 
 /// Text as users' files carry it: mostly the characters that matter to
@@ -61,8 +64,34 @@ fn text(u: &mut Unstructured, alphabet: &[&str]) -> Result<String> {
 }
 
 const NUMBER: &[&str] = &[
-    "0", "1", "2", "5", "9", "12", "345", ",", ".", "-", "+", "(", ")", " ", "%", "NT$", "元", "$",
-    "１", "２", "，", "。", "e", "E", "1,234", "0.0001", "999999999999999999", "_",
+    "0",
+    "1",
+    "2",
+    "5",
+    "9",
+    "12",
+    "345",
+    ",",
+    ".",
+    "-",
+    "+",
+    "(",
+    ")",
+    " ",
+    "%",
+    "NT$",
+    "元",
+    "$",
+    "１",
+    "２",
+    "，",
+    "。",
+    "e",
+    "E",
+    "1,234",
+    "0.0001",
+    "999999999999999999",
+    "_",
 ];
 
 /// The number readers: the general one never panics, and the fast reader
@@ -73,7 +102,9 @@ pub fn numbers(u: &mut Unstructured) -> Result<()> {
     values::to_ascii(&text);
     for scale in [0u8, 2, 4, 6] {
         if let Some(fast) = values::plain_number(text.as_bytes(), scale) {
-            let canonical = general.as_ref().expect("the general reader reads a plain number");
+            let canonical = general
+                .as_ref()
+                .expect("the general reader reads a plain number");
             let value: Decimal = canonical.parse().expect("canonical text is a decimal");
             assert_eq!(
                 Decimal::new(fast, u32::from(scale)),
@@ -84,7 +115,10 @@ pub fn numbers(u: &mut Unstructured) -> Result<()> {
     }
     if let Ok(canonical) = &general {
         values::decimals(canonical);
-        assert!(canonical.parse::<Decimal>().is_ok() || canonical.len() > 28, "{canonical}");
+        assert!(
+            canonical.parse::<Decimal>().is_ok() || canonical.len() > 28,
+            "{canonical}"
+        );
     }
     Ok(())
 }
@@ -98,7 +132,12 @@ const DATE: &[&str] = &[
 /// reader agrees with the general one.
 pub fn dates(u: &mut Unstructured) -> Result<()> {
     let text = text(u, DATE)?;
-    let orders = [DateOrder::Ymd, DateOrder::Mdy, DateOrder::Dmy, DateOrder::Roc];
+    let orders = [
+        DateOrder::Ymd,
+        DateOrder::Mdy,
+        DateOrder::Dmy,
+        DateOrder::Roc,
+    ];
     for order in orders {
         let _ = values::parse_date(&text, order);
         let _ = values::parse_month(&text, order);
@@ -131,15 +170,31 @@ pub fn encodings(u: &mut Unstructured) -> Result<()> {
 }
 
 const CSV: &[&str] = &[
-    "order_id", "訂單編號", "net_amount", ",", ";", "\t", "|", "\"", "\"\"", "\n", "\r\n", " ", "a",
-    "1", "2026-10-03", "Sales report", "\u{feff}",
+    "order_id",
+    "訂單編號",
+    "net_amount",
+    ",",
+    ";",
+    "\t",
+    "|",
+    "\"",
+    "\"\"",
+    "\n",
+    "\r\n",
+    " ",
+    "a",
+    "1",
+    "2026-10-03",
+    "Sales report",
+    "\u{feff}",
 ];
 
 /// The CSV diagnosis: delimiter and header found in a sample's text, and
 /// headers cleaned.
 pub fn csv(u: &mut Unstructured) -> Result<()> {
     let text = text(u, CSV)?;
-    let known = |cell: &str| mapping::canonical_word("sales.channel", cell).is_some() || cell.contains('_');
+    let known =
+        |cell: &str| mapping::canonical_word("sales.channel", cell).is_some() || cell.contains('_');
     read::csv::header_score(&text, &known);
     let rows: Vec<Vec<String>> = text
         .lines()
@@ -181,13 +236,29 @@ pub fn headers(u: &mut Unstructured) -> Result<()> {
 }
 
 const EXPRESSION: &[&str] = &[
-    "a", "b", "`c d`", "銷售金額", "+", "-", "*", "/", "(", ")", " ", "1", "0.5", "`", "毛利",
+    "a",
+    "b",
+    "`c d`",
+    "銷售金額",
+    "+",
+    "-",
+    "*",
+    "/",
+    "(",
+    ")",
+    " ",
+    "1",
+    "0.5",
+    "`",
+    "毛利",
 ];
 
 /// Column expressions of `[sources.columns]` over a file's headers.
 pub fn expressions(u: &mut Unstructured) -> Result<()> {
     let text = text(u, EXPRESSION)?;
-    let headers: Vec<String> = ["a", "b", "c d", "銷售金額", "毛利"].map(String::from).to_vec();
+    let headers: Vec<String> = ["a", "b", "c d", "銷售金額", "毛利"]
+        .map(String::from)
+        .to_vec();
     if let Ok(expr) = Expr::parse(&text, &headers) {
         for column in expr.columns() {
             assert!(column < headers.len());
@@ -199,8 +270,21 @@ pub fn expressions(u: &mut Unstructured) -> Result<()> {
 }
 
 const FORMULA: &[&str] = &[
-    "net_amount", "cost_amount", "orders", "days", "+", "-", "*", "/", "(", ")", " ", "1", "0",
-    "100", "0.5",
+    "net_amount",
+    "cost_amount",
+    "orders",
+    "days",
+    "+",
+    "-",
+    "*",
+    "/",
+    "(",
+    ")",
+    " ",
+    "1",
+    "0",
+    "100",
+    "0.5",
 ];
 
 /// Formulas of custom indicators: parsed, then evaluated over any values —
@@ -234,7 +318,11 @@ pub fn periods(u: &mut Unstructured) -> Result<()> {
     let text = text(u, PERIOD)?;
     let retail = if u.arbitrary()? {
         let pattern = u.choose(&["4-5-4", "4-4-5", "5-4-4"])?;
-        let rule = if u.arbitrary()? { YearEnd::Nearest } else { YearEnd::Last };
+        let rule = if u.arbitrary()? {
+            YearEnd::Nearest
+        } else {
+            YearEnd::Last
+        };
         Retail::new(pattern, u.int_in_range(1..=12)?, "saturday", rule).ok()
     } else {
         None
@@ -264,12 +352,32 @@ pub fn periods(u: &mut Unstructured) -> Result<()> {
 }
 
 const TOML: &[&str] = &[
-    "[company]\n", "[warehouse]\n", "[report]\n", "[[sources]]\n", "[sources.columns]\n",
-    "[calendar]\n", "[assessment]\n", "[sql]\n", "[targets.net_sales]\n", "name = \"x\"\n",
-    "locale = \"zh-Hant\"\n", "fiscal_year_start = 4\n", "fiscal_year_start = 13\n",
-    "table = \"sales\"\n", "path = \"s.csv\"\n", "timezone = \"+08:00\"\n", "retail = \"4-5-4\"\n",
-    "memory_limit = \"1GB\"\n", "timeout_seconds = 0\n", "target = 0.4\n", "order_id = \"單號\"\n",
-    "grades = []\n", "engine = \"polars\"\n", "=", "\"", "\n",
+    "[company]\n",
+    "[warehouse]\n",
+    "[report]\n",
+    "[[sources]]\n",
+    "[sources.columns]\n",
+    "[calendar]\n",
+    "[assessment]\n",
+    "[sql]\n",
+    "[targets.net_sales]\n",
+    "name = \"x\"\n",
+    "locale = \"zh-Hant\"\n",
+    "fiscal_year_start = 4\n",
+    "fiscal_year_start = 13\n",
+    "table = \"sales\"\n",
+    "path = \"s.csv\"\n",
+    "timezone = \"+08:00\"\n",
+    "retail = \"4-5-4\"\n",
+    "memory_limit = \"1GB\"\n",
+    "timeout_seconds = 0\n",
+    "target = 0.4\n",
+    "order_id = \"單號\"\n",
+    "grades = []\n",
+    "engine = \"polars\"\n",
+    "=",
+    "\"",
+    "\n",
 ];
 
 /// `opskpi.toml`: read and checked, or a user's error naming the file.
@@ -285,12 +393,28 @@ pub fn config(u: &mut Unstructured) -> Result<()> {
 }
 
 const PIPELINE: &[&str] = &[
-    "[[steps]]\n", "step = \"ingest\"\n", "step = \"kpi\"\n", "step = \"alert\"\n",
-    "step = \"export\"\n", "indicators = [\"net_sales\"]\n", "periods = 0\n", "periods = 13\n",
-    "[[steps.rules]]\n", "indicator = \"net_sales\"\n", "below = 5\n", "status = \"bad\"\n",
-    "change = \"last_year\"\n", "falls_by_more_than = 0.1\n", "period = \"yesterday\"\n",
-    "period = \"2026-10\"\n", "out = \"runs/{period}\"\n", "file = \"{year}.csv\"\n",
-    "query = \"top_products\"\n", "sql = \"select 1\"\n", "\"", "\n",
+    "[[steps]]\n",
+    "step = \"ingest\"\n",
+    "step = \"kpi\"\n",
+    "step = \"alert\"\n",
+    "step = \"export\"\n",
+    "indicators = [\"net_sales\"]\n",
+    "periods = 0\n",
+    "periods = 13\n",
+    "[[steps.rules]]\n",
+    "indicator = \"net_sales\"\n",
+    "below = 5\n",
+    "status = \"bad\"\n",
+    "change = \"last_year\"\n",
+    "falls_by_more_than = 0.1\n",
+    "period = \"yesterday\"\n",
+    "period = \"2026-10\"\n",
+    "out = \"runs/{period}\"\n",
+    "file = \"{year}.csv\"\n",
+    "query = \"top_products\"\n",
+    "sql = \"select 1\"\n",
+    "\"",
+    "\n",
 ];
 
 /// Pipeline files, and the period their rule gives on any as-of date.
@@ -312,9 +436,19 @@ pub fn pipeline(u: &mut Unstructured) -> Result<()> {
 }
 
 const SAVED: &[&str] = &[
-    "-- description: x\n", "-- param n: integer = 20 How many\n", "-- param p: period\n",
-    "-- param d: date = 2026-01-01\n", "-- param t: text\n", "-- param x: decimal = 1.5\n",
-    "-- param bad\n", "-- param q: nosuch\n", "SELECT $n\n", "\n", "--", ":", "=",
+    "-- description: x\n",
+    "-- param n: integer = 20 How many\n",
+    "-- param p: period\n",
+    "-- param d: date = 2026-01-01\n",
+    "-- param t: text\n",
+    "-- param x: decimal = 1.5\n",
+    "-- param bad\n",
+    "-- param q: nosuch\n",
+    "SELECT $n\n",
+    "\n",
+    "--",
+    ":",
+    "=",
 ];
 
 /// Saved queries' declarations, and values bound to their parameters.
@@ -337,14 +471,36 @@ pub fn saved_query(u: &mut Unstructured) -> Result<()> {
 }
 
 fn text_of(u: &mut Unstructured) -> Result<String> {
-    text(u, &["2026-10", "20", "1.5", "x", "-", "2026-01-01", "FY2026", "R2026"])
+    text(
+        u,
+        &[
+            "2026-10",
+            "20",
+            "1.5",
+            "x",
+            "-",
+            "2026-01-01",
+            "FY2026",
+            "R2026",
+        ],
+    )
 }
 
 const CATALOGUE: &[&str] = &[
-    "title = \"x\"\n", "title = 3\n", "month_names = [\"a\"]\n", "[format]\n",
-    "not_available = \"-\"\n", "large_amounts = [[1000, \"K\"]]\n", "large_amounts = [[\"K\"]]\n",
-    "text_lang = \"en\"\n", "[indicators.net_sales]\n", "label = \"x\"\n", "label = 1\n", "\n",
-    "\"", "=",
+    "title = \"x\"\n",
+    "title = 3\n",
+    "month_names = [\"a\"]\n",
+    "[format]\n",
+    "not_available = \"-\"\n",
+    "large_amounts = [[1000, \"K\"]]\n",
+    "large_amounts = [[\"K\"]]\n",
+    "text_lang = \"en\"\n",
+    "[indicators.net_sales]\n",
+    "label = \"x\"\n",
+    "label = 1\n",
+    "\n",
+    "\"",
+    "=",
 ];
 
 /// Language catalogues a user adds: a new language's `[format]` table, and
@@ -398,7 +554,9 @@ pub fn ingest_bytes(data: &[u8]) {
         scratch: Some(dir.path().to_path_buf()),
         ..Default::default()
     };
-    if let Err(error) = crate::ingest::ingest(&mut warehouse, &[source], loaded_at, &options, &|_| {}) {
+    if let Err(error) =
+        crate::ingest::ingest(&mut warehouse, &[source], loaded_at, &options, &|_| {})
+    {
         assert_eq!(error.exit_code(), 1, "{error}");
     }
 }

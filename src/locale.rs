@@ -127,7 +127,9 @@ fn check_tag(tag: &str) -> Result<()> {
     let language = parts.next().unwrap_or_default();
     let shaped = (2..=8).contains(&language.len())
         && language.chars().all(|c| c.is_ascii_alphabetic())
-        && parts.all(|part| (1..=8).contains(&part.len()) && part.chars().all(|c| c.is_ascii_alphanumeric()));
+        && parts.all(|part| {
+            (1..=8).contains(&part.len()) && part.chars().all(|c| c.is_ascii_alphanumeric())
+        });
     if shaped {
         return Ok(());
     }

@@ -166,7 +166,11 @@ fn refuse_to_overwrite(out: &Path, extension: &str) -> Result<()> {
         format!(
             "`{}` already holds {} the sample would overwrite: {}",
             out.display(),
-            if existing.len() == 1 { "a file" } else { "files" },
+            if existing.len() == 1 {
+                "a file"
+            } else {
+                "files"
+            },
             existing.join(", ")
         ),
         "write into a new folder, or add --force to replace them",

@@ -25,7 +25,10 @@ fn project(staged: bool) -> tempfile::TempDir {
     // A row set aside must not refuse the file.
     std::fs::write(
         dir.path().join("opskpi.toml"),
-        toml.replace("path = \"surveys.csv\"", "path = \"surveys.csv\"\nmax_bad_rows = 5"),
+        toml.replace(
+            "path = \"surveys.csv\"",
+            "path = \"surveys.csv\"\nmax_bad_rows = 5",
+        ),
     )
     .unwrap();
     let output = opskpi(&["ingest", "--config", &config, "--quiet"]);
@@ -38,7 +41,10 @@ fn project(staged: bool) -> tempfile::TempDir {
     };
     let sales = std::fs::read_to_string(dir.path().join("sales.csv"))
         .unwrap()
-        .replace("O1,1,2023-03-31,C1,P1,S1,store,North,E1,1,1000.00,600.00", "O1,1,2023-03-31,C1,P1,S1,store,North,E1,1,1100.00,600.00");
+        .replace(
+            "O1,1,2023-03-31,C1,P1,S1,store,North,E1,1,1000.00,600.00",
+            "O1,1,2023-03-31,C1,P1,S1,store,North,E1,1,1100.00,600.00",
+        );
     std::fs::write(dir.path().join("sales.csv"), sales).unwrap();
     append("sales.csv", "O80,1,2024-03-26,C1,P1,S1,store,North,E1,2,300.00,150.00\nO80,2,2024-03-26,C1,P2,S1,store,North,E1,1,90.00,40.00\n");
     append("customers.csv", "C9,retail,North,2024-03-01\n");
@@ -59,6 +65,7 @@ fn state(warehouse: &Path) -> State {
     let tables: Vec<(String, bool)> = conn
         .prepare(
             "SELECT table_name, bool_or(column_name = 'loaded_at') FROM duckdb_columns() \
+             WHERE NOT internal AND table_name IN (SELECT table_name FROM duckdb_tables()) \
              GROUP BY ALL ORDER BY 1",
         )
         .unwrap()
@@ -104,9 +111,16 @@ fn log_agrees(warehouse: &Path) {
         .unwrap();
     for (id, table, loaded) in files {
         let rows: i64 = conn
-            .query_row(&format!("SELECT count(*) FROM {table} WHERE _file_id = ?"), [id], |row| row.get(0))
+            .query_row(
+                &format!("SELECT count(*) FROM {table} WHERE _file_id = ?"),
+                [id],
+                |row| row.get(0),
+            )
             .unwrap();
-        assert_eq!(rows, loaded, "file {id} of `{table}`: {rows} rows, the log says {loaded}");
+        assert_eq!(
+            rows, loaded,
+            "file {id} of `{table}`: {rows} rows, the log says {loaded}"
+        );
     }
 }
 
@@ -134,7 +148,9 @@ fn crash(project: &Path, saved: &[u8], before: &State, after: &State, kill: &Kil
     let mut command = Command::new(env!("CARGO_BIN_EXE_opskpi"));
     command
         .args(["ingest", "--quiet", "--config", &config_arg(project)])
-        .env_remove("OPSKPI_CONFIG");
+        .env_remove("OPSKPI_CONFIG")
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null());
     let status = match kill {
         Kill::At(point) => command.env("OPSKPI_FAIL_POINTS", point).status().unwrap(),
         Kill::After(delay) => {
@@ -150,12 +166,19 @@ fn crash(project: &Path, saved: &[u8], before: &State, after: &State, kill: &Kil
     // It opens for writing (a recovery, if any) and for reading.
     opskpi::warehouse::Warehouse::open(&warehouse).unwrap_or_else(|e| panic!("{kill:?}: {e}"));
     let now = state(&warehouse);
-    assert!(&now == before || &now == after, "{kill:?}: a state neither before nor after");
+    assert!(
+        &now == before || &now == after,
+        "{kill:?}: a state neither before nor after"
+    );
     log_agrees(&warehouse);
     // The next load converges: the state after, no row twice.
     let output = opskpi(&["ingest", "--config", &config_arg(project), "--quiet"]);
     assert!(output.status.success(), "{kill:?}: {}", stderr(&output));
-    assert_eq!(&state(&warehouse), after, "{kill:?}: the next load did not converge");
+    assert_eq!(
+        &state(&warehouse),
+        after,
+        "{kill:?}: the next load did not converge"
+    );
     log_agrees(&warehouse);
 }
 
@@ -177,8 +200,11 @@ fn a_load_killed_at_any_step_leaves_the_state_before_or_after() {
         let mut points: Vec<String> = ["after_begin", "before_commit", "after_commit"]
             .map(|point| format!("{point}=kill"))
             .to_vec();
+        // The files the load changes: sales and customers, and surveys
+        // when staged.
+        let files = if staged { 3 } else { 2 };
         for point in ["after_delete", "after_insert", "after_log"] {
-            for nth in 1..=3 {
+            for nth in 1..=files {
                 points.push(format!("{point}#{nth}=kill"));
             }
         }
@@ -195,7 +221,8 @@ fn a_load_killed_at_any_step_leaves_the_state_before_or_after() {
             runs += 1;
         }
     }
-    assert!(runs >= 40, "{runs} runs");
+    // With the seventy random kills below, over a hundred in all.
+    assert!(runs >= 36, "{runs} runs");
 }
 
 /// Kills at pseudo-random moments of the load (a fixed sequence), seventy

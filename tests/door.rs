@@ -83,7 +83,10 @@ const ATTEMPTS: &[(&str, &str)] = &[
     ("begin transaction", "only reads"),
     // Files in and out, other databases.
     ("copy sales to 'PROBE/out.csv'", "only reads"),
-    ("copy (select 1) to 'PROBE/out.parquet' (format parquet)", "only reads"),
+    (
+        "copy (select 1) to 'PROBE/out.parquet' (format parquet)",
+        "only reads",
+    ),
     ("copy sales from 'PROBE/in.csv'", "only reads"),
     ("export database 'PROBE/db'", "only reads"),
     ("import database 'PROBE/db'", "only reads"),
@@ -99,31 +102,70 @@ const ATTEMPTS: &[(&str, &str)] = &[
     ("reset lock_configuration", "only reads"),
     ("pragma enable_profiling", "only reads"),
     ("call pragma_database_size()", "only reads"),
-    ("create secret s (type s3, key_id 'x', secret 'y')", "only reads"),
+    (
+        "create secret s (type s3, key_id 'x', secret 'y')",
+        "only reads",
+    ),
     // File and URL readers inside a query.
     ("select * from read_csv('/etc/passwd')", "the query failed"),
-    ("select * from read_csv_auto('/proc/self/environ')", "the query failed"),
+    (
+        "select * from read_csv_auto('/proc/self/environ')",
+        "the query failed",
+    ),
     ("select * from '/etc/passwd'", "the query failed"),
-    ("select * from read_text('/etc/hostname')", "the query failed"),
-    ("select * from read_blob('/etc/hostname')", "the query failed"),
+    (
+        "select * from read_text('/etc/hostname')",
+        "the query failed",
+    ),
+    (
+        "select * from read_blob('/etc/hostname')",
+        "the query failed",
+    ),
     ("select * from glob('/etc/*')", "the query failed"),
     ("select * from sniff_csv('/etc/passwd')", "the query failed"),
-    ("select * from read_parquet('PROBE/x.parquet')", "the query failed"),
-    ("select * from read_json('PROBE/x.json')", "the query failed"),
-    ("select * from 'https://example.com/data.csv'", "the query failed"),
+    (
+        "select * from read_parquet('PROBE/x.parquet')",
+        "the query failed",
+    ),
+    (
+        "select * from read_json('PROBE/x.json')",
+        "the query failed",
+    ),
+    (
+        "select * from 'https://example.com/data.csv'",
+        "the query failed",
+    ),
     ("select getenv('HOME')", "the query failed"),
     // A second statement, by every splitting trick.
     ("select 1; drop table sales", "more than one statement"),
     ("select 1; select 2", "more than one statement"),
-    ("select 1 /* ; */ ; delete from sales", "more than one statement"),
+    (
+        "select 1 /* ; */ ; delete from sales",
+        "more than one statement",
+    ),
     ("select ';'; delete from sales", "more than one statement"),
     ("select $$;$$; delete from sales", "more than one statement"),
-    ("select 1);\ncreate temp table t as select 42;\nselect * from (select 1", "more than one statement"),
-    ("with x as (select 1) select * from x; checkpoint", "more than one statement"),
-    ("select 1;\n-- a comment\ndrop table sales;", "more than one statement"),
+    (
+        "select 1);\ncreate temp table t as select 42;\nselect * from (select 1",
+        "more than one statement",
+    ),
+    (
+        "with x as (select 1) select * from x; checkpoint",
+        "more than one statement",
+    ),
+    (
+        "select 1;\n-- a comment\ndrop table sales;",
+        "more than one statement",
+    ),
     // Runaway queries: stopped at the configured time.
-    ("select count(*) from range(1e12::BIGINT)", "ran longer than"),
-    ("select count(*) from range(100000000) a, range(100000000) b", "ran longer than"),
+    (
+        "select count(*) from range(1e12::BIGINT)",
+        "ran longer than",
+    ),
+    (
+        "select count(*) from range(100000000) a, range(100000000) b",
+        "ran longer than",
+    ),
 ];
 
 #[test]
@@ -164,7 +206,10 @@ fn every_attempt_through_the_sql_door_is_refused_and_changes_nothing() {
     assert_eq!(sha256(&warehouse), bytes, "the warehouse's bytes changed");
     assert_eq!(digest(&warehouse), content);
     assert_eq!(files(dir), files_before, "a file appeared in the project");
-    assert!(files(probe.path()).is_empty(), "a file appeared in the probe folder");
+    assert!(
+        files(probe.path()).is_empty(),
+        "a file appeared in the probe folder"
+    );
 }
 
 /// The same door for saved queries and the indicator functions: a second

@@ -24,18 +24,110 @@ use crate::door::digest;
 /// dates, amounts with thousands separators, a currency sign and a
 /// bracketed negative, a full-width digit, channel words in Chinese.
 const HEADER: [&str; 11] = [
-    "訂單編號", "項次", "銷售日期", "客戶編號", "品號", "門市編號", "通路", "區域", "數量", "銷售金額", "成本",
+    "訂單編號",
+    "項次",
+    "銷售日期",
+    "客戶編號",
+    "品號",
+    "門市編號",
+    "通路",
+    "區域",
+    "數量",
+    "銷售金額",
+    "成本",
 ];
 const SIMPLIFIED_HEADER: [&str; 11] = [
-    "订单编号", "项次", "销售日期", "客户编号", "品号", "门店编号", "渠道", "区域", "数量", "销售金额", "成本",
+    "订单编号",
+    "项次",
+    "销售日期",
+    "客户编号",
+    "品号",
+    "门店编号",
+    "渠道",
+    "区域",
+    "数量",
+    "销售金额",
+    "成本",
 ];
 const ROWS: [[&str; 11]; 6] = [
-    ["A1050001", "1", "105/11/08", "C1", "P1", "S1", "門市", "北區", "1", "1,220.0464", "700.0000"],
-    ["A1050001", "2", "105/11/08", "C1", "P2", "S1", "門市", "北區", "2", "220.0464", "80.5000"],
-    ["A1050002", "1", "105/11/09", "C2", "P1", "W1", "網購", "南區", "１", "957.5775", "600"],
-    ["A1050003", "1", "105/11/30", "C3", "P2", "D1", "經銷商", "中區", "3", "NT$ 330.1000", "120.00"],
-    ["A1050004", "1", "105/12/01", "C1", "P1", "S1", "門市", "北區", "-1", "(220.0464)", "-80.5000"],
-    ["A1060001", "1", "106/01/03", "C2", "P2", "W1", "線上", "南區", "2", "2,000.0001", "90"],
+    [
+        "A1050001",
+        "1",
+        "105/11/08",
+        "C1",
+        "P1",
+        "S1",
+        "門市",
+        "北區",
+        "1",
+        "1,220.0464",
+        "700.0000",
+    ],
+    [
+        "A1050001",
+        "2",
+        "105/11/08",
+        "C1",
+        "P2",
+        "S1",
+        "門市",
+        "北區",
+        "2",
+        "220.0464",
+        "80.5000",
+    ],
+    [
+        "A1050002",
+        "1",
+        "105/11/09",
+        "C2",
+        "P1",
+        "W1",
+        "網購",
+        "南區",
+        "１",
+        "957.5775",
+        "600",
+    ],
+    [
+        "A1050003",
+        "1",
+        "105/11/30",
+        "C3",
+        "P2",
+        "D1",
+        "經銷商",
+        "中區",
+        "3",
+        "NT$ 330.1000",
+        "120.00",
+    ],
+    [
+        "A1050004",
+        "1",
+        "105/12/01",
+        "C1",
+        "P1",
+        "S1",
+        "門市",
+        "北區",
+        "-1",
+        "(220.0464)",
+        "-80.5000",
+    ],
+    [
+        "A1060001",
+        "1",
+        "106/01/03",
+        "C2",
+        "P2",
+        "W1",
+        "線上",
+        "南區",
+        "2",
+        "2,000.0001",
+        "90",
+    ],
 ];
 
 /// Column positions in the grid, with the canonical name each maps to.
@@ -64,7 +156,11 @@ impl Grid {
             ("中區", "中区"),
         ]
         .into();
-        let header = if simplified { SIMPLIFIED_HEADER } else { HEADER };
+        let header = if simplified {
+            SIMPLIFIED_HEADER
+        } else {
+            HEADER
+        };
         Grid {
             header: header.iter().map(|s| s.to_string()).collect(),
             rows: ROWS
@@ -205,7 +301,11 @@ fn text_of(kind: Kind, grid: &Grid) -> Text {
                 .iter()
                 .zip(row)
                 .map(|(key, value)| {
-                    format!("{}:{}", serde_json::to_string(key).unwrap(), json_string(value))
+                    format!(
+                        "{}:{}",
+                        serde_json::to_string(key).unwrap(),
+                        json_string(value)
+                    )
                 })
                 .collect();
             format!("{{{}}}", fields.join(","))
@@ -227,10 +327,21 @@ fn text_of(kind: Kind, grid: &Grid) -> Text {
             }
         };
     }
-    lines.push(grid.header.iter().map(|c| quote(c)).collect::<Vec<_>>().join(separator));
+    lines.push(
+        grid.header
+            .iter()
+            .map(|c| quote(c))
+            .collect::<Vec<_>>()
+            .join(separator),
+    );
     let first = lines.len() as u64 + 1;
     for row in &grid.rows {
-        lines.push(row.iter().map(|c| quote(c)).collect::<Vec<_>>().join(separator));
+        lines.push(
+            row.iter()
+                .map(|c| quote(c))
+                .collect::<Vec<_>>()
+                .join(separator),
+        );
     }
     let mut text = lines.join(newline);
     text.push_str(newline);
@@ -243,7 +354,9 @@ fn text_of(kind: Kind, grid: &Grid) -> Text {
 /// A JSON string, with a NUL kept as the raw byte (which JSON forbids), as
 /// a damaged file would hold it.
 fn json_string(value: &str) -> String {
-    serde_json::to_string(value).unwrap().replace("\\u0000", "\0")
+    serde_json::to_string(value)
+        .unwrap()
+        .replace("\\u0000", "\0")
 }
 
 fn encode(kind: Kind, text: &str) -> Vec<u8> {
@@ -460,8 +573,13 @@ fn text_cases(kind: Kind, cases: &mut Vec<Case>) {
             expect,
         })
     };
-    // Cut in the middle of the last row, with no line end.
-    let last_row = text.trim_end().rfind('\n').unwrap() + 1;
+    // Cut in the middle of the last row (the line before a JSON array's
+    // closing bracket), with no line end.
+    let last_row: usize = text
+        .split_inclusive('\n')
+        .take(last as usize - 1)
+        .map(str::len)
+        .sum();
     let cut: String = text[last_row..].chars().take(12).collect();
     add(
         "truncated in the last row".into(),
@@ -508,7 +626,7 @@ fn text_cases(kind: Kind, cases: &mut Vec<Case>) {
         add(
             format!("row {row} with semicolons"),
             edited.concat(),
-            refused(&[&format!("row {row}")]),
+            refused(&[&format!("line {}", lines[row - 1])]),
         );
         // A quote opened and never closed.
         let mut edited = rows.clone();
@@ -523,7 +641,8 @@ fn text_cases(kind: Kind, cases: &mut Vec<Case>) {
     if kind != Kind::Utf16 {
         add(
             "semicolons throughout".into(),
-            text.replace(',', ";").replace("\"1;220.0464\"", "1,220.0464")
+            text.replace(',', ";")
+                .replace("\"1;220.0464\"", "1,220.0464")
                 .replace("\"2;000.0001\"", "2,000.0001"),
             Expect::Loads(base.clone()),
         );
@@ -535,7 +654,10 @@ fn invalid_byte_cases(kind: Kind, cases: &mut Vec<Case>) {
     let base = kind.grid();
     let Text { text, lines } = text_of(kind, &base);
     for row in [1, 4, 6] {
-        let marker = format!("C{}", base.rows[row - 1][CUSTOMER.0].trim_start_matches('C'));
+        let marker = format!(
+            "C{}",
+            base.rows[row - 1][CUSTOMER.0].trim_start_matches('C')
+        );
         let line_start: usize = text
             .split_inclusive('\n')
             .take(lines[row - 1] as usize - 1)
@@ -660,7 +782,9 @@ fn project_with(base: &Path, file: &str, bytes: &[u8]) -> tempfile::TempDir {
     }
     std::fs::write(dir.path().join(file), bytes).unwrap();
     let mut toml = std::fs::read_to_string(dir.path().join("opskpi.toml")).unwrap();
-    toml.push_str(&format!("\n[[sources]]\ntable = \"sales\"\npath = \"{file}\"\n"));
+    toml.push_str(&format!(
+        "\n[[sources]]\ntable = \"sales\"\npath = \"{file}\"\n"
+    ));
     std::fs::write(dir.path().join("opskpi.toml"), toml).unwrap();
     dir
 }
@@ -686,7 +810,10 @@ fn expected(base: &Path, grid: &Grid, cache: &Mutex<HashMap<String, Digest>>) ->
     let output = opskpi(&["ingest", "--config", &config_arg(project.path()), "--quiet"]);
     assert!(output.status.success(), "plain CSV: {}", stderr(&output));
     let digest = data_digest(&project.path().join("warehouse.duckdb"));
-    let sales = digest.iter().find(|(table, _, _)| table == "sales").unwrap();
+    let sales = digest
+        .iter()
+        .find(|(table, _, _)| table == "sales")
+        .unwrap();
     assert_eq!(sales.1, grid.rows.len() as i64, "plain CSV rows");
     cache.lock().unwrap().insert(csv, digest.clone());
     digest
@@ -754,7 +881,10 @@ fn malformed_files_load_exactly_or_are_refused_leaving_the_warehouse_as_it_was()
                 let Some(case) = cases.get(i) else { break };
                 if let Some(why) = run(case, base.path(), &before, &cache) {
                     let why: String = why.chars().take(600).collect();
-                    failures.lock().unwrap().push(format!("{}: {why}", case.name));
+                    failures
+                        .lock()
+                        .unwrap()
+                        .push(format!("{}: {why}", case.name));
                 }
             });
         }

@@ -220,3 +220,150 @@ fn the_password_appears_in_no_output() {
         "{text}"
     );
 }
+
+// ---- TLS -------------------------------------------------------------------
+//
+// `.ci/run` gives the server a certificate for the name `localhost`, signed
+// by a certificate authority of its own whose PEM file is in
+// `OPSKPI_TEST_PG_CA`.
+
+const CA_ENV: &str = "OPSKPI_TEST_PG_CA";
+
+/// The test server's URL with another host, and the CA file.
+fn tls_server(host: &str) -> Option<(String, std::path::PathBuf)> {
+    server()?;
+    let ca = match std::env::var(CA_ENV) {
+        Ok(path) => std::path::PathBuf::from(path),
+        Err(_) if std::env::var_os("CI").is_some() => {
+            panic!("CI must give the PostgreSQL server a certificate, its CA in {CA_ENV}")
+        }
+        Err(_) => {
+            eprintln!("skipped: no CA file for the test server ({CA_ENV} is not set)");
+            return None;
+        }
+    };
+    let url = std::env::var(URL_ENV)
+        .unwrap()
+        .replace("@127.0.0.1:", &format!("@{host}:"));
+    Some((url, ca))
+}
+
+/// A source whose one row says whether its own connection was encrypted
+/// (PostgreSQL's `pg_stat_ssl`), as the customer's region.
+fn ssl_probe(url: String, sslmode: &str, ca: Option<std::path::PathBuf>) -> Source {
+    let mut source = Source::new("customers", "unused");
+    source.path = None;
+    source.postgres = Some(PostgresSource {
+        url: Some(url),
+        query: Some(
+            "select 'C1' as customer_id, 'retail' as segment, ssl::text as region from pg_stat_ssl where pid = pg_backend_pid()"
+                .into(),
+        ),
+        sslmode: Some(sslmode.into()),
+        ca_file: ca,
+        ..Default::default()
+    });
+    source
+}
+
+fn ingest_one(source: Source) -> opskpi::error::Result<Warehouse> {
+    let mut warehouse = Warehouse::in_memory().unwrap();
+    opskpi::ingest::ingest(
+        &mut warehouse,
+        &[source],
+        loaded_at(),
+        &Default::default(),
+        &|_| {},
+    )?;
+    Ok(warehouse)
+}
+
+fn segment(warehouse: &Warehouse) -> Vec<String> {
+    duck_rows(warehouse, "SELECT region FROM customers")
+}
+
+#[test]
+fn sources_read_through_tls_in_every_mode_that_asks_for_it() {
+    let Some((url, ca)) = tls_server("localhost") else {
+        return;
+    };
+    // The server's own view of each connection: encrypted or not.
+    for (mode, ca_file, encrypted) in [
+        ("require", None, "true"),
+        ("require", Some(ca.clone()), "true"),
+        ("verify-ca", Some(ca.clone()), "true"),
+        ("verify-full", Some(ca.clone()), "true"),
+        ("prefer", None, "true"),
+        ("disable", None, "false"),
+    ] {
+        let warehouse = ingest_one(ssl_probe(url.clone(), mode, ca_file))
+            .unwrap_or_else(|error| panic!("{mode}: {error}"));
+        assert_eq!(segment(&warehouse), [encrypted], "{mode}");
+    }
+    // The same modes in the connection string, libpq's way.
+    let with_options = format!("{url}?sslmode=verify-full&sslrootcert={}", ca.display());
+    let mut source = ssl_probe(with_options, "", None);
+    source.postgres.as_mut().unwrap().sslmode = None;
+    assert_eq!(segment(&ingest_one(source).unwrap()), ["true"]);
+}
+
+#[test]
+fn verification_refuses_a_wrong_host_name_and_an_unknown_authority() {
+    let Some((url, ca)) = tls_server("127.0.0.1") else {
+        return;
+    };
+    // The certificate names `localhost`, not 127.0.0.1.
+    let error = ingest_one(ssl_probe(url.clone(), "verify-full", Some(ca.clone())))
+        .err()
+        .expect("verify-full refuses a certificate for another name");
+    let text = error.to_string();
+    assert_eq!(error.exit_code(), 1, "{text}");
+    assert!(text.contains("certificate"), "{text}");
+    assert!(text.contains("127.0.0.1"), "{text}");
+    // verify-ca does not check the name.
+    assert_eq!(
+        segment(&ingest_one(ssl_probe(url.clone(), "verify-ca", Some(ca))).unwrap()),
+        ["true"]
+    );
+    // The system's authorities do not know the test CA.
+    let (url, _) = tls_server("localhost").unwrap();
+    let error = ingest_one(ssl_probe(url, "verify-full", None))
+        .err()
+        .expect("verify-full refuses an unknown authority");
+    assert!(error.to_string().contains("certificate"), "{error}");
+}
+
+/// A server that answers PostgreSQL's TLS request with `N` (no TLS), and
+/// records whatever else it is sent.
+#[test]
+fn require_refuses_a_server_without_tls_before_sending_anything() {
+    use std::io::{Read, Write};
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let server = std::thread::spawn(move || {
+        let (mut stream, _) = listener.accept().unwrap();
+        let mut request = [0u8; 8];
+        stream.read_exact(&mut request).unwrap();
+        stream.write_all(b"N").unwrap();
+        stream
+            .set_read_timeout(Some(std::time::Duration::from_secs(5)))
+            .unwrap();
+        let mut rest = Vec::new();
+        let _ = stream.read_to_end(&mut rest);
+        (request, rest)
+    });
+    let url = format!("postgres://opskpi:never-Sent-1@127.0.0.1:{port}/db");
+    let error = ingest_one(ssl_probe(url, "require", None))
+        .err()
+        .expect("require refuses a server without TLS");
+    let text = error.to_string();
+    assert_eq!(error.exit_code(), 1, "{text}");
+    assert!(text.contains("TLS"), "{text}");
+    let (request, rest) = server.join().unwrap();
+    // The SSLRequest: length 8, code 80877103.
+    assert_eq!(request, [0, 0, 0, 8, 0x04, 0xd2, 0x16, 0x2f]);
+    assert!(
+        !String::from_utf8_lossy(&rest).contains("opskpi"),
+        "a startup message followed the refusal: {rest:?}"
+    );
+}

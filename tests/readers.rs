@@ -19,7 +19,9 @@ const RUN: Duration = Duration::from_secs(60);
 fn sales_with(base: &str, k: u64) -> String {
     let mut text = base.to_string();
     for i in 1..=k {
-        text.push_str(&format!("X{i},1,2024-03-28,C1,P1,S1,store,North,E1,1,{i}.00,0.50\n"));
+        text.push_str(&format!(
+            "X{i},1,2024-03-28,C1,P1,S1,store,North,E1,1,{i}.00,0.50\n"
+        ));
     }
     text
 }
@@ -32,7 +34,12 @@ fn readers_never_see_half_a_load_while_a_writer_loads_for_a_minute() {
     let base = std::fs::read_to_string(dir.join("sales.csv")).unwrap();
     let (lines, net): (u64, f64) = {
         let output = opskpi(&[
-            "sql", "select count(*), sum(net_amount) from sales", "--format", "csv", "--config", &config,
+            "sql",
+            "select count(*), sum(net_amount) from sales",
+            "--format",
+            "csv",
+            "--config",
+            &config,
         ]);
         let text = stdout(&output);
         let row: Vec<&str> = text.lines().nth(1).unwrap().split(',').collect();
@@ -45,8 +52,17 @@ fn readers_never_see_half_a_load_while_a_writer_loads_for_a_minute() {
     // March 2024's net sales and orders before any extra order.
     let (sales0, orders0) = {
         let output = opskpi(&[
-            "kpi", "net_sales", "orders", "--period", "2024-03", "--as-of", "2024-12-31", "--format",
-            "csv", "--config", &config,
+            "kpi",
+            "net_sales",
+            "orders",
+            "--period",
+            "2024-03",
+            "--as-of",
+            "2024-12-31",
+            "--format",
+            "csv",
+            "--config",
+            &config,
         ]);
         let text = stdout(&output);
         (march(&text, "net_sales,"), march(&text, "orders,"))
@@ -68,7 +84,11 @@ fn readers_never_see_half_a_load_while_a_writer_loads_for_a_minute() {
                 let load = Instant::now();
                 let output = opskpi(&["ingest", "--config", &config, "--quiet"]);
                 longest = longest.max(load.elapsed());
-                assert!(output.status.success(), "the writer failed: {}", stderr(&output));
+                assert!(
+                    output.status.success(),
+                    "the writer failed: {}",
+                    stderr(&output)
+                );
                 loads += 1;
             }
             done.store(true, Ordering::SeqCst);
@@ -78,23 +98,46 @@ fn readers_never_see_half_a_load_while_a_writer_loads_for_a_minute() {
     let readers: Vec<_> = (0..6)
         .map(|reader| {
             let (dir, config) = (dir.clone(), config.clone());
-            let (done, failures, seen) = (Arc::clone(&done), Arc::clone(&failures), Arc::clone(&seen));
+            let (done, failures, seen) =
+                (Arc::clone(&done), Arc::clone(&failures), Arc::clone(&seen));
             std::thread::spawn(move || {
                 let out = dir.join(format!("reports-{reader}"));
                 let mut reads = 0;
                 while !done.load(Ordering::SeqCst) {
                     let output = match reader % 3 {
                         0 => opskpi(&[
-                            "sql", "select count(*), sum(net_amount) from sales", "--format", "csv",
-                            "--config", &config,
+                            "sql",
+                            "select count(*), sum(net_amount) from sales",
+                            "--format",
+                            "csv",
+                            "--config",
+                            &config,
                         ]),
                         1 => opskpi(&[
-                            "kpi", "net_sales", "orders", "--period", "2024-03", "--as-of", "2024-12-31",
-                            "--format", "csv", "--config", &config,
+                            "kpi",
+                            "net_sales",
+                            "orders",
+                            "--period",
+                            "2024-03",
+                            "--as-of",
+                            "2024-12-31",
+                            "--format",
+                            "csv",
+                            "--config",
+                            &config,
                         ]),
                         _ => opskpi(&[
-                            "report", "monthly", "--period", "2024-03", "--as-of", "2024-12-31",
-                            "--out", out.to_str().unwrap(), "--config", &config, "--quiet",
+                            "report",
+                            "monthly",
+                            "--period",
+                            "2024-03",
+                            "--as-of",
+                            "2024-12-31",
+                            "--out",
+                            out.to_str().unwrap(),
+                            "--config",
+                            &config,
+                            "--quiet",
                         ]),
                     };
                     reads += 1;
@@ -111,19 +154,27 @@ fn readers_never_see_half_a_load_while_a_writer_loads_for_a_minute() {
                         // A whole state: k extra lines and k(k+1)/2 more sales.
                         0 => {
                             let row: Vec<&str> = text.lines().nth(1).unwrap().split(',').collect();
-                            let (count, sum): (u64, f64) = (row[0].parse().unwrap(), row[1].parse().unwrap());
+                            let (count, sum): (u64, f64) =
+                                (row[0].parse().unwrap(), row[1].parse().unwrap());
                             let k = count - lines;
                             if (sum - net - (k * (k + 1) / 2) as f64).abs() > 1e-6 {
-                                failures.lock().unwrap().push(format!("half a load: {count} lines, {sum}"));
+                                failures
+                                    .lock()
+                                    .unwrap()
+                                    .push(format!("half a load: {count} lines, {sum}"));
                             }
                             k
                         }
                         // March's orders and net sales agree with one state.
                         1 => {
-                            let (sales, orders) = (march(&text, "net_sales,"), march(&text, "orders,"));
+                            let (sales, orders) =
+                                (march(&text, "net_sales,"), march(&text, "orders,"));
                             let k = (orders - orders0) as u64;
                             if (sales - sales0 - (k * (k + 1) / 2) as f64).abs() > 1e-6 {
-                                failures.lock().unwrap().push(format!("half a load: {orders} orders, {sales}"));
+                                failures
+                                    .lock()
+                                    .unwrap()
+                                    .push(format!("half a load: {orders} orders, {sales}"));
                             }
                             k
                         }

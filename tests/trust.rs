@@ -40,7 +40,10 @@ fn kpi_json_keeps_every_digit_of_money() {
         );
         assert!(output.status.success(), "{}", stderr(&output));
         let text = stdout(&output);
-        assert!(text.contains("\"value\":") && text.contains("9876543212180.1234,"), "{text}");
+        assert!(
+            text.contains("\"value\":") && text.contains("9876543212180.1234,"),
+            "{text}"
+        );
     }
 }
 
@@ -69,7 +72,10 @@ definition = "Net sales cubed: 8e36, more than exact decimals' 28 digits."
 "#,
     )
     .unwrap();
-    append(&dir.join("opskpi.toml"), "\n[indicators]\nfile = \"huge.toml\"\n");
+    append(
+        &dir.join("opskpi.toml"),
+        "\n[indicators]\nfile = \"huge.toml\"\n",
+    );
 }
 
 /// A value past Decimal(38, 18) wrapped around in Parquet and Excel, and a
@@ -80,22 +86,44 @@ fn an_overflow_is_an_error_naming_the_indicator_never_a_wrapped_number_or_n_a() 
         tiny_with_sales("O90,1,2024-03-20,C1,P1,S1,store,North,E1,1,1999999997820.0000,1.0000\n");
     huge_indicators(project.path());
     // 2024-03's net sales: 2180 + 1999999997820 = 2e12 exactly.
-    let output = kpi(project.path(), &["net_squared", "--period", "2024-03", "--format", "csv"]);
+    let output = kpi(
+        project.path(),
+        &["net_squared", "--period", "2024-03", "--format", "csv"],
+    );
     assert!(output.status.success(), "{}", stderr(&output));
-    assert!(stdout(&output).contains(",4000000000000000000000000,"), "{}", stdout(&output));
+    assert!(
+        stdout(&output).contains(",4000000000000000000000000,"),
+        "{}",
+        stdout(&output)
+    );
     let parquet = project.path().join("squared.parquet");
     let output = kpi(
         project.path(),
-        &["net_squared", "--period", "2024-03", "--out", parquet.to_str().unwrap()],
+        &[
+            "net_squared",
+            "--period",
+            "2024-03",
+            "--out",
+            parquet.to_str().unwrap(),
+        ],
     );
     assert_eq!(output.status.code(), Some(1), "{}", stderr(&output));
     let error = stderr(&output);
-    assert!(error.contains("`net_squared`") && error.contains("4000000000000000000000000"), "{error}");
+    assert!(
+        error.contains("`net_squared`") && error.contains("4000000000000000000000000"),
+        "{error}"
+    );
     assert!(!parquet.exists());
-    let output = kpi(project.path(), &["net_cubed", "--period", "2024-03", "--format", "csv"]);
+    let output = kpi(
+        project.path(),
+        &["net_cubed", "--period", "2024-03", "--format", "csv"],
+    );
     assert_eq!(output.status.code(), Some(1), "{}", stderr(&output));
     let error = stderr(&output);
-    assert!(error.contains("`net_cubed` for 2024-03") && error.contains("beyond the 28 digits"), "{error}");
+    assert!(
+        error.contains("`net_cubed` for 2024-03") && error.contains("beyond the 28 digits"),
+        "{error}"
+    );
 }
 
 /// A component too large for Decimal(38, 10) became NULL — n/a — by Arrow's
@@ -131,11 +159,20 @@ definition = "Net sales × 10^26: 2180 × 10^26 has 30 digits."
 "#,
     )
     .unwrap();
-    append(&dir.join("opskpi.toml"), "\n[indicators]\nfile = \"big.toml\"\n");
-    let output = kpi(dir, &["huge_sales", "--period", "2024-03", "--format", "csv"]);
+    append(
+        &dir.join("opskpi.toml"),
+        "\n[indicators]\nfile = \"big.toml\"\n",
+    );
+    let output = kpi(
+        dir,
+        &["huge_sales", "--period", "2024-03", "--format", "csv"],
+    );
     assert_eq!(output.status.code(), Some(1), "{}", stdout(&output));
     let error = stderr(&output);
-    assert!(error.contains("`huge`") && error.contains("too large"), "{error}");
+    assert!(
+        error.contains("`huge`") && error.contains("too large"),
+        "{error}"
+    );
 }
 
 /// A failing migration left the columns it had added (each ALTER was its
@@ -153,7 +190,9 @@ fn a_failing_migration_leaves_the_warehouse_as_it_was() {
         )
         .unwrap();
     }
-    let error = opskpi::warehouse::Warehouse::open(&path).err().expect("the migration fails");
+    let error = opskpi::warehouse::Warehouse::open(&path)
+        .err()
+        .expect("the migration fails");
     assert!(error.to_string().contains("migrate schema"), "{error}");
     let conn = duckdb::Connection::open(&path).unwrap();
     let columns: Vec<String> = conn
@@ -183,11 +222,18 @@ fn a_dry_run_leaves_the_warehouse_file_byte_for_byte() {
         conn.execute_batch("ALTER TABLE _opskpi_loads DROP COLUMN rows_duplicate")
             .unwrap();
     }
-    append(&dir.join("sales.csv"), "O91,1,2024-03-21,C1,P1,S1,store,North,E1,1,10.00,5.00\n");
+    append(
+        &dir.join("sales.csv"),
+        "O91,1,2024-03-21,C1,P1,S1,store,North,E1,1,10.00,5.00\n",
+    );
     let before = sha256(&warehouse);
     let output = opskpi(&["ingest", "--dry-run", "--config", &config_arg(dir)]);
     assert!(output.status.success(), "{}", stderr(&output));
-    assert!(stdout(&output).contains("would load"), "{}", stdout(&output));
+    assert!(
+        stdout(&output).contains("would load"),
+        "{}",
+        stdout(&output)
+    );
     assert_eq!(sha256(&warehouse), before);
     assert!(!dir.join("warehouse.duckdb.wal").exists());
 }
@@ -201,14 +247,16 @@ fn a_file_that_changes_while_it_loads_is_refused() {
     let sources = sources(&config);
     let sales = dir.path().join("sales.csv");
     let go = dir.path().join("paused");
-    let faults = opskpi::faults::Faults::parse(&format!("after_delete#4=pause:{}", go.display())).unwrap();
+    let faults =
+        opskpi::faults::Faults::parse(&format!("after_delete#4=pause:{}", go.display())).unwrap();
     let loader = std::thread::spawn(move || {
         let mut warehouse = opskpi::warehouse::Warehouse::in_memory().unwrap();
         let options = opskpi::ingest::IngestOptions {
             faults,
             ..Default::default()
         };
-        let result = opskpi::ingest::ingest(&mut warehouse, &sources, loaded_at(), &options, &|_| {});
+        let result =
+            opskpi::ingest::ingest(&mut warehouse, &sources, loaded_at(), &options, &|_| {});
         (result.map(|_| ()), warehouse.row_counts().unwrap())
     });
     // The fourth file is sales.csv (products, customers, stores, sales):
@@ -216,11 +264,17 @@ fn a_file_that_changes_while_it_loads_is_refused() {
     while !go.exists() {
         std::thread::sleep(std::time::Duration::from_millis(10));
     }
-    append(&sales, "O92,1,2024-03-22,C1,P1,S1,store,North,E1,1,10.00,5.00\n");
+    append(
+        &sales,
+        "O92,1,2024-03-22,C1,P1,S1,store,North,E1,1,10.00,5.00\n",
+    );
     std::fs::remove_file(&go).unwrap();
     let (result, counts) = loader.join().unwrap();
     let error = result.unwrap_err().to_string();
-    assert!(error.contains("changed while it was being loaded") && error.contains("sales.csv"), "{error}");
+    assert!(
+        error.contains("changed while it was being loaded") && error.contains("sales.csv"),
+        "{error}"
+    );
     assert!(counts.iter().all(|(_, rows)| *rows == 0), "{counts:?}");
 }
 
@@ -234,18 +288,35 @@ fn a_report_set_that_fails_leaves_the_previous_set_whole() {
     let out = dir.join("out");
     let report = |dir: &Path| {
         opskpi(&[
-            "report", "monthly", "--period", "2024-03", "--as-of", "2024-12-31",
-            "--format", "html,pdf", "--out", out.to_str().unwrap(),
-            "--config", &config_arg(dir), "--quiet",
+            "report",
+            "monthly",
+            "--period",
+            "2024-03",
+            "--as-of",
+            "2024-12-31",
+            "--format",
+            "html,pdf",
+            "--out",
+            out.to_str().unwrap(),
+            "--config",
+            &config_arg(dir),
+            "--quiet",
         ])
     };
     let output = report(dir);
     assert!(output.status.success(), "{}", stderr(&output));
-    let files = ["monthly-2024-03.html", "monthly-2024-03.pdf", "monthly-2024-03.manifest.json"];
+    let files = [
+        "monthly-2024-03.html",
+        "monthly-2024-03.pdf",
+        "monthly-2024-03.manifest.json",
+    ];
     let before: Vec<String> = files.iter().map(|f| sha256(&out.join(f))).collect();
     // A store now in a region no font can write (U+20BB7 𠮷): the HTML
     // would render, the PDF cannot.
-    append(&dir.join("sales.csv"), "O93,1,2024-03-23,C1,P1,S1,store,北𠮷,E1,1,10.00,5.00\n");
+    append(
+        &dir.join("sales.csv"),
+        "O93,1,2024-03-23,C1,P1,S1,store,北𠮷,E1,1,10.00,5.00\n",
+    );
     let output = opskpi(&["ingest", "--config", &config_arg(dir), "--quiet"]);
     assert!(output.status.success(), "{}", stderr(&output));
     let output = report(dir);
@@ -273,8 +344,19 @@ fn editions_whose_names_meet_get_files_of_their_own() {
     let dir = project.path();
     let out = dir.join("editions");
     let output = opskpi(&[
-        "report", "monthly", "--period", "2024-03", "--as-of", "2024-12-31", "--each", "region",
-        "--out", out.to_str().unwrap(), "--config", &config_arg(dir), "--quiet",
+        "report",
+        "monthly",
+        "--period",
+        "2024-03",
+        "--as-of",
+        "2024-12-31",
+        "--each",
+        "region",
+        "--out",
+        out.to_str().unwrap(),
+        "--config",
+        &config_arg(dir),
+        "--quiet",
     ]);
     assert!(output.status.success(), "{}", stderr(&output));
     let mut htmls: Vec<String> = std::fs::read_dir(&out)
@@ -303,19 +385,39 @@ fn editions_whose_names_meet_get_files_of_their_own() {
     assert_eq!(htmls, expected);
     // Each holds its own region's sales: 10 and 20.
     let a_b = std::fs::read_to_string(out.join("monthly-2024-03-region-A_B.html")).unwrap();
-    assert!(a_b.contains(">20<") || a_b.contains(">20.00<") || a_b.contains("20"), "{a_b}");
+    assert!(
+        a_b.contains(">20<") || a_b.contains(">20.00<") || a_b.contains("20"),
+        "{a_b}"
+    );
     // Two values one letter case apart would be one file on some systems:
     // refused, both named.
-    append(&dir.join("sales.csv"), "O97,1,2024-03-25,C1,P1,S1,store,north,E1,1,10.00,5.00\n");
+    append(
+        &dir.join("sales.csv"),
+        "O97,1,2024-03-25,C1,P1,S1,store,north,E1,1,10.00,5.00\n",
+    );
     let output = opskpi(&["ingest", "--config", &config_arg(dir), "--quiet"]);
     assert!(output.status.success(), "{}", stderr(&output));
     let output = opskpi(&[
-        "report", "monthly", "--period", "2024-03", "--as-of", "2024-12-31", "--each", "region",
-        "--out", out.to_str().unwrap(), "--config", &config_arg(dir), "--quiet",
+        "report",
+        "monthly",
+        "--period",
+        "2024-03",
+        "--as-of",
+        "2024-12-31",
+        "--each",
+        "region",
+        "--out",
+        out.to_str().unwrap(),
+        "--config",
+        &config_arg(dir),
+        "--quiet",
     ]);
     assert_eq!(output.status.code(), Some(1));
     let error = stderr(&output);
-    assert!(error.contains("`North`") && error.contains("`north`"), "{error}");
+    assert!(
+        error.contains("`North`") && error.contains("`north`"),
+        "{error}"
+    );
 }
 
 /// A user's message catalogue with a number where text goes, or a short
@@ -327,19 +429,41 @@ fn a_broken_language_catalogue_is_an_error_naming_the_word() {
     for (broken, named) in [
         ("title = 3\n", "`title`"),
         ("month_names = [\"Jan\", \"Feb\"]\n", "`month_names`"),
-        ("[indicators.net_sales]\nlabel = 5\n", "`indicators.net_sales`"),
+        (
+            "[indicators.net_sales]\nlabel = 5\n",
+            "`indicators.net_sales`",
+        ),
     ] {
         let templates = dir.join("templates");
         let _ = std::fs::remove_dir_all(&templates);
         std::fs::create_dir_all(templates.join("messages")).unwrap();
         std::fs::write(templates.join("messages/en.toml"), broken).unwrap();
         let output = opskpi(&[
-            "report", "monthly", "--period", "2024-03", "--as-of", "2024-12-31",
-            "--templates", templates.to_str().unwrap(), "--out", dir.join("r").to_str().unwrap(),
-            "--config", &config_arg(dir), "--quiet",
+            "report",
+            "monthly",
+            "--period",
+            "2024-03",
+            "--as-of",
+            "2024-12-31",
+            "--templates",
+            templates.to_str().unwrap(),
+            "--out",
+            dir.join("r").to_str().unwrap(),
+            "--config",
+            &config_arg(dir),
+            "--quiet",
         ]);
-        assert_eq!(output.status.code(), Some(1), "{broken}: {}", stderr(&output));
-        assert!(stderr(&output).contains(named), "{broken}: {}", stderr(&output));
+        assert_eq!(
+            output.status.code(),
+            Some(1),
+            "{broken}: {}",
+            stderr(&output)
+        );
+        assert!(
+            stderr(&output).contains(named),
+            "{broken}: {}",
+            stderr(&output)
+        );
     }
 }
 
@@ -349,7 +473,15 @@ fn a_broken_language_catalogue_is_an_error_naming_the_word() {
 fn dates_and_periods_outside_the_calendar_are_refused_not_panicked_on() {
     let project = tiny_project();
     for args in [
-        vec!["net_sales", "--period", "2024-03", "--engine", "polars", "--as-of", "+262143-12-31"],
+        vec![
+            "net_sales",
+            "--period",
+            "2024-03",
+            "--engine",
+            "polars",
+            "--as-of",
+            "+262143-12-31",
+        ],
         vec!["net_sales", "--period", "2024-03", "--as-of", "9999-12-31"],
         vec!["net_sales", "--period", "9999-12", "--engine", "polars"],
         vec!["net_sales", "--period", "0001-01"],
@@ -359,9 +491,17 @@ fn dates_and_periods_outside_the_calendar_are_refused_not_panicked_on() {
         all.extend(&args);
         all.extend(["--config", config.as_str()]);
         let output = opskpi(&all);
-        assert_eq!(output.status.code(), Some(1), "{args:?}: {}", stderr(&output));
+        assert_eq!(
+            output.status.code(),
+            Some(1),
+            "{args:?}: {}",
+            stderr(&output)
+        );
         let error = stderr(&output);
-        assert!(error.contains("1900") || error.contains("cannot read date"), "{args:?}: {error}");
+        assert!(
+            error.contains("1900") || error.contains("cannot read date"),
+            "{args:?}: {error}"
+        );
     }
 }
 
@@ -372,11 +512,22 @@ fn a_language_tag_is_checked_before_it_touches_a_path() {
     let project = tiny_project();
     for tag in ["../../etc/passwd", "en/../../x", "e", "zh_TW", ""] {
         let output = opskpi(&[
-            "report", "monthly", "--period", "2024-03", "--lang", tag,
-            "--config", &config_arg(project.path()), "--quiet",
+            "report",
+            "monthly",
+            "--period",
+            "2024-03",
+            "--lang",
+            tag,
+            "--config",
+            &config_arg(project.path()),
+            "--quiet",
         ]);
         assert_eq!(output.status.code(), Some(1), "{tag}");
-        assert!(stderr(&output).contains("not a language tag"), "{tag}: {}", stderr(&output));
+        assert!(
+            stderr(&output).contains("not a language tag"),
+            "{tag}: {}",
+            stderr(&output)
+        );
     }
 }
 
@@ -394,7 +545,8 @@ fn a_warehouse_path_that_is_not_a_duckdb_file_is_refused_before_loading() {
     assert_eq!(output.status.code(), Some(1));
     let error = stderr(&output);
     assert!(
-        error.contains("sales.csv") && error.contains("not a DuckDB database")
+        error.contains("sales.csv")
+            && error.contains("not a DuckDB database")
             && error.contains("a text file beginning `order_id,line_no"),
         "{error}"
     );
@@ -411,22 +563,42 @@ fn templates_and_samples_do_not_overwrite_edited_files_without_force() {
     let output = opskpi(&["templates", folder.to_str().unwrap()]);
     assert!(output.status.success(), "{}", stderr(&output));
     // Copying again over unchanged copies is fine.
-    assert!(opskpi(&["templates", folder.to_str().unwrap()]).status.success());
+    assert!(opskpi(&["templates", folder.to_str().unwrap()])
+        .status
+        .success());
     std::fs::write(folder.join("report.typ"), "// mine\n").unwrap();
     let output = opskpi(&["templates", folder.to_str().unwrap()]);
     assert_eq!(output.status.code(), Some(1));
     assert!(stderr(&output).contains("report.typ") && stderr(&output).contains("--force"));
-    assert_eq!(std::fs::read_to_string(folder.join("report.typ")).unwrap(), "// mine\n");
-    assert!(opskpi(&["templates", folder.to_str().unwrap(), "--force"]).status.success());
-    assert_ne!(std::fs::read_to_string(folder.join("report.typ")).unwrap(), "// mine\n");
+    assert_eq!(
+        std::fs::read_to_string(folder.join("report.typ")).unwrap(),
+        "// mine\n"
+    );
+    assert!(opskpi(&["templates", folder.to_str().unwrap(), "--force"])
+        .status
+        .success());
+    assert_ne!(
+        std::fs::read_to_string(folder.join("report.typ")).unwrap(),
+        "// mine\n"
+    );
 
     let company = dir.path().join("company");
     std::fs::create_dir(&company).unwrap();
     std::fs::write(company.join("opskpi.toml"), "# mine\n").unwrap();
-    let output = opskpi(&["sample", "--out", company.to_str().unwrap(), "--scale", "0.01", "--quiet"]);
+    let output = opskpi(&[
+        "sample",
+        "--out",
+        company.to_str().unwrap(),
+        "--scale",
+        "0.01",
+        "--quiet",
+    ]);
     assert_eq!(output.status.code(), Some(1));
     assert!(stderr(&output).contains("opskpi.toml") && stderr(&output).contains("--force"));
-    assert_eq!(std::fs::read_to_string(company.join("opskpi.toml")).unwrap(), "# mine\n");
+    assert_eq!(
+        std::fs::read_to_string(company.join("opskpi.toml")).unwrap(),
+        "# mine\n"
+    );
 }
 
 /// `--data`'s load time (its files' time) was read in the machine's time
@@ -438,8 +610,17 @@ fn the_same_data_folder_gives_the_same_report_in_any_time_zone() {
         let out = tempfile::tempdir().unwrap();
         let output = std::process::Command::new(env!("CARGO_BIN_EXE_opskpi"))
             .args([
-                "report", "monthly", "--period", "2024-03", "--as-of", "2024-12-31", "--data",
-                data.path().to_str().unwrap(), "--out", out.path().to_str().unwrap(), "--quiet",
+                "report",
+                "monthly",
+                "--period",
+                "2024-03",
+                "--as-of",
+                "2024-12-31",
+                "--data",
+                data.path().to_str().unwrap(),
+                "--out",
+                out.path().to_str().unwrap(),
+                "--quiet",
             ])
             .env("TZ", zone)
             .env_remove("OPSKPI_CONFIG")
@@ -449,5 +630,8 @@ fn the_same_data_folder_gives_the_same_report_in_any_time_zone() {
         assert!(output.status.success(), "{}", stderr(&output));
         std::fs::read(out.path().join("monthly-2024-03.html")).unwrap()
     };
-    assert!(render("UTC") == render("Pacific/Kiritimati"), "the reports differ");
+    assert!(
+        render("UTC") == render("Pacific/Kiritimati"),
+        "the reports differ"
+    );
 }

@@ -214,7 +214,9 @@ pub fn check_memory_limit(key: &str, limit: &str) -> Result<()> {
         .trim();
     let unit = limit.trim()[number.len()..].trim().to_ascii_uppercase();
     let known = ["B", "KB", "MB", "GB", "TB", "KIB", "MIB", "GIB", "TIB"];
-    let valid = number.parse::<f64>().is_ok_and(|n| n > 0.0 && n.is_finite())
+    let valid = number
+        .parse::<f64>()
+        .is_ok_and(|n| n > 0.0 && n.is_finite())
         && known.contains(&unit.as_str());
     if valid {
         Ok(())

@@ -136,9 +136,8 @@ fn exact_column(array: &dyn Array, name: &str) -> std::result::Result<ArrayRef, 
         safe: false,
         format_options: Default::default(),
     };
-    cast_with_options(array, &DataType::Decimal128(38, COMPONENT_SCALE), &options).map_err(
-        |error| Problem::TooLarge(name.to_string(), format!("too large ({error})")),
-    )
+    cast_with_options(array, &DataType::Decimal128(38, COMPONENT_SCALE), &options)
+        .map_err(|error| Problem::TooLarge(name.to_string(), format!("too large ({error})")))
 }
 
 /// An exact decimal of `mantissa` × 10^−scale, its trailing zeros dropped
@@ -179,9 +178,9 @@ fn read_batch(
             array.data_type(),
             DataType::Float16 | DataType::Float32 | DataType::Float64
         ) {
-            return Err(format!(
-                "component `{name}` is floating point; components must be exact"
-            ));
+            return Err(
+                format!("component `{name}` is floating point; components must be exact").into(),
+            );
         }
         value_columns.push(Some(exact_column(array, name)?));
     }

@@ -465,7 +465,7 @@ impl<'a> Walk<'a> {
                     .and_then(|values| values[0]);
                 let warning = target
                     .map(|target| match indicator.direction {
-                        Direction::Higher => multiply(target, *warning_ratio),
+                        Direction::Higher => multiply(target, *warning_ratio).map(Some),
                         Direction::Lower => divide(target, *warning_ratio),
                     })
                     .transpose()

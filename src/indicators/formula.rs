@@ -311,7 +311,10 @@ mod tests {
         assert!(eval_exact("a + a", &[("a", big)]).is_err());
         // Missing and a zero divisor are still just missing.
         assert_eq!(eval_exact("a * b", &[("a", big)]), Ok(None));
-        assert_eq!(eval_exact("a / b", &[("a", big), ("b", dec("0"))]), Ok(None));
+        assert_eq!(
+            eval_exact("a / b", &[("a", big), ("b", dec("0"))]),
+            Ok(None)
+        );
     }
 
     #[test]

@@ -188,6 +188,17 @@ pub fn detect(
             best = Some((candidate, score));
         }
     }
+    // A Chinese file with a few damaged bytes does not decode cleanly, and
+    // a single-byte guess then reads its header as nonsense. If Big5 or
+    // GB18030 read known column names despite the damage, it is that
+    // encoding, and the reader refuses the damaged line by its number.
+    for candidate in [BIG5, GB18030] {
+        let (text, _) = candidate.decode_without_bom_handling(bytes);
+        let score = known_headers(&text);
+        if best.is_none_or(|(_, best_score)| score > best_score) {
+            best = Some((candidate, score));
+        }
+    }
     match best {
         // GBK files decode with the GB18030 decoder (a superset); name it so.
         Some((encoding, _)) => Ok(Detected {
@@ -202,34 +213,109 @@ pub fn detect(
     }
 }
 
-/// Writes `path` decoded from `encoding` as UTF-8 to `out`, byte-order mark
-/// dropped. Malformed sequences become U+FFFD, which the value rules then
-/// refuse where they matter; the returned count says how many there were.
-pub fn transcode(path: &Path, encoding: &'static Encoding, out: &Path) -> Result<u64> {
-    let file = fs_err::File::open(path)?;
-    let mut reader = encoding_rs_io::DecodeReaderBytesBuilder::new()
-        .encoding(Some(encoding))
-        .bom_override(true)
-        .strip_bom(true)
-        .build(std::io::BufReader::with_capacity(1 << 20, file));
-    let mut writer = std::io::BufWriter::with_capacity(1 << 20, fs_err::File::create(out)?);
-    let mut buffer = vec![0u8; 1 << 20];
-    let mut replaced = 0u64;
+/// Where `bytes` stop being `encoding`: the 1-based line and the bytes
+/// that are not a character of it.
+pub fn malformed(bytes: &[u8], encoding: &'static Encoding) -> Option<(u64, Vec<u8>)> {
+    let mut decoder = encoding.new_decoder_without_bom_handling();
+    let mut out = String::with_capacity(bytes.len() * 3 + 16);
+    let mut at = 0;
     loop {
-        let read = reader.read(&mut buffer)?;
-        if read == 0 {
+        let (result, read) =
+            decoder.decode_to_string_without_replacement(&bytes[at..], &mut out, true);
+        at += read;
+        match result {
+            encoding_rs::DecoderResult::InputEmpty => return None,
+            encoding_rs::DecoderResult::OutputFull => {
+                out.reserve(bytes.len() - at + 16);
+            }
+            encoding_rs::DecoderResult::Malformed(bad, extra) => {
+                let end = at - usize::from(extra);
+                let start = end.saturating_sub(usize::from(bad));
+                let line = out.matches('\n').count() as u64 + 1;
+                return Some((line, bytes[start..end].to_vec()));
+            }
+        }
+    }
+}
+
+/// The message for bytes that are not the file's encoding.
+pub fn malformed_message(encoding: &'static Encoding, bad: &[u8]) -> String {
+    let shown: Vec<String> = bad.iter().map(|b| format!("0x{b:02X}")).collect();
+    format!(
+        "the bytes {} are not {} text",
+        shown.join(" "),
+        encoding.name()
+    )
+}
+
+/// The hint for a file that is not wholly its encoding.
+pub const MALFORMED_HINT: &str = "the file is damaged or not wholly in one encoding: export it again, or state its encoding in the source (`encoding = \"…\"`)";
+
+/// Writes `path` decoded from `encoding` as UTF-8 to `out`, byte-order mark
+/// dropped. Bytes that are not a character of the encoding are an error
+/// naming their line (`Err(Some((line, bytes)))`); nothing is replaced.
+pub fn transcode(
+    path: &Path,
+    encoding: &'static Encoding,
+    out: &Path,
+) -> std::result::Result<(), Transcode> {
+    let mut file = std::io::BufReader::with_capacity(1 << 20, fs_err::File::open(path)?);
+    let mut writer = std::io::BufWriter::with_capacity(1 << 20, fs_err::File::create(out)?);
+    let mut decoder = encoding.new_decoder_with_bom_removal();
+    let mut input = vec![0u8; 1 << 20];
+    let mut text = String::with_capacity((1 << 20) * 3 + 16);
+    let mut lines = 0u64;
+    let mut pending: Vec<u8> = Vec::new();
+    loop {
+        let read = file.read(&mut input)?;
+        let last = read == 0;
+        pending.extend_from_slice(&input[..read]);
+        let mut at = 0;
+        loop {
+            text.clear();
+            let (result, used) =
+                decoder.decode_to_string_without_replacement(&pending[at..], &mut text, last);
+            let decoded_until = at + used;
+            match result {
+                encoding_rs::DecoderResult::Malformed(bad, extra) => {
+                    let end = decoded_until - usize::from(extra);
+                    let start = end.saturating_sub(usize::from(bad));
+                    lines += text.matches('\n').count() as u64;
+                    return Err(Transcode::Malformed(
+                        lines + 1,
+                        pending[start..end].to_vec(),
+                    ));
+                }
+                encoding_rs::DecoderResult::OutputFull | encoding_rs::DecoderResult::InputEmpty => {
+                    lines += text.matches('\n').count() as u64;
+                    writer.write_all(text.as_bytes())?;
+                    at = decoded_until;
+                    if matches!(result, encoding_rs::DecoderResult::InputEmpty) {
+                        break;
+                    }
+                }
+            }
+        }
+        pending.clear();
+        if last {
             break;
         }
-        let chunk = &buffer[..read];
-        // U+FFFD is EF BF BD in UTF-8.
-        replaced += chunk
-            .windows(3)
-            .filter(|w| *w == [0xEF, 0xBF, 0xBD])
-            .count() as u64;
-        writer.write_all(chunk)?;
     }
     writer.flush()?;
-    Ok(replaced)
+    Ok(())
+}
+
+/// Why a file could not be transcoded.
+pub enum Transcode {
+    Io(std::io::Error),
+    /// The line, and the bytes that are not the encoding's.
+    Malformed(u64, Vec<u8>),
+}
+
+impl From<std::io::Error> for Transcode {
+    fn from(error: std::io::Error) -> Transcode {
+        Transcode::Io(error)
+    }
 }
 
 #[cfg(test)]

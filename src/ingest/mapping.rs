@@ -171,6 +171,20 @@ fn find(headers: &[String], name: &str) -> Option<usize> {
         })
 }
 
+/// A file with no columns and no rows (a JSON array `[]`): every column
+/// missing, which no row can break.
+pub fn nothing(table: &'static Table) -> Vec<Mapped> {
+    table
+        .columns
+        .iter()
+        .map(|column| Mapped {
+            column,
+            origin: Origin::Missing,
+            values: BTreeMap::new(),
+        })
+        .collect()
+}
+
 /// Maps every column of `table` onto the source's `headers`.
 pub fn map(
     table: &'static Table,
@@ -230,6 +244,22 @@ pub fn map(
                 &header_names(table.name, column.name),
             ) {
                 Some((i, same)) => {
+                    if let Some(j) = repeated(headers, i) {
+                        return Err(Error::config_hint(
+                            format!(
+                                "`{file}` has the column `{}` twice (columns {} and {}), so `{}.{}` could be read from either",
+                                headers[i],
+                                i + 1,
+                                j + 1,
+                                table.name,
+                                column.name
+                            ),
+                            format!(
+                                "keep one in the export, or say which: `[sources.columns] {} = \"{}\"` reads the second",
+                                column.name, headers[j]
+                            ),
+                        ));
+                    }
                     used[i] = true;
                     if same {
                         Origin::SameName(i)
@@ -281,6 +311,18 @@ fn find_free(
         return Some((i, true));
     }
     names.iter().find_map(|name| free(name).map(|i| (i, false)))
+}
+
+/// Another column of the same name as column `i` (numbered `name (2)`, …
+/// by the reader), if the file repeats it.
+fn repeated(headers: &[String], i: usize) -> Option<usize> {
+    let prefix = format!("{} (", headers[i]);
+    headers.iter().position(|header| {
+        header.strip_prefix(&prefix).is_some_and(|rest| {
+            rest.strip_suffix(')')
+                .is_some_and(|n| !n.is_empty() && n.bytes().all(|b| b.is_ascii_digit()))
+        })
+    })
 }
 
 fn list(headers: &[String]) -> String {

@@ -748,7 +748,18 @@ fn read_file(
     scratch: &Path,
 ) -> Result<read::Raw> {
     let known = |cell: &str| mapping::is_known_header(table, source, cell);
-    match source.format_of(file)? {
+    let format = source.format_of(file)?;
+    if format != Format::Postgres && fs_err::metadata(file)?.len() == 0 {
+        return Err(Error::data(BadData::file(
+            file,
+            "the file is empty (0 bytes)".into(),
+            Some(
+                "an export that failed or has not finished leaves an empty file: export it again, or move it out of the source's folder"
+                    .into(),
+            ),
+        )));
+    }
+    match format {
         Format::Csv => read::csv::read(
             conn,
             file,

@@ -211,7 +211,12 @@ pub fn plan(
     default_offset: i32,
 ) -> Result<Planned> {
     let headers = raw.headers();
-    let mapped = mapping::map(table, source, &headers, file)?;
+    let empty = raw.rows.is_some_and(|count| count.exact && count.rows == 0);
+    let mapped = if headers.is_empty() && empty {
+        mapping::nothing(table)
+    } else {
+        mapping::map(table, source, &headers, file)?
+    };
     let dates = source.dates.unwrap_or_default();
     let offset = match &source.timezone {
         Some(zone) => crate::config::parse_offset(zone)?,

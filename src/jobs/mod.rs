@@ -152,7 +152,12 @@ pub fn sql(
     answer: &AnswerOptions,
 ) -> Result<Written> {
     let path = existing_path(config)?;
-    let door = sql::open(&path, wait(config), Some(functions(config, as_of)?), &config.sql)?;
+    let door = sql::open(
+        &path,
+        wait(config),
+        Some(functions(config, as_of)?),
+        &config.sql,
+    )?;
     door.export(
         query,
         &[],
@@ -166,7 +171,12 @@ pub fn sql(
 /// the `kpi(...)` table functions) as Arrow record batches.
 pub fn sql_batches(config: &Config, as_of: NaiveDate, query: &str) -> Result<Batches> {
     let path = existing_path(config)?;
-    let door = sql::open(&path, wait(config), Some(functions(config, as_of)?), &config.sql)?;
+    let door = sql::open(
+        &path,
+        wait(config),
+        Some(functions(config, as_of)?),
+        &config.sql,
+    )?;
     door.batches(query, &[])
 }
 
@@ -181,7 +191,12 @@ pub fn saved_query_batches(
     let query = saved::find(name, config.queries_folder().as_deref())?;
     let bound = query.bind(params, config.calendar())?;
     let path = existing_path(config)?;
-    let door = sql::open(&path, wait(config), Some(functions(config, as_of)?), &config.sql)?;
+    let door = sql::open(
+        &path,
+        wait(config),
+        Some(functions(config, as_of)?),
+        &config.sql,
+    )?;
     door.batches(&query.sql, &bound)
 }
 
@@ -203,7 +218,12 @@ pub fn saved_query(
     let query = saved::find(name, config.queries_folder().as_deref())?;
     let bound = query.bind(params, config.calendar())?;
     let path = existing_path(config)?;
-    let door = sql::open(&path, wait(config), Some(functions(config, as_of)?), &config.sql)?;
+    let door = sql::open(
+        &path,
+        wait(config),
+        Some(functions(config, as_of)?),
+        &config.sql,
+    )?;
     door.export(
         &query.sql,
         &bound,

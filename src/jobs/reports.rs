@@ -362,7 +362,10 @@ fn file_safe(value: &str) -> String {
 fn edition_names(dimension: &str, values: &[String]) -> Result<Vec<String>> {
     let names: Vec<String> = values.iter().map(|value| file_safe(value)).collect();
     for (i, name) in names.iter().enumerate() {
-        if let Some(j) = names[..i].iter().position(|other| other.to_lowercase() == name.to_lowercase()) {
+        if let Some(j) = names[..i]
+            .iter()
+            .position(|other| other.to_lowercase() == name.to_lowercase())
+        {
             return Err(Error::config_hint(
                 format!(
                     "the {dimension} values `{}` and `{}` would write one file (`{name}`)",

@@ -57,15 +57,15 @@ impl Messages {
     /// shape English's is, or — for a language opskpi does not have
     /// (`builtin` false) — if a word English has is missing.
     pub fn add_user(&mut self, text: &str, shown: &str, builtin: bool) -> Result<()> {
-        let table: toml::Table = text
-            .parse()
-            .map_err(|error: toml::de::Error| Error::Template {
-                name: shown.to_string(),
-                line: error
-                    .span()
-                    .map(|span| text[..span.start].lines().count().max(1)),
-                message: error.message().to_string(),
-            })?;
+        let table: toml::Table =
+            text.parse()
+                .map_err(|error: toml::de::Error| Error::Template {
+                    name: shown.to_string(),
+                    line: error
+                        .span()
+                        .map(|span| text[..span.start].lines().count().max(1)),
+                    message: error.message().to_string(),
+                })?;
         self.table.extend(table);
         self.check_shape(shown)?;
         if !builtin {
@@ -123,9 +123,9 @@ impl Messages {
                 (toml::Value::Table(_), toml::Value::Table(_)) if key == "format" => {}
                 (toml::Value::Table(_), toml::Value::Table(table)) => {
                     for (name, entry) in table {
-                        let texts = entry.as_table().is_some_and(|entry| {
-                            entry.values().all(|value| value.is_str())
-                        });
+                        let texts = entry
+                            .as_table()
+                            .is_some_and(|entry| entry.values().all(|value| value.is_str()));
                         if !texts {
                             return Err(wrong(
                                 &format!("{key}.{name}"),

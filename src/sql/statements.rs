@@ -30,7 +30,8 @@ pub fn count(text: &str) -> Option<usize> {
         let mut counted = None;
         if ffi::duckdb_connect(database, &mut connection) == ffi::DuckDBSuccess {
             let mut extracted: ffi::duckdb_extracted_statements = ptr::null_mut();
-            let statements = ffi::duckdb_extract_statements(connection, text.as_ptr(), &mut extracted);
+            let statements =
+                ffi::duckdb_extract_statements(connection, text.as_ptr(), &mut extracted);
             if statements > 0 {
                 counted = Some(statements as usize);
             }

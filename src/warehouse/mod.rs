@@ -51,7 +51,11 @@ pub fn connect(
 ) -> Result<Connection> {
     check_database_file(path)?;
     let started = Instant::now();
+    // A writer holds the gate across its tries; a reader for one try each.
+    let _writer = (access == Access::ReadWrite).then(|| Gate::pass(path, access, wait));
     loop {
+        let remaining = wait.saturating_sub(started.elapsed());
+        let _reader = (access == Access::ReadOnly).then(|| Gate::pass(path, access, remaining));
         let mut config = duckdb::Config::default()
             .access_mode(match access {
                 Access::ReadWrite => duckdb::AccessMode::ReadWrite,
@@ -77,6 +81,67 @@ pub fn connect(
             }
         }
     }
+}
+
+/// Writers first. DuckDB lets readers share the file and gives a writer
+/// the file alone, but a writer that finds it shared can only try again —
+/// and readers that open it one after another keep it shared for ever. So
+/// opskpi's opens pass a gate first: an advisory lock (`flock`) on the
+/// warehouse's folder, which a writer holds exclusively from its first try
+/// until DuckDB gave it the file, and a reader holds shared only while it
+/// opens. A waiting writer then waits only for the readers already in.
+/// (The folder, not the file: DuckDB locks the file with `fcntl`, whose
+/// locks a process loses when it closes any descriptor of that file. The
+/// gate is advisory: other DuckDB clients do not pass it.)
+struct Gate(#[allow(dead_code)] Option<std::fs::File>);
+
+impl Gate {
+    /// Passes the gate for `access`, waiting up to `wait`; an open without
+    /// the gate when the folder cannot be opened or the wait ran out
+    /// (DuckDB's own lock still decides).
+    fn pass(path: &Path, access: Access, wait: Duration) -> Gate {
+        let folder = match path.parent() {
+            Some(parent) if !parent.as_os_str().is_empty() => parent,
+            _ => Path::new("."),
+        };
+        let Ok(file) = std::fs::File::open(folder) else {
+            return Gate(None);
+        };
+        let started = Instant::now();
+        loop {
+            if try_lock(&file, access) {
+                return Gate(Some(file));
+            }
+            if started.elapsed() >= wait {
+                return Gate(None);
+            }
+            std::thread::sleep(Duration::from_millis(10));
+        }
+    }
+}
+
+/// Takes the folder's advisory lock without waiting: exclusive for a writer.
+#[cfg(unix)]
+fn try_lock(folder: &std::fs::File, access: Access) -> bool {
+    let operation = match access {
+        Access::ReadWrite => libc::LOCK_EX,
+        Access::ReadOnly => libc::LOCK_SH,
+    };
+    // SAFETY: flock on an open descriptor the caller owns; the lock goes
+    // with the descriptor when it closes.
+    unsafe {
+        libc::flock(
+            std::os::fd::AsRawFd::as_raw_fd(folder),
+            operation | libc::LOCK_NB,
+        ) == 0
+    }
+}
+
+/// Off Unix there is no gate: DuckDB's own lock decides (and a writer may
+/// wait behind a stream of readers).
+#[cfg(not(unix))]
+fn try_lock(_folder: &std::fs::File, _access: Access) -> bool {
+    true
 }
 
 /// A warehouse path is either absent (a load creates it) or a DuckDB
@@ -138,7 +203,13 @@ fn looks_like(head: &[u8]) -> String {
     };
     match text {
         Some(text) => {
-            let line: String = text.lines().next().unwrap_or_default().chars().take(40).collect();
+            let line: String = text
+                .lines()
+                .next()
+                .unwrap_or_default()
+                .chars()
+                .take(40)
+                .collect();
             format!("a text file beginning `{}`", line.escape_debug())
         }
         None => "not a DuckDB file (its first bytes are no DuckDB header)".into(),

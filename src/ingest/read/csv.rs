@@ -29,8 +29,19 @@ const DELIMITERS: [u8; 4] = [b',', b'\t', b';', b'|'];
 
 /// The first records of `text` split by `delimiter`, with the line each starts on.
 fn records(text: &str, delimiter: u8, limit: usize) -> Vec<(u64, Vec<String>)> {
+    records_quoted(text, delimiter, limit, true)
+}
+
+/// `records`, with quotes read as quotes or as ordinary characters.
+fn records_quoted(
+    text: &str,
+    delimiter: u8,
+    limit: usize,
+    quoting: bool,
+) -> Vec<(u64, Vec<String>)> {
     let mut reader = ::csv::ReaderBuilder::new()
         .delimiter(delimiter)
+        .quoting(quoting)
         .has_headers(false)
         .flexible(true)
         .from_reader(text.as_bytes());
@@ -67,21 +78,27 @@ fn records(text: &str, delimiter: u8, limit: usize) -> Vec<(u64, Vec<String>)> {
 }
 
 /// The delimiter that splits the sample's rows most consistently: the most
-/// rows sharing one field count above 1, then the widest such count.
+/// rows sharing one field count above 1, then the widest such count — with
+/// quotes read as quotes, or as characters (a quote opened and never closed
+/// swallows the rest of the file, and must not hide the delimiter).
 fn detect_delimiter(text: &str) -> u8 {
+    let score = |delimiter: u8, quoting: bool| {
+        let rows = records_quoted(text, delimiter, 50, quoting);
+        let mut counts = std::collections::BTreeMap::<usize, usize>::new();
+        for (_, row) in rows.iter().filter(|(_, row)| row.len() > 1) {
+            *counts.entry(row.len()).or_default() += 1;
+        }
+        counts
+            .into_iter()
+            .map(|(width, rows)| (rows, width))
+            .max()
+            .unwrap_or((0, 0))
+    };
     DELIMITERS
         .iter()
         .map(|delimiter| {
-            let rows = records(text, *delimiter, 50);
-            let mut counts = std::collections::BTreeMap::<usize, usize>::new();
-            for (_, row) in rows.iter().filter(|(_, row)| row.len() > 1) {
-                *counts.entry(row.len()).or_default() += 1;
-            }
-            let (width, rows) = counts
-                .into_iter()
-                .max_by_key(|(width, rows)| (*rows, *width))
-                .unwrap_or((0, 0));
-            ((rows, width), *delimiter)
+            let best = score(*delimiter, true).max(score(*delimiter, false));
+            (best, *delimiter)
         })
         .max_by_key(|(score, delimiter)| (*score, *delimiter == b','))
         .map(|(_, delimiter)| delimiter)
@@ -113,11 +130,16 @@ pub fn read(
     })
     .map_err(|error| at_file(path, error))?;
     let text = encoding::decode_sample(&bytes, detected.encoding, complete).ok_or_else(|| {
-        Error::data(BadData::file(
+        let skip = if detected.bom {
+            encoding_rs::Encoding::for_bom(&bytes).map_or(0, |(_, length)| length)
+        } else {
+            0
+        };
+        malformed(
             path,
-            format!("the file is not {} text", detected.encoding.name()),
-            Some("state the file's encoding in the source: `encoding = \"…\"`".into()),
-        ))
+            detected.encoding,
+            encoding::malformed(&bytes[skip..], detected.encoding),
+        )
     })?;
     let delimiter = delimiter(path, options.delimiter, &text)?;
     let sample = records(&text, delimiter, 30);
@@ -136,7 +158,7 @@ pub fn read(
         .get(header + 1)
         .map(|(line, _)| line - 1)
         .unwrap_or(*header_line);
-    let mut notes = vec![
+    let notes = vec![
         ("encoding", detected.describe()),
         (
             "delimiter",
@@ -152,15 +174,12 @@ pub fn read(
         path.to_path_buf()
     } else {
         let out = options.scratch.join(format!("{}.utf8.csv", options.name));
-        let replaced = encoding::transcode(path, detected.encoding, &out)?;
-        if replaced > 0 {
-            notes.push((
-                "undecodable",
-                format!(
-                    "{replaced} byte sequences are not {}",
-                    detected.encoding.name()
-                ),
-            ));
+        match encoding::transcode(path, detected.encoding, &out) {
+            Ok(()) => {}
+            Err(encoding::Transcode::Io(error)) => return Err(error.into()),
+            Err(encoding::Transcode::Malformed(line, bad)) => {
+                return Err(malformed(path, detected.encoding, Some((line, bad))))
+            }
         }
         out
     };
@@ -180,6 +199,21 @@ pub fn read(
         rejects_table: Some(rejects_table),
         notes,
     })
+}
+
+/// Bytes that are not the file's encoding, at a line when it is known.
+fn malformed(
+    path: &Path,
+    encoding: &'static encoding_rs::Encoding,
+    found: Option<(u64, Vec<u8>)>,
+) -> Error {
+    let (line, message) = match found {
+        Some((line, bad)) => (Some(line), encoding::malformed_message(encoding, &bad)),
+        None => (None, format!("the file is not {} text", encoding.name())),
+    };
+    let mut bad = BadData::file(path, message, Some(encoding::MALFORMED_HINT.into()));
+    bad.line = line;
+    Error::data(bad)
 }
 
 /// The delimiter the source gives (a single byte), else the detected one.

@@ -36,6 +36,47 @@ fn cell_text(cell: &Data) -> Option<String> {
     }
 }
 
+/// The most a workbook may unpack to: calamine holds a sheet in memory.
+const MAX_UNPACKED: u64 = 2 << 30;
+
+/// Refuses a zipped workbook (xlsx, xlsm, xlsb, ods) whose parts declare
+/// more than `MAX_UNPACKED` bytes unpacked, before anything is unpacked.
+/// Other files are left to calamine, which names what is wrong with them.
+fn unpacked_size(path: &Path, bad: &dyn Fn(String, Option<String>) -> Error) -> Result<()> {
+    let file = std::io::BufReader::new(fs_err::File::open(path)?);
+    let Ok(mut archive) = zip::ZipArchive::new(file) else {
+        return Ok(());
+    };
+    let mut total = 0u64;
+    let mut largest = (0u64, String::new());
+    for index in 0..archive.len() {
+        let Ok(part) = archive.by_index_raw(index) else {
+            continue;
+        };
+        total = total.saturating_add(part.size());
+        if part.size() > largest.0 {
+            largest = (part.size(), part.name().to_string());
+        }
+    }
+    if total <= MAX_UNPACKED {
+        return Ok(());
+    }
+    let gb = |bytes: u64| format!("{:.1} GB", bytes as f64 / f64::from(1u32 << 30));
+    Err(bad(
+        format!(
+            "the workbook declares {} unpacked ({} in `{}`); opskpi reads workbooks of up to {}",
+            gb(total),
+            gb(largest.0),
+            largest.1,
+            gb(MAX_UNPACKED)
+        ),
+        Some(
+            "save the sheet as CSV (Excel: Save As › CSV UTF-8), which is read as a stream; if the file should be small, it is damaged: export it again"
+                .into(),
+        ),
+    ))
+}
+
 fn merged_regions(
     workbook: &mut Sheets<std::io::BufReader<std::fs::File>>,
     sheet: &str,
@@ -60,6 +101,7 @@ pub fn read(
 ) -> Result<Raw> {
     let bad =
         |message: String, hint: Option<String>| Error::data(BadData::file(path, message, hint));
+    unpacked_size(path, &bad)?;
     let mut workbook = open_workbook_auto(path)
         .map_err(|error| bad(format!("cannot read the workbook: {error}"), Some("check that it is an Excel or OpenDocument file that opens in a spreadsheet program".into())))?;
     let sheet = sheet_name(&workbook.sheet_names(), sheet, &bad)?;

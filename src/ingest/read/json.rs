@@ -1,8 +1,8 @@
 //! JSON sources: an array of objects, or newline-delimited JSON (one object
 //! a line). Values keep their exact text — a number is read from the digits
 //! in the file, never through a float — and the columns are every key seen,
-//! in order of first appearance. A place is the line (NDJSON) or the
-//! record's position in the array.
+//! in order of first appearance; a key written twice in one object is
+//! refused, not settled by a guess. A place is the line the record starts on.
 
 use std::collections::HashMap;
 use std::path::Path;
@@ -10,7 +10,7 @@ use std::path::Path;
 use duckdb::Connection;
 use serde_json::value::RawValue;
 
-use super::{append_table, appended, Raw};
+use super::{append_table, appended, Raw, RowCount};
 use crate::error::{BadData, Error, Result};
 
 type Object<'a> = Vec<(String, &'a RawValue)>;
@@ -26,16 +26,55 @@ fn value_text(value: &RawValue) -> Result<Option<String>, serde_json::Error> {
     })
 }
 
+/// An object's members in the order written, or the first key written twice.
+struct Members<'a>(std::result::Result<Object<'a>, String>);
+
+impl<'de: 'a, 'a> serde::Deserialize<'de> for Members<'a> {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct Visitor;
+        impl<'de> serde::de::Visitor<'de> for Visitor {
+            type Value = Members<'de>;
+
+            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                f.write_str("a JSON object")
+            }
+
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<Members<'de>, A::Error> {
+                let mut members: Object<'de> = Vec::new();
+                let mut repeated = None;
+                while let Some((key, value)) = map.next_entry::<String, &'de RawValue>()? {
+                    if repeated.is_none() && members.iter().any(|(seen, _)| *seen == key) {
+                        repeated = Some(key);
+                    } else {
+                        members.push((key, value));
+                    }
+                }
+                Ok(Members(match repeated {
+                    Some(key) => Err(format!("the key `{key}` appears twice")),
+                    None => Ok(members),
+                }))
+            }
+        }
+        deserializer.deserialize_map(Visitor)
+    }
+}
+
 fn parse_object(text: &str) -> Result<Object<'_>, String> {
-    // A map keeps the last of repeated keys, as JSON parsers do; the order
-    // of first appearance comes from a second, ordered pass over the keys.
-    let map: HashMap<String, &RawValue> = serde_json::from_str(text).map_err(|e| e.to_string())?;
-    let order: serde_json::Map<String, serde_json::Value> =
-        serde_json::from_str(text).map_err(|e| e.to_string())?;
-    Ok(order
-        .keys()
-        .filter_map(|key| map.get(key).map(|value| (key.clone(), *value)))
-        .collect())
+    let members: Members = serde_json::from_str(text).map_err(|e| e.to_string())?;
+    members.0
+}
+
+/// The 1-based line of `part`, a slice of `text`.
+fn line_of(text: &str, part: &str) -> u64 {
+    let at = (part.as_ptr() as usize).saturating_sub(text.as_ptr() as usize);
+    text.as_bytes()[..at.min(text.len())]
+        .iter()
+        .filter(|b| **b == b'\n')
+        .count() as u64
+        + 1
 }
 
 pub fn read(conn: &Connection, path: &Path, name: &str) -> Result<Raw> {
@@ -60,7 +99,7 @@ pub fn read(conn: &Connection, path: &Path, name: &str) -> Result<Raw> {
     })?;
     let text = text.strip_prefix('\u{FEFF}').unwrap_or(&text);
     let mut records: Vec<(u64, Object)> = Vec::new();
-    let (word, notes) = if text.trim_start().starts_with('[') {
+    let notes = if text.trim_start().starts_with('[') {
         let items: Vec<&RawValue> = serde_json::from_str(text).map_err(|error| {
             bad(
                 Some(error.line() as u64),
@@ -68,15 +107,16 @@ pub fn read(conn: &Connection, path: &Path, name: &str) -> Result<Raw> {
             )
         })?;
         for (i, item) in items.iter().enumerate() {
+            let line = line_of(text, item.get());
             let object = parse_object(item.get()).map_err(|message| {
                 bad(
-                    Some(i as u64 + 1),
-                    format!("record {} is not an object: {message}", i + 1),
+                    Some(line),
+                    format!("record {} is not an object of values: {message}", i + 1),
                 )
             })?;
-            records.push((i as u64 + 1, object));
+            records.push((line, object));
         }
-        ("record", vec![("format", "JSON array".to_string())])
+        vec![("format", "JSON array".to_string())]
     } else {
         for (i, line) in text.lines().enumerate() {
             let line = line.trim();
@@ -86,15 +126,12 @@ pub fn read(conn: &Connection, path: &Path, name: &str) -> Result<Raw> {
             let object = parse_object(line).map_err(|message| {
                 bad(
                     Some(i as u64 + 1),
-                    format!("line {} is not a JSON object: {message}", i + 1),
+                    format!("the line is not a JSON object of values: {message}"),
                 )
             })?;
             records.push((i as u64 + 1, object));
         }
-        (
-            "line",
-            vec![("format", "newline-delimited JSON".to_string())],
-        )
+        vec![("format", "newline-delimited JSON".to_string())]
     };
     let mut headers: Vec<String> = Vec::new();
     let mut index: HashMap<String, usize> = HashMap::new();
@@ -116,6 +153,12 @@ pub fn read(conn: &Connection, path: &Path, name: &str) -> Result<Raw> {
         rows.push((*place, values));
     }
     let table = format!("{name}_raw");
-    append_table(conn, &table, headers.len(), rows.into_iter())?;
-    Ok(appended(&table, headers, word, notes))
+    let count = append_table(conn, &table, headers.len(), rows.into_iter())?;
+    Ok(Raw {
+        rows: Some(RowCount {
+            rows: count,
+            exact: true,
+        }),
+        ..appended(&table, headers, "line", notes)
+    })
 }

@@ -76,7 +76,8 @@ enum Connect {
 
 /// A client connected with the source's TLS mode (`tls`).
 fn connect(pg: &PostgresSource, source: &Source) -> std::result::Result<Client, Connect> {
-    let (url, url_mode, url_ca) = tls::split_tls_options(&url(pg, source).map_err(Connect::Opskpi)?);
+    let (url, url_mode, url_ca) =
+        tls::split_tls_options(&url(pg, source).map_err(Connect::Opskpi)?);
     let mode = match pg.sslmode.as_deref().or(url_mode.as_deref()) {
         Some(mode) => SslMode::parse(mode).map_err(Connect::Opskpi)?,
         None => SslMode::Prefer,
@@ -124,7 +125,17 @@ pub fn read(
         )
     };
     let mut client = connect(pg, source).map_err(|error| match error {
-        Connect::Postgres(error) => fail("cannot connect", error),
+        Connect::Postgres(error) => {
+            let text = describe(&error);
+            let hint = if text.contains("certificate") {
+                "the server's certificate is not trusted for this name: give the authority that signed it with `ca_file`, and connect by a name the certificate holds (`sslmode = \"require\"` encrypts without checking)"
+            } else if text.contains("TLS") || text.contains("tls") {
+                "the server does not offer TLS: enable `ssl` on the server, or say `sslmode = \"disable\"` where clear text is acceptable"
+            } else {
+                "check that the server named by the connection string is reachable and the user and password are right"
+            };
+            Error::config_hint(format!("`{shown}`: cannot connect: {text}"), hint)
+        }
         Connect::Opskpi(error) => error,
     })?;
     let inner = match (&pg.table, &pg.query) {

@@ -230,13 +230,10 @@ impl ServerCertVerifier for ChainOnly {
         ocsp_response: &[u8],
         now: UnixTime,
     ) -> std::result::Result<ServerCertVerified, rustls::Error> {
-        match self.0.verify_server_cert(
-            end_entity,
-            intermediates,
-            server_name,
-            ocsp_response,
-            now,
-        ) {
+        match self
+            .0
+            .verify_server_cert(end_entity, intermediates, server_name, ocsp_response, now)
+        {
             Err(rustls::Error::InvalidCertificate(rustls::CertificateError::NotValidForName))
             | Err(rustls::Error::InvalidCertificate(
                 rustls::CertificateError::NotValidForNameContext { .. },
@@ -251,7 +248,8 @@ impl ServerCertVerifier for ChainOnly {
         certificate: &CertificateDer<'_>,
         signature: &DigitallySignedStruct,
     ) -> std::result::Result<HandshakeSignatureValid, rustls::Error> {
-        self.0.verify_tls12_signature(message, certificate, signature)
+        self.0
+            .verify_tls12_signature(message, certificate, signature)
     }
 
     fn verify_tls13_signature(
@@ -260,7 +258,8 @@ impl ServerCertVerifier for ChainOnly {
         certificate: &CertificateDer<'_>,
         signature: &DigitallySignedStruct,
     ) -> std::result::Result<HandshakeSignatureValid, rustls::Error> {
-        self.0.verify_tls13_signature(message, certificate, signature)
+        self.0
+            .verify_tls13_signature(message, certificate, signature)
     }
 
     fn supported_verify_schemes(&self) -> Vec<SignatureScheme> {
@@ -277,7 +276,10 @@ mod tests {
         let (rest, mode, ca) = split_tls_options(
             "postgres://u:p@db.example.com:5432/crm?sslmode=verify-full&application_name=x&sslrootcert=/ca.pem",
         );
-        assert_eq!(rest, "postgres://u:p@db.example.com:5432/crm?application_name=x");
+        assert_eq!(
+            rest,
+            "postgres://u:p@db.example.com:5432/crm?application_name=x"
+        );
         assert_eq!(mode.as_deref(), Some("verify-full"));
         assert_eq!(ca, Some(PathBuf::from("/ca.pem")));
         let (rest, mode, ca) = split_tls_options("host=db user=u sslmode=require dbname=crm");
@@ -285,7 +287,10 @@ mod tests {
         assert_eq!(mode.as_deref(), Some("require"));
         assert_eq!(ca, None);
         let (rest, mode, _) = split_tls_options("postgres://u@h/db?sslmode=disable");
-        assert_eq!((rest.as_str(), mode.as_deref()), ("postgres://u@h/db", Some("disable")));
+        assert_eq!(
+            (rest.as_str(), mode.as_deref()),
+            ("postgres://u@h/db", Some("disable"))
+        );
         assert!(SslMode::parse("verify-everything").is_err());
     }
 }
