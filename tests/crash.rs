@@ -244,3 +244,183 @@ fn a_load_killed_at_random_moments_leaves_the_state_before_or_after() {
         crash(project.path(), &saved, &before, &after, &Kill::After(delay));
     }
 }
+
+/// The state without the pipeline's own records (`_opskpi_runs`, its
+/// steps), which a run adds whether or not it loads.
+fn data_state(warehouse: &Path) -> State {
+    state(warehouse)
+        .into_iter()
+        .filter(|(table, ..)| !table.starts_with("_opskpi_run"))
+        .collect()
+}
+
+/// The canonical tables alone: the load log names each copy's own paths.
+fn canonical(state: &State) -> State {
+    state
+        .iter()
+        .filter(|(table, ..)| !table.starts_with("_opskpi"))
+        .cloned()
+        .collect()
+}
+
+const PIPELINE: &str = r#"config = "../opskpi.toml"
+period = "2024-03"
+out = "../out"
+
+[[steps]]
+step = "ingest"
+
+[[steps]]
+step = "kpi"
+indicators = ["net_sales", "orders"]
+by = ["region"]
+file = "kpi-{period}.csv"
+
+[[steps]]
+step = "report"
+formats = ["html"]
+"#;
+
+/// Every file of `dir` by name and bytes (none when it does not exist); a
+/// report or manifest by its name and whether it is whole, since each says
+/// when the source files were loaded, which differs between two projects.
+fn outputs(dir: &Path) -> Vec<(String, Vec<u8>)> {
+    outputs_as_written(dir)
+        .into_iter()
+        .map(|(name, bytes)| {
+            let text = String::from_utf8_lossy(&bytes);
+            let whole = if name.ends_with(".html") {
+                text.trim_end().ends_with("</html>")
+            } else if name.ends_with(".json") {
+                serde_json::from_slice::<serde_json::Value>(&bytes).is_ok()
+            } else {
+                return (name, bytes);
+            };
+            (name, vec![u8::from(whole)])
+        })
+        .collect()
+}
+
+fn outputs_as_written(dir: &Path) -> Vec<(String, Vec<u8>)> {
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return Vec::new();
+    };
+    let mut files: Vec<(String, Vec<u8>)> = entries
+        .map(|entry| entry.unwrap().path())
+        .map(|path| {
+            let name = path.file_name().unwrap().to_string_lossy().into_owned();
+            (name, std::fs::read(&path).unwrap())
+        })
+        .collect();
+    files.sort();
+    files
+}
+
+fn run_pipeline(project: &Path, fail: Option<&str>) -> std::process::ExitStatus {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_opskpi"));
+    command
+        .args(["run", "--as-of", "2024-12-31"])
+        .arg(project.join("pipelines/close.toml"))
+        .env_remove("OPSKPI_CONFIG")
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null());
+    if let Some(point) = fail {
+        command.env("OPSKPI_FAIL_POINTS", point);
+    }
+    command.status().unwrap()
+}
+
+/// A pipeline run killed after each step and inside its load: the data is
+/// as before or after the load, every output file there is whole (the
+/// bytes of an uninterrupted run), the killed run is recorded `abandoned`
+/// by the next, and the next run converges on the uninterrupted run's
+/// data and files.
+#[test]
+fn a_pipeline_run_killed_at_any_step_converges_on_the_next_run() {
+    let make = || {
+        let project = project(false);
+        std::fs::create_dir(project.path().join("pipelines")).unwrap();
+        std::fs::write(project.path().join("pipelines/close.toml"), PIPELINE).unwrap();
+        project
+    };
+    let reference = make();
+    let warehouse = reference.path().join("warehouse.duckdb");
+    let before = data_state(&warehouse);
+    assert!(run_pipeline(reference.path(), None).success());
+    let after = data_state(&warehouse);
+    assert_ne!(before, after);
+    let files = outputs(&reference.path().join("out"));
+    assert_eq!(
+        files.len(),
+        3,
+        "{:?}",
+        files.iter().map(|f| &f.0).collect::<Vec<_>>()
+    );
+    for point in [
+        "after_begin=kill",
+        "after_insert#1=kill",
+        "before_commit=kill",
+        "after_commit=kill",
+        "after_step#1=kill",
+        "after_step#2=kill",
+        "after_step#3=kill",
+    ] {
+        let project = make();
+        let warehouse = project.path().join("warehouse.duckdb");
+        let before = data_state(&warehouse);
+        let status = run_pipeline(project.path(), Some(point));
+        assert!(!status.success(), "`{point}` did not stop the run");
+        let now = data_state(&warehouse);
+        assert!(
+            now == before || canonical(&now) == canonical(&after),
+            "{point}: data neither before nor after:\n{now:?}\n{before:?}\n{after:?}"
+        );
+        log_agrees(&warehouse);
+        // What is there is whole: each file as the uninterrupted run wrote it.
+        for (name, bytes) in outputs(&project.path().join("out")) {
+            let expected = files.iter().find(|(n, _)| *n == name);
+            assert!(
+                expected.is_some_and(|(_, b)| *b == bytes),
+                "{point}: `{name}` is not a file of the uninterrupted run, or differs"
+            );
+        }
+        // The next run: the same data and files, and the killed run abandoned.
+        assert!(
+            run_pipeline(project.path(), None).success(),
+            "{point}: the next run failed"
+        );
+        assert_eq!(
+            canonical(&data_state(&warehouse)),
+            canonical(&after),
+            "{point}: the data did not converge"
+        );
+        log_agrees(&warehouse);
+        let now = outputs(&project.path().join("out"));
+        let differ: Vec<String> = now
+            .iter()
+            .zip(&files)
+            .filter(|(a, b)| a != b)
+            .map(|(a, b)| {
+                format!(
+                    "{}:\n{}\n{}",
+                    a.0,
+                    String::from_utf8_lossy(&a.1),
+                    String::from_utf8_lossy(&b.1)
+                )
+            })
+            .collect();
+        assert!(
+            now.len() == files.len() && differ.is_empty(),
+            "{point}: the files differ from the uninterrupted run's: {differ:?}"
+        );
+        let conn = read_only(&warehouse);
+        let statuses: Vec<String> = conn
+            .prepare("SELECT status FROM _opskpi_runs ORDER BY started_at, run_id")
+            .unwrap()
+            .query_map([], |row| row.get(0))
+            .unwrap()
+            .collect::<duckdb::Result<_>>()
+            .unwrap();
+        assert_eq!(statuses, ["abandoned", "succeeded"], "{point}");
+    }
+}

@@ -635,3 +635,54 @@ fn the_same_data_folder_gives_the_same_report_in_any_time_zone() {
         "the reports differ"
     );
 }
+
+/// The load log knows a file by its path from the project's folder, so the
+/// same file reached through another spelling of that folder — an absolute
+/// `--config`, a relative one from elsewhere, a pipeline's
+/// `config = "../opskpi.toml"` — is the same file: unchanged, not loaded
+/// again as a second file (found by the pipeline crash test: every file
+/// was loaded twice and the log named each twice).
+#[test]
+fn the_same_file_by_another_path_to_the_project_is_unchanged() {
+    let project = tiny_project(); // loaded with an absolute --config
+    let dir = project.path();
+    let names = |dir: &Path| -> Vec<String> {
+        let output = opskpi(&[
+            "sql",
+            "select file from _opskpi_files order by file_id",
+            "--format",
+            "csv",
+            "--config",
+            &config_arg(dir),
+        ]);
+        stdout(&output)
+            .lines()
+            .skip(1)
+            .map(str::to_string)
+            .collect()
+    };
+    let before = names(dir);
+    assert_eq!(before.len(), 9);
+    assert!(before.contains(&"sales.csv".to_string()), "{before:?}");
+    // From the folder itself, and from its parent through `sub/..`.
+    std::fs::create_dir(dir.join("sub")).unwrap();
+    for (cwd, config) in [
+        (dir.to_path_buf(), "opskpi.toml".to_string()),
+        (dir.join("sub"), "../opskpi.toml".to_string()),
+    ] {
+        let output = std::process::Command::new(env!("CARGO_BIN_EXE_opskpi"))
+            .args(["ingest", "--config", &config])
+            .current_dir(&cwd)
+            .env_remove("OPSKPI_CONFIG")
+            .output()
+            .unwrap();
+        assert!(output.status.success(), "{}", stderr(&output));
+        let text = stdout(&output);
+        assert_eq!(
+            text.matches("unchanged, skipped").count(),
+            9,
+            "{config}: {text}"
+        );
+    }
+    assert_eq!(names(dir), before);
+}

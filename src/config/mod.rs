@@ -443,3 +443,24 @@ impl Config {
         toml::to_string_pretty(self).expect("a config serialises")
     }
 }
+
+/// `path` with `.` and `dir/..` taken out as written (no file system
+/// lookups), so logs and records show `runs/monthly/2026-10`, not
+/// `pipelines/../runs/monthly/2026-10`.
+pub fn normal(path: &Path) -> PathBuf {
+    use std::path::Component;
+    let mut parts: Vec<Component> = Vec::new();
+    for part in path.components() {
+        match part {
+            Component::CurDir => {}
+            Component::ParentDir if matches!(parts.last(), Some(Component::Normal(_))) => {
+                parts.pop();
+            }
+            other => parts.push(other),
+        }
+    }
+    if parts.is_empty() {
+        return PathBuf::from(".");
+    }
+    parts.iter().collect()
+}

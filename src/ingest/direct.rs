@@ -114,7 +114,8 @@ fn run(
                 loaded_at.date(),
                 options.offset_seconds,
             )?;
-            let id = write::file_id(conn, table.name, &shown)?;
+            let known_as = super::identity(options.root.as_deref(), &file);
+            let id = write::file_id(conn, table.name, &known_as)?;
             // The rows this file brought last time.
             let mut replaced = conn
                 .execute(
@@ -153,7 +154,7 @@ fn run(
                 &write::Record {
                     id,
                     table: table.name,
-                    file: &shown,
+                    file: &known_as,
                     sha256: &sha256.get()?,
                     loaded_at,
                     rows: loaded,

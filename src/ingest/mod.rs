@@ -108,6 +108,40 @@ pub struct IngestOptions {
     pub staged: bool,
     /// Where the load fails on purpose (tests of crashes at each step).
     pub faults: Faults,
+    /// The project's folder: a file inside it is known by its path from
+    /// there, however the folder was spelled (`--config /abs/opskpi.toml`,
+    /// a pipeline's `config = "../opskpi.toml"`), so the same file is the
+    /// same file to the load log.
+    pub root: Option<PathBuf>,
+}
+
+/// The name a file is known by in the load log: its path from the
+/// project's folder when it is inside it, else its whole path, `.` and
+/// `..` resolved lexically either way.
+pub fn identity(root: Option<&Path>, file: &Path) -> String {
+    // Both made absolute against the working folder (no file system
+    // lookups), so `products.csv` from the project's folder and
+    // `/srv/company/products.csv` from elsewhere meet.
+    let absolute = |path: &Path| {
+        // The empty folder (`--config opskpi.toml`) is the working one.
+        let path = if path.as_os_str().is_empty() {
+            Path::new(".")
+        } else {
+            path
+        };
+        crate::config::normal(&std::path::absolute(path).unwrap_or_else(|_| path.to_path_buf()))
+    };
+    if file.to_string_lossy().starts_with("postgres:") {
+        // A database source's name (`postgres:table:…`), not a path.
+        return file.display().to_string();
+    }
+    let file = absolute(file);
+    if let Some(root) = root {
+        if let Ok(inside) = file.strip_prefix(absolute(root)) {
+            return inside.display().to_string();
+        }
+    }
+    file.display().to_string()
 }
 
 /// Rows set aside for one rule, with the first of them.
@@ -254,6 +288,57 @@ struct Staged {
     outcome: LoadOutcome,
 }
 
+/// Renames the load log's files recorded by another spelling of the
+/// project's folder (an absolute path inside it) to the name they are
+/// known by now, so that an upgrade finds them unchanged. One
+/// transaction; nothing to do in the usual case.
+fn rename_to_identities(warehouse: &Warehouse, root: Option<&Path>) -> Result<()> {
+    let conn = warehouse.connection();
+    let names: Vec<String> = conn
+        .prepare("SELECT DISTINCT file FROM _opskpi_files")
+        .and_then(|mut statement| {
+            statement
+                .query_map([], |row| row.get(0))?
+                .collect::<duckdb::Result<_>>()
+        })
+        .map_err(Error::query("file names"))?;
+    let renames: Vec<(String, String)> = names
+        .into_iter()
+        // Only absolute names: a relative one is already the name from the
+        // project's folder (or from a working folder no longer known).
+        .filter(|name| Path::new(name).is_absolute())
+        .filter_map(|name| {
+            let known_as = identity(root, Path::new(&name));
+            (known_as != name).then_some((name, known_as))
+        })
+        .collect();
+    if renames.is_empty() {
+        return Ok(());
+    }
+    let rename = || -> duckdb::Result<()> {
+        for (old, new) in &renames {
+            for table in ["_opskpi_files", "_opskpi_loads", "_opskpi_quarantine"] {
+                conn.execute(
+                    &format!("UPDATE {table} SET file = ? WHERE file = ?"),
+                    params![new, old],
+                )?;
+            }
+        }
+        Ok(())
+    };
+    conn.execute_batch("BEGIN TRANSACTION")
+        .map_err(Error::query("rename files"))?;
+    match rename() {
+        Ok(()) => conn
+            .execute_batch("COMMIT")
+            .map_err(Error::query("rename files")),
+        Err(error) => {
+            let _ = conn.execute_batch("ROLLBACK");
+            Err(Error::query("rename files")(error))
+        }
+    }
+}
+
 /// Loads `sources` (paths already resolved) in one transaction.
 pub fn ingest(
     warehouse: &mut Warehouse,
@@ -264,6 +349,9 @@ pub fn ingest(
 ) -> Result<Vec<LoadOutcome>> {
     let progress = |step: &str| report(Report::Step(step));
     udf::register(warehouse.connection())?;
+    if !options.dry_run {
+        rename_to_identities(warehouse, options.root.as_deref())?;
+    }
     let scratch = match &options.scratch {
         Some(dir) => dir.clone(),
         None => std::env::temp_dir(),
@@ -580,7 +668,7 @@ fn write_all(
         }
         let mut written = Vec::new();
         for item in staged {
-            let shown = item.file.display().to_string();
+            let shown = identity(options.root.as_deref(), &item.file);
             let rejects = item.stage.raw.rejects.len() as u64;
             let result = write::write(
                 conn,
@@ -709,11 +797,11 @@ fn read_changed(
     scratch: &Path,
     progress: &dyn Fn(&str),
 ) -> Result<Option<(FileHash, read::Raw)>> {
-    let shown = file.display().to_string();
-    progress(&format!("reading {shown}"));
+    progress(&format!("reading {}", file.display()));
+    let known_as = identity(options.root.as_deref(), file);
     let last = match options.full {
         true => None,
-        false => last_sha256(warehouse, table, &shown)?,
+        false => last_sha256(warehouse, table, &known_as)?,
     };
     let stamp = FileStamp::of(file)?;
     let sha256 = match last {

@@ -89,6 +89,7 @@ pub fn ingest(
     let options = IngestOptions {
         offset_seconds: config::parse_offset(&config.company.timezone)?,
         scratch: Some(temp),
+        root: Some(config.root.clone()),
         ..options.clone()
     };
     ingest::ingest(&mut warehouse, &sources, loaded_at, &options, progress)

@@ -115,9 +115,9 @@ struct Run<'a> {
 /// process's code.
 pub fn run(path: &Path, options: &RunOptions) -> Result<RunOutcome> {
     let file = PipelineFile::load(path)?;
-    let base = normal(path.parent().unwrap_or(Path::new("")));
+    let base = crate::config::normal(path.parent().unwrap_or(Path::new("")));
     let config_path = match &file.config {
-        Some(config) => base.join(config),
+        Some(config) => crate::config::normal(&base.join(config)),
         None => options.config.to_path_buf(),
     };
     let config = jobs::load_config(&config_path)?;
@@ -129,7 +129,7 @@ pub fn run(path: &Path, options: &RunOptions) -> Result<RunOutcome> {
         .file_stem()
         .map(|s| s.to_string_lossy().into_owned())
         .unwrap_or_else(|| "pipeline".into());
-    let out = normal(&base.join(file::fill(&file.out, &pipeline, &period)?));
+    let out = crate::config::normal(&base.join(file::fill(&file.out, &pipeline, &period)?));
     let warehouse = config.warehouse_path();
     let history = History {
         path: &warehouse,
@@ -344,27 +344,6 @@ fn check_steps(file: &PipelineFile, config: &Config, path: &Path) -> Result<()> 
         }
     }
     Ok(())
-}
-
-/// `path` with `.` and `dir/..` taken out as written (no file system
-/// lookups), so logs and records show `runs/monthly/2026-10`, not
-/// `pipelines/../runs/monthly/2026-10`.
-fn normal(path: &Path) -> PathBuf {
-    use std::path::Component;
-    let mut parts: Vec<Component> = Vec::new();
-    for part in path.components() {
-        match part {
-            Component::CurDir => {}
-            Component::ParentDir if matches!(parts.last(), Some(Component::Normal(_))) => {
-                parts.pop();
-            }
-            other => parts.push(other),
-        }
-    }
-    if parts.is_empty() {
-        return PathBuf::from(".");
-    }
-    parts.iter().collect()
 }
 
 /// The format asked for, else the one the file name's extension says.
