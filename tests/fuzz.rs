@@ -6,7 +6,7 @@
 
 use opskpi::fuzz::{run, PROPERTIES};
 
-/// Seeded cases per property: 600,000 in all, about a minute of CI.
+/// Seeded cases per property: 600,000 in all, under half a minute of CI.
 const CASES: u32 = 50_000;
 
 /// An arbtest seed: a pseudo-random number in the upper 32 bits, the

@@ -87,6 +87,12 @@ impl std::fmt::Display for Formula {
 impl Formula {
     pub fn parse(text: &str) -> Result<Formula> {
         let tokens = tokenize(text)?;
+        if tokens.len() > MAX_PARTS {
+            return Err(Error::config(format!(
+                "formula `{text}`: {} parts (names, numbers, signs, brackets); at most {MAX_PARTS} are read",
+                tokens.len()
+            )));
+        }
         let mut parser = Parser {
             tokens: &tokens,
             at: 0,
@@ -190,6 +196,11 @@ fn tokenize(text: &str) -> Result<Vec<Token>> {
     }
     Ok(tokens)
 }
+
+/// The most parts a formula may have: far beyond any indicator's, and a
+/// bound on how deep its brackets and signs nest (the parser and the tree
+/// recurse once per level; deep nesting would exhaust a thread's stack).
+const MAX_PARTS: usize = 256;
 
 struct Parser<'a> {
     tokens: &'a [Token],
@@ -335,5 +346,24 @@ mod tests {
             Formula::parse("x * (y - z)").unwrap().names(),
             ["x", "y", "z"]
         );
+    }
+
+    /// Found by libFuzzer (the `formulas` target): brackets and signs
+    /// nested thousands deep overflowed a test thread's stack. Refused now,
+    /// in a thread with a small stack; 256 parts still parse and evaluate.
+    #[test]
+    fn deep_nesting_is_refused_not_a_stack_overflow() {
+        std::thread::Builder::new()
+            .stack_size(256 * 1024)
+            .spawn(|| {
+                let deep = format!("{}a{}", "(-".repeat(5_000), ")".repeat(5_000));
+                let error = Formula::parse(&deep).unwrap_err().to_string();
+                assert!(error.contains("at most 256"), "{error}");
+                let chain = vec!["a"; 128].join("+");
+                assert_eq!(eval(&chain, &[("a", dec("0.5"))]), Some(dec("64")));
+            })
+            .unwrap()
+            .join()
+            .unwrap();
     }
 }

@@ -88,6 +88,11 @@ fn tokens(text: &str) -> Result<Vec<Token>, String> {
     Ok(out)
 }
 
+/// The most parts an expression may have: far beyond any column's formula,
+/// and a bound on how deep its brackets and signs nest (the parser and the
+/// tree recurse once per level; deep nesting would exhaust a thread's stack).
+const MAX_PARTS: usize = 256;
+
 struct Parser<'a> {
     tokens: Vec<Token>,
     at: usize,
@@ -160,8 +165,15 @@ impl Parser<'_> {
 impl Expr {
     /// Parses `text` against the file's column names.
     pub fn parse(text: &str, headers: &[String]) -> Result<Expr, String> {
+        let tokens = tokens(text)?;
+        if tokens.len() > MAX_PARTS {
+            return Err(format!(
+                "the expression has {} parts (names, numbers, signs, brackets); at most {MAX_PARTS} are read",
+                tokens.len()
+            ));
+        }
         let mut parser = Parser {
-            tokens: tokens(text)?,
+            tokens,
             at: 0,
             headers,
         };
@@ -254,5 +266,22 @@ mod tests {
         assert!(error("銷售金額 -").contains("ends"));
         assert!(error("銷售金額 毛利").contains("unexpected"));
         assert!(error("'; drop table sales; --").contains("no column"));
+    }
+
+    /// Found by libFuzzer (the `expressions` target): brackets and signs
+    /// nested thousands deep overflowed a test thread's stack.
+    #[test]
+    fn deep_nesting_is_refused_not_a_stack_overflow() {
+        std::thread::Builder::new()
+            .stack_size(256 * 1024)
+            .spawn(|| {
+                let deep = format!("{}銷售金額{}", "(-".repeat(5_000), ")".repeat(5_000));
+                let error = Expr::parse(&deep, &headers()).unwrap_err();
+                assert!(error.contains("at most 256"), "{error}");
+                assert!(Expr::parse(&vec!["銷售金額"; 128].join("+"), &headers()).is_ok());
+            })
+            .unwrap()
+            .join()
+            .unwrap();
     }
 }
