@@ -153,12 +153,7 @@ pub fn sql(
     answer: &AnswerOptions,
 ) -> Result<Written> {
     let path = existing_path(config)?;
-    let door = sql::open(
-        &path,
-        wait(config),
-        Some(functions(config, as_of)?),
-        &config.sql,
-    )?;
+    let door = open_door(config, &path, as_of)?;
     door.export(
         query,
         &[],
@@ -172,12 +167,7 @@ pub fn sql(
 /// the `kpi(...)` table functions) as Arrow record batches.
 pub fn sql_batches(config: &Config, as_of: NaiveDate, query: &str) -> Result<Batches> {
     let path = existing_path(config)?;
-    let door = sql::open(
-        &path,
-        wait(config),
-        Some(functions(config, as_of)?),
-        &config.sql,
-    )?;
+    let door = open_door(config, &path, as_of)?;
     door.batches(query, &[])
 }
 
@@ -192,12 +182,7 @@ pub fn saved_query_batches(
     let query = saved::find(name, config.queries_folder().as_deref())?;
     let bound = query.bind(params, config.calendar())?;
     let path = existing_path(config)?;
-    let door = sql::open(
-        &path,
-        wait(config),
-        Some(functions(config, as_of)?),
-        &config.sql,
-    )?;
+    let door = open_door(config, &path, as_of)?;
     door.batches(&query.sql, &bound)
 }
 
@@ -219,12 +204,7 @@ pub fn saved_query(
     let query = saved::find(name, config.queries_folder().as_deref())?;
     let bound = query.bind(params, config.calendar())?;
     let path = existing_path(config)?;
-    let door = sql::open(
-        &path,
-        wait(config),
-        Some(functions(config, as_of)?),
-        &config.sql,
-    )?;
+    let door = open_door(config, &path, as_of)?;
     door.export(
         &query.sql,
         &bound,
@@ -310,4 +290,15 @@ fn open_reading(
 /// How long a command waits for a warehouse another program holds.
 pub fn wait(config: &Config) -> std::time::Duration {
     std::time::Duration::from_secs(config.warehouse.wait_seconds)
+}
+
+/// The SQL door over the warehouse at `path`, with the indicator functions
+/// as of `as_of` and the project's `[sql]` limits.
+fn open_door(config: &Config, path: &Path, as_of: NaiveDate) -> Result<sql::Door> {
+    sql::open(
+        path,
+        wait(config),
+        Some(functions(config, as_of)?),
+        &config.sql,
+    )
 }
