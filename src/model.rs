@@ -43,6 +43,17 @@ impl ColumnType {
         }
     }
 
+    /// Whether values are numbers (whole or decimal).
+    pub fn is_number(self) -> bool {
+        matches!(
+            self,
+            ColumnType::Integer
+                | ColumnType::Decimal(_)
+                | ColumnType::IntRange(..)
+                | ColumnType::DecimalRange(..)
+        )
+    }
+
     /// Words a user reads in an error: what a valid value looks like.
     pub fn describe(self) -> String {
         match self {
@@ -63,6 +74,9 @@ impl ColumnType {
         }
     }
 }
+
+/// The words of `deliveries.status`.
+pub const DELIVERY_STATUSES: &[&str] = &["delivered", "open", "cancelled"];
 
 /// One column of a canonical table.
 #[derive(Debug, Clone, Copy)]
@@ -328,6 +342,9 @@ pub static TABLES: &[Table] = &[
             opt("delivered_at", Timestamp),
             opt("carrier", Text),
             opt("freight_cost", MONEY),
+            // Absent: delivered or still open, as `delivered_at` says. A
+            // cancelled delivery is not due.
+            opt("status", ColumnType::OneOf(DELIVERY_STATUSES)),
         ],
         key: &["order_id"],
         references: &[],

@@ -1,6 +1,7 @@
 -- Deliveries per window: a delivery counts on the day it was promised. On
 -- time = delivered (company time, `offset_seconds` east of UTC) on or before
--- the promised date; one not delivered is not on time. Freight is given only
+-- the promised date; one not delivered is not on time; a cancelled one is
+-- not due. Freight is given only
 -- when every delivery has it (a missing cost is not 0). Region is the
 -- order's, from its sales lines.
 {% set components = {
@@ -20,6 +21,7 @@ WITH due AS (
     {%- if "region" in dims %}
     LEFT JOIN (SELECT order_id, min(region) AS region FROM sales GROUP BY order_id) o ON o.order_id = d.order_id
     {%- endif %}
+    WHERE d.status IS DISTINCT FROM 'cancelled'
 )
 SELECT w.window_id{% for dim in dims %}, d.{{ dim }}{% endfor %}
     {%- for name in wanted %},

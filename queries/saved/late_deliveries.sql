@@ -1,4 +1,4 @@
--- description: Deliveries in a period that arrived after the promised date, or have not arrived and are overdue, by carrier; empty until deliveries are loaded.
+-- description: Deliveries in a period that arrived after the promised date, or have not arrived and are overdue (cancelled ones are not due), by carrier; empty until deliveries are loaded.
 -- param period: period          The period of the promised dates: 2026-10, 2026-Q3 …
 SELECT carrier, order_id, promised_on,
        CAST(delivered_at AS DATE) AS delivered_on,
@@ -6,6 +6,7 @@ SELECT carrier, order_id, promised_on,
        delivered_at IS NULL AS not_delivered
 FROM deliveries
 WHERE promised_on BETWEEN $period_start AND $period_end
+  AND status IS DISTINCT FROM 'cancelled'
   AND ((delivered_at IS NULL AND promised_on < $period_end)
        OR CAST(delivered_at AS DATE) > promised_on)
 ORDER BY days_late DESC, carrier, order_id

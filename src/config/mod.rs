@@ -21,8 +21,8 @@ mod source;
 
 pub use assessment::{AssessmentConfig, Grade, CRITERIA, PARTS, RATERS};
 pub use source::{
-    parse_offset, ColumnDetail, ColumnSpec, DateOrder, DuplicatePolicy, Format, PostgresSource,
-    Source, Threshold,
+    parse_offset, ColumnDetail, ColumnSpec, DateOrder, Decimals, DuplicatePolicy, FilterTest,
+    Filters, Format, Generate, PostgresSource, RowFilter, Source, Threshold,
 };
 
 #[derive(Debug, Clone, Serialize, Deserialize)]

@@ -184,6 +184,160 @@ pub struct ColumnDetail {
     /// The file's words → canonical words (`Consumer = "retail"`), before the built-in ones.
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub values: BTreeMap<String, String>,
+    /// How numbers with more decimals than the column keeps are read (the
+    /// source's `decimals` when absent).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub decimals: Option<Decimals>,
+    /// Values opskpi makes itself: `line_no = { generate = "per_order" }`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub generate: Option<Generate>,
+}
+
+/// How a number with more decimals than its column keeps is read.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Decimals {
+    /// Refused: the row goes to quarantine (a value is never guessed).
+    #[default]
+    Exact,
+    /// Rounded to the column's decimals when it lies within 1e-9 of such a
+    /// number — a binary float's artifact (`31.159999999999997` for
+    /// 31.16) — and refused otherwise (`31.156` in a 2-decimal column).
+    Round,
+}
+
+/// A value opskpi generates instead of reading it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Generate {
+    /// `sales.line_no`: the line's position within its order, in file order.
+    PerOrder,
+}
+
+/// A source-level row filter: only rows whose file `column` passes the one
+/// test given are loaded; the others are counted as left out.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RowFilter {
+    /// The file's column (its header), before any mapping.
+    pub column: String,
+    #[serde(default, skip_serializing_if = "Option::is_none", rename = "in")]
+    pub is_in: Option<Vec<FilterValue>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub not_in: Option<Vec<FilterValue>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub equals: Option<FilterValue>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub not_equals: Option<FilterValue>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub greater_than: Option<FilterValue>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub at_least: Option<FilterValue>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub less_than: Option<FilterValue>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub at_most: Option<FilterValue>,
+}
+
+/// A value a filter compares with: text, a number or a date, as written.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(untagged)]
+pub enum FilterValue {
+    Integer(i64),
+    Float(f64),
+    Date(toml::value::Datetime),
+    Text(String),
+}
+
+impl FilterValue {
+    /// The value as text: what a file's cell is compared with.
+    pub fn text(&self) -> String {
+        match self {
+            FilterValue::Integer(n) => n.to_string(),
+            FilterValue::Float(x) => x.to_string(),
+            FilterValue::Date(date) => date.to_string(),
+            FilterValue::Text(text) => text.clone(),
+        }
+    }
+}
+
+/// The test of one row filter.
+#[derive(Debug, Clone, PartialEq)]
+pub enum FilterTest {
+    In(Vec<String>),
+    NotIn(Vec<String>),
+    Equals(String),
+    NotEquals(String),
+    /// A comparison (`>`, `>=`, `<`, `<=`) with a number or a date.
+    Compare(&'static str, String),
+}
+
+impl RowFilter {
+    /// The one test given, or why the filter is not one.
+    pub fn test(&self) -> std::result::Result<FilterTest, String> {
+        let texts = |values: &Vec<FilterValue>| values.iter().map(FilterValue::text).collect();
+        let mut tests = Vec::new();
+        if let Some(values) = &self.is_in {
+            tests.push(FilterTest::In(texts(values)));
+        }
+        if let Some(values) = &self.not_in {
+            tests.push(FilterTest::NotIn(texts(values)));
+        }
+        if let Some(value) = &self.equals {
+            tests.push(FilterTest::Equals(value.text()));
+        }
+        if let Some(value) = &self.not_equals {
+            tests.push(FilterTest::NotEquals(value.text()));
+        }
+        for (op, value) in [
+            (">", &self.greater_than),
+            (">=", &self.at_least),
+            ("<", &self.less_than),
+            ("<=", &self.at_most),
+        ] {
+            if let Some(value) = value {
+                tests.push(FilterTest::Compare(op, value.text()));
+            }
+        }
+        match tests.len() {
+            1 => Ok(tests.remove(0)),
+            0 => Err(format!("the filter on `{}` gives no test", self.column)),
+            _ => Err(format!(
+                "the filter on `{}` gives more than one test",
+                self.column
+            )),
+        }
+    }
+
+    /// How the load summary says it: `order_status not in (canceled, unavailable)`.
+    pub fn describe(&self) -> String {
+        let column = &self.column;
+        match self.test() {
+            Ok(FilterTest::In(values)) => format!("`{column}` in ({})", values.join(", ")),
+            Ok(FilterTest::NotIn(values)) => format!("`{column}` not in ({})", values.join(", ")),
+            Ok(FilterTest::Equals(value)) => format!("`{column}` = {value}"),
+            Ok(FilterTest::NotEquals(value)) => format!("`{column}` ≠ {value}"),
+            Ok(FilterTest::Compare(op, value)) => format!("`{column}` {op} {value}"),
+            Err(_) => format!("`{column}`"),
+        }
+    }
+}
+
+/// One filter or several, all of which a kept row passes.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(untagged)]
+pub enum Filters {
+    One(RowFilter),
+    All(Vec<RowFilter>),
+}
+
+impl Filters {
+    pub fn list(&self) -> &[RowFilter] {
+        match self {
+            Filters::One(filter) => std::slice::from_ref(filter),
+            Filters::All(filters) => filters,
+        }
+    }
 }
 
 impl ColumnSpec {
@@ -283,6 +437,15 @@ pub struct Source {
     pub max_bad_rows: Threshold,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub postgres: Option<PostgresSource>,
+    /// Rows to load, by a test on a file column (`keep = { column =
+    /// "order_status", not_in = ["canceled"] }`); the rest are left out
+    /// and counted.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub keep: Option<Filters>,
+    /// How numbers with more decimals than their column keeps are read:
+    /// `exact` (refused, the default) or `round` (float artifacts only).
+    #[serde(default, skip_serializing_if = "is_default")]
+    pub decimals: Decimals,
 }
 
 /// Seconds east of UTC in an offset written `+08:00`, `-0530` or `Z`.
@@ -347,10 +510,12 @@ impl Source {
                 ));
             }
             let detail = spec.detail();
+            self.check_column(table, canonical, &detail)?;
             let given = [
                 detail.column.is_some(),
                 detail.constant.is_some(),
                 detail.expr.is_some(),
+                detail.generate.is_some(),
             ]
             .iter()
             .filter(|given| **given)
@@ -364,6 +529,9 @@ impl Source {
                     "keep one; `values` can go with any of them",
                 ));
             }
+        }
+        for filter in self.keep.iter().flat_map(Filters::list) {
+            self.check_filter(filter)?;
         }
         if let Some(timezone) = &self.timezone {
             parse_offset(timezone)?;
@@ -412,6 +580,62 @@ impl Source {
         }
     }
 
+    /// What `decimals` and `generate` may apply to.
+    fn check_column(
+        &self,
+        table: &model::Table,
+        canonical: &str,
+        detail: &ColumnDetail,
+    ) -> Result<()> {
+        let column = table.column(canonical).expect("checked by the caller");
+        if detail.decimals.is_some() && !column.ty.is_number() {
+            return Err(Error::config_hint(
+                format!(
+                    "source `{}` gives `decimals` for `{}.{canonical}`, which is not a number",
+                    self.describe(),
+                    table.name
+                ),
+                "`decimals = \"round\"` applies to number columns (amounts, quantities, costs)",
+            ));
+        }
+        if detail.generate.is_some() && (table.name, canonical) != ("sales", "line_no") {
+            return Err(Error::config_hint(
+                format!(
+                    "source `{}` asks to generate `{}.{canonical}`",
+                    self.describe(),
+                    table.name
+                ),
+                "only `sales.line_no` can be generated: `line_no = { generate = \"per_order\" }`",
+            ));
+        }
+        Ok(())
+    }
+
+    /// A filter gives one test, and a comparison a number or a date.
+    fn check_filter(&self, filter: &RowFilter) -> Result<()> {
+        let test = filter.test().map_err(|problem| {
+            Error::config_hint(
+                format!("source `{}`: {problem}", self.describe()),
+                "give one of `in`, `not_in`, `equals`, `not_equals`, `greater_than`, `at_least`, `less_than`, `at_most`; several filters go in a list: `keep = [{ … }, { … }]`",
+            )
+        })?;
+        if let FilterTest::Compare(op, value) = &test {
+            let number = value.parse::<Decimal>().is_ok();
+            let date = chrono::NaiveDate::parse_from_str(value, "%Y-%m-%d").is_ok();
+            if !number && !date {
+                return Err(Error::config_hint(
+                    format!(
+                        "source `{}`: the filter `{}` {op} `{value}` compares with neither a number nor a date",
+                        self.describe(),
+                        filter.column
+                    ),
+                    "compare with a number (`greater_than = 0`) or a date (`at_least = 2026-01-01`); text takes `equals`, `in` or `not_in`",
+                ));
+            }
+        }
+        Ok(())
+    }
+
     /// A source reading `path` into `table`, everything else detected.
     pub fn new(table: &str, path: impl Into<PathBuf>) -> Source {
         Source {
@@ -428,6 +652,8 @@ impl Source {
             duplicates: DuplicatePolicy::default(),
             max_bad_rows: Threshold::default(),
             postgres: None,
+            keep: None,
+            decimals: Decimals::default(),
         }
     }
 

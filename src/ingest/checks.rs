@@ -5,6 +5,8 @@
 
 use duckdb::Connection;
 
+use super::filter::LEFT_OUT;
+use super::mapping::Origin;
 use super::read::Lines;
 use super::stage::{Problem, Rule, RuleKind, Stage};
 use super::values;
@@ -154,7 +156,7 @@ impl Stage {
     pub fn problems(&self, conn: &Connection) -> Result<Vec<Problem>> {
         let mut statement = conn
             .prepare(&format!(
-                "SELECT _problem, count(*), min(rowid) FROM {} WHERE _problem IS NOT NULL GROUP BY 1 ORDER BY 3",
+                "SELECT _problem, count(*), min(rowid) FROM {} WHERE _problem > 0 GROUP BY 1 ORDER BY 3",
                 self.name
             ))
             .map_err(Error::query("count problems"))?;
@@ -169,6 +171,74 @@ impl Stage {
             .map_err(Error::query("count problems"))?;
         rows.collect::<duckdb::Result<_>>()
             .map_err(Error::query("count problems"))
+    }
+
+    /// Numbers `sales.line_no` when the source generates it (`generate =
+    /// "per_order"`): each line's position within its order among the rows
+    /// kept, in file order (the stage's rows are in file order). Whether it
+    /// did.
+    pub fn generate_line_numbers(&self, conn: &Connection) -> Result<bool> {
+        let Some(line_no) = self
+            .mapped
+            .iter()
+            .find(|m| m.origin == Origin::Generated)
+            .map(|m| m.column.name)
+        else {
+            return Ok(false);
+        };
+        conn.execute_batch(&format!(
+            "UPDATE {stage} SET {line_no} = g.n FROM (SELECT rowid AS r, \
+             row_number() OVER (PARTITION BY order_id ORDER BY rowid) AS n \
+             FROM {stage} WHERE _problem IS DISTINCT FROM {LEFT_OUT}) g WHERE {stage}.rowid = g.r",
+            stage = self.name
+        ))
+        .map_err(Error::query("number the lines of each order"))?;
+        Ok(true)
+    }
+
+    /// Counts the rows the filter left out and the values rounded from a
+    /// float artifact among the rows that load.
+    pub fn count_left_out_and_rounded(&mut self, conn: &Connection) -> Result<()> {
+        let rounded = if self.rounding {
+            "coalesce(sum(_rounded) FILTER (WHERE _problem IS NULL), 0)"
+        } else {
+            "0"
+        };
+        let (left_out, rounded): (i64, i64) = conn
+            .query_row(
+                &format!(
+                    "SELECT count(*) FILTER (WHERE _problem = {LEFT_OUT}), CAST({rounded} AS BIGINT) FROM {}",
+                    self.name
+                ),
+                [],
+                |row| Ok((row.get(0)?, row.get(1)?)),
+            )
+            .map_err(Error::query("count rows left out"))?;
+        self.left_out = left_out as u64;
+        self.rounded = rounded as u64;
+        // Said in the load log and the dry run.
+        if !self.filters.is_empty() {
+            self.raw.notes.push((
+                "filter",
+                format!(
+                    "{left_out} rows left out by the source's filter ({})",
+                    self.filters.join(" and ")
+                ),
+            ));
+        }
+        if self.rounding {
+            self.raw.notes.push((
+                "decimals",
+                format!("{rounded} values rounded from float artifacts (within 1e-9 of the column's decimals)"),
+            ));
+        }
+        if self.mapped.iter().any(|m| m.origin == Origin::Generated) {
+            self.raw.notes.push((
+                "line_no",
+                "generated: each line's position within its order, in file order".into(),
+            ));
+        }
+        Ok(())
     }
 
     /// SQL giving a stage row's place in the source, from the row's index

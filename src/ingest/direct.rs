@@ -23,7 +23,19 @@ use crate::warehouse::Warehouse;
 /// reads files only (a database source's increment adds to rows it
 /// brought before, which the stage path handles).
 pub fn eligible(sources: &[Source], options: &IngestOptions) -> bool {
-    !options.dry_run && !options.staged && sources.iter().all(|source| source.postgres.is_none())
+    !options.dry_run
+        && !options.staged
+        && sources.iter().all(|source| {
+            // Rows left out, values rounded and generated line numbers are
+            // counted and numbered in the stage.
+            source.postgres.is_none()
+                && source.keep.is_none()
+                && source.decimals == crate::config::Decimals::Exact
+                && source.columns.values().all(|spec| {
+                    let detail = spec.detail();
+                    detail.generate.is_none() && detail.decimals.is_none()
+                })
+        })
 }
 
 /// Loads the run directly; `None` when a file is not clean (nothing is
@@ -164,6 +176,8 @@ fn run(
                     duplicates: 0,
                     watermark: None,
                     notes: &stage.raw.notes,
+                    left_out: 0,
+                    rounded: 0,
                 },
             )?;
             options.faults.at("after_log")?;

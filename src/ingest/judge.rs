@@ -50,9 +50,11 @@ pub(super) fn judge(
     };
     Ok(LoadOutcome {
         rows,
-        loaded: rows - bad - superseded,
+        loaded: rows - bad - superseded - stage.left_out,
         quarantined: bad,
         superseded,
+        left_out: stage.left_out,
+        rounded: stage.rounded,
         duplicates,
         problems: summaries,
         preview,

@@ -127,6 +127,8 @@ pub enum Origin {
     Expression(Expr),
     /// Not in the file: the column stays empty.
     Missing,
+    /// Made by opskpi (`generate = "per_order"`).
+    Generated,
 }
 
 impl Origin {
@@ -147,6 +149,9 @@ impl Origin {
             Origin::Constant(value) => format!("constant `{value}`"),
             Origin::Expression(expr) => format!("expression `{}`", expr.display(headers)),
             Origin::Missing => "not in the source".into(),
+            Origin::Generated => {
+                "generated: the line's position within its order, in file order".into()
+            }
         }
     }
 }
@@ -161,7 +166,7 @@ pub struct Mapped {
 }
 
 /// The file column called `name` (exactly, then folded).
-fn find(headers: &[String], name: &str) -> Option<usize> {
+pub(super) fn find(headers: &[String], name: &str) -> Option<usize> {
     headers
         .iter()
         .position(|header| header == name)
@@ -225,6 +230,8 @@ pub fn map(
             }
         } else if let Some(value) = &detail.constant {
             Origin::Constant(value.clone())
+        } else if detail.generate.is_some() {
+            Origin::Generated
         } else if let Some(text) = &detail.expr {
             let expr = Expr::parse(text, headers).map_err(|message| {
                 Error::config_hint(

@@ -56,6 +56,7 @@ pub mod checks;
 mod direct;
 pub mod encoding;
 pub mod expr;
+mod filter;
 mod judge;
 pub mod key_order;
 pub mod mapping;
@@ -170,6 +171,10 @@ pub struct LoadOutcome {
     pub quarantined: u64,
     /// Earlier rows of a repeated key, dropped for the last one (`keep_last`).
     pub superseded: u64,
+    /// Rows the source's filter left out (`keep`).
+    pub left_out: u64,
+    /// Values rounded from a float artifact (`decimals = "round"`).
+    pub rounded: u64,
     /// Rows that repeat a key of another row of the file.
     pub duplicates: u64,
     /// The file was loaded before with the same content and was skipped.
@@ -194,6 +199,8 @@ impl LoadOutcome {
             replaced: 0,
             quarantined: 0,
             superseded: 0,
+            left_out: 0,
+            rounded: 0,
             duplicates: 0,
             unchanged: true,
             notes: Vec::new(),

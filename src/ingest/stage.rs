@@ -12,10 +12,11 @@
 use chrono::NaiveDate;
 use duckdb::{params_from_iter, Connection};
 
-use super::cast::{fits, number_template, put, typed, Sql, EXPRESSION_SCALE};
+use super::cast::{fits, number_template, put, scale_of, typed, Sql, EXPRESSION_SCALE};
+use super::filter::{self, Filter, LEFT_OUT};
 use super::mapping::{self, Mapped, Origin};
 use super::read::{Lines, Raw};
-use crate::config::{DateOrder, Source};
+use crate::config::{DateOrder, Decimals, Source};
 use crate::error::{BadData, Error, Result};
 use crate::model::{self, ColumnType, Table};
 
@@ -74,6 +75,14 @@ pub struct Stage {
     /// The rows without a problem were seen with their keys in order
     /// (`key_order`): none repeats a key, no need to look for repeats.
     pub keys_unique: bool,
+    /// Rows the source's filter left out.
+    pub left_out: u64,
+    /// Values rounded from a float artifact (`decimals = "round"`).
+    pub rounded: u64,
+    /// Some column reads float artifacts rounded (the stage has `_rounded`).
+    pub rounding: bool,
+    /// The source's filters, as the load summary says them.
+    pub filters: Vec<String>,
 }
 
 /// Counts of rows set aside, by rule code, with the first row of each.
@@ -123,6 +132,7 @@ impl Planned {
             log.call(stage.table)
         ));
         run(conn, &sql, stage.raw.rows, report).map_err(|error| read_error(file, error))?;
+        let generated = stage.generate_line_numbers(conn)?;
         let (rows, clean): (i64, i64) = conn
             .query_row(
                 &format!(
@@ -134,7 +144,8 @@ impl Planned {
             )
             .map_err(Error::query("count stage"))?;
         stage.rows = rows as u64;
-        stage.keys_unique = log.proves_unique(clean as u64);
+        stage.keys_unique = !generated && log.proves_unique(clean as u64);
+        stage.count_left_out_and_rounded(conn)?;
         Ok(stage)
     }
 
@@ -222,14 +233,31 @@ pub fn plan(
         Some(zone) => crate::config::parse_offset(zone)?,
         None => default_offset,
     };
+    let filters = filter::resolve(source, &raw, file)?;
     let inputs = expression_inputs(&mapped);
-    let (values, typed_inputs) = raw_values(&mapped, &raw, &inputs);
-    let types = typed_values(table, &mapped, dates, offset, &typed_inputs);
-    let (rules, conditions) = rules(table, &mapped, &raw, &inputs, loaded_on);
-    let select = select(&mapped, &raw, &conditions, types, values);
+    let (mut values, typed_inputs) = raw_values(&mapped, &raw, &inputs);
+    let verdicts = filter::verdicts(&filters, &raw, dates);
+    values.text.push_str(&verdicts.text);
+    values.params.extend(verdicts.params);
+    let rounding = rounding(source, &mapped);
+    let types = typed_values(table, &mapped, dates, offset, &typed_inputs, &rounding);
+    let (rules, conditions) = rules(table, &mapped, &raw, &inputs, &filters, loaded_on);
+    let select = select(
+        &mapped,
+        &raw,
+        &conditions,
+        &filters,
+        &rounding,
+        types,
+        values,
+    );
     Ok(Planned {
         stage: Stage {
             keys_unique: false,
+            left_out: 0,
+            rounded: 0,
+            rounding: rounding.iter().any(|r| *r),
+            filters: filters.iter().map(|f| f.described.clone()).collect(),
             table,
             name: name.to_string(),
             raw,
@@ -302,6 +330,8 @@ fn raw_values<'r>(
                 one.push(&format!("CAST({sql} AS VARCHAR)"));
             }
             Origin::Missing => one.push("NULL::VARCHAR"),
+            // Numbered once the stage holds the rows in file order.
+            Origin::Generated => one.push("'0'"),
         }
         one.push(&format!(" AS _v{i}"));
         levels_one.push(one);
@@ -347,6 +377,7 @@ fn typed_values(
     dates: DateOrder,
     offset: i32,
     typed_inputs: &[Option<&str>],
+    rounding: &[bool],
 ) -> Sql {
     let mut types = Sql::default();
     for (i, m) in mapped.iter().enumerate() {
@@ -375,9 +406,45 @@ fn typed_values(
             offset,
             typed_inputs[i],
         );
+        if rounding[i] {
+            // `_n{i}` read exactly; `_t{i}` also a float artifact rounded.
+            let scale = scale_of(column.ty).expect("rounding applies to numbers");
+            let target = if scale == 0 {
+                "BIGINT".to_string()
+            } else {
+                format!("DECIMAL(18,{scale})")
+            };
+            types.push(&format!(
+                " AS _n{i}, COALESCE(_n{i}, TRY_CAST(_opskpi_artifact(CAST("
+            ));
+            types.text.push_str(&value.text);
+            types.params.extend(value.params.iter().cloned());
+            types.push(&format!(" AS VARCHAR), {scale}::INTEGER) AS {target}))"));
+        }
         types.push(&format!(" AS _t{i}"));
     }
     types
+}
+
+/// Which mapped columns read float artifacts rounded (`decimals = "round"`
+/// on the column, else on the source): number columns read from the file.
+fn rounding(source: &Source, mapped: &[Mapped]) -> Vec<bool> {
+    mapped
+        .iter()
+        .map(|m| {
+            let asked = source
+                .columns
+                .get(m.column.name)
+                .and_then(|spec| spec.detail().decimals)
+                .unwrap_or(source.decimals);
+            asked == Decimals::Round
+                && m.column.ty.is_number()
+                && matches!(
+                    m.origin,
+                    Origin::Declared(_) | Origin::SameName(_) | Origin::Dictionary(_)
+                )
+        })
+        .collect()
 }
 
 /// A rule's SQL: its condition (with `?` where its parameters go), the
@@ -396,10 +463,19 @@ fn rules(
     mapped: &[Mapped],
     raw: &Raw,
     expression_inputs: &[usize],
+    filters: &[Filter],
     loaded_on: NaiveDate,
 ) -> (Vec<Rule>, Vec<Condition>) {
     let mut rules: Vec<Rule> = Vec::new();
     let mut conditions: Vec<Condition> = Vec::new();
+    for (rule, condition, shown) in filter::rules(filters, raw) {
+        rules.push(rule);
+        conditions.push(Condition {
+            condition,
+            shown,
+            params: vec![],
+        });
+    }
     for c in expression_inputs {
         rules.push(Rule {
             kind: RuleKind::Type,
@@ -426,6 +502,7 @@ fn rules(
             Origin::Constant(_) => "(constant)".into(),
             Origin::Expression(_) => "(expression)".into(),
             Origin::Missing => "(missing)".into(),
+            Origin::Generated => "(generated)".into(),
         };
         for (kind, condition, message, params) in column_rules(table, column, i, loaded_on) {
             rules.push(Rule {
@@ -519,7 +596,15 @@ fn column_rules(
 /// The scan: the typed columns, `_problem` (the first rule broken, by its
 /// 1-based position), `_bad` (the value that broke it) and `_line`, over
 /// the three levels.
-fn select(mapped: &[Mapped], raw: &Raw, conditions: &[Condition], types: Sql, values: Sql) -> Sql {
+fn select(
+    mapped: &[Mapped],
+    raw: &Raw,
+    conditions: &[Condition],
+    filters: &[Filter],
+    rounding: &[bool],
+    types: Sql,
+    values: Sql,
+) -> Sql {
     let mut sql = Sql::default();
     sql.push("SELECT ");
     let columns: Vec<String> = mapped
@@ -540,7 +625,17 @@ fn select(mapped: &[Mapped], raw: &Raw, conditions: &[Condition], types: Sql, va
     if matches!(raw.lines, Lines::Column) {
         sql.push(", _line");
     }
+    let rounded: Vec<String> = (0..mapped.len())
+        .filter(|i| rounding[*i])
+        .map(|i| format!("CAST(_n{i} IS NULL AND _t{i} IS NOT NULL AS INTEGER)"))
+        .collect();
+    if !rounded.is_empty() {
+        sql.push(&format!(", {} AS _rounded", rounded.join(" + ")));
+    }
     sql.push(" FROM (SELECT *, CASE");
+    if let Some(condition) = filter::left_out(filters) {
+        sql.push(&format!(" WHEN {condition} THEN {LEFT_OUT}"));
+    }
     for (code, condition) in conditions.iter().enumerate() {
         // Bind this condition's parameters where its `?` stand.
         let mut parts = condition.condition.split('?');

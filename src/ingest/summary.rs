@@ -30,6 +30,18 @@ pub fn summary(outcomes: &[LoadOutcome], dry_run: bool) -> String {
         if outcome.quarantined > 0 {
             out.push_str(&format!(", quarantined {}", outcome.quarantined));
         }
+        if outcome.left_out > 0 {
+            out.push_str(&format!(
+                ", {} rows left out by the source's filter",
+                outcome.left_out
+            ));
+        }
+        if outcome.rounded > 0 {
+            out.push_str(&format!(
+                ", {} values rounded from float artifacts",
+                outcome.rounded
+            ));
+        }
         if outcome.superseded > 0 {
             out.push_str(&format!(
                 ", {} superseded by a later row with the same key",

@@ -32,6 +32,7 @@ pub fn register(conn: &Connection) -> Result<()> {
     register(conn.register_scalar_function::<ExactFn<4>>("_opskpi_exact_4"))?;
     register(conn.register_scalar_function::<ExactFn<6>>("_opskpi_exact_6"))?;
     register(conn.register_scalar_function::<NumberFn>("_opskpi_number"))?;
+    register(conn.register_scalar_function::<ArtifactFn>("_opskpi_artifact"))?;
     register(conn.register_scalar_function::<IsoDateFn>("_opskpi_iso_date"))?;
     register(conn.register_scalar_function::<DateFn>("_opskpi_date"))?;
     register(conn.register_scalar_function::<MonthFn>("_opskpi_month"))?;
@@ -214,6 +215,26 @@ impl VScalar for NumberFn {
             values::parse_number(text)
                 .ok()
                 .filter(|number| values::decimals(number) <= scale)
+        })
+    }
+    fn signatures() -> Vec<ScalarFunctionSignature> {
+        vec![ScalarFunctionSignature::exact(
+            vec![varchar(), LogicalTypeHandle::from(LogicalTypeId::Integer)],
+            varchar(),
+        )]
+    }
+}
+
+/// `_opskpi_artifact(text, scale)`: a float artifact rounded to `scale`
+/// decimals (`values::round_artifact`), as text; NULL for anything else.
+struct ArtifactFn;
+
+impl VScalar for ArtifactFn {
+    type State = ();
+    fn invoke(_: &(), input: &mut DataChunkHandle, output: &mut dyn WritableVector) -> CallResult {
+        map_text(input, output, 0, |text, input, row| {
+            let scale = int_arg(input, 1, row).max(0) as u32;
+            values::round_artifact(text, scale)
         })
     }
     fn signatures() -> Vec<ScalarFunctionSignature> {

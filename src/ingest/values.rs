@@ -136,6 +136,19 @@ pub fn parse_number(text: &str) -> Result<String, Problem> {
     Ok(out)
 }
 
+/// A number with more decimals than `scale` that lies within 1e-9 of a
+/// number at `scale` — a binary float's artifact, `31.159999999999997` for
+/// 31.16 — as that number; None for anything else (`31.156` at 2, text
+/// that is no number). `decimals = "round"` reads with it.
+pub fn round_artifact(text: &str, scale: u32) -> Option<String> {
+    let canonical = parse_number(text).ok()?;
+    let value: rust_decimal::Decimal = canonical.parse().ok()?;
+    let rounded =
+        value.round_dp_with_strategy(scale, rust_decimal::RoundingStrategy::MidpointAwayFromZero);
+    let tolerance = rust_decimal::Decimal::new(1, 9);
+    ((value - rounded).abs() <= tolerance).then(|| rounded.to_string())
+}
+
 /// The decimals of a canonical number from `parse_number`.
 pub fn decimals(canonical: &str) -> usize {
     canonical

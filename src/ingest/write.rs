@@ -105,6 +105,8 @@ pub fn write(
             duplicates,
             watermark,
             notes: &stage.raw.notes,
+            left_out: stage.left_out,
+            rounded: stage.rounded,
         },
     )?;
     faults.at("after_log")?;
@@ -241,6 +243,8 @@ pub struct Record<'a> {
     pub duplicates: u64,
     pub watermark: Option<&'a str>,
     pub notes: &'a [(&'static str, String)],
+    pub left_out: u64,
+    pub rounded: u64,
 }
 
 /// Writes `r` into the load log; the caller holds the transaction.
@@ -249,7 +253,9 @@ pub fn record(conn: &Connection, r: &Record) -> Result<()> {
     conn.execute("DELETE FROM _opskpi_files WHERE file_id = ?", [r.id])
         .map_err(Error::query("log load"))?;
     conn.execute(
-        "INSERT INTO _opskpi_files VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        "INSERT INTO _opskpi_files (file_id, table_name, file, sha256, loaded_at, rows_in_file, rows_loaded, \
+         rows_quarantined, rows_duplicate, watermark, notes, rows_left_out, values_rounded) \
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
         params![
             r.id,
             r.table,
@@ -261,7 +267,9 @@ pub fn record(conn: &Connection, r: &Record) -> Result<()> {
             r.quarantined as i64,
             r.duplicates as i64,
             r.watermark,
-            notes.join("; ")
+            notes.join("; "),
+            r.left_out as i64,
+            r.rounded as i64
         ],
     )
     .map_err(Error::query("log load"))?;

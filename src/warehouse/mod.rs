@@ -426,16 +426,50 @@ impl Warehouse {
             .query_map([], |row| row.get(0))
             .and_then(|rows| rows.collect::<duckdb::Result<Vec<String>>>())
             .map_err(Error::query("list tables"))?;
-        let missing: Vec<&str> = expected
+        let mut missing: Vec<String> = expected
             .into_iter()
             .filter(|name| !present.iter().any(|p| p == name))
+            .map(str::to_string)
             .collect();
+        // Columns the model gained since (a table of an older opskpi).
+        let mut statement = self
+            .conn
+            .prepare(
+                "SELECT table_name, column_name FROM duckdb_columns() WHERE schema_name = 'main'",
+            )
+            .map_err(Error::query("list columns"))?;
+        let columns: Vec<(String, String)> = statement
+            .query_map([], |row| Ok((row.get(0)?, row.get(1)?)))
+            .and_then(|rows| rows.collect::<duckdb::Result<Vec<_>>>())
+            .map_err(Error::query("list columns"))?;
+        for table in model::TABLES
+            .iter()
+            .filter(|t| present.iter().any(|p| p == t.name))
+        {
+            for column in table.columns {
+                if !columns
+                    .iter()
+                    .any(|(t, c)| t == table.name && c == column.name)
+                {
+                    missing.push(format!("{}.{}", table.name, column.name));
+                }
+            }
+        }
+        for column in ["rows_left_out", "values_rounded"] {
+            if present.iter().any(|p| p == "_opskpi_files")
+                && !columns
+                    .iter()
+                    .any(|(t, c)| t == "_opskpi_files" && c == column)
+            {
+                missing.push(format!("_opskpi_files.{column}"));
+            }
+        }
         if missing.is_empty() {
             return Ok(());
         }
         Err(Error::config_hint(
             format!(
-                "the warehouse `{}` lacks the tables {} of this opskpi",
+                "the warehouse `{}` lacks the tables or columns {} of this opskpi",
                 path.display(),
                 missing.join(", ")
             ),

@@ -35,6 +35,8 @@ CREATE TABLE IF NOT EXISTS _opskpi_files (
     watermark VARCHAR,
     notes VARCHAR
 );
+ALTER TABLE _opskpi_files ADD COLUMN IF NOT EXISTS rows_left_out BIGINT;
+ALTER TABLE _opskpi_files ADD COLUMN IF NOT EXISTS values_rounded BIGINT;
 CREATE TABLE IF NOT EXISTS _opskpi_quarantine (
     file_id BIGINT NOT NULL,
     loaded_at TIMESTAMP NOT NULL,

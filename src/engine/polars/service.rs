@@ -114,7 +114,7 @@ pub fn components(
 
 /// Deliveries per window: a delivery counts on the day it was promised. On
 /// time = delivered (company time) on or before the promised date; one not
-/// delivered is not on time. Freight is given only when every delivery has
+/// delivered is not on time; a cancelled one is not due. Freight is given only when every delivery has
 /// it. Region is the order's, from its sales lines.
 pub fn deliveries(
     engine: &PolarsEngine,
@@ -122,14 +122,17 @@ pub fn deliveries(
     dims: &[String],
     wanted: &[String],
 ) -> Result<LazyFrame> {
-    let mut due = engine.table("deliveries")?.select([
-        col("promised_on").alias("day"),
-        col("promised_on"),
-        col("order_id"),
-        col("carrier"),
-        col("freight_cost"),
-        engine.local_day(col("delivered_at")).alias("delivered_day"),
-    ]);
+    let mut due = engine
+        .table("deliveries")?
+        .filter(col("status").neq_missing(lit("cancelled")))
+        .select([
+            col("promised_on").alias("day"),
+            col("promised_on"),
+            col("order_id"),
+            col("carrier"),
+            col("freight_cost"),
+            engine.local_day(col("delivered_at")).alias("delivered_day"),
+        ]);
     if dims.iter().any(|d| d == "region") {
         let regions = engine.cached("order regions", || {
             engine
