@@ -49,6 +49,31 @@ pub enum Error {
     Internal(String),
 }
 
+impl Error {
+    /// The error of reading `read` (a packed file's unpacked content in
+    /// the scratch folder) said of `file`, the file the user named.
+    pub fn for_file(self, read: &std::path::Path, file: &std::path::Path) -> Error {
+        if read == file {
+            return self;
+        }
+        let (from, to) = (read.display().to_string(), file.display().to_string());
+        match self {
+            Error::Data(mut bad) => {
+                if bad.file == read {
+                    bad.file = file.to_path_buf();
+                }
+                bad.message = bad.message.replace(&from, &to);
+                Error::Data(bad)
+            }
+            Error::Config { message, hint } => Error::Config {
+                message: message.replace(&from, &to),
+                hint: hint.map(|hint| hint.replace(&from, &to)),
+            },
+            other => other,
+        }
+    }
+}
+
 fn hint_line(hint: &Option<String>) -> String {
     hint.as_ref()
         .map(|hint| format!("\nhint: {hint}"))

@@ -842,9 +842,7 @@ fn read_file(
     name: &str,
     scratch: &Path,
 ) -> Result<read::Raw> {
-    let known = |cell: &str| mapping::is_known_header(table, source, cell);
-    let format = source.format_of(file)?;
-    if format != Format::Postgres && fs_err::metadata(file)?.len() == 0 {
+    if source.format != Some(Format::Postgres) && fs_err::metadata(file)?.len() == 0 {
         return Err(Error::data(BadData::file(
             file,
             "the file is empty (0 bytes)".into(),
@@ -854,6 +852,51 @@ fn read_file(
             ),
         )));
     }
+    if source.format == Some(Format::Postgres) {
+        return Err(Error::config_hint(
+            format!(
+                "`{}` is a file, but the source says `format = \"postgres\"`",
+                file.display()
+            ),
+            "describe a database table in `[sources.postgres]` instead of `path`",
+        ));
+    }
+    // A packed file is read as its content, unpacked into the scratch folder.
+    let (content, format, packing) = match read::packed::packing(file)? {
+        Some(packing) => {
+            let unpacked = read::packed::unpack(file, packing, scratch, name)?;
+            let format = read::packed::content_format(&unpacked, source.format)?;
+            (unpacked.path, format, Some((packing, unpacked.inner)))
+        }
+        None => (file.to_path_buf(), source.format_of(file)?, None),
+    };
+    read::packed::check_content(
+        file,
+        &content,
+        packing.as_ref().map(|(p, _)| *p),
+        format,
+        source.encoding.is_some(),
+    )?;
+    let mut raw = read_content(conn, source, table, &content, format, name, scratch)
+        .map_err(|error| error.for_file(&content, file))?;
+    if let Some((packing, inner)) = packing {
+        raw.notes
+            .insert(0, ("packed", format!("{}: `{inner}`", packing.name())));
+    }
+    Ok(raw)
+}
+
+/// Reads a file's content (the file, or what it unpacked to) of `format`.
+fn read_content(
+    conn: &duckdb::Connection,
+    source: &Source,
+    table: &'static Table,
+    file: &Path,
+    format: Format,
+    name: &str,
+    scratch: &Path,
+) -> Result<read::Raw> {
+    let known = |cell: &str| mapping::is_known_header(table, source, cell);
     match format {
         Format::Csv => read::csv::read(
             conn,
@@ -877,13 +920,7 @@ fn read_file(
         ),
         Format::Json => read::json::read(conn, file, name),
         Format::Parquet => read::parquet::read(conn, file),
-        Format::Postgres => Err(Error::config_hint(
-            format!(
-                "`{}` is a file, but the source says `format = \"postgres\"`",
-                file.display()
-            ),
-            "describe a database table in `[sources.postgres]` instead of `path`",
-        )),
+        Format::Postgres => Err(Error::Internal("a file read as postgres".into())),
     }
 }
 
@@ -906,6 +943,7 @@ fn in_order(mut outcomes: Vec<(usize, LoadOutcome)>) -> Vec<LoadOutcome> {
 
 fn format_is_text(source: &Source, file: &Path) -> bool {
     matches!(source.format_of(file), Ok(Format::Csv))
+        && matches!(read::packed::packing(file), Ok(None))
 }
 
 fn count_lines(path: &Path) -> Result<u64> {

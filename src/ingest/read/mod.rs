@@ -8,6 +8,7 @@
 pub mod csv;
 pub mod excel;
 pub mod json;
+pub mod packed;
 pub mod parquet;
 pub mod postgres;
 mod tls;
