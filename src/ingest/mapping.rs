@@ -277,6 +277,13 @@ pub fn map(
                 None => Origin::Missing,
             }
         };
+        match origin {
+            Origin::Dictionary(i) => {
+                super::tax::check(table.name, column.name, headers, Some(i), file)?
+            }
+            Origin::Missing => super::tax::check(table.name, column.name, headers, None, file)?,
+            _ => {}
+        }
         if origin == Origin::Missing && !column.nullable {
             return Err(Error::config_hint(
                 format!(
@@ -432,5 +439,227 @@ mod tests {
         assert_eq!(origin("net_amount"), Origin::Dictionary(9));
         assert_eq!(origin("cost_amount"), Origin::Dictionary(10));
         assert_eq!(origin("salesperson_id"), Origin::Missing);
+    }
+
+    /// The canonical column a file's lone `header` feeds, as `map` finds it.
+    fn claimed_by(table: &str, header: &str) -> Option<&'static str> {
+        let table = model::table(table).unwrap();
+        let headers = vec![header.to_string()];
+        table
+            .columns
+            .iter()
+            .find(|column| {
+                find_free(
+                    &headers,
+                    &[false],
+                    column.name,
+                    &header_names(table.name, column.name),
+                )
+                .is_some()
+            })
+            .map(|column| column.name)
+    }
+
+    /// The words of Taiwan's and mainland China's ERP exports (鼎新/Digiwin,
+    /// 正航, SAP's Chinese labels, 用友, 金蝶) and of public datasets, one
+    /// by one: which canonical column each feeds.
+    #[test]
+    fn erp_vocabularies_map_word_by_word() {
+        let cases: &[(&str, &str, &str)] = &[
+            // Costs.
+            ("sales", "銷售成本", "cost_amount"),
+            ("sales", "銷貨成本", "cost_amount"),
+            ("sales", "成本金額", "cost_amount"),
+            ("sales", "進貨成本", "cost_amount"),
+            ("sales", "销售成本", "cost_amount"),
+            ("sales", "出库成本", "cost_amount"),
+            ("sales", "成本合計", "cost_amount"),
+            ("sales", "Cost of Sales", "cost_amount"),
+            // Amounts before tax; plain amounts.
+            ("sales", "未稅金額", "net_amount"),
+            ("sales", "本幣未稅金額", "net_amount"),
+            ("sales", "原幣未稅金額", "net_amount"),
+            ("sales", "不含稅金額", "net_amount"),
+            ("sales", "無稅金額", "net_amount"),
+            ("sales", "无税金额", "net_amount"),
+            ("sales", "本币无税金额", "net_amount"),
+            ("sales", "不含税金额", "net_amount"),
+            ("sales", "淨值", "net_amount"),
+            ("sales", "净值", "net_amount"),
+            ("sales", "銷售金額", "net_amount"),
+            ("sales", "金額", "net_amount"),
+            ("sales", "金额", "net_amount"),
+            ("sales", "Net Value", "net_amount"),
+            // Tax-included amounts feed nothing.
+            ("sales", "含稅金額", ""),
+            ("sales", "价税合计", ""),
+            ("sales", "稅額", ""),
+            // Units.
+            ("sales", "數量", "quantity"),
+            ("sales", "件數", "quantity"),
+            ("sales", "銷貨數量", "quantity"),
+            ("sales", "出貨數量", "quantity"),
+            ("sales", "实发数量", "quantity"),
+            ("sales", "发货数量", "quantity"),
+            ("sales", "Quantity", "quantity"),
+            // Dates of document, invoice and delivery.
+            ("sales", "單據日期", "order_date"),
+            ("sales", "单据日期", "order_date"),
+            ("sales", "凭证日期", "order_date"),
+            ("sales", "開票日期", "order_date"),
+            ("sales", "发票日期", "order_date"),
+            ("sales", "銷貨日期", "order_date"),
+            ("sales", "InvoiceDate", "order_date"),
+            ("deliveries", "預計交貨日", "promised_on"),
+            ("deliveries", "预计交货日期", "promised_on"),
+            ("deliveries", "出貨日期", "shipped_at"),
+            ("deliveries", "发货日期", "shipped_at"),
+            ("deliveries", "簽收日期", "delivered_at"),
+            ("deliveries", "order_estimated_delivery_date", "promised_on"),
+            (
+                "deliveries",
+                "order_delivered_customer_date",
+                "delivered_at",
+            ),
+            ("deliveries", "order_delivered_carrier_date", "shipped_at"),
+            ("deliveries", "訂單狀態", "status"),
+            ("deliveries", "order_status", "status"),
+            ("purchase_orders", "單據日期", "ordered_on"),
+            ("purchase_orders", "預定交貨日", "promised_on"),
+            ("purchase_orders", "交货日期", "promised_on"),
+            ("purchase_orders", "入庫日期", "received_on"),
+            ("purchase_orders", "入库日期", "received_on"),
+            // Documents, customers, products.
+            ("sales", "單據編號", "order_id"),
+            ("sales", "单据编号", "order_id"),
+            ("sales", "銷貨單號", "order_id"),
+            ("sales", "销售订单号", "order_id"),
+            ("sales", "發票號碼", "order_id"),
+            ("sales", "序號", "line_no"),
+            ("sales", "行项目", "line_no"),
+            ("sales", "客戶代號", "customer_id"),
+            ("sales", "客戶代碼", "customer_id"),
+            ("sales", "客户编码", "customer_id"),
+            ("sales", "售達方", "customer_id"),
+            ("sales", "品號", "sku"),
+            ("sales", "料號", "sku"),
+            ("sales", "料件編號", "sku"),
+            ("sales", "存货编码", "sku"),
+            ("sales", "物料编码", "sku"),
+            ("sales", "物料代码", "sku"),
+            ("sales", "物料", "sku"),
+            ("sales", "StockCode", "sku"),
+            ("sales", "業務員", "salesperson_id"),
+            ("sales", "Store", "store_id"),
+            // Purchases.
+            ("purchase_orders", "採購單號", "po_id"),
+            ("purchase_orders", "采购订单号", "po_id"),
+            ("purchase_orders", "數量", "qty_ordered"),
+            ("purchase_orders", "入庫數量", "qty_received"),
+            ("purchase_orders", "验收数量", "qty_received"),
+            ("purchase_orders", "驗退數量", "qty_rejected"),
+            ("purchase_orders", "未稅單價", "unit_cost"),
+            ("purchase_orders", "无税单价", "unit_cost"),
+            ("purchase_orders", "單價", "unit_cost"),
+            ("purchase_orders", "含稅單價", ""),
+            ("purchase_orders", "供應商編號", "supplier_id"),
+            // Inventory.
+            ("inventory_snapshots", "現存量", "on_hand_qty"),
+            ("inventory_snapshots", "现存数量", "on_hand_qty"),
+            ("inventory_snapshots", "期末數量", "on_hand_qty"),
+            ("inventory_snapshots", "庫別", "location_id"),
+            ("inventory_snapshots", "仓库编码", "location_id"),
+            ("inventory_snapshots", "截止日期", "snapshot_date"),
+            // Products.
+            ("products", "存貨名稱", "name"),
+            ("products", "物料名称", "name"),
+            ("products", "零售價", "list_price"),
+            ("products", "標準成本", "unit_cost"),
+        ];
+        let mut wrong = Vec::new();
+        for (table, header, column) in cases {
+            let found = claimed_by(table, header).unwrap_or("");
+            if found != *column {
+                wrong.push(format!(
+                    "{table}: `{header}` → `{found}`, expected `{column}`"
+                ));
+            }
+        }
+        assert!(wrong.is_empty(), "{}", wrong.join("\n"));
+    }
+
+    fn headers(list: &[&str]) -> Vec<String> {
+        list.iter().map(|s| s.to_string()).collect()
+    }
+
+    #[test]
+    fn before_or_after_tax_is_asked_not_guessed() {
+        let table = model::table("sales").unwrap();
+        let source = Source::new("sales", "sales.csv");
+        let base = ["單號", "序號", "單據日期", "品號", "數量"];
+        let try_map = |extra: &[&str]| {
+            let mut all: Vec<&str> = base.to_vec();
+            all.extend_from_slice(extra);
+            let headers = headers(&all);
+            map(table, &source, &headers, "sales.csv").map(|mapped| {
+                let net = mapped
+                    .iter()
+                    .find(|m| m.column.name == "net_amount")
+                    .unwrap();
+                net.origin.file_column().map(|i| headers[i].clone())
+            })
+        };
+        // A plain amount beside the tax: before or after it? Asked.
+        let error = try_map(&["金額", "稅額"]).unwrap_err().to_string();
+        assert!(error.contains("is `金額` before or after tax"), "{error}");
+        assert!(error.contains("the tax column `稅額`"), "{error}");
+        assert!(error.contains("net_amount = \"金額\""), "{error}");
+        // A plain amount beside a tax-included one: asked.
+        let error = try_map(&["金額", "價稅合計"]).unwrap_err().to_string();
+        assert!(error.contains("tax-included `價稅合計`"), "{error}");
+        // Only a tax-included amount: asked, not taken.
+        let error = try_map(&["含稅金額"]).unwrap_err().to_string();
+        assert!(
+            error.contains("only a tax-included amount (`含稅金額`)"),
+            "{error}"
+        );
+        // Both, named: the one before tax.
+        assert_eq!(
+            try_map(&["含稅金額", "稅額", "未稅金額"]).unwrap(),
+            Some("未稅金額".to_string())
+        );
+        assert_eq!(
+            try_map(&["价税合计", "税额", "无税金额"]).unwrap(),
+            Some("无税金额".to_string())
+        );
+        // A plain amount and no tax anywhere: the amount.
+        assert_eq!(try_map(&["金額"]).unwrap(), Some("金額".to_string()));
+        // Declared: never second-guessed.
+        let declared = Source::new("sales", "sales.csv").map("net_amount", "金額");
+        let mut all: Vec<&str> = base.to_vec();
+        all.extend_from_slice(&["金額", "稅額"]);
+        assert!(map(table, &declared, &headers(&all), "sales.csv").is_ok());
+        // A purchase's unit cost alike.
+        let po = model::table("purchase_orders").unwrap();
+        let source = Source::new("purchase_orders", "po.csv");
+        let error = map(
+            po,
+            &source,
+            &headers(&[
+                "採購單號",
+                "項次",
+                "廠商編號",
+                "品號",
+                "採購日期",
+                "預交日期",
+                "採購數量",
+                "單價",
+                "含稅單價",
+            ]),
+            "po.csv",
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(error.contains("is `單價` before or after tax"), "{error}");
     }
 }

@@ -63,6 +63,7 @@ pub mod mapping;
 pub mod read;
 pub mod stage;
 mod summary;
+mod tax;
 pub mod udf;
 pub mod values;
 pub mod write;
