@@ -122,7 +122,12 @@ fn table_findings(
 ) -> Result<Vec<Finding>> {
     // One scan per table: its rows, how many of each optional column are
     // filled, and its newest date.
-    let optional: Vec<&model::Column> = table.columns.iter().filter(|c| c.nullable).collect();
+    // Columns whose absence leaves no indicator n/a are not gaps.
+    let optional: Vec<&model::Column> = table
+        .columns
+        .iter()
+        .filter(|c| c.nullable && !model::NOT_A_GAP_WHEN_ABSENT.contains(&(table.name, c.name)))
+        .collect();
     let mut select = vec!["count(*)".to_string()];
     select.extend(optional.iter().map(|c| format!("count({})", c.name)));
     select.push(match table.date_sql() {

@@ -74,6 +74,46 @@ impl Error {
     }
 }
 
+/// The hint for an unknown `word` among `known` (named `what`, plural):
+/// "did you mean `x`? indicators are: a, b, …" — the suggestion first when
+/// one name is close (a typo, a missing part), then the whole list.
+pub fn unknown_hint<S: AsRef<str>>(word: &str, known: &[S], what: &str) -> String {
+    let list: Vec<&str> = known.iter().map(AsRef::as_ref).collect();
+    let all = format!("{what} are: {}", list.join(", "));
+    match did_you_mean(word, &list) {
+        Some(close) => format!("did you mean `{close}`? {all}"),
+        None => all,
+    }
+}
+
+/// The known name closest to `word`, if one is close: the same letters in
+/// a near order (Jaro–Winkler at least 0.85), or the only name that holds
+/// `word` whole (`inventory_outstanding`).
+pub fn did_you_mean<'a>(word: &str, known: &[&'a str]) -> Option<&'a str> {
+    let word = word.trim().to_lowercase();
+    if word.is_empty() {
+        return None;
+    }
+    let best = known
+        .iter()
+        .map(|name| (strsim::jaro_winkler(&word, &name.to_lowercase()), *name))
+        .max_by(|a, b| a.0.total_cmp(&b.0));
+    if let Some((score, name)) = best {
+        if score >= 0.85 {
+            return Some(name);
+        }
+    }
+    let holding: Vec<&str> = known
+        .iter()
+        .filter(|name| word.len() >= 3 && name.to_lowercase().contains(&word))
+        .copied()
+        .collect();
+    match holding.as_slice() {
+        [only] => Some(only),
+        _ => None,
+    }
+}
+
 fn hint_line(hint: &Option<String>) -> String {
     hint.as_ref()
         .map(|hint| format!("\nhint: {hint}"))

@@ -75,6 +75,10 @@ impl ColumnType {
     }
 }
 
+/// Optional columns whose absence is a fact, not a gap: no status means
+/// no delivery was cancelled.
+pub const NOT_A_GAP_WHEN_ABSENT: &[(&str, &str)] = &[("deliveries", "status")];
+
 /// The words of `deliveries.status`.
 pub const DELIVERY_STATUSES: &[&str] = &["delivered", "open", "cancelled"];
 

@@ -107,8 +107,10 @@ fn run(settings: Settings) -> Result<ExitCode> {
         Task::Run(task) => pipeline_run(task),
         Task::Forecast(task) => forecast(task, &progress),
         Task::Runs(task) => {
-            let written = pipeline::runs(&task.config, task.run, task.last, &task.answer)?;
-            answer_written(&progress, written, task.answer.out.as_deref());
+            match pipeline::runs(&task.config, task.run, task.last, &task.answer)? {
+                Some(written) => answer_written(&progress, written, task.answer.out.as_deref()),
+                None => eprintln!("{}", pipeline::history::NO_RUNS),
+            }
             Ok(ExitCode::SUCCESS)
         }
         Task::Sql(task) => {

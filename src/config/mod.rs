@@ -298,6 +298,9 @@ pub struct ReportConfig {
     pub min_sample: u64,
     /// A folder of templates overriding the built-in ones, file by file.
     pub templates: Option<PathBuf>,
+    /// The most highlights the first page shows (ranked by their effect on
+    /// net sales); the rest are listed in the appendix.
+    pub highlights: usize,
 }
 
 impl Default for ReportConfig {
@@ -306,6 +309,7 @@ impl Default for ReportConfig {
             out: "reports".into(),
             min_sample: 30,
             templates: None,
+            highlights: 8,
         }
     }
 }

@@ -491,7 +491,7 @@ impl Source {
                     self.describe(),
                     self.table
                 ),
-                format!("tables are: {}", model::table_names().join(", ")),
+                crate::error::unknown_hint(&self.table, &model::table_names(), "tables"),
             ));
         };
         for (canonical, spec) in &self.columns {

@@ -194,9 +194,10 @@ fn check_dimensions(
                 } else {
                     (
                         format!("unknown dimension `{dim}`"),
-                        format!(
-                            "dimensions are: {}",
-                            known.iter().copied().collect::<Vec<_>>().join(", ")
+                        crate::error::unknown_hint(
+                            dim,
+                            &known.iter().copied().collect::<Vec<_>>(),
+                            "dimensions",
                         ),
                     )
                 };

@@ -337,7 +337,7 @@ impl Catalogue {
             .ok_or_else(|| {
                 Error::config_hint(
                     format!("unknown indicator `{id}`"),
-                    format!("indicators are: {}", self.ids().join(", ")),
+                    crate::error::unknown_hint(id, &self.ids(), "indicators"),
                 )
             })
     }

@@ -498,6 +498,7 @@ fn report_context_on(
             set_aside: warehouse.set_aside()?,
             findings: check::check(warehouse, as_of, config.check.stale_after_days)?,
         },
+        highlights: config.report.highlights,
     };
     let context = report::build(
         engine,

@@ -169,22 +169,28 @@ fn process_alive(pid: i64) -> bool {
     }
 }
 
-/// The query `opskpi runs` answers: the latest runs, or one run's steps.
+/// What `opskpi runs` says when no pipeline has run: not an error.
+pub const NO_RUNS: &str = "no pipeline has run on this warehouse yet; `opskpi run PIPELINE.toml` runs one (docs/guide.md: Pipelines and alerts)";
+
 /// The pipeline runs recorded in the configured warehouse (latest first),
-/// or one run's steps, written as `answer` says.
+/// or one run's steps, written as `answer` says; `None` when no pipeline
+/// has run yet (an empty history, which `--run N` cannot be found in).
 pub fn runs(
     config: &Config,
     run: Option<i64>,
     last: usize,
     answer: &AnswerOptions,
-) -> Result<Written> {
+) -> Result<Option<Written>> {
     let path = jobs::existing_path(config)?;
     let door = sql::open(&path, jobs::wait(config), None, &config.sql)?;
     if !has_runs(door.connection())? {
-        return Err(Error::config_hint(
-            "no pipeline has run on this warehouse yet",
-            "`opskpi run PIPELINE.toml` runs one (docs/guide.md: Pipelines and alerts)",
-        ));
+        return match run {
+            None => Ok(None),
+            Some(id) => Err(Error::config_hint(
+                format!("there is no run {id}: no pipeline has run on this warehouse yet"),
+                "`opskpi run PIPELINE.toml` runs one (docs/guide.md: Pipelines and alerts)",
+            )),
+        };
     }
     let query = runs_query(run, last);
     door.export(
@@ -194,6 +200,7 @@ pub fn runs(
         answer.out.as_deref(),
         answer.limit,
     )
+    .map(Some)
 }
 
 pub fn runs_query(run: Option<i64>, last: usize) -> String {

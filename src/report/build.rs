@@ -6,6 +6,7 @@ use rust_decimal::Decimal;
 
 use super::charts::{self, Series};
 use super::language::Language;
+use super::loaded::{self, Loaded};
 use super::messages::Messages;
 use super::rows::Rows;
 use super::sections::{self, to_f64};
@@ -69,9 +70,10 @@ pub fn build(
         .map(|i| i.id.as_str())
         .collect();
     let history = builder.run(&headline, spec.period.series(spec.kind.history()), &[])?;
+    let loaded = Loaded::from_coverage(&spec.quality.coverage);
     let tiles = builder.tiles(&headline, &history);
     let (sales_trend_title, sales_trend_chart) = builder.sales_trend(&history)?;
-    let breakdowns = builder.breakdowns()?;
+    let breakdowns = builder.breakdowns(&loaded)?;
     let years = builder.years(&headline, &history);
     // The other duties of the department, and the forecast.
     let not_by_edition = builder.not_by();
@@ -82,17 +84,30 @@ pub fn build(
         spec.kind,
         spec.period,
         &not_by_edition,
+        &loaded,
     )?;
     let forecast = match spec.kind {
         ReportKind::Monthly => Some(forecast(&builder.rows, &lang, spec.period, &history)?),
         _ => None,
     };
-    let highlights = builder.highlights(&history, &breakdowns, &duty_rows);
+    let mut highlights = builder.highlights(&history, &breakdowns, &duty_rows);
     let definitions = builder.definitions(&headline);
-    let appendix = quality::appendix(&lang, &spec.quality, builder.period_gaps(&breakdowns));
+    let mut appendix = quality::appendix(&lang, &spec.quality, builder.period_gaps(&breakdowns));
+    appendix.not_loaded = loaded.not_loaded(&lang);
+    // The first page shows the most telling; the full list is in the appendix.
+    let more_highlights = if highlights.len() > spec.highlights {
+        let more = highlights.len() - spec.highlights;
+        appendix.highlights = highlights.clone();
+        highlights.truncate(spec.highlights);
+        lang.messages
+            .fill("more_highlights", &[("n", &more.to_string())])
+    } else {
+        String::new()
+    };
     let parts = Parts {
         history,
         highlights,
+        more_highlights,
         tiles,
         sales_trend_title,
         sales_trend_chart,
@@ -142,17 +157,18 @@ struct Breakdowns {
     category_rows: Vec<KpiRow>,
     inventory_rows: Vec<KpiRow>,
     region_rows: Vec<KpiRow>,
-    market: Section,
+    market: Option<Section>,
     channels: Section,
     categories: Section,
-    satisfaction: Section,
-    inventory: Section,
+    satisfaction: Option<Section>,
+    inventory: Option<Section>,
 }
 
 /// The sections built, waiting to become the report's context.
 struct Parts {
     history: Vec<KpiRow>,
     highlights: Vec<highlights::Highlight>,
+    more_highlights: String,
     tiles: Vec<Tile>,
     sales_trend_title: String,
     sales_trend_chart: String,
@@ -187,6 +203,12 @@ impl Builder<'_> {
     fn tiles(&self, headline: &[&str], history: &[KpiRow]) -> Vec<Tile> {
         headline
             .iter()
+            // A tile with no value in the whole history is dropped, not n/a.
+            .filter(|id| {
+                history
+                    .iter()
+                    .any(|row| row.indicator == **id && row.value.is_some())
+            })
             .map(|id| {
                 let series: Vec<&KpiRow> =
                     history.iter().filter(|row| row.indicator == *id).collect();
@@ -329,7 +351,7 @@ impl Builder<'_> {
 
     /// Market share by region, sales by region, channel and category, the
     /// satisfaction trend and inventory by category.
-    fn breakdowns(&self) -> Result<Breakdowns> {
+    fn breakdowns(&self, loaded: &Loaded) -> Result<Breakdowns> {
         let (lang, catalogue, period) = (self.lang, self.catalogue, self.period);
         let market_rows = self.run(
             &["market_share", "relative_market_share"],
@@ -384,6 +406,13 @@ impl Builder<'_> {
                 section.note = self.not_by();
             }
         }
+        let has_values = |rows: &[KpiRow]| rows.iter().any(|row| row.value.is_some());
+        let shown = |section: Section, tables: &[&str], rows: &[KpiRow]| {
+            loaded.shows(tables, has_values(rows)).then_some(section)
+        };
+        let market = shown(market, loaded::MARKET, &market_rows);
+        let satisfaction = shown(satisfaction, loaded::SATISFACTION, &satisfaction_rows);
+        let inventory = shown(inventory, loaded::INVENTORY, &inventory_rows);
         Ok(Breakdowns {
             market_rows,
             channel_rows,
@@ -453,7 +482,14 @@ impl Builder<'_> {
             })
             .collect();
         let movers: Vec<(&KpiRow, String)> = labelled(levels);
-        let mut highlights = highlights::movers(lang, &movers, previous_words.as_deref());
+        let mut scopes = scopes(period, &current, breakdowns);
+        scopes.headline = catalogue
+            .indicators
+            .iter()
+            .filter(|i| i.headline)
+            .map(|i| i.id.clone())
+            .collect();
+        let mut highlights = highlights::movers(lang, &movers, previous_words.as_deref(), &scopes);
         // In an edition, a breakdown by its own dimension is its one row; the
         // movers by that dimension would be trivial, so they are left out.
         let by = |dim: &str| {
@@ -482,7 +518,8 @@ impl Builder<'_> {
         ] {
             all.extend(dim_rows.iter().filter(|row| row.period == period));
         }
-        highlights.extend(highlights::red(lang, &labelled(all)));
+        highlights.extend(highlights::red(lang, &labelled(all), &scopes));
+        highlights::rank(&mut highlights);
         highlights
     }
 
@@ -616,6 +653,7 @@ impl Builder<'_> {
             partial,
             version: env!("CARGO_PKG_VERSION"),
             highlights: parts.highlights,
+            more_highlights: parts.more_highlights,
             tiles: parts.tiles,
             sales_trend_chart: parts.sales_trend_chart,
             this_year: year,
@@ -659,6 +697,35 @@ fn forecast(
         &total,
         &by_category,
     ))
+}
+
+/// The net sales of the whole and of each region, channel and category in
+/// `period`, for the effect of a highlight on the headline.
+fn scopes(period: Period, current: &[&KpiRow], breakdowns: &Breakdowns) -> highlights::Scopes {
+    let mut scopes = highlights::Scopes {
+        total: current
+            .iter()
+            .find(|row| row.indicator == "net_sales" && row.dims.is_empty())
+            .and_then(|row| row.value),
+        ..Default::default()
+    };
+    for rows in [
+        &breakdowns.region_rows,
+        &breakdowns.channel_rows,
+        &breakdowns.category_rows,
+    ] {
+        for row in rows
+            .iter()
+            .filter(|row| row.indicator == "net_sales" && row.period == period)
+        {
+            if let (Some((dim, group)), Some(value)) = (row.dims.first(), row.value) {
+                scopes
+                    .groups
+                    .insert((dim.clone(), group.clone().unwrap_or_default()), value);
+            }
+        }
+    }
+    scopes
 }
 
 /// Rows with their indicator's name in the report's language.

@@ -142,6 +142,11 @@ fn lines_and_band(
     band: Option<&Band>,
     format_y: &dyn Fn(f64) -> String,
 ) -> String {
+    // No point at all: no chart (the report says so in a sentence, rather
+    // than drawing an empty frame with axes).
+    if series.iter().all(|s| s.values.iter().all(Option::is_none)) && band.is_none() {
+        return String::new();
+    }
     let (width, height) = (1000u32, 300u32);
     let mut svg = String::new();
     {
@@ -252,6 +257,9 @@ pub fn bar_chart(
     format_value: &dyn Fn(f64) -> String,
     missing: &str,
 ) -> String {
+    if rows.iter().all(|(_, value)| value.is_none()) {
+        return String::new();
+    }
     let bar = 30u32;
     let (width, height) = (1000u32, 24 + bar * rows.len().max(1) as u32);
     let mut svg = String::new();

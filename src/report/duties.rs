@@ -29,6 +29,8 @@ struct Duty {
     columns: &'static [&'static str],
     /// The breakdown's charted column.
     chart: &'static str,
+    /// The tables it reads beyond sales (`loaded`).
+    tables: &'static [&'static str],
 }
 
 const DUTIES: [Duty; 3] = [
@@ -49,6 +51,7 @@ const DUTIES: [Duty; 3] = [
         by: "carrier",
         columns: &["on_time_delivery", "freight_cost_per_order"],
         chart: "on_time_delivery",
+        tables: super::loaded::SERVICE,
     },
     Duty {
         title: "duty_supply",
@@ -69,6 +72,7 @@ const DUTIES: [Duty; 3] = [
             "purchase_price_variance",
         ],
         chart: "supplier_defect_rate",
+        tables: super::loaded::SUPPLY,
     },
     Duty {
         title: "duty_product",
@@ -87,6 +91,7 @@ const DUTIES: [Duty; 3] = [
             "projects_on_schedule",
         ],
         chart: "new_product_share",
+        tables: super::loaded::PRODUCT,
     },
 ];
 
@@ -118,11 +123,17 @@ pub fn build(
     kind: ReportKind,
     period: Period,
     not_by: &str,
+    loaded: &super::loaded::Loaded,
 ) -> Result<(Vec<DutySection>, Vec<KpiRow>)> {
     let mut sections = Vec::new();
     let mut current = Vec::new();
     for duty in &DUTIES {
         let history = rows.run(duty.indicators, period.series(kind.history()), &[])?;
+        let has_values = history.iter().any(|row| row.value.is_some());
+        if !loaded.shows(duty.tables, has_values) {
+            // Never loaded: named in the appendix, not a page of n/a.
+            continue;
+        }
         let now: Vec<&KpiRow> = history.iter().filter(|row| row.period == period).collect();
         let mut indicators = indicator_table(lang, catalogue, &now, kind);
         indicators.chart = trend_chart(lang, catalogue, &history, duty.trend);

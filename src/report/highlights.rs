@@ -1,7 +1,14 @@
 //! Highlights in words: what moved most and what is red, as sentences made
 //! deterministically from the report's own KPI rows, in the report's
 //! language. A change is only ever stated against a base that exists and is
-//! not zero; ties keep the catalogue's order.
+//! not zero. Reds are grouped by indicator (one sentence for market share
+//! in every red region), and every highlight carries its effect on the
+//! headline in money — a move or shortfall of net sales as it is, of the
+//! gross margin in points times the net sales of its scope — by which the
+//! report ranks them; then the headline's other indicators; ties keep the
+//! catalogue's order.
+
+use std::collections::BTreeMap;
 
 use rust_decimal::Decimal;
 use serde::Serialize;
@@ -16,6 +23,59 @@ use crate::locale;
 pub struct Highlight {
     pub kind: &'static str,
     pub text: String,
+    /// Its effect on net sales or gross margin, in money, for ranking only.
+    #[serde(skip)]
+    pub effect: Decimal,
+    /// It is about a headline indicator (ranked before the others of no
+    /// money effect).
+    #[serde(skip)]
+    pub headline: bool,
+}
+
+/// Net sales of the report's scopes: the whole (`None`) and each group of a
+/// dimension (`("region", "北區")`), for the effect of a move or a red.
+#[derive(Debug, Default)]
+pub struct Scopes {
+    pub total: Option<Decimal>,
+    pub groups: BTreeMap<(String, String), Decimal>,
+    /// The headline indicators (the tiles).
+    pub headline: Vec<String>,
+}
+
+impl Scopes {
+    /// The net sales of the scope of `row` (its first dimension's group, or
+    /// the whole); zero when unknown.
+    fn sales_of(&self, row: &KpiRow) -> Decimal {
+        let found = match row.dims.first() {
+            None => self.total,
+            Some((dim, group)) => self
+                .groups
+                .get(&(dim.clone(), group.clone().unwrap_or_default()))
+                .copied(),
+        };
+        found.unwrap_or_default()
+    }
+
+    /// What moving `row` by `size` does to the headline in money: net
+    /// sales by the money itself, the gross margin by its points times the
+    /// scope's net sales; any other indicator nothing directly.
+    fn effect(&self, row: &KpiRow, size: Decimal) -> Decimal {
+        match row.indicator.as_str() {
+            "net_sales" => size.abs(),
+            "gross_margin" => size.abs() * self.sales_of(row),
+            _ => Decimal::ZERO,
+        }
+    }
+
+    fn is_headline(&self, row: &KpiRow) -> bool {
+        self.headline.contains(&row.indicator)
+    }
+}
+
+/// Ranks `highlights`: by effect in money, biggest first; then those about
+/// a headline indicator; ties in their order.
+pub fn rank(highlights: &mut [Highlight]) {
+    highlights.sort_by(|a, b| b.effect.cmp(&a.effect).then(b.headline.cmp(&a.headline)));
 }
 
 /// The size of a move from `base` to `value` relative to the base, for
@@ -57,6 +117,7 @@ pub fn movers(
     lang: &Language,
     headline: &[(&KpiRow, String)],
     previous_words: Option<&str>,
+    scopes: &Scopes,
 ) -> Vec<Highlight> {
     let mut out = Vec::new();
     let comparisons: [(&str, Comparison); 2] = [
@@ -94,10 +155,16 @@ pub fn movers(
             }
         }
         for (slot, kind) in [(0, "improved"), (1, "worsened")] {
-            if let Some((_, row, label)) = best[slot] {
-                let (_, change) = pick(row);
+            if let Some((size, row, label)) = best[slot] {
+                let (base, change) = pick(row);
+                let moved = match (row.unit, row.value, base) {
+                    (Unit::Money, Some(value), Some(base)) => value - base,
+                    _ => size,
+                };
                 out.push(Highlight {
                     kind,
+                    effect: scopes.effect(row, moved),
+                    headline: scopes.is_headline(row),
                     text: lang.messages.fill(
                         &format!("highlight_{kind}"),
                         &[
@@ -143,6 +210,8 @@ pub fn dimension_movers(lang: &Language, dimension: &str, rows: &[KpiRow]) -> Ve
         if let Some((difference, row)) = found {
             out.push(Highlight {
                 kind,
+                effect: difference.abs(),
+                headline: true,
                 text: lang.messages.fill(
                     &format!("highlight_{kind}"),
                     &[
@@ -173,42 +242,125 @@ pub fn dimension_movers(lang: &Language, dimension: &str, rows: &[KpiRow]) -> Ve
 }
 
 /// Every red status among `rows` (with the indicator's name in the
-/// report's language), once per indicator and group.
-pub fn red(lang: &Language, rows: &[(&KpiRow, String)]) -> Vec<Highlight> {
-    let mut seen: Vec<(String, Option<String>)> = Vec::new();
-    let mut out = Vec::new();
+/// report's language): one sentence per indicator and dimension, its red
+/// groups listed in the rows' order, with the target once when they share
+/// it.
+pub fn red(lang: &Language, rows: &[(&KpiRow, String)], scopes: &Scopes) -> Vec<Highlight> {
+    // (indicator, dimension) → its label and red rows, once per group.
+    let mut groups: Vec<((String, Option<String>), String, Vec<&KpiRow>)> = Vec::new();
     for (row, label) in rows {
         if row.status != Some(Status::Bad) {
             continue;
         }
-        let group = row.dims.first().map(|_| lang.group(row));
-        let key = (row.indicator.clone(), group.clone());
-        if seen.contains(&key) {
-            continue;
-        }
-        seen.push(key);
-        let value = locale::value(lang.locale, row.unit, row.value);
-        let target = locale::value(lang.locale, row.unit, row.target);
-        let message = match (&group, row.target.is_some()) {
-            (None, true) => "highlight_bad",
-            (None, false) => "highlight_bad_no_target",
-            (Some(_), true) => "highlight_bad_group",
-            (Some(_), false) => "highlight_bad_group_no_target",
+        let key = (
+            row.indicator.clone(),
+            row.dims.first().map(|(d, _)| d.clone()),
+        );
+        let at = match groups.iter().position(|(k, ..)| *k == key) {
+            Some(at) => at,
+            None => {
+                groups.push((key, label.clone(), Vec::new()));
+                groups.len() - 1
+            }
         };
-        out.push(Highlight {
-            kind: "bad",
-            text: lang.messages.fill(
-                message,
-                &[
-                    ("indicator", label),
-                    ("group", group.as_deref().unwrap_or_default()),
-                    ("value", &value),
-                    ("target", &target),
-                ],
-            ),
-        });
+        let reds = &mut groups[at].2;
+        if !reds.iter().any(|r| r.dims == row.dims) {
+            reds.push(row);
+        }
     }
-    out
+    groups
+        .into_iter()
+        .map(|((_, dimension), label, reds)| {
+            let effect = reds
+                .iter()
+                .map(|row| scopes.effect(row, gap(row)))
+                .sum::<Decimal>();
+            let text = match (dimension, reds.as_slice()) {
+                (None, [row, ..]) | (Some(_), [row]) => one_red(lang, row, &label),
+                _ => grouped_reds(lang, &reds, &label),
+            };
+            Highlight {
+                kind: "bad",
+                headline: scopes.is_headline(reds[0]),
+                text,
+                effect,
+            }
+        })
+        .collect()
+}
+
+/// How far a red row is from its target, in its unit; zero without one.
+fn gap(row: &KpiRow) -> Decimal {
+    match (row.value, row.target) {
+        (Some(value), Some(target)) => (value - target).abs(),
+        _ => Decimal::ZERO,
+    }
+}
+
+/// One red: the whole, or one group.
+fn one_red(lang: &Language, row: &KpiRow, label: &str) -> String {
+    let group = row.dims.first().map(|_| lang.group(row));
+    let value = locale::value(lang.locale, row.unit, row.value);
+    let target = locale::value(lang.locale, row.unit, row.target);
+    let message = match (&group, row.target.is_some()) {
+        (None, true) => "highlight_bad",
+        (None, false) => "highlight_bad_no_target",
+        (Some(_), true) => "highlight_bad_group",
+        (Some(_), false) => "highlight_bad_group_no_target",
+    };
+    lang.messages.fill(
+        message,
+        &[
+            ("indicator", label),
+            ("group", group.as_deref().unwrap_or_default()),
+            ("value", &value),
+            ("target", &target),
+        ],
+    )
+}
+
+/// Several red groups of one indicator: `市場占有率不佳：東區 4.8%、南區
+/// 8.3%（目標 10.0%）`; each group with its own target when they differ.
+fn grouped_reds(lang: &Language, reds: &[&KpiRow], label: &str) -> String {
+    let shared = reds.iter().all(|row| row.target == reds[0].target);
+    let target_of = |row: &KpiRow| match row.target {
+        Some(_) => lang.messages.fill(
+            "highlight_target",
+            &[("target", &locale::value(lang.locale, row.unit, row.target))],
+        ),
+        None => String::new(),
+    };
+    let listed: Vec<String> = reds
+        .iter()
+        .map(|row| {
+            let own = if shared {
+                String::new()
+            } else {
+                target_of(row)
+            };
+            format!(
+                "{} {}{own}",
+                lang.group(row),
+                locale::value(lang.locale, row.unit, row.value)
+            )
+        })
+        .collect();
+    let target = if shared {
+        target_of(reds[0])
+    } else {
+        String::new()
+    };
+    lang.messages.fill(
+        "highlight_bad_groups",
+        &[
+            ("indicator", label),
+            (
+                "groups",
+                &listed.join(&lang.messages.text("list_separator")),
+            ),
+            ("target", &target),
+        ],
+    )
 }
 
 #[cfg(test)]

@@ -16,6 +16,7 @@ pub mod charts;
 pub mod duties;
 pub mod highlights;
 pub mod language;
+mod loaded;
 pub mod messages;
 pub mod pdf;
 pub mod quality;
@@ -96,6 +97,8 @@ pub struct ReportSpec {
     pub templates: Option<std::path::PathBuf>,
     /// The facts of the data-quality appendix.
     pub quality: quality::Quality,
+    /// The most highlights shown on the first page.
+    pub highlights: usize,
 }
 
 #[derive(Debug, Serialize)]
@@ -126,16 +129,21 @@ pub struct ReportContext {
     pub data_through: String,
     pub partial: bool,
     pub version: &'static str,
+    /// The first page's highlights, the most telling first.
     pub highlights: Vec<highlights::Highlight>,
+    /// "and N more in the appendix", or empty.
+    pub more_highlights: String,
     pub tiles: Vec<Tile>,
     pub sales_trend_chart: String,
     pub this_year: i32,
     pub last_year: i32,
-    pub market: Section,
+    /// Breakdowns; `None`: the tables they read were never loaded (said in
+    /// the appendix).
+    pub market: Option<Section>,
     pub channels: Section,
     pub categories: Section,
-    pub satisfaction: Section,
-    pub inventory: Section,
+    pub satisfaction: Option<Section>,
+    pub inventory: Option<Section>,
     /// The yearly report's five years of headline indicators.
     pub years: Option<Section>,
     /// Customers and service, supply chain, product.

@@ -40,6 +40,10 @@ pub struct Appendix {
     pub loaded: Table,
     pub set_aside: Table,
     pub gaps: Vec<Note>,
+    /// Tables never loaded, with what each would add.
+    pub not_loaded: Vec<Note>,
+    /// Every highlight, when the first page shows only the first ones.
+    pub highlights: Vec<super::highlights::Highlight>,
 }
 
 /// A canonical table's name in the report's language.
@@ -154,5 +158,7 @@ pub fn appendix(lang: &Language, quality: &Quality, period_gaps: Vec<Note>) -> A
         loaded,
         set_aside,
         gaps,
+        not_loaded: Vec::new(),
+        highlights: Vec::new(),
     }
 }

@@ -174,8 +174,8 @@ pub fn find(name: &str, folder: Option<&Path>) -> Result<SavedQuery> {
         Error::config_hint(
             format!("no saved query `{name}`"),
             format!(
-                "saved queries are: {} (`opskpi query --list`)",
-                names.join(", ")
+                "{} (`opskpi query --list`)",
+                crate::error::unknown_hint(name, &names, "saved queries")
             ),
         )
     })

@@ -550,12 +550,16 @@ impl Warehouse {
         Ok(files)
     }
 
-    /// Rows set aside at load, by table, file and rule.
+    /// Rows set aside at load, by table, file and rule, and the rows a
+    /// source's filter left out (rule `left_out`).
     pub fn set_aside(&self) -> Result<Vec<SetAside>> {
         let mut statement = self
             .conn
             .prepare(
-                "SELECT table_name, file, rule, count(*) FROM _opskpi_quarantine GROUP BY ALL ORDER BY 1, 2, 3",
+                "SELECT table_name, file, rule, count(*) FROM _opskpi_quarantine GROUP BY ALL \
+                 UNION ALL SELECT table_name, file, 'left_out', rows_left_out FROM _opskpi_files f \
+                 WHERE rows_left_out > 0 AND file_id = (SELECT max(file_id) FROM _opskpi_files g \
+                 WHERE g.table_name = f.table_name AND g.file = f.file) ORDER BY 1, 2, 3",
             )
             .map_err(Error::query("quarantine"))?;
         let rows = statement
