@@ -86,32 +86,28 @@ pub fn unknown_hint<S: AsRef<str>>(word: &str, known: &[S], what: &str) -> Strin
     }
 }
 
-/// The known name closest to `word`, if one is close: the same letters in
-/// a near order (Jaro–Winkler at least 0.85), or the only name that holds
-/// `word` whole (`inventory_outstanding`).
+/// The known name closest to `word`, if one is close: the only name that
+/// holds `word` whole (`inventory_outstanding`), else the same letters in
+/// a near order (Jaro–Winkler at least 0.85).
 pub fn did_you_mean<'a>(word: &str, known: &[&'a str]) -> Option<&'a str> {
     let word = word.trim().to_lowercase();
     if word.is_empty() {
         return None;
-    }
-    let best = known
-        .iter()
-        .map(|name| (strsim::jaro_winkler(&word, &name.to_lowercase()), *name))
-        .max_by(|a, b| a.0.total_cmp(&b.0));
-    if let Some((score, name)) = best {
-        if score >= 0.85 {
-            return Some(name);
-        }
     }
     let holding: Vec<&str> = known
         .iter()
         .filter(|name| word.len() >= 3 && name.to_lowercase().contains(&word))
         .copied()
         .collect();
-    match holding.as_slice() {
-        [only] => Some(only),
-        _ => None,
+    if let [only] = holding.as_slice() {
+        return Some(only);
     }
+    let best = known
+        .iter()
+        .map(|name| (strsim::jaro_winkler(&word, &name.to_lowercase()), *name))
+        .max_by(|a, b| a.0.total_cmp(&b.0));
+    best.filter(|(score, _)| *score >= 0.85)
+        .map(|(_, name)| name)
 }
 
 fn hint_line(hint: &Option<String>) -> String {

@@ -367,50 +367,62 @@ fn highlights_name_the_biggest_movers_and_every_red_status() {
             })
             .collect()
     };
-    let zh = items(&render(&warehouse, &config, "2026-10", "2026-11-02"));
-    assert_eq!(
-        zh,
-        [
-            // Against last year: net sales 32,400 ÷ 31,000 − 1 = +4.5 %, the
-            // only improvement; margin 50.6 % against 51.6 %, −1.0 point.
-            "improved: 淨銷售額較去年同期改善：32,400（+4.5%）。",
-            "worsened: 毛利率較去年同期退步：50.6%（−1.0 個百分點）。",
-            // Against September: 32,400 ÷ 28,000 − 1 = +15.7 %; the margin
-            // rose too (50.0 % → 50.6 %), but by less: nothing worsened.
-            "improved: 淨銷售額較上月改善：32,400（+15.7%）。",
-            // By region, channel and category the same two lines move:
-            // 30,000 against 25,000 (+5,000, +20.0 %), 2,400 against 6,000
-            // (−3,600, −60.0 %).
-            "gain: 依區域看，北區的淨銷售額較去年同期增加最多：+5,000（+20.0%）。",
-            "loss: 依區域看，南區的淨銷售額較去年同期減少最多：−3,600（−60.0%）。",
-            "gain: 依通路看，門市的淨銷售額較去年同期增加最多：+5,000（+20.0%）。",
-            "loss: 依通路看，網路的淨銷售額較去年同期減少最多：−3,600（−60.0%）。",
-            "gain: 依品類看，沙發的淨銷售額較去年同期增加最多：+5,000（+20.0%）。",
-            "loss: 依品類看，燈具的淨銷售額較去年同期減少最多：−3,600（−60.0%）。",
-            // Red: 32,400 is 81 % of the 40,000 target, 2,400 is 24 % of
-            // 南區's 10,000 (red below 95 %).
-            "bad: 淨銷售額狀態不佳：32,400，目標為 40,000。",
-            // Both products launched in 2020: no sales from products of the
-            // last 12 months, 0 % against the 15 % target (the product
-            // section's indicator).
-            "bad: 新品銷售占比狀態不佳：0.0%，目標為 15.0%。",
-            "bad: 南區的淨銷售額狀態不佳：2,400，目標為 10,000。",
-        ]
-    );
+    let zh_html = render(&warehouse, &config, "2026-10", "2026-11-02");
+    let zh = items(&zh_html);
+    // Every highlight, worked out by hand, with its effect on the headline
+    // in money, by which they rank (ties keep this order):
+    let all = [
+        // Red: 32,400 is 81 % of the 40,000 target (7,600 short); 2,400 is
+        // 24 % of 南區's 10,000 (7,600 short). Red below 95 %.
+        "bad: 淨銷售額狀態不佳：32,400，目標為 40,000。",
+        "bad: 南區的淨銷售額狀態不佳：2,400，目標為 10,000。",
+        // By region, channel and category the same two lines move: 30,000
+        // against 25,000 (+5,000, +20.0 %), 2,400 against 6,000 (−3,600,
+        // −60.0 %).
+        "gain: 依區域看，北區的淨銷售額較去年同期增加最多：+5,000（+20.0%）。",
+        "gain: 依通路看，門市的淨銷售額較去年同期增加最多：+5,000（+20.0%）。",
+        "gain: 依品類看，沙發的淨銷售額較去年同期增加最多：+5,000（+20.0%）。",
+        // Against September: 32,400 ÷ 28,000 − 1 = +15.7 % (+4,400); the
+        // margin rose too (50.0 % → 50.6 %), but by less: nothing worsened.
+        "improved: 淨銷售額較上月改善：32,400（+15.7%）。",
+        "loss: 依區域看，南區的淨銷售額較去年同期減少最多：−3,600（−60.0%）。",
+        "loss: 依通路看，網路的淨銷售額較去年同期減少最多：−3,600（−60.0%）。",
+        // — the first page ends here (8) —
+        "loss: 依品類看，燈具的淨銷售額較去年同期減少最多：−3,600（−60.0%）。",
+        // Against last year: net sales 32,400 ÷ 31,000 − 1 = +4.5 %
+        // (+1,400), the only improvement; margin 50.6 % against 51.6 %,
+        // −1.0 point of 32,400: about 330.
+        "improved: 淨銷售額較去年同期改善：32,400（+4.5%）。",
+        "worsened: 毛利率較去年同期退步：50.6%（−1.0 個百分點）。",
+        // Both products launched in 2020: no sales from products of the
+        // last 12 months, 0 % against the 15 % target (no money effect).
+        "bad: 新品銷售占比狀態不佳：0.0%，目標為 15.0%。",
+    ];
+    assert_eq!(zh, all[..8]);
+    assert!(highlights_of(&zh_html).contains("……其餘 4 項見附錄。"));
+    // The appendix has the whole list, in the same order.
+    let appendix = zh_html.split("全部重點").nth(1).unwrap();
+    let listed: Vec<String> = appendix
+        .split("<li class=\"")
+        .skip(1)
+        .map(|item| {
+            let (kind, rest) = item.split_once("\">").unwrap();
+            format!("{kind}: {}", rest.split("</li>").next().unwrap())
+        })
+        .collect();
+    assert_eq!(listed, all);
     config.company.locale = "en".into();
-    let en = items(&render(&warehouse, &config, "2026-10", "2026-11-02"));
+    let en_html = render(&warehouse, &config, "2026-10", "2026-11-02");
+    let en = items(&en_html);
     assert_eq!(
-        en[0],
-        "improved: Net sales improved against last year: 32,400 (+4.5%)."
-    );
-    assert_eq!(
-        en[4],
-        "loss: By region, 南區 lost most net sales against last year: −3,600 (−60.0%)."
-    );
-    assert_eq!(
-        en[11],
+        en[1],
         "bad: Net sales is red in 南區: 2,400 against a target of 10,000."
     );
+    assert_eq!(
+        en[6],
+        "loss: By region, 南區 lost most net sales against last year: −3,600 (−60.0%)."
+    );
+    assert!(highlights_of(&en_html).contains("… and 4 more in the appendix."));
 }
 
 #[test]
@@ -698,7 +710,13 @@ fn quarterly_and_yearly_reports_have_their_own_comparisons() {
     // sold 28,000 + 32,400 = 60,400 against 31,000 in 2025, +94.8 %; its
     // margin (60,400 − 30,000) ÷ 60,400 = 50.3 % against 51.6 %, −1.3 points.
     let year = html_as_of(&warehouse, &config, Yearly, "2026", None, "2027-01-15");
-    let movers: Vec<&str> = highlights_of(&year)
+    // Every highlight: the appendix's list when the first page shows only
+    // the first ones.
+    let every = year
+        .split("All highlights")
+        .nth(1)
+        .unwrap_or_else(|| highlights_of(&year));
+    let movers: Vec<&str> = every
         .split("<li class=\"")
         .skip(1)
         .filter(|item| item.starts_with("improved") || item.starts_with("worsened"))

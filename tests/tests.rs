@@ -14,6 +14,7 @@ mod customers;
 mod door;
 mod engines;
 mod export;
+mod exports;
 mod formats;
 mod frames;
 mod fuzz;

@@ -91,7 +91,34 @@ pub fn build(
         _ => None,
     };
     let mut highlights = builder.highlights(&history, &breakdowns, &duty_rows);
-    let definitions = builder.definitions(&headline);
+    // The definitions of what the report shows: the tiles kept, the
+    // breakdowns and duty rows present.
+    let mut shown: Vec<&str> = tiles.iter().map(|tile| tile.id.as_str()).collect();
+    for (present, ids) in [
+        (
+            breakdowns.market.is_some(),
+            &["market_share", "relative_market_share"][..],
+        ),
+        (
+            breakdowns.satisfaction.is_some(),
+            &["csat", "average_rating", "nps"][..],
+        ),
+        (
+            breakdowns.inventory.is_some(),
+            &[
+                "inventory_turnover",
+                "inventory_turnover_annualised",
+                "days_inventory_outstanding",
+                "inventory_to_sales",
+            ][..],
+        ),
+    ] {
+        if present {
+            shown.extend(ids);
+        }
+    }
+    shown.extend(duty_rows.iter().map(|row| row.indicator.as_str()));
+    let definitions = builder.definitions(&headline, &shown);
     let mut appendix = quality::appendix(&lang, &spec.quality, builder.period_gaps(&breakdowns));
     appendix.not_loaded = loaded.not_loaded(&lang);
     // The first page shows the most telling; the full list is in the appendix.
@@ -203,11 +230,14 @@ impl Builder<'_> {
     fn tiles(&self, headline: &[&str], history: &[KpiRow]) -> Vec<Tile> {
         headline
             .iter()
-            // A tile with no value in the whole history is dropped, not n/a.
+            // A tile with no value in the whole history is dropped, not n/a
+            // (an edition keeps the tile that says it is not kept by its
+            // dimension).
             .filter(|id| {
-                history
-                    .iter()
-                    .any(|row| row.indicator == **id && row.value.is_some())
+                !self.rows.supported(id)
+                    || history
+                        .iter()
+                        .any(|row| row.indicator == **id && row.value.is_some())
             })
             .map(|id| {
                 let series: Vec<&KpiRow> =
@@ -524,7 +554,7 @@ impl Builder<'_> {
     }
 
     /// The definitions of every indicator the report shows.
-    fn definitions(&self, headline: &[&str]) -> Vec<Definition> {
+    fn definitions(&self, headline: &[&str], shown: &[&str]) -> Vec<Definition> {
         let mut used: Vec<&str> = headline.to_vec();
         for id in [
             "relative_market_share",
@@ -542,6 +572,7 @@ impl Builder<'_> {
             }
         }
         used.iter()
+            .filter(|id| shown.contains(id))
             .map(|id| definition(self.lang, self.catalogue.indicator(id).expect("known")))
             .collect()
     }
@@ -559,6 +590,7 @@ impl Builder<'_> {
                 &breakdowns.market_rows,
                 "market_share",
                 "market_gap",
+                breakdowns.market.is_some(),
             ),
             (
                 "category",
@@ -566,10 +598,12 @@ impl Builder<'_> {
                 &breakdowns.inventory_rows,
                 "inventory_turnover",
                 "inventory_gap",
+                breakdowns.inventory.is_some(),
             ),
         ];
-        for (dimension, sales, figures, id, key) in gaps {
-            if !self.rows.supported(id) {
+        for (dimension, sales, figures, id, key, shown) in gaps {
+            // A table never loaded is said once, in "not loaded", not per group.
+            if !self.rows.supported(id) || !shown {
                 continue;
             }
             for row in sales

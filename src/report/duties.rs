@@ -29,8 +29,10 @@ struct Duty {
     columns: &'static [&'static str],
     /// The breakdown's charted column.
     chart: &'static str,
-    /// The tables it reads beyond sales (`loaded`).
+    /// The tables it reads beyond sales (`loaded`), and those its
+    /// breakdown reads.
     tables: &'static [&'static str],
+    by_tables: &'static [&'static str],
 }
 
 const DUTIES: [Duty; 3] = [
@@ -52,6 +54,7 @@ const DUTIES: [Duty; 3] = [
         columns: &["on_time_delivery", "freight_cost_per_order"],
         chart: "on_time_delivery",
         tables: super::loaded::SERVICE,
+        by_tables: &["deliveries"],
     },
     Duty {
         title: "duty_supply",
@@ -73,6 +76,7 @@ const DUTIES: [Duty; 3] = [
         ],
         chart: "supplier_defect_rate",
         tables: super::loaded::SUPPLY,
+        by_tables: &["purchase_orders", "quality_inspections"],
     },
     Duty {
         title: "duty_product",
@@ -92,6 +96,7 @@ const DUTIES: [Duty; 3] = [
         ],
         chart: "new_product_share",
         tables: super::loaded::PRODUCT,
+        by_tables: &["products", "quality_inspections", "product_projects"],
     },
 ];
 
@@ -111,7 +116,7 @@ pub struct DutySection {
     pub breakdown_title: String,
     /// The breakdown's first column: the dimension's name.
     pub dimension: String,
-    pub breakdown: Section,
+    pub breakdown: Option<Section>,
 }
 
 /// The duty sections of a report for `period`, with the rows they read (for
@@ -134,7 +139,17 @@ pub fn build(
             // Never loaded: named in the appendix, not a page of n/a.
             continue;
         }
-        let now: Vec<&KpiRow> = history.iter().filter(|row| row.period == period).collect();
+        // An indicator with no value in the whole history is left out of
+        // the table (the appendix says which tables were never loaded).
+        let now: Vec<&KpiRow> = history
+            .iter()
+            .filter(|row| row.period == period)
+            .filter(|row| {
+                history
+                    .iter()
+                    .any(|h| h.indicator == row.indicator && h.value.is_some())
+            })
+            .collect();
         let mut indicators = indicator_table(lang, catalogue, &now, kind);
         indicators.chart = trend_chart(lang, catalogue, &history, duty.trend);
         if duty.indicators.iter().any(|id| !rows.supported(id)) {
@@ -150,6 +165,10 @@ pub fn build(
         if !rows.supported(duty.chart) {
             breakdown.note = not_by.to_string();
         }
+        let breakdown_values = by_rows.iter().any(|row| row.value.is_some());
+        let breakdown = loaded
+            .shows(duty.by_tables, breakdown_values)
+            .then_some(breakdown);
         let dimension = lang.messages.text(&format!("dim_{}", duty.by));
         sections.push(DutySection {
             title: lang.messages.text(duty.title),

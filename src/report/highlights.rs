@@ -366,6 +366,227 @@ fn grouped_reds(lang: &Language, reds: &[&KpiRow], label: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::calendar::Period;
+    use crate::indicators::Status;
+    use crate::locale::Locale;
+    use crate::report::messages::Messages;
+
+    fn language(tag: &str) -> Language {
+        let locale = Locale::parse(tag).unwrap();
+        Language {
+            locale,
+            messages: Messages::load(locale, None).unwrap(),
+        }
+    }
+
+    /// A red or good row of `indicator` in one region (or the whole).
+    fn row(
+        indicator: &str,
+        unit: Unit,
+        region: Option<&str>,
+        value: &str,
+        target: &str,
+        bad: bool,
+    ) -> KpiRow {
+        let d = |s: &str| s.parse::<Decimal>().unwrap();
+        KpiRow {
+            indicator: indicator.into(),
+            label: indicator.into(),
+            unit,
+            direction: Direction::Higher,
+            change_kind: unit.change_kind(),
+            period: Period::parse("2026-10", 1).unwrap(),
+            partial: false,
+            dims: region
+                .map(|r| vec![("region".to_string(), Some(r.to_string()))])
+                .unwrap_or_default(),
+            value: Some(d(value)),
+            previous: None,
+            change_vs_previous: None,
+            last_year: None,
+            change_vs_last_year: None,
+            target: Some(d(target)),
+            status: Some(if bad { Status::Bad } else { Status::Good }),
+            sample_size: None,
+            low_sample: false,
+        }
+    }
+
+    #[test]
+    fn reds_of_one_indicator_are_one_sentence_in_both_languages() {
+        let rows = [
+            row(
+                "market_share",
+                Unit::Ratio,
+                Some("東區"),
+                "0.048",
+                "0.10",
+                true,
+            ),
+            row(
+                "market_share",
+                Unit::Ratio,
+                Some("北區"),
+                "0.12",
+                "0.10",
+                false,
+            ),
+            row(
+                "market_share",
+                Unit::Ratio,
+                Some("南區"),
+                "0.083",
+                "0.10",
+                true,
+            ),
+            // A second red row of the same region (another breakdown) once.
+            row(
+                "market_share",
+                Unit::Ratio,
+                Some("東區"),
+                "0.048",
+                "0.10",
+                true,
+            ),
+        ];
+        let scopes = Scopes::default();
+        for (tag, label, expected) in [
+            (
+                "zh-Hant",
+                "市場占有率",
+                "市場占有率不佳：東區 4.8%、南區 8.3%（目標 10.0%）。",
+            ),
+            (
+                "en",
+                "Market share",
+                "Market share is red: 東區 4.8%, 南區 8.3% (target 10.0%).",
+            ),
+        ] {
+            let lang = language(tag);
+            let labelled: Vec<(&KpiRow, String)> =
+                rows.iter().map(|r| (r, label.to_string())).collect();
+            let reds = red(&lang, &labelled, &scopes);
+            assert_eq!(reds.len(), 1, "{reds:?}");
+            assert_eq!(reds[0].text, expected);
+        }
+        // Targets that differ are said per group; one red group keeps its own sentence.
+        let rows = [
+            row(
+                "market_share",
+                Unit::Ratio,
+                Some("East"),
+                "0.048",
+                "0.10",
+                true,
+            ),
+            row(
+                "market_share",
+                Unit::Ratio,
+                Some("South"),
+                "0.083",
+                "0.12",
+                true,
+            ),
+            row("csat", Unit::Ratio, Some("South"), "0.70", "0.78", true),
+        ];
+        let lang = language("en");
+        let labelled: Vec<(&KpiRow, String)> = rows
+            .iter()
+            .map(|r| {
+                (
+                    r,
+                    if r.indicator == "csat" {
+                        "CSAT"
+                    } else {
+                        "Market share"
+                    }
+                    .to_string(),
+                )
+            })
+            .collect();
+        let texts: Vec<String> = red(&lang, &labelled, &scopes)
+            .into_iter()
+            .map(|h| h.text)
+            .collect();
+        assert_eq!(
+            texts,
+            [
+                "Market share is red: East 4.8% (target 10.0%), South 8.3% (target 12.0%).",
+                "CSAT is red in South: 70.0% against a target of 78.0%.",
+            ]
+        );
+    }
+
+    #[test]
+    fn highlights_rank_by_their_money_effect_on_net_sales_and_margin() {
+        let d = |s: &str| s.parse::<Decimal>().unwrap();
+        let mut scopes = Scopes {
+            total: Some(d("1000000")),
+            headline: vec!["net_sales".into(), "gross_margin".into(), "csat".into()],
+            ..Default::default()
+        };
+        scopes
+            .groups
+            .insert(("region".into(), "East".into()), d("200000"));
+        let rows = [
+            // Net sales 30,000 short of target in East: 30,000.
+            row(
+                "net_sales",
+                Unit::Money,
+                Some("East"),
+                "200000",
+                "230000",
+                true,
+            ),
+            // Margin 5 points short in East (200,000 of sales): 10,000.
+            row(
+                "gross_margin",
+                Unit::Ratio,
+                Some("East"),
+                "0.35",
+                "0.40",
+                true,
+            ),
+            // Margin 4 points short for the whole (1,000,000): 40,000.
+            row("gross_margin", Unit::Ratio, None, "0.36", "0.40", true),
+            // Satisfaction: a headline indicator of no money effect.
+            row("csat", Unit::Ratio, None, "0.70", "0.78", true),
+            // Pass rate: neither.
+            row(
+                "inspection_pass_rate",
+                Unit::Ratio,
+                None,
+                "0.80",
+                "0.95",
+                true,
+            ),
+        ];
+        let lang = language("en");
+        let labelled: Vec<(&KpiRow, String)> =
+            rows.iter().map(|r| (r, r.indicator.clone())).collect();
+        let mut highlights = red(&lang, &labelled, &scopes);
+        let effects: Vec<Decimal> = highlights.iter().map(|h| h.effect).collect();
+        assert_eq!(
+            effects,
+            [d("30000"), d("10000"), d("40000"), d("0"), d("0")]
+        );
+        rank(&mut highlights);
+        let order: Vec<&str> = highlights
+            .iter()
+            .map(|h| h.text.split(' ').next().unwrap())
+            .collect();
+        assert_eq!(
+            order,
+            [
+                "gross_margin",
+                "net_sales",
+                "gross_margin",
+                "csat",
+                "inspection_pass_rate"
+            ]
+        );
+        assert!(highlights[0].text.contains("36.0%"), "{:?}", highlights[0]);
+    }
 
     #[test]
     fn a_move_needs_both_values_and_a_base_other_than_zero() {

@@ -50,6 +50,13 @@ struct Shared {
 
 /// Registers `kpi()` and `kpi_indicators()` on `conn`'s database.
 pub fn register(conn: &Connection, with: Functions) -> Result<()> {
+    // The company's day of a timestamp: DuckDB without its ICU extension
+    // (not built in) cannot cast a zoned timestamp to a date itself.
+    conn.execute_batch(&format!(
+        "CREATE OR REPLACE TEMP MACRO company_day(ts) AS CAST(CAST(ts AS TIMESTAMP) + to_seconds({}) AS DATE)",
+        with.offset_seconds
+    ))
+    .map_err(Error::query("register company_day()"))?;
     let own = conn
         .try_clone()
         .map_err(Error::query("a connection for kpi()"))?;
