@@ -120,6 +120,23 @@ pub fn numbers(u: &mut Unstructured) -> Result<()> {
             "{canonical}"
         );
     }
+    // `decimals = "round"`: a value it rounds has the scale's decimals at
+    // most and lies within 1e-9 of what the general reader read.
+    for scale in [0u32, 2, 4, 6] {
+        if let Some(rounded) = values::round_artifact(&text, scale) {
+            let rounded: Decimal = rounded.parse().expect("rounded text is a decimal");
+            assert!(rounded.scale() <= scale, "`{text}` at {scale}: {rounded}");
+            let value: Decimal = general
+                .as_ref()
+                .expect("only a number rounds")
+                .parse()
+                .expect("canonical text is a decimal");
+            assert!(
+                (value - rounded).abs() <= Decimal::new(1, 9),
+                "`{text}` at {scale}"
+            );
+        }
+    }
     Ok(())
 }
 

@@ -750,9 +750,14 @@ fn the_appendix_says_what_was_loaded_and_what_is_missing() {
         "{appendix}"
     );
     assert!(appendix.contains("沒有任何資料列被拒收或隔離。"));
-    // No market data at all: each region's share is n/a, and why.
-    assert!(appendix.contains("北區：2026年10月沒有市場資料，因此市場占有率為無資料。"));
-    assert!(appendix.contains("南區：2026年10月沒有市場資料"));
+    // No market data at all: said once, with what it would add — not once
+    // per region, and no market section.
+    assert!(!appendix.contains("北區：2026年10月沒有市場資料"));
+    assert_eq!(
+        appendix.matches("市場規模：可增加各區市場占有率。").count(),
+        1
+    );
+    assert!(!html.contains("各區域市場占有率"));
     // Columns no source gives.
     assert!(
         appendix.contains(
