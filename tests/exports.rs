@@ -507,6 +507,9 @@ fn a_filter_must_give_exactly_one_test() {
         error.contains("the filter on `status` gives no test"),
         "{error}"
     );
+    source.keep = Some(filter(r#"keep = { column = "status", not_in = [] }"#));
+    let error = source.check().unwrap_err().to_string();
+    assert!(error.contains("gives an empty list"), "{error}");
     source.keep = Some(filter(
         r#"keep = { column = "qty", greater_than = "lots" }"#,
     ));
@@ -593,4 +596,37 @@ fn a_report_on_sales_alone_leaves_out_what_was_never_loaded() {
     );
     assert_eq!(html.matches("市場規模：可增加各區市場占有率。").count(), 1);
     assert!(!html.contains("本期無資料"), "a section says no data");
+}
+
+#[test]
+fn a_file_loaded_under_other_settings_is_read_again() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("orders.csv");
+    std::fs::write(&path, DELIVERIES).unwrap();
+    let mut warehouse = Warehouse::in_memory().unwrap();
+    let source = deliveries_source(&path);
+    assert_eq!(
+        load(&mut warehouse, std::slice::from_ref(&source))[0].loaded,
+        6
+    );
+    // The same bytes, the same settings: skipped.
+    assert!(load(&mut warehouse, std::slice::from_ref(&source))[0].unchanged);
+    // A filter added: the same bytes are read again, and 2 rows go.
+    let mut filtered = source.clone();
+    filtered.keep = Some(filter(
+        r#"keep = { column = "order_status", not_in = ["canceled", "已取消"] }"#,
+    ));
+    let outcome = &load(&mut warehouse, std::slice::from_ref(&filtered))[0];
+    assert!(!outcome.unchanged);
+    assert_eq!((outcome.loaded, outcome.left_out), (4, 2));
+    assert_eq!(
+        text(
+            &warehouse,
+            "SELECT CAST(count(*) AS VARCHAR) FROM deliveries"
+        ),
+        "4"
+    );
+    // Only `max_bad_rows` changed: still the same reading, skipped.
+    filtered.max_bad_rows = opskpi::config::Threshold::Rows(9);
+    assert!(load(&mut warehouse, &[filtered])[0].unchanged);
 }

@@ -619,6 +619,18 @@ impl Source {
                 "give one of `in`, `not_in`, `equals`, `not_equals`, `greater_than`, `at_least`, `less_than`, `at_most`; several filters go in a list: `keep = [{ … }, { … }]`",
             )
         })?;
+        if let FilterTest::In(values) | FilterTest::NotIn(values) = &test {
+            if values.is_empty() {
+                return Err(Error::config_hint(
+                    format!(
+                        "source `{}`: the filter on `{}` gives an empty list",
+                        self.describe(),
+                        filter.column
+                    ),
+                    "list the values to keep (`in`) or to leave out (`not_in`)",
+                ));
+            }
+        }
         if let FilterTest::Compare(op, value) = &test {
             let number = value.parse::<Decimal>().is_ok();
             let date = chrono::NaiveDate::parse_from_str(value, "%Y-%m-%d").is_ok();

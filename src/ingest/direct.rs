@@ -178,6 +178,7 @@ fn run(
                     notes: &stage.raw.notes,
                     left_out: 0,
                     rounded: 0,
+                    settings: &stage.settings,
                 },
             )?;
             options.faults.at("after_log")?;

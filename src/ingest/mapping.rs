@@ -537,6 +537,7 @@ mod tests {
             ("sales", "發票號碼", "order_id"),
             ("sales", "序號", "line_no"),
             ("sales", "行项目", "line_no"),
+            ("sales", "order_item_id", "line_no"),
             ("sales", "客戶代號", "customer_id"),
             ("sales", "客戶代碼", "customer_id"),
             ("sales", "客户编码", "customer_id"),

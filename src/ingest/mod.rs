@@ -270,16 +270,54 @@ fn file_sha256(path: &Path) -> Result<String> {
     Ok(format!("{:x}", hasher.finalize()))
 }
 
-fn last_sha256(warehouse: &Warehouse, table: &Table, file: &str) -> Result<Option<String>> {
-    let found: Option<String> = warehouse
+/// The digest of how a source reads its files: everything but where they
+/// are and how many bad rows it allows. A file loaded under other settings
+/// (a row filter added, a column mapped anew) is read again even when its
+/// bytes are the same.
+pub fn settings_digest(source: &Source) -> String {
+    // Never a connection string (it may hold a password), not even hashed.
+    let postgres = source
+        .postgres
+        .clone()
+        .map(|pg| crate::config::PostgresSource { url: None, ..pg });
+    let reading = Source {
+        path: None,
+        max_bad_rows: Default::default(),
+        postgres,
+        ..source.clone()
+    };
+    let text = serde_json::to_string(&reading).unwrap_or_default();
+    let digest = format!("{:x}", Sha256::digest(text.as_bytes()));
+    digest[..16].to_string()
+}
+
+/// The content hash the warehouse holds for `file`, if the file was last
+/// loaded under the same settings (`settings_digest`; a file loaded by an
+/// opskpi that recorded none counts as the same).
+fn last_sha256(
+    warehouse: &Warehouse,
+    table: &Table,
+    file: &str,
+    settings: &str,
+) -> Result<Option<String>> {
+    let found: Option<(String, Option<String>)> = warehouse
         .connection()
         .query_row(
-            "SELECT max(sha256) FROM _opskpi_files WHERE table_name = ? AND file = ?",
+            "SELECT sha256, settings FROM _opskpi_files WHERE table_name = ? AND file = ? \
+             ORDER BY file_id DESC LIMIT 1",
             params![table.name, file],
-            |row| row.get(0),
+            |row| Ok(Some((row.get(0)?, row.get(1)?))),
         )
+        .or_else(|error| match error {
+            duckdb::Error::QueryReturnedNoRows => Ok(None),
+            other => Err(other),
+        })
         .map_err(Error::query("last load"))?;
-    Ok(found)
+    Ok(found.and_then(|(sha256, recorded)| {
+        recorded
+            .is_none_or(|recorded| recorded == settings)
+            .then_some(sha256)
+    }))
 }
 
 /// One file staged and judged, waiting to be written.
@@ -482,7 +520,8 @@ impl StagedRun<'_> {
             Some(_) => last.is_some() && read.watermark == last,
             None => {
                 !options.full
-                    && last_sha256(warehouse, table, &read.identity)?.as_deref()
+                    && last_sha256(warehouse, table, &read.identity, &settings_digest(source))?
+                        .as_deref()
                         == Some(read.sha256.as_str())
             }
         };
@@ -809,7 +848,7 @@ fn read_changed(
     let known_as = identity(options.root.as_deref(), file);
     let last = match options.full {
         true => None,
-        false => last_sha256(warehouse, table, &known_as)?,
+        false => last_sha256(warehouse, table, &known_as, &settings_digest(source))?,
     };
     let stamp = FileStamp::of(file)?;
     let sha256 = match last {

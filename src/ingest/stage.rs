@@ -83,6 +83,8 @@ pub struct Stage {
     pub rounding: bool,
     /// The source's filters, as the load summary says them.
     pub filters: Vec<String>,
+    /// How the source reads its files (`settings_digest`), for the load log.
+    pub settings: String,
 }
 
 /// Counts of rows set aside, by rule code, with the first row of each.
@@ -258,6 +260,7 @@ pub fn plan(
             rounded: 0,
             rounding: rounding.iter().any(|r| *r),
             filters: filters.iter().map(|f| f.described.clone()).collect(),
+            settings: super::settings_digest(source),
             table,
             name: name.to_string(),
             raw,

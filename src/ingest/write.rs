@@ -107,6 +107,7 @@ pub fn write(
             notes: &stage.raw.notes,
             left_out: stage.left_out,
             rounded: stage.rounded,
+            settings: &stage.settings,
         },
     )?;
     faults.at("after_log")?;
@@ -245,6 +246,8 @@ pub struct Record<'a> {
     pub notes: &'a [(&'static str, String)],
     pub left_out: u64,
     pub rounded: u64,
+    /// How the source read the file (`settings_digest`).
+    pub settings: &'a str,
 }
 
 /// Writes `r` into the load log; the caller holds the transaction.
@@ -254,8 +257,8 @@ pub fn record(conn: &Connection, r: &Record) -> Result<()> {
         .map_err(Error::query("log load"))?;
     conn.execute(
         "INSERT INTO _opskpi_files (file_id, table_name, file, sha256, loaded_at, rows_in_file, rows_loaded, \
-         rows_quarantined, rows_duplicate, watermark, notes, rows_left_out, values_rounded) \
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+         rows_quarantined, rows_duplicate, watermark, notes, rows_left_out, values_rounded, settings) \
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
         params![
             r.id,
             r.table,
@@ -269,7 +272,8 @@ pub fn record(conn: &Connection, r: &Record) -> Result<()> {
             r.watermark,
             notes.join("; "),
             r.left_out as i64,
-            r.rounded as i64
+            r.rounded as i64,
+            r.settings
         ],
     )
     .map_err(Error::query("log load"))?;

@@ -455,7 +455,7 @@ impl Warehouse {
                 }
             }
         }
-        for column in ["rows_left_out", "values_rounded"] {
+        for column in ["rows_left_out", "values_rounded", "settings"] {
             if present.iter().any(|p| p == "_opskpi_files")
                 && !columns
                     .iter()

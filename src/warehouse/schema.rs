@@ -37,6 +37,7 @@ CREATE TABLE IF NOT EXISTS _opskpi_files (
 );
 ALTER TABLE _opskpi_files ADD COLUMN IF NOT EXISTS rows_left_out BIGINT;
 ALTER TABLE _opskpi_files ADD COLUMN IF NOT EXISTS values_rounded BIGINT;
+ALTER TABLE _opskpi_files ADD COLUMN IF NOT EXISTS settings VARCHAR;
 CREATE TABLE IF NOT EXISTS _opskpi_quarantine (
     file_id BIGINT NOT NULL,
     loaded_at TIMESTAMP NOT NULL,
