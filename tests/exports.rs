@@ -330,6 +330,12 @@ fn line_numbers_are_generated_per_order_in_file_order() {
     );
 }
 
+fn gzip(bytes: &[u8]) -> Vec<u8> {
+    let mut encoder = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+    encoder.write_all(bytes).unwrap();
+    encoder.finish().unwrap()
+}
+
 /// A Big5 sales export, as an ERP writes it: total 1,234.5 + 99 = 1,333.5.
 fn big5_sales() -> Vec<u8> {
     let text = "訂單編號,項次,銷售日期,品號,數量,銷售金額,銷售成本\r\n\
@@ -343,9 +349,7 @@ fn gzip_zstd_and_zip_are_read_as_their_content() {
     let dir = tempfile::tempdir().unwrap();
     let bytes = big5_sales();
     let gz = dir.path().join("sales.csv.gz");
-    let mut encoder = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
-    encoder.write_all(&bytes).unwrap();
-    std::fs::write(&gz, encoder.finish().unwrap()).unwrap();
+    std::fs::write(&gz, gzip(&bytes)).unwrap();
     let zst = dir.path().join("sales.csv.zst");
     std::fs::write(&zst, zstd::encode_all(&bytes[..], 3).unwrap()).unwrap();
     let zipped = dir.path().join("export.zip");
@@ -378,11 +382,7 @@ fn gzip_zstd_and_zip_are_read_as_their_content() {
 fn packed_content_that_is_not_the_format_is_refused_in_words() {
     let dir = tempfile::tempdir().unwrap();
     let gz = dir.path().join("sales.csv.gz");
-    let mut encoder = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
-    encoder
-        .write_all(b"%PDF-1.7\n%\xe2\xe3\xcf\xd3 binary")
-        .unwrap();
-    std::fs::write(&gz, encoder.finish().unwrap()).unwrap();
+    std::fs::write(&gz, gzip(b"%PDF-1.7\n%\xe2\xe3\xcf\xd3 binary")).unwrap();
     let mut warehouse = Warehouse::in_memory().unwrap();
     let error = try_load(&mut warehouse, &[Source::new("sales", &gz)])
         .unwrap_err()
@@ -393,9 +393,7 @@ fn packed_content_that_is_not_the_format_is_refused_in_words() {
     );
     // Declared CSV, but the bytes are a gzip of a PNG: the same words.
     let png = dir.path().join("sales.csv");
-    let mut encoder = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
-    encoder.write_all(b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR").unwrap();
-    std::fs::write(&png, encoder.finish().unwrap()).unwrap();
+    std::fs::write(&png, gzip(b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR")).unwrap();
     let mut source = Source::new("sales", &png);
     source.format = Some(opskpi::config::Format::Csv);
     let error = try_load(&mut warehouse, &[source]).unwrap_err().to_string();
