@@ -379,6 +379,71 @@ fn gzip_zstd_and_zip_are_read_as_their_content() {
 }
 
 #[test]
+fn packed_json_and_a_zipped_workbook_are_read_too() {
+    let dir = tempfile::tempdir().unwrap();
+    // JSON lines in zstd: 12.5 + 7.25 = 19.75.
+    let json = "{\"order_id\":\"J1\",\"line_no\":1,\"order_date\":\"2026-10-01\",\"sku\":\"A\",\"quantity\":1,\"net_amount\":12.5}\n\
+                {\"order_id\":\"J2\",\"line_no\":1,\"order_date\":\"2026-10-02\",\"sku\":\"B\",\"quantity\":2,\"net_amount\":7.25}\n";
+    let zst = dir.path().join("sales.ndjson.zst");
+    std::fs::write(&zst, zstd::encode_all(json.as_bytes(), 3).unwrap()).unwrap();
+    let mut warehouse = Warehouse::in_memory().unwrap();
+    assert_eq!(
+        load(&mut warehouse, &[Source::new("sales", &zst)])[0].loaded,
+        2
+    );
+    assert_eq!(
+        text(
+            &warehouse,
+            "SELECT CAST(sum(net_amount) AS VARCHAR) FROM sales"
+        ),
+        "19.7500"
+    );
+    // A workbook inside a zip (an e-mailed export): 100 + 250.5 = 350.5.
+    let workbook_path = dir.path().join("銷貨.xlsx");
+    let mut workbook = rust_xlsxwriter::Workbook::new();
+    let sheet = workbook.add_worksheet();
+    let rows = [
+        ["訂單編號", "項次", "銷售日期", "品號", "數量", "銷售金額"],
+        ["W1", "1", "2026-10-01", "A", "1", "100"],
+        ["W2", "1", "2026-10-02", "B", "1", "250.5"],
+    ];
+    for (r, row) in rows.iter().enumerate() {
+        for (c, cell) in row.iter().enumerate() {
+            sheet.write_string(r as u32, c as u16, *cell).unwrap();
+        }
+    }
+    workbook.save(&workbook_path).unwrap();
+    let zipped = dir.path().join("export.zip");
+    let mut zip = zip::ZipWriter::new(std::fs::File::create(&zipped).unwrap());
+    let options =
+        zip::write::SimpleFileOptions::default().compression_method(zip::CompressionMethod::Stored);
+    zip.start_file("銷貨.xlsx", options).unwrap();
+    zip.write_all(&std::fs::read(&workbook_path).unwrap())
+        .unwrap();
+    zip.finish().unwrap();
+    let mut warehouse = Warehouse::in_memory().unwrap();
+    assert_eq!(
+        load(&mut warehouse, &[Source::new("sales", &zipped)])[0].loaded,
+        2
+    );
+    assert_eq!(
+        text(
+            &warehouse,
+            "SELECT CAST(sum(net_amount) AS VARCHAR) FROM sales"
+        ),
+        "350.5000"
+    );
+    // The workbook itself (a zip too) is read as the workbook, not unpacked.
+    let mut warehouse = Warehouse::in_memory().unwrap();
+    let outcome = &load(&mut warehouse, &[Source::new("sales", &workbook_path)])[0];
+    assert!(
+        !outcome.notes.iter().any(|(k, _)| k == "packed"),
+        "{:?}",
+        outcome.notes
+    );
+}
+
+#[test]
 fn packed_content_that_is_not_the_format_is_refused_in_words() {
     let dir = tempfile::tempdir().unwrap();
     let gz = dir.path().join("sales.csv.gz");
