@@ -24,8 +24,11 @@ use crate::pipeline::file::{self as pipeline_file, PipelineFile};
 use crate::report::messages::Messages;
 use crate::sql::saved;
 
+/// A property over arbitrary input.
+pub type Property = fn(&mut Unstructured) -> Result<()>;
+
 /// Every property, by name (the fuzz targets and the corpus folders).
-pub const PROPERTIES: [(&str, fn(&mut Unstructured) -> Result<()>); 12] = [
+pub const PROPERTIES: [(&str, Property); 12] = [
     ("numbers", numbers),
     ("dates", dates),
     ("encodings", encodings),

@@ -162,10 +162,10 @@ impl<'a> Names<'a> {
         let mut text = rest.as_str();
         while let Some(at) = text.find("crate::") {
             let after = &text[at + "crate::".len()..];
-            if after.starts_with('{') {
+            if let Some(inside) = after.strip_prefix('{') {
                 // The group's text up to its closing brace, maybe on a later line.
                 self.open = Some((String::new(), 1));
-                let tail = self.line(&after[1..]);
+                let tail = self.line(inside);
                 names.extend(tail);
                 return names;
             }

@@ -561,10 +561,10 @@ fn unknown_names_get_a_suggestion_before_the_list() {
 #[test]
 fn a_filter_must_give_exactly_one_test() {
     let mut source = Source::new("sales", "x.csv");
-    source.keep = Some(Filters::One(RowFilter {
+    source.keep = Some(Filters::One(Box::new(RowFilter {
         column: "status".into(),
         ..Default::default()
-    }));
+    })));
     let error = source.check().unwrap_err().to_string();
     assert!(
         error.contains("the filter on `status` gives no test"),

@@ -30,7 +30,7 @@ fn every_reader_survives_arbitrary_input() {
         for case in 0..CASES {
             let seed = seed(index, case);
             let result = std::panic::catch_unwind(|| {
-                arbtest::arbtest(|u| property(u)).seed(seed).run();
+                arbtest::arbtest(property).seed(seed).run();
             });
             assert!(
                 result.is_ok(),

@@ -327,14 +327,14 @@ impl RowFilter {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(untagged)]
 pub enum Filters {
-    One(RowFilter),
+    One(Box<RowFilter>),
     All(Vec<RowFilter>),
 }
 
 impl Filters {
     pub fn list(&self) -> &[RowFilter] {
         match self {
-            Filters::One(filter) => std::slice::from_ref(filter),
+            Filters::One(filter) => std::slice::from_ref(&**filter),
             Filters::All(filters) => filters,
         }
     }

@@ -494,7 +494,8 @@ impl StagedRun<'_> {
                         outcomes.push((position, LoadOutcome::unchanged(table.name, &file)))
                     }
                     Read::Changed(input) => {
-                        let item = self.stage_one(source, table, input, &name, position, staged)?;
+                        let item =
+                            self.stage_one(source, table, *input, &name, position, staged)?;
                         staged.push(item);
                     }
                 }
@@ -529,12 +530,12 @@ impl StagedRun<'_> {
             let _ = conn.execute_batch(&format!("DROP TABLE IF EXISTS {name}_raw"));
             return Ok(Read::Unchanged(file));
         }
-        Ok(Read::Changed(Input {
+        Ok(Read::Changed(Box::new(Input {
             file,
             sha256: FileHash::known(read.sha256),
             raw: read.raw,
             watermark: read.watermark,
-        }))
+        })))
     }
 
     /// Reads a file of a source, unless the warehouse holds its content.
@@ -559,12 +560,12 @@ impl StagedRun<'_> {
         else {
             return Ok(Read::Unchanged(file));
         };
-        Ok(Read::Changed(Input {
+        Ok(Read::Changed(Box::new(Input {
             file,
             sha256,
             raw,
             watermark: None,
-        }))
+        })))
     }
 
     /// Checks one input's rows in its stage table — values, a cut-off last
@@ -641,7 +642,7 @@ impl StagedRun<'_> {
 /// An input of a source as read, or the content the warehouse has already.
 enum Read {
     Unchanged(PathBuf),
-    Changed(Input),
+    Changed(Box<Input>),
 }
 
 /// An input read into its raw relation, with its hash (and watermark).

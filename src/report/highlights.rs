@@ -247,7 +247,7 @@ pub fn dimension_movers(lang: &Language, dimension: &str, rows: &[KpiRow]) -> Ve
 /// it.
 pub fn red(lang: &Language, rows: &[(&KpiRow, String)], scopes: &Scopes) -> Vec<Highlight> {
     // (indicator, dimension) → its label and red rows, once per group.
-    let mut groups: Vec<((String, Option<String>), String, Vec<&KpiRow>)> = Vec::new();
+    let mut groups: Vec<RedGroup> = Vec::new();
     for (row, label) in rows {
         if row.status != Some(Status::Bad) {
             continue;
@@ -288,6 +288,9 @@ pub fn red(lang: &Language, rows: &[(&KpiRow, String)], scopes: &Scopes) -> Vec<
         })
         .collect()
 }
+
+/// An indicator and dimension, its label, and its red rows.
+type RedGroup<'a> = ((String, Option<String>), String, Vec<&'a KpiRow>);
 
 /// How far a red row is from its target, in its unit; zero without one.
 fn gap(row: &KpiRow) -> Decimal {

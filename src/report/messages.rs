@@ -111,11 +111,12 @@ impl Messages {
             match (model, value) {
                 (toml::Value::String(_), toml::Value::String(_)) => {}
                 (toml::Value::String(_), _) => return Err(wrong(key, "text in quotes".into())),
-                (toml::Value::Array(model), toml::Value::Array(list)) => {
-                    if list.len() != model.len() || list.iter().any(|item| !item.is_str()) {
-                        return Err(wrong(key, format!("a list of {} texts", model.len())));
-                    }
+                (toml::Value::Array(model), toml::Value::Array(list))
+                    if list.len() != model.len() || list.iter().any(|item| !item.is_str()) =>
+                {
+                    return Err(wrong(key, format!("a list of {} texts", model.len())));
                 }
+                (toml::Value::Array(_), toml::Value::Array(_)) => {}
                 (toml::Value::Array(model), _) => {
                     return Err(wrong(key, format!("a list of {} texts", model.len())))
                 }
