@@ -49,6 +49,7 @@ pub mod error;
 // Layer 1: the canonical model, the files built in, fail points.
 pub mod assets;
 pub mod faults;
+pub mod magic;
 pub mod model;
 
 // Layer 2: infrastructure and the calendar.

@@ -56,8 +56,11 @@ pub fn sources(config: &Config) -> Vec<Source> {
         .collect()
 }
 
-/// Loads `sources` with default options, panicking with the error's text.
-pub fn load(warehouse: &mut Warehouse, sources: &[Source]) -> Vec<opskpi::ingest::LoadOutcome> {
+/// Loads `sources` with default options.
+pub fn try_load(
+    warehouse: &mut Warehouse,
+    sources: &[Source],
+) -> opskpi::error::Result<Vec<opskpi::ingest::LoadOutcome>> {
     opskpi::ingest::ingest(
         warehouse,
         sources,
@@ -65,7 +68,19 @@ pub fn load(warehouse: &mut Warehouse, sources: &[Source]) -> Vec<opskpi::ingest
         &Default::default(),
         &|_| {},
     )
-    .unwrap_or_else(|error| panic!("{error}"))
+}
+
+/// Loads `sources` with default options, panicking with the error's text.
+pub fn load(warehouse: &mut Warehouse, sources: &[Source]) -> Vec<opskpi::ingest::LoadOutcome> {
+    try_load(warehouse, sources).unwrap_or_else(|error| panic!("{error}"))
+}
+
+/// The error's text of loading `sources` into `warehouse`, which must fail.
+pub fn refusal(warehouse: &mut Warehouse, sources: &[Source]) -> String {
+    match try_load(warehouse, sources) {
+        Ok(outcomes) => panic!("the load was expected to fail: {outcomes:?}"),
+        Err(error) => error.to_string(),
+    }
 }
 
 /// The tiny company loaded into an in-memory warehouse.

@@ -20,19 +20,6 @@ fn filter(toml_text: &str) -> Filters {
     toml::from_str::<Holder>(toml_text).unwrap().keep
 }
 
-fn try_load(
-    warehouse: &mut Warehouse,
-    sources: &[Source],
-) -> opskpi::error::Result<Vec<opskpi::ingest::LoadOutcome>> {
-    opskpi::ingest::ingest(
-        warehouse,
-        sources,
-        loaded_at(),
-        &Default::default(),
-        &|_| {},
-    )
-}
-
 /// Deliveries of October 2026 worked by hand: promised → delivered, status.
 const DELIVERIES: &str = "\
 order_id,order_status,promised,delivered
@@ -197,7 +184,7 @@ fn filters_compare_numbers_and_dates_and_refuse_what_they_cannot_read() {
     let mut source = Source::new("sales", &path);
     source.keep = Some(filter(r#"keep = { column = "status", in = ["ok"] }"#));
     let mut warehouse = Warehouse::in_memory().unwrap();
-    let error = try_load(&mut warehouse, &[source]).unwrap_err().to_string();
+    let error = refusal(&mut warehouse, &[source]);
     assert!(
         error.contains("has no column `status`, which the source's filter tests"),
         "{error}"
@@ -449,9 +436,7 @@ fn packed_content_that_is_not_the_format_is_refused_in_words() {
     let gz = dir.path().join("sales.csv.gz");
     std::fs::write(&gz, gzip(b"%PDF-1.7\n%\xe2\xe3\xcf\xd3 binary")).unwrap();
     let mut warehouse = Warehouse::in_memory().unwrap();
-    let error = try_load(&mut warehouse, &[Source::new("sales", &gz)])
-        .unwrap_err()
-        .to_string();
+    let error = refusal(&mut warehouse, &[Source::new("sales", &gz)]);
     assert!(
         error.contains("a gzip file whose content is not CSV text: it holds a PDF document"),
         "{error}"
@@ -461,7 +446,7 @@ fn packed_content_that_is_not_the_format_is_refused_in_words() {
     std::fs::write(&png, gzip(b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR")).unwrap();
     let mut source = Source::new("sales", &png);
     source.format = Some(opskpi::config::Format::Csv);
-    let error = try_load(&mut warehouse, &[source]).unwrap_err().to_string();
+    let error = refusal(&mut warehouse, &[source]);
     assert!(
         error.contains("a gzip file whose content is not CSV text: it holds a PNG image"),
         "{error}"
@@ -475,9 +460,7 @@ fn packed_content_that_is_not_the_format_is_refused_in_words() {
         zip.write_all(b"order_id\n1\n").unwrap();
     }
     zip.finish().unwrap();
-    let error = try_load(&mut warehouse, &[Source::new("sales", &zipped)])
-        .unwrap_err()
-        .to_string();
+    let error = refusal(&mut warehouse, &[Source::new("sales", &zipped)]);
     assert!(
         error.contains("the zip archive holds 2 files: `a.csv`, `b.csv`"),
         "{error}"
@@ -485,9 +468,7 @@ fn packed_content_that_is_not_the_format_is_refused_in_words() {
     // A plain file that is a PDF, named .csv.
     let pdf = dir.path().join("report.csv");
     std::fs::write(&pdf, b"%PDF-1.4 not a table").unwrap();
-    let error = try_load(&mut warehouse, &[Source::new("sales", &pdf)])
-        .unwrap_err()
-        .to_string();
+    let error = refusal(&mut warehouse, &[Source::new("sales", &pdf)]);
     assert!(
         error.contains("the file is not CSV text: it is a PDF document"),
         "{error}"

@@ -196,27 +196,10 @@ impl Stage {
         Ok(true)
     }
 
-    /// Counts the rows the filter left out and the values rounded from a
-    /// float artifact among the rows that load.
-    pub fn count_left_out_and_rounded(&mut self, conn: &Connection) -> Result<()> {
-        let rounded = if self.rounding {
-            "coalesce(sum(_rounded) FILTER (WHERE _problem IS NULL), 0)"
-        } else {
-            "0"
-        };
-        let (left_out, rounded): (i64, i64) = conn
-            .query_row(
-                &format!(
-                    "SELECT count(*) FILTER (WHERE _problem = {LEFT_OUT}), CAST({rounded} AS BIGINT) FROM {}",
-                    self.name
-                ),
-                [],
-                |row| Ok((row.get(0)?, row.get(1)?)),
-            )
-            .map_err(Error::query("count rows left out"))?;
-        self.left_out = left_out as u64;
-        self.rounded = rounded as u64;
-        // Said in the load log and the dry run.
+    /// Says in the load log and the dry run what the source's filter left
+    /// out, what was rounded, and that line numbers were generated.
+    pub fn note_reading(&mut self) {
+        let (left_out, rounded) = (self.left_out, self.rounded);
         if !self.filters.is_empty() {
             self.raw.notes.push((
                 "filter",
@@ -238,7 +221,6 @@ impl Stage {
                 "generated: each line's position within its order, in file order".into(),
             ));
         }
-        Ok(())
     }
 
     /// SQL giving a stage row's place in the source, from the row's index

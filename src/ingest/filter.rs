@@ -42,14 +42,7 @@ pub fn resolve(source: &Source, raw: &Raw, file: &str) -> Result<Vec<Filter>> {
                         "`{file}` has no column `{}`, which the source's filter tests",
                         filter.column
                     ),
-                    format!(
-                        "its columns are: {}",
-                        headers
-                            .iter()
-                            .map(|h| format!("`{h}`"))
-                            .collect::<Vec<_>>()
-                            .join(", ")
-                    ),
+                    format!("its columns are: {}", super::mapping::list(&headers)),
                 )
             })?;
             let test = filter

@@ -339,7 +339,8 @@ fn repeated(headers: &[String], i: usize) -> Option<usize> {
     })
 }
 
-fn list(headers: &[String]) -> String {
+/// The file's columns for a message: `` `a`, `b` ``.
+pub(super) fn list(headers: &[String]) -> String {
     headers
         .iter()
         .map(|h| format!("`{h}`"))

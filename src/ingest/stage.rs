@@ -135,19 +135,28 @@ impl Planned {
         ));
         run(conn, &sql, stage.raw.rows, report).map_err(|error| read_error(file, error))?;
         let generated = stage.generate_line_numbers(conn)?;
-        let (rows, clean): (i64, i64) = conn
+        // Values rounded from a float artifact, among the rows that load.
+        let rounded = if stage.rounding {
+            "coalesce(sum(_rounded) FILTER (WHERE _problem IS NULL), 0)"
+        } else {
+            "0"
+        };
+        let (rows, clean, left_out, rounded): (i64, i64, i64, i64) = conn
             .query_row(
                 &format!(
-                    "SELECT count(*), count(*) FILTER (WHERE _problem IS NULL) FROM {}",
+                    "SELECT count(*), count(*) FILTER (WHERE _problem IS NULL), \
+                     count(*) FILTER (WHERE _problem = {LEFT_OUT}), CAST({rounded} AS BIGINT) FROM {}",
                     stage.name
                 ),
                 [],
-                |row| Ok((row.get(0)?, row.get(1)?)),
+                |row| Ok((row.get(0)?, row.get(1)?, row.get(2)?, row.get(3)?)),
             )
             .map_err(Error::query("count stage"))?;
         stage.rows = rows as u64;
         stage.keys_unique = !generated && log.proves_unique(clean as u64);
-        stage.count_left_out_and_rounded(conn)?;
+        stage.left_out = left_out as u64;
+        stage.rounded = rounded as u64;
+        stage.note_reading();
         Ok(stage)
     }
 

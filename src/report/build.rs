@@ -512,13 +512,7 @@ impl Builder<'_> {
             })
             .collect();
         let movers: Vec<(&KpiRow, String)> = labelled(levels);
-        let mut scopes = scopes(period, &current, breakdowns);
-        scopes.headline = catalogue
-            .indicators
-            .iter()
-            .filter(|i| i.headline)
-            .map(|i| i.id.clone())
-            .collect();
+        let scopes = scopes(catalogue, period, &current, breakdowns);
         let mut highlights = highlights::movers(lang, &movers, previous_words.as_deref(), &scopes);
         // In an edition, a breakdown by its own dimension is its one row; the
         // movers by that dimension would be trivial, so they are left out.
@@ -734,13 +728,25 @@ fn forecast(
 }
 
 /// The net sales of the whole and of each region, channel and category in
-/// `period`, for the effect of a highlight on the headline.
-fn scopes(period: Period, current: &[&KpiRow], breakdowns: &Breakdowns) -> highlights::Scopes {
+/// `period`, and the headline indicators, for the effect of a highlight on
+/// the headline.
+fn scopes(
+    catalogue: &Catalogue,
+    period: Period,
+    current: &[&KpiRow],
+    breakdowns: &Breakdowns,
+) -> highlights::Scopes {
     let mut scopes = highlights::Scopes {
         total: current
             .iter()
             .find(|row| row.indicator == "net_sales" && row.dims.is_empty())
             .and_then(|row| row.value),
+        headline: catalogue
+            .indicators
+            .iter()
+            .filter(|i| i.headline)
+            .map(|i| i.id.clone())
+            .collect(),
         ..Default::default()
     };
     for rows in [

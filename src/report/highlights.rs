@@ -417,40 +417,22 @@ mod tests {
 
     #[test]
     fn reds_of_one_indicator_are_one_sentence_in_both_languages() {
+        let share = |region, value, bad| {
+            row(
+                "market_share",
+                Unit::Ratio,
+                Some(region),
+                value,
+                "0.10",
+                bad,
+            )
+        };
         let rows = [
-            row(
-                "market_share",
-                Unit::Ratio,
-                Some("東區"),
-                "0.048",
-                "0.10",
-                true,
-            ),
-            row(
-                "market_share",
-                Unit::Ratio,
-                Some("北區"),
-                "0.12",
-                "0.10",
-                false,
-            ),
-            row(
-                "market_share",
-                Unit::Ratio,
-                Some("南區"),
-                "0.083",
-                "0.10",
-                true,
-            ),
+            share("東區", "0.048", true),
+            share("北區", "0.12", false),
+            share("南區", "0.083", true),
             // A second red row of the same region (another breakdown) once.
-            row(
-                "market_share",
-                Unit::Ratio,
-                Some("東區"),
-                "0.048",
-                "0.10",
-                true,
-            ),
+            share("東區", "0.048", true),
         ];
         let scopes = Scopes::default();
         for (tag, label, expected) in [

@@ -18,7 +18,7 @@ use duckdb::arrow::record_batch::RecordBatch;
 use duckdb::Connection;
 
 use crate::error::{Error, Result};
-use crate::model;
+use crate::{magic, model};
 
 pub struct Warehouse {
     conn: Connection,
@@ -179,18 +179,10 @@ fn not_a_database(path: &Path, what: &str) -> Error {
 
 /// What a file's first bytes say it is, in words.
 fn looks_like(head: &[u8]) -> String {
-    let known: [(&[u8], &str); 6] = [
-        (b"PK\x03\x04", "a ZIP archive (an Excel workbook?)"),
-        (b"PAR1", "a Parquet file"),
-        (b"SQLite format 3\0", "an SQLite database"),
-        (b"%PDF", "a PDF"),
-        (b"\x1f\x8b", "a gzip file"),
-        (b"\xd0\xcf\x11\xe0", "an old Office file (.xls?)"),
-    ];
     if head.is_empty() {
         return "an empty file".into();
     }
-    if let Some((_, what)) = known.iter().find(|(magic, _)| head.starts_with(magic)) {
+    if let Some(what) = magic::describe(head) {
         return what.to_string();
     }
     // Text, perhaps cut in the middle of a character at the 64th byte.

@@ -11,6 +11,7 @@ use std::path::{Path, PathBuf};
 
 use crate::config::Format;
 use crate::error::{BadData, Error, Result};
+use crate::magic;
 
 /// How a file is packed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -45,41 +46,6 @@ pub struct Unpacked {
     pub inner: String,
 }
 
-/// What the first bytes of a file say it is, in words, for what is not
-/// text: `Some("a gzip file")`.
-pub fn magic(head: &[u8]) -> Option<&'static str> {
-    let starts = |magic: &[u8]| head.starts_with(magic);
-    if starts(&[0x1f, 0x8b]) {
-        Some("a gzip file")
-    } else if starts(&[0x28, 0xb5, 0x2f, 0xfd]) {
-        Some("a zstd file")
-    } else if starts(b"PK\x03\x04") || starts(b"PK\x05\x06") {
-        Some("a zip archive (or an Excel workbook)")
-    } else if starts(&[0xd0, 0xcf, 0x11, 0xe0]) {
-        Some("an old Excel (.xls) workbook")
-    } else if starts(b"PAR1") {
-        Some("a Parquet file")
-    } else if starts(b"%PDF") {
-        Some("a PDF document")
-    } else if starts(b"SQLite format 3") {
-        Some("an SQLite database")
-    } else if starts(&[0x89, b'P', b'N', b'G']) {
-        Some("a PNG image")
-    } else if starts(&[0xff, 0xd8, 0xff]) {
-        Some("a JPEG image")
-    } else if starts(b"BZh") {
-        Some("a bzip2 file")
-    } else if starts(&[0xfd, b'7', b'z', b'X', b'Z']) {
-        Some("an xz file")
-    } else if starts(b"7z\xbc\xaf\x27\x1c") {
-        Some("a 7-Zip archive")
-    } else if starts(b"Rar!") {
-        Some("a RAR archive")
-    } else {
-        None
-    }
-}
-
 /// Whether the first bytes look like text: no NUL byte, unless every
 /// other byte is one (UTF-16, which the CSV reader decodes).
 fn looks_like_text(head: &[u8]) -> bool {
@@ -101,13 +67,13 @@ fn head(path: &Path, bytes: usize) -> Result<Vec<u8>> {
 /// (Excel, OpenDocument) is not packed, it is the workbook.
 pub fn packing(path: &Path) -> Result<Option<Packing>> {
     let first = head(path, 4)?;
-    if first.starts_with(&[0x1f, 0x8b]) {
+    if first.starts_with(magic::GZIP) {
         return Ok(Some(Packing::Gzip));
     }
-    if first.starts_with(&[0x28, 0xb5, 0x2f, 0xfd]) {
+    if first.starts_with(magic::ZSTD) {
         return Ok(Some(Packing::Zstd));
     }
-    if first.starts_with(b"PK\x03\x04") {
+    if first.starts_with(magic::ZIP) {
         let file = fs_err::File::open(path)?;
         if let Ok(archive) = zip::ZipArchive::new(file) {
             let workbook = archive.file_names().any(|name| {
@@ -282,12 +248,12 @@ pub fn check_content(
     encoding_given: bool,
 ) -> Result<()> {
     let first = head(content, 8192)?;
-    let found = magic(&first);
+    let found = magic::describe(&first);
     let text_test = packing.is_some() && !encoding_given;
     let fits = match format {
         Format::Csv | Format::Json => found.is_none() && (!text_test || looks_like_text(&first)),
-        Format::Parquet => first.starts_with(b"PAR1"),
-        Format::Excel => first.starts_with(b"PK") || first.starts_with(&[0xd0, 0xcf, 0x11, 0xe0]),
+        Format::Parquet => first.starts_with(magic::PARQUET),
+        Format::Excel => first.starts_with(b"PK") || first.starts_with(magic::OLE),
         Format::Postgres => true,
     };
     if fits || first.is_empty() {
@@ -332,10 +298,7 @@ mod tests {
     }
 
     #[test]
-    fn magic_bytes_name_what_a_file_is() {
-        assert_eq!(magic(&[0x1f, 0x8b, 8, 0]), Some("a gzip file"));
-        assert_eq!(magic(b"%PDF-1.7"), Some("a PDF document"));
-        assert_eq!(magic(b"order_id,sku"), None);
+    fn text_is_what_has_no_nul_byte_or_a_utf16_mark() {
         assert!(looks_like_text(b"order_id,sku\n1,2"));
         assert!(!looks_like_text(b"a\0b"));
         assert!(looks_like_text(&[0xff, 0xfe, b'a', 0]));
