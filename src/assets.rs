@@ -83,6 +83,10 @@ pub static TEMPLATES: &[(&str, &str)] = template_files![
     "report.typ",
     "assessment.html.j2",
     "assessment.typ",
+    "email.html.j2",
+    "email.txt.j2",
+    "alerts.html.j2",
+    "alerts.txt.j2",
     "messages/en.toml",
     "messages/zh-Hant.toml",
 ];

@@ -10,6 +10,7 @@ pub const EXIT_USER_ERROR: u8 = 1;
 pub const EXIT_INTERNAL: u8 = 2;
 pub const EXIT_ALERT: u8 = 3;
 pub const EXIT_CHECK: u8 = 4;
+pub const EXIT_DELIVERY: u8 = 5;
 
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
@@ -38,6 +39,14 @@ pub enum Error {
         name: String,
         line: Option<usize>,
         message: String,
+    },
+
+    /// A message could not be delivered: the mail server or webhook refused
+    /// it, or could not be reached within the retries.
+    #[error("{message}{}", hint_line(hint))]
+    Delivery {
+        message: String,
+        hint: Option<String>,
     },
 
     /// Reading or writing a file failed.
@@ -213,7 +222,9 @@ impl Error {
 
     /// The process exit code this error ends a command with.
     pub fn exit_code(&self) -> u8 {
-        if self.is_user_error() {
+        if matches!(self, Error::Delivery { .. }) {
+            EXIT_DELIVERY
+        } else if self.is_user_error() {
             EXIT_USER_ERROR
         } else {
             EXIT_INTERNAL

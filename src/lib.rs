@@ -81,7 +81,8 @@ pub mod sample;
 pub mod report;
 pub mod sql;
 
-// Layer 8: the jobs of the commands.
+// Layer 8: delivery, and the jobs of the commands.
+pub mod delivery;
 pub mod jobs;
 
 // Layer 9: pipelines of jobs.

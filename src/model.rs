@@ -450,6 +450,11 @@ pub static TABLES: &[Table] = &[
             opt("team", Text),
             opt("role", Text),
             opt("region", Text),
+            // A store manager's store; with `email`, whom a store's or a
+            // region's edition of a report goes to (`deliver`'s
+            // `employees_with_role`).
+            opt("store_id", Text),
+            opt("email", Text),
         ],
         key: &["employee_id"],
         references: &[],

@@ -11,6 +11,7 @@ mod cli;
 mod crash;
 mod crosscheck;
 mod customers;
+mod delivery;
 mod door;
 mod engines;
 mod export;

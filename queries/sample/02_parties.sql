@@ -48,5 +48,8 @@ SELECT 'E' || lpad(row_number() OVER (ORDER BY store_id, n)::VARCHAR, 3, '0') AS
        CASE WHEN channel = 'dealer' THEN 'dealer sales' ELSE 'store sales' END AS team,
        CASE WHEN n = 1 THEN 'lead' ELSE 'consultant' END AS role,
        region,
-       store_id
+       store_id,
+       -- Whom a store's edition of a report goes to (a pipeline's deliver
+       -- step: "store:*" = { employees_with_role = "lead" }).
+       lower('E' || lpad(row_number() OVER (ORDER BY store_id, n)::VARCHAR, 3, '0')) || '@example.com.tw' AS email
 FROM people;

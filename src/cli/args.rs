@@ -10,7 +10,7 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
     name = "opskpi",
     version,
     about = "Operations KPIs for retailers: load data, compute indicators, render reports",
-    after_help = "Examples:\n  opskpi demo\n  opskpi sample --out company --scale 0.1\n  opskpi ingest --config company/opskpi.toml\n  opskpi kpi market_share sales_growth --period 2026-10 --by region --format csv\n  opskpi sql \"select region, sum(net_amount) from sales group by 1\"\n  opskpi report monthly --period 2026-10 --format html,pdf --lang zh-Hant\n  opskpi run company/pipelines/monthly.toml\n  opskpi explain on_time_delivery\n  opskpi forecast --by category\n\nExit codes: 0 ok, 1 bad input or configuration, 2 internal error, 3 an alert (kpi --fail-on, a pipeline's alert step), 4 `opskpi check` found problems."
+    after_help = "Examples:\n  opskpi demo\n  opskpi sample --out company --scale 0.1\n  opskpi ingest --config company/opskpi.toml\n  opskpi kpi market_share sales_growth --period 2026-10 --by region --format csv\n  opskpi sql \"select region, sum(net_amount) from sales group by 1\"\n  opskpi report monthly --period 2026-10 --format html,pdf --lang zh-Hant\n  opskpi run company/pipelines/monthly.toml\n  opskpi explain on_time_delivery\n  opskpi forecast --by category\n\nExit codes: 0 ok, 1 bad input or configuration, 2 internal error, 3 an alert (kpi --fail-on, a pipeline's alert step), 4 `opskpi check` found problems, 5 a pipeline could not deliver a message."
 )]
 pub struct Cli {
     #[command(subcommand)]
@@ -110,13 +110,13 @@ pub enum Command {
     /// Run a pipeline file: ingest, check, kpi, report, export and alert
     /// steps for one period, recorded in the warehouse.
     #[command(
-        after_help = "Examples:\n  opskpi run pipelines/monthly.toml                    # the file's period rule\n  opskpi run pipelines/monthly.toml --period 2026-10   # a given period\n  opskpi run pipelines/monthly.toml --log-format json  # JSON lines on stderr for a log collector\n\nExit codes: 0 every step ran, 3 an alert fired, 4 the check step failed,\n1 a step failed on bad input or configuration, 2 an internal error.\nA second run loads nothing new and writes the same files."
+        after_help = "Examples:\n  opskpi run pipelines/monthly.toml                    # the file's period rule\n  opskpi run pipelines/monthly.toml --period 2026-10   # a given period\n  opskpi run pipelines/monthly.toml --log-format json  # JSON lines on stderr for a log collector\n  opskpi run pipelines/monthly.toml --dry-run          # messages written as .eml files, none sent\n  opskpi run pipelines/monthly.toml --resend           # send again what was already sent\n\nExit codes: 0 every step ran, 3 an alert fired, 4 the check step failed,\n5 a message could not be delivered, 1 a step failed on bad input or\nconfiguration, 2 an internal error. A second run loads nothing new, writes\nthe same files and sends nothing already sent."
     )]
     Run(RunArgs),
 
     /// List pipeline runs (latest first), or one run's steps.
     #[command(
-        after_help = "Examples:\n  opskpi runs\n  opskpi runs --run 12            # its steps: timings, outputs, messages\n  opskpi runs --format json --last 100"
+        after_help = "Examples:\n  opskpi runs\n  opskpi runs --run 12            # its steps (timings, outputs, messages) and deliveries\n  opskpi runs --run 12 --deliveries --format csv\n  opskpi runs --format json --last 100"
     )]
     Runs(RunsArgs),
 
@@ -241,13 +241,24 @@ pub struct RunArgs {
     /// How the log on stderr is written.
     #[arg(long, value_enum, default_value_t = crate::pipeline::LogFormat::Text)]
     pub log_format: crate::pipeline::LogFormat,
+    /// Deliver and notify steps write each message as a file (.eml, and
+    /// .webhook.json) beside the run's outputs instead of sending it.
+    #[arg(long)]
+    pub dry_run: bool,
+    /// Send again what an earlier run of the period already sent.
+    #[arg(long)]
+    pub resend: bool,
 }
 
 #[derive(Debug, Args)]
 pub struct RunsArgs {
-    /// Show this run's steps.
+    /// Show this run's steps (and on a terminal its deliveries).
     #[arg(long)]
     pub run: Option<i64>,
+    /// With --run: list the run's deliveries (one row per message and
+    /// recipient: status, attempts, Message-ID) instead of its steps.
+    #[arg(long, requires = "run")]
+    pub deliveries: bool,
     /// How many runs to list.
     #[arg(long, default_value_t = 20)]
     pub last: usize,

@@ -107,7 +107,7 @@ fn run(settings: Settings) -> Result<ExitCode> {
         Task::Run(task) => pipeline_run(task),
         Task::Forecast(task) => forecast(task, &progress),
         Task::Runs(task) => {
-            match pipeline::runs(&task.config, task.run, task.last, &task.answer)? {
+            match pipeline::runs(&task.config, task.listing, &task.answer)? {
                 Some(written) => answer_written(&progress, written, task.answer.out.as_deref()),
                 None => eprintln!("{}", pipeline::history::NO_RUNS),
             }
@@ -282,6 +282,7 @@ fn pipeline_run(task: settings::Run) -> Result<ExitCode> {
             log: task.log,
             clock: &clock,
             faults: task.faults,
+            delivery: task.delivery,
         },
     )?;
     if let RunStatus::Failed { step, error } = &outcome.status {

@@ -126,12 +126,12 @@ pub struct Run {
     pub as_of: NaiveDate,
     pub log: LogFormat,
     pub faults: Faults,
+    pub delivery: crate::delivery::Mode,
 }
 
 pub struct Runs {
     pub config: Config,
-    pub run: Option<i64>,
-    pub last: usize,
+    pub listing: crate::pipeline::Listing,
     pub answer: AnswerOptions,
 }
 
@@ -179,8 +179,11 @@ impl Settings {
             Command::Run(args) => Task::Run(run(args, &globals)?),
             Command::Runs(args) => Task::Runs(Runs {
                 config: jobs::load_config(globals.config)?,
-                run: args.run,
-                last: args.last,
+                listing: match args.run {
+                    None => crate::pipeline::Listing::Runs { last: args.last },
+                    Some(run) if args.deliveries => crate::pipeline::Listing::Deliveries { run },
+                    Some(run) => crate::pipeline::Listing::Steps { run },
+                },
                 answer: answer_options(args.answer),
             }),
             Command::Sql(args) => Task::Sql(Sql {
@@ -393,6 +396,10 @@ fn run(args: RunArgs, globals: &Globals) -> Result<Run> {
         as_of: globals.today,
         log: args.log_format,
         faults: fail_points()?,
+        delivery: crate::delivery::Mode {
+            dry_run: args.dry_run,
+            resend: args.resend,
+        },
     })
 }
 

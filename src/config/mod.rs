@@ -17,9 +17,11 @@ use crate::calendar::{Calendar, Retail, YearEnd};
 use crate::error::{Error, Result};
 
 mod assessment;
+mod delivery;
 mod source;
 
 pub use assessment::{AssessmentConfig, Grade, CRITERIA, PARTS, RATERS};
+pub use delivery::{is_loopback, DeliveryConfig, Security, SmtpConfig};
 pub use source::{
     parse_offset, ColumnDetail, ColumnSpec, DateOrder, Decimals, DuplicatePolicy, FilterTest,
     Filters, Format, Generate, PostgresSource, RowFilter, Source, Threshold,
@@ -55,6 +57,11 @@ pub struct Config {
     /// The engine that computes indicators: `duckdb` (default) or `polars`.
     #[serde(default, skip_serializing_if = "is_default")]
     pub engine: EngineKind,
+    /// The mail server reports and alerts are sent through.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub smtp: Option<SmtpConfig>,
+    #[serde(default, skip_serializing_if = "is_default")]
+    pub delivery: DeliveryConfig,
     /// A folder of canonical files to read instead of the warehouse
     /// (`--data`): loaded into memory with ingest's checks, nothing kept.
     #[serde(skip)]
@@ -362,6 +369,8 @@ impl Config {
             calendar: CalendarConfig::default(),
             assessment: Default::default(),
             engine: Default::default(),
+            smtp: None,
+            delivery: DeliveryConfig::default(),
             data: None,
             root: root.to_path_buf(),
         }
@@ -380,6 +389,7 @@ impl Config {
         self.try_calendar()?;
         self.assessment.check()?;
         self.sql.check()?;
+        delivery::check(self.smtp.as_ref(), &self.delivery)?;
         parse_offset(&self.company.timezone)?;
         for source in &self.sources {
             source.check()?;

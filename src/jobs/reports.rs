@@ -18,6 +18,7 @@ use crate::locale::Locale;
 use crate::report::assessment::{AssessmentContext, AssessmentSpec};
 use crate::report::pdf::PdfOptions;
 use crate::report::rows::Edition;
+use crate::report::summary::Summary;
 use crate::report::{self, ReportKind, ReportSpec};
 use crate::warehouse::{LoadedFile, Warehouse};
 
@@ -104,18 +105,17 @@ pub fn report(
             config,
             loaded: &loaded,
         };
-        let edition = edition.as_ref().map(|e| ManifestEdition {
-            dimension: e.dimension.clone(),
-            value: e.value.clone(),
-        });
-        written.extend(files.write(
-            &context,
-            "report",
-            kind.name(),
+        let about = About {
+            report: kind.name(),
             period,
-            context.lang,
-            edition,
-        )?);
+            lang: context.lang,
+            edition: edition.map(|e| ManifestEdition {
+                dimension: e.dimension,
+                value: e.value,
+            }),
+            summary: Some(report::summary::summary(&context)),
+        };
+        written.extend(files.write(&context, "report", about)?);
     }
     Ok(written)
 }
@@ -187,18 +187,16 @@ impl Files<'_> {
         &self,
         context: &impl serde::Serialize,
         template: &str,
-        report: &'static str,
-        period: Period,
-        lang: &'static str,
-        edition: Option<ManifestEdition>,
+        about: About,
     ) -> Result<Vec<PathBuf>> {
         let mut manifest = Manifest {
             opskpi: env!("CARGO_PKG_VERSION"),
-            report,
-            period: period.to_string(),
+            report: about.report.to_string(),
+            period: about.period.to_string(),
             as_of: self.as_of.to_string(),
-            lang,
-            edition,
+            lang: about.lang.to_string(),
+            edition: about.edition,
+            summary: about.summary,
             engine: self.config.engine,
             templates: self.templates.map(|t| t.display().to_string()),
             pdf: self
@@ -279,22 +277,40 @@ pub fn assessment(
     .write(
         &context,
         "assessment",
-        "assessment",
-        period,
-        context.lang,
-        None,
+        About {
+            report: "assessment",
+            period,
+            lang: context.lang,
+            edition: None,
+            summary: None,
+        },
     )
 }
 
-/// What produced a report: written beside it as `<report>.manifest.json`.
+/// What a set of report files is: kind, period, language, edition, and
+/// the first page in a few lines (not for the assessment, whose ratings
+/// stay in its own files).
+struct About {
+    report: &'static str,
+    period: Period,
+    lang: &'static str,
+    edition: Option<ManifestEdition>,
+    summary: Option<Summary>,
+}
+
+/// What produced a report: written beside it as `<report>.manifest.json`
+/// (a delivery reads it back as `report::summary::ManifestView`).
 #[derive(serde::Serialize)]
 struct Manifest<'a> {
     opskpi: &'static str,
-    report: &'static str,
+    report: String,
     period: String,
     as_of: String,
-    lang: &'static str,
+    lang: String,
     edition: Option<ManifestEdition>,
+    /// The report's first page in a few lines (`report::summary`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    summary: Option<Summary>,
     /// The engine that computed the numbers.
     engine: EngineKind,
     /// The folder of templates overriding the built-in ones, if any.

@@ -26,6 +26,8 @@ use serde::Deserialize;
 
 use super::alert::Rule;
 use crate::calendar::{Calendar, Grain, Period};
+use crate::delivery::webhook::Format as WebhookFormat;
+use crate::delivery::Recipients;
 use crate::error::{Error, Result};
 use crate::export::ExportFormat;
 use crate::jobs::ReportFormat;
@@ -114,6 +116,50 @@ pub enum Step {
         #[serde(default = "default_alert_file")]
         file: String,
     },
+    /// Mails each edition the run's report step wrote to its readers
+    /// (`opskpi.toml`'s `[smtp]`), each once.
+    Deliver {
+        #[serde(default = "monthly")]
+        report: ReportKindName,
+        /// `company`, `region:北區`, `region:*`, … → addresses, or
+        /// `{ employees_with_role = "regional_manager" }`.
+        to: BTreeMap<String, Recipients>,
+        /// The reports' language; the project's locale when not set.
+        #[serde(default)]
+        language: Option<String>,
+        /// The files attached: the PDF, and the HTML if listed.
+        #[serde(default = "pdf_only")]
+        attach: Vec<ReportFormat>,
+    },
+    /// Sends the alert rules that fired in the run to a webhook (Teams,
+    /// Slack, Google Chat or JSON) and/or by email, each once.
+    Notify {
+        /// The environment variable holding the webhook's address.
+        #[serde(default)]
+        webhook_env: Option<String>,
+        /// The payload's shape; told by the address's host when not set.
+        #[serde(default)]
+        webhook_format: Option<WebhookFormat>,
+        #[serde(default)]
+        email: Vec<String>,
+        /// Outcomes sent besides fired rules: `no_data`, `clear`.
+        #[serde(default)]
+        also: Vec<AlsoName>,
+        #[serde(default)]
+        language: Option<String>,
+    },
+}
+
+/// Rule outcomes a notify step may send besides the fired ones.
+#[derive(Debug, Clone, Copy, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "snake_case")]
+pub enum AlsoName {
+    NoData,
+    Clear,
+}
+
+fn pdf_only() -> Vec<ReportFormat> {
+    vec![ReportFormat::Pdf]
 }
 
 fn one() -> usize {
@@ -174,6 +220,8 @@ impl Step {
             Step::Report { .. } => "report",
             Step::Export { .. } => "export",
             Step::Alert { .. } => "alert",
+            Step::Deliver { .. } => "deliver",
+            Step::Notify { .. } => "notify",
         }
     }
 }

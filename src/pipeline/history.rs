@@ -13,6 +13,7 @@ use chrono::NaiveDateTime;
 use duckdb::{params, Connection};
 
 use crate::config::Config;
+use crate::delivery;
 use crate::error::{Error, Result};
 use crate::export::Written;
 use crate::jobs::{self, AnswerOptions};
@@ -172,17 +173,28 @@ fn process_alive(pid: i64) -> bool {
 /// What `opskpi runs` says when no pipeline has run: not an error.
 pub const NO_RUNS: &str = "no pipeline has run on this warehouse yet; `opskpi run PIPELINE.toml` runs one (docs/guide.md: Pipelines and alerts)";
 
+/// What `opskpi runs` lists.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Listing {
+    /// The latest runs.
+    Runs { last: usize },
+    /// One run's steps; on a terminal its deliveries below them.
+    Steps { run: i64 },
+    /// One run's deliveries (`--deliveries`).
+    Deliveries { run: i64 },
+}
+
 /// The pipeline runs recorded in the configured warehouse (latest first),
-/// or one run's steps, written as `answer` says; `None` when no pipeline
-/// has run yet (an empty history, which `--run N` cannot be found in).
-pub fn runs(
-    config: &Config,
-    run: Option<i64>,
-    last: usize,
-    answer: &AnswerOptions,
-) -> Result<Option<Written>> {
+/// or one run's steps or deliveries, written as `answer` says; `None` when
+/// no pipeline has run yet (an empty history, which `--run N` cannot be
+/// found in).
+pub fn runs(config: &Config, listing: Listing, answer: &AnswerOptions) -> Result<Option<Written>> {
     let path = jobs::existing_path(config)?;
     let door = sql::open(&path, jobs::wait(config), None, &config.sql)?;
+    let run = match listing {
+        Listing::Runs { .. } => None,
+        Listing::Steps { run } | Listing::Deliveries { run } => Some(run),
+    };
     if !has_runs(door.connection())? {
         return match run {
             None => Ok(None),
@@ -192,15 +204,43 @@ pub fn runs(
             )),
         };
     }
-    let query = runs_query(run, last);
-    door.export(
-        &query,
-        &[],
-        answer.format,
-        answer.out.as_deref(),
-        answer.limit,
+    let export = |query: &str| {
+        door.export(
+            query,
+            &[],
+            answer.format,
+            answer.out.as_deref(),
+            answer.limit,
+        )
+    };
+    let has_deliveries = delivery::has_deliveries(door.connection())?;
+    match listing {
+        Listing::Runs { last } => export(&runs_query(None, last)).map(Some),
+        Listing::Deliveries { run } if has_deliveries => export(&delivery::deliveries_query(run)).map(Some),
+        Listing::Deliveries { run } => Err(Error::config_hint(
+            format!("run {run} delivered nothing: no pipeline of this warehouse has a deliver or notify step that ran"),
+            "`opskpi runs --run N` lists the run's steps",
+        )),
+        Listing::Steps { run } => {
+            let written = export(&runs_query(Some(run), 0))?;
+            let on_terminal = answer.format == crate::export::ExportFormat::Table && answer.out.is_none();
+            if on_terminal && has_deliveries && delivered(door.connection(), run)? {
+                println!("\ndeliveries of run {run}:");
+                export(&delivery::deliveries_query(run))?;
+            }
+            Ok(Some(written))
+        }
+    }
+}
+
+/// Whether run `run` recorded a delivery.
+fn delivered(conn: &Connection, run: i64) -> Result<bool> {
+    conn.query_row(
+        "SELECT count(*) > 0 FROM _opskpi_deliveries WHERE run_id = ?",
+        [run],
+        |row| row.get(0),
     )
-    .map(Some)
+    .map_err(Error::query("run history"))
 }
 
 pub fn runs_query(run: Option<i64>, last: usize) -> String {

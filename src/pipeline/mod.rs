@@ -14,6 +14,7 @@ pub mod alert;
 pub mod file;
 pub mod history;
 pub mod log;
+mod send;
 mod steps;
 
 use std::path::{Path, PathBuf};
@@ -23,6 +24,7 @@ use chrono::{NaiveDate, NaiveDateTime};
 
 use crate::calendar::Period;
 use crate::config::Config;
+use crate::delivery;
 use crate::error::{self, Error, Result};
 use crate::export::ExportFormat;
 use crate::faults::Faults;
@@ -34,7 +36,7 @@ use crate::report::ReportKind;
 use crate::sql::saved;
 use alert::Evaluation;
 use file::{PipelineFile, Step};
-pub use history::runs;
+pub use history::{runs, Listing};
 use history::{History, StepRecord};
 pub use log::LogFormat;
 
@@ -49,8 +51,11 @@ pub struct RunOptions<'a> {
     /// The wall clock, for the run's record and log (the one clock read).
     pub clock: &'a dyn Fn() -> NaiveDateTime,
     /// Where the run fails on purpose (crash tests): its ingest step's
-    /// load, and `after_step` after each step.
+    /// load, `after_step` after each step, `after_delivery` after each
+    /// message a server accepted.
     pub faults: Faults,
+    /// `--dry-run` and `--resend` of the deliver and notify steps.
+    pub delivery: delivery::Mode,
 }
 
 /// How a run ended.
@@ -103,12 +108,20 @@ struct Done {
 /// Everything the steps of one run share.
 struct Run<'a> {
     config: Config,
+    run_id: i64,
     pipeline: String,
     period: Period,
     as_of: NaiveDate,
     out: PathBuf,
     clock: &'a dyn Fn() -> NaiveDateTime,
     faults: &'a Faults,
+    delivery: delivery::Mode,
+}
+
+/// What the steps before this one wrote and found.
+struct Earlier<'a> {
+    outputs: &'a [PathBuf],
+    alerts: &'a [Evaluation],
 }
 
 /// Runs the pipeline in `path`; `exit_code` turns the outcome into the
@@ -158,14 +171,16 @@ pub fn run(path: &Path, options: &RunOptions) -> Result<RunOutcome> {
     );
     let run = Run {
         config,
+        run_id,
         pipeline,
         period,
         as_of: options.as_of,
         out,
         clock: options.clock,
         faults: &options.faults,
+        delivery: options.delivery,
     };
-    let outcome = run.steps(&file.steps, &history, run_id, &log)?;
+    let outcome = run.steps(&file.steps, &history, &log)?;
     let error = match &outcome.status {
         RunStatus::Failed { step, error } => Some(format!("step {step}: {error}")),
         RunStatus::CheckFailed { step } => Some(format!("step {step}: the check found problems")),
@@ -192,20 +207,19 @@ pub fn run(path: &Path, options: &RunOptions) -> Result<RunOutcome> {
 impl Run<'_> {
     /// Runs `steps` in order, each recorded and logged, until one fails or
     /// the check step stops the run.
-    fn steps(
-        &self,
-        steps: &[Step],
-        history: &History,
-        run_id: i64,
-        log: &log::Log,
-    ) -> Result<RunOutcome> {
+    fn steps(&self, steps: &[Step], history: &History, log: &log::Log) -> Result<RunOutcome> {
+        let run_id = self.run_id;
         let mut outputs = Vec::new();
         let mut alerts = Vec::new();
         let mut status = RunStatus::Succeeded;
         for (i, step) in steps.iter().enumerate() {
             let number = i + 1;
             log.step_started(number, steps.len(), step.name());
-            let done = self.recorded_step(step, number, history, run_id, log)?;
+            let earlier = Earlier {
+                outputs: &outputs,
+                alerts: &alerts,
+            };
+            let done = self.recorded_step(step, number, history, &earlier, log)?;
             match done {
                 Ok(done) => {
                     outputs.extend(done.outputs);
@@ -245,14 +259,15 @@ impl Run<'_> {
         step: &Step,
         number: usize,
         history: &History,
-        run_id: i64,
+        earlier: &Earlier,
         log: &log::Log,
     ) -> Result<Result<Done>> {
+        let run_id = self.run_id;
         let started_at = (self.clock)();
         let started = Instant::now();
         let done = fs_err::create_dir_all(&self.out)
             .map_err(Error::from)
-            .and_then(|()| self.step(step, log));
+            .and_then(|()| self.step(step, earlier, log));
         let seconds = started.elapsed().as_secs_f64();
         let shown: Vec<String> = match &done {
             Ok(done) => done
@@ -339,6 +354,9 @@ fn check_steps(file: &PipelineFile, config: &Config, path: &Path) -> Result<()> 
                 for tag in languages {
                     Locale::find(tag, config.templates_folder().as_deref()).map_err(at)?;
                 }
+            }
+            Step::Deliver { .. } | Step::Notify { .. } => {
+                send::check(step, &file.steps[..i], config).map_err(at)?
             }
             _ => {}
         }

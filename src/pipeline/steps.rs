@@ -6,7 +6,7 @@ use std::path::PathBuf;
 
 use super::alert::{self, Rule};
 use super::file::{self, CheckLevelName, ReportKindName, Step};
-use super::{log::Log, output_format, report_period, toml_text, Done, Run};
+use super::{log::Log, output_format, report_period, toml_text, Done, Earlier, Run};
 use crate::check::{self, Level};
 use crate::error::{Error, Result};
 use crate::export::{self, ExportFormat};
@@ -24,7 +24,7 @@ impl Run<'_> {
             .join(file::fill(template, &self.pipeline, &self.period)?))
     }
 
-    pub(super) fn step(&self, step: &Step, log: &Log) -> Result<Done> {
+    pub(super) fn step(&self, step: &Step, earlier: &Earlier, log: &Log) -> Result<Done> {
         match step {
             Step::Ingest { full } => self.ingest(*full),
             Step::Check { fail_on } => self.check(*fail_on),
@@ -49,6 +49,7 @@ impl Run<'_> {
                 file,
             } => self.export(query.as_deref(), sql.as_deref(), params, *format, file),
             Step::Alert { rules, file } => self.alert(rules, file, log),
+            Step::Deliver { .. } | Step::Notify { .. } => self.send(step, earlier),
         }
     }
 

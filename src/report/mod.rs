@@ -22,6 +22,7 @@ pub mod pdf;
 pub mod quality;
 pub mod rows;
 pub mod sections;
+pub mod summary;
 pub mod templates;
 
 use chrono::NaiveDate;
