@@ -411,6 +411,63 @@ email = ["alerts.{token}@example.com.tw"]
 }
 
 #[test]
+fn a_report_over_the_size_limit_is_linked_not_attached_and_the_message_says_so() {
+    let Some(sink) = sink() else { return };
+    let token = token();
+    let steps = format!(
+        r#"
+[[steps]]
+step = "report"
+formats = ["html", "pdf"]
+
+[[steps]]
+step = "deliver"
+attach = ["pdf", "html"]
+to = {{ company = ["gm.{token}@example.com.tw"] }}
+"#
+    );
+    let project = project(&sink, &token, "", &steps);
+    // A limit of 0 MB: any report is too large, so none is attached.
+    let config = project.path().join("opskpi.toml");
+    let text = std::fs::read_to_string(&config).unwrap().replace(
+        "[delivery]\n",
+        "[delivery]\nmax_attachment_mb = 0\nlink = \"https://intranet.example.com.tw/reports/{file}\"\n",
+    );
+    std::fs::write(&config, text).unwrap();
+    let output = run(project.path(), &[], &[]);
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    let got = received(&sink, &token);
+    assert_eq!(got.len(), 1);
+    let parsed = MessageParser::default().parse(&got[0].bytes).unwrap();
+    assert_eq!(parsed.attachments().count(), 0, "nothing attached");
+    // Both files' bytes, in whole KB of 1024 bytes (the tiny report is
+    // well under 1 MB), as the sentence says them.
+    let out = project.path().join("out").join("2024-03");
+    let size: u64 = ["monthly-2024-03.pdf", "monthly-2024-03.html"]
+        .iter()
+        .map(|f| std::fs::metadata(out.join(f)).unwrap().len())
+        .sum();
+    assert!(size < 1 << 20);
+    let text = parsed.body_text(0).unwrap();
+    // As a mail client shows the HTML: minijinja escapes the slashes.
+    let html = parsed.body_html(0).unwrap().replace("&#x2f;", "/");
+    for body in [&*text, &*html] {
+        assert!(
+            body.contains(&format!(
+                "The report ({} KB) is larger than the 0 KB a message may carry here, so it is not attached. It is at: \
+                 https://intranet.example.com.tw/reports/monthly-2024-03.html, https://intranet.example.com.tw/reports/monthly-2024-03.pdf",
+                (size as f64 / 1024.0).round()
+            )),
+            "{body}"
+        );
+        assert!(
+            body.contains("Highlights"),
+            "the summary is still there: {body}"
+        );
+    }
+}
+
+#[test]
 fn a_server_that_is_down_fails_the_step_and_the_next_run_sends_everything() {
     let Some(sink) = sink() else { return };
     let token = token();
@@ -545,6 +602,45 @@ company = ["a.{token}@example.com.tw", "b.{token}@example.com.tw"]
     let already = rows.iter().filter(|(_, s, _)| s == "already_sent").count();
     let sent = rows.iter().filter(|(_, s, _)| s == "sent").count();
     assert_eq!((already, sent), (2, 2), "{rows:?}");
+}
+
+#[cfg(unix)]
+#[test]
+fn a_run_that_finds_another_delivering_waits_then_stops_and_sends_nothing_twice() {
+    let Some(sink) = sink() else { return };
+    let token = token();
+    let project = project(&sink, &token, "", &format!("{REPORTS}{}", deliver(&token)));
+    let dir = project.path();
+    // Another run delivering: it holds the outbox's lease, the lock file
+    // beside the warehouse (docs/delivery.md), for as long as it lives.
+    let config = dir.join("opskpi.toml");
+    let text = std::fs::read_to_string(&config).unwrap().replace(
+        "path = \"warehouse.duckdb\"",
+        "path = \"warehouse.duckdb\"\nwait_seconds = 1",
+    );
+    std::fs::write(&config, text).unwrap();
+    let other = std::fs::File::create(dir.join("warehouse.duckdb.deliveries.lock")).unwrap();
+    // SAFETY: flock on a descriptor this test owns.
+    let locked = unsafe {
+        libc::flock(
+            std::os::fd::AsRawFd::as_raw_fd(&other),
+            libc::LOCK_EX | libc::LOCK_NB,
+        )
+    };
+    assert_eq!(locked, 0);
+    let output = run(dir, &[], &[]);
+    assert_eq!(output.status.code(), Some(5), "{}", stderr(&output));
+    assert!(
+        stderr(&output).contains("another opskpi run is delivering through this warehouse"),
+        "{}",
+        stderr(&output)
+    );
+    assert!(received(&sink, &token).is_empty());
+    // It ended: the next run sends all five.
+    drop(other);
+    let output = run(dir, &[], &[]);
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    assert_eq!(received(&sink, &token).len(), 5);
 }
 
 #[test]

@@ -72,6 +72,7 @@ impl Deliveries<'_> {
         if request.alerts.is_empty() {
             return Ok(tally);
         }
+        let _lease = self.outbox().lease()?;
         let messages = Messages::load(request.language, request.templates)?;
         let notice = self.notice(request, &messages)?;
         let mut fired: Vec<String> = notice

@@ -108,8 +108,13 @@ pub fn hex(bytes: &[u8]) -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
-/// A size in MB with one decimal (1 MB = 2^20 bytes).
-pub fn megabytes(bytes: u64) -> String {
+/// A size as people read it, rounded half up: whole KB below 1 MB, else
+/// MB with one decimal (1 KB = 2^10 bytes, 1 MB = 2^20 bytes).
+pub fn size(bytes: u64) -> String {
+    let bytes = u128::from(bytes);
+    if bytes < 1 << 20 {
+        return format!("{} KB", (bytes + 512) >> 10);
+    }
     let tenths = (bytes * 10 + (1 << 19)) >> 20;
     format!("{}.{} MB", tenths / 10, tenths % 10)
 }
@@ -119,10 +124,17 @@ mod tests {
     use super::*;
 
     #[test]
-    fn sizes_are_megabytes_of_two_to_the_twentieth_bytes() {
-        assert_eq!(megabytes(10 << 20), "10.0 MB");
-        assert_eq!(megabytes((12 << 20) + (3 << 20) / 10), "12.3 MB");
-        assert_eq!(megabytes(0), "0.0 MB");
+    fn sizes_are_kilobytes_below_a_megabyte_of_two_to_the_twentieth_bytes() {
+        assert_eq!(size(10 << 20), "10.0 MB");
+        assert_eq!(size((12 << 20) + (3 << 20) / 10), "12.3 MB");
+        // 1.05 MB is 1,101,004.8 bytes: the byte above rounds up, the
+        // byte below down.
+        assert_eq!(size(1_101_005), "1.1 MB");
+        assert_eq!(size(1_101_004), "1.0 MB");
+        assert_eq!(size(48 * 1024 + 511), "48 KB");
+        assert_eq!(size(48 * 1024 + 512), "49 KB");
+        assert_eq!(size(0), "0 KB");
+        assert_eq!(size(u64::MAX), "17592186044416.0 MB");
     }
 
     #[test]

@@ -10,6 +10,11 @@
 //! acceptance and that write leaves `sending`, and the next run sends
 //! again: the one case where a reader may get a message twice (the same
 //! `Message-ID`, which many mail systems fold into one).
+//!
+//! Two runs that deliver at once (two schedulers, a person and cron) would
+//! both find a key not yet sent: a step delivers only while it holds the
+//! outbox's lease, an advisory lock on a file beside the warehouse that
+//! the operating system drops when the process ends, however it ends.
 
 use std::path::PathBuf;
 use std::time::Duration;
@@ -98,7 +103,45 @@ pub struct Outbox {
     pub wait: Duration,
 }
 
+/// The outbox held by this process: while alive, no other opskpi run
+/// delivers through the same warehouse.
+pub struct Lease(#[allow(dead_code)] std::fs::File);
+
 impl Outbox {
+    /// `warehouse.duckdb.deliveries.lock`.
+    pub fn lease_path(&self) -> PathBuf {
+        let mut name = self.path.file_name().unwrap_or_default().to_os_string();
+        name.push(".deliveries.lock");
+        self.path.with_file_name(name)
+    }
+
+    /// Takes the lease, waiting up to the warehouse's wait for a run that
+    /// is delivering.
+    pub fn lease(&self) -> Result<Lease> {
+        let path = self.lease_path();
+        let file = fs_err::OpenOptions::new()
+            .create(true)
+            .truncate(false)
+            .write(true)
+            .open(&path)?;
+        let file = file.into_parts().0;
+        let started = std::time::Instant::now();
+        while !try_lock(&file) {
+            if started.elapsed() >= self.wait {
+                return Err(Error::Delivery {
+                    message: format!(
+                        "another opskpi run is delivering through this warehouse (`{}` is held); waited {} s",
+                        path.display(),
+                        self.wait.as_secs()
+                    ),
+                    hint: Some("run again when it has finished: it records what it sent, and this run sends only the rest (or raise warehouse.wait_seconds)".into()),
+                });
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        Ok(Lease(file))
+    }
+
     /// A short read-write connection of its own per write, so readers of
     /// the warehouse wait at most that long.
     fn write<T>(&self, what: &str, f: impl FnOnce(&Connection) -> duckdb::Result<T>) -> Result<T> {
@@ -169,6 +212,25 @@ impl Outbox {
             Ok(())
         })
     }
+}
+
+/// Takes the file's advisory lock, exclusively, without waiting.
+#[cfg(unix)]
+fn try_lock(file: &std::fs::File) -> bool {
+    // SAFETY: flock on an open descriptor the caller owns; the lock goes
+    // with the descriptor when it closes or the process ends.
+    unsafe {
+        libc::flock(
+            std::os::fd::AsRawFd::as_raw_fd(file),
+            libc::LOCK_EX | libc::LOCK_NB,
+        ) == 0
+    }
+}
+
+/// Off Unix there is no lease: concurrent runs are the scheduler's to avoid.
+#[cfg(not(unix))]
+fn try_lock(_file: &std::fs::File) -> bool {
+    true
 }
 
 /// The deliveries of run `run`, for `opskpi runs --run N`.

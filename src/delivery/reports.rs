@@ -36,6 +36,7 @@ impl Deliveries<'_> {
     /// Sends each edition of the run's report to its recipients.
     pub fn reports(&self, request: &ReportRequest) -> Result<Tally> {
         let sets = report_sets(request)?;
+        let _lease = self.outbox().lease()?;
         let messages = Messages::load(request.language, request.templates)?;
         let mut tally = Tally::default();
         for missing in recipients::named_editions(request.to, request.dimensions)
@@ -149,8 +150,8 @@ impl Deliveries<'_> {
             messages.fill(
                 "email_too_large",
                 &[
-                    ("size", &email::megabytes(size)),
-                    ("limit", &email::megabytes(limit)),
+                    ("size", &email::size(size)),
+                    ("limit", &email::size(limit)),
                     ("place", &places.join(", ")),
                 ],
             )
