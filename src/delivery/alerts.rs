@@ -121,7 +121,10 @@ impl Deliveries<'_> {
                 tally.dry_run += 1;
                 tally.files.push(path);
             } else {
-                self.once(&self.outbox(), &entry, &mut tally, || hook.post(&body))?;
+                let outbox = self.outbox();
+                for (entry, ()) in self.unsent(&outbox, vec![(entry, ())], &mut tally)? {
+                    self.once(&outbox, &entry, &mut tally, || hook.post(&body))?;
+                }
             }
         }
         if !request.email.is_empty() {

@@ -36,7 +36,7 @@ use crate::faults::Faults;
 pub use alerts::{Alert, AlertRequest, Notice, NoticeAlert};
 use email::{Addressing, Letter};
 pub use outbox::{has_deliveries, query as deliveries_query};
-use outbox::{Entry, Outbox, Status};
+use outbox::{Entry, Outbox, Record, Status};
 pub use recipients::Recipients;
 pub use reports::ReportRequest;
 use retry::{Failure, Policy};
@@ -224,28 +224,34 @@ impl Deliveries<'_> {
     ) -> Result<()> {
         let (smtp, from, reply_to) = self.sender()?;
         let rules = &self.config.delivery;
-        let mut addresses = Vec::new();
         let outbox = self.outbox();
         let content = letter.content_sha256();
         let message_id = email::message_id(&self.key(identity, ""), &content, &from);
+        let entry = |recipient: &str| {
+            self.entry(identity, recipient, &letter.subject, &message_id, &content)
+        };
+        let mut addresses = Vec::new();
+        let mut refused = Vec::new();
         for recipient in recipients {
             match recipients::check_address(recipient, rules) {
-                Ok(address) => addresses.push((recipient, address)),
+                Ok(address) => addresses.push((entry(recipient), address)),
                 Err(error) => {
-                    let entry =
-                        self.entry(identity, recipient, &letter.subject, &message_id, &content);
-                    outbox.record(
-                        &entry,
-                        Status::Refused,
-                        0,
-                        Some(&error.to_string()),
-                        None,
-                        (self.clock)(),
-                    )?;
                     tally.failed.push(format!("{recipient}: {error}"));
+                    refused.push((entry(recipient), error.to_string()));
                 }
             }
         }
+        let records: Vec<Record> = refused
+            .iter()
+            .map(|(entry, error)| Record {
+                entry,
+                status: Status::Refused,
+                attempts: 0,
+                error: Some(error),
+                file: None,
+            })
+            .collect();
+        outbox.record_all(&records, (self.clock)())?;
         let to: Vec<Mailbox> = addresses
             .iter()
             .map(|(_, a)| Mailbox::new(None, a.clone()))
@@ -265,31 +271,71 @@ impl Deliveries<'_> {
         if self.mode.dry_run {
             let path = self.out.join(format!("{file}.eml"));
             export::write_file(&path, &bytes)?;
-            for (recipient, _) in &addresses {
-                let entry = self.entry(identity, recipient, &letter.subject, &message_id, &content);
-                outbox.record(
-                    &entry,
-                    Status::DryRun,
-                    0,
-                    None,
-                    Some(&path.display().to_string()),
-                    (self.clock)(),
-                )?;
-                tally.dry_run += 1;
-            }
+            let shown = path.display().to_string();
+            let records: Vec<Record> = addresses
+                .iter()
+                .map(|(entry, _)| Record {
+                    entry,
+                    status: Status::DryRun,
+                    attempts: 0,
+                    error: None,
+                    file: Some(&shown),
+                })
+                .collect();
+            outbox.record_all(&records, (self.clock)())?;
+            tally.dry_run += addresses.len();
             tally.files.push(path);
             return Ok(());
         }
+        let addresses = self.unsent(&outbox, addresses, tally)?;
+        if addresses.is_empty() {
+            return Ok(());
+        }
         let mailer = smtp::Mailer::new(self.config, smtp, from.email.clone())?;
-        for (recipient, address) in &addresses {
-            let entry = self.entry(identity, recipient, &letter.subject, &message_id, &content);
-            self.once(&outbox, &entry, tally, || mailer.send(address, &bytes))?;
+        for (entry, address) in &addresses {
+            self.once(&outbox, entry, tally, || mailer.send(address, &bytes))?;
         }
         Ok(())
     }
 
-    /// Delivers `entry` unless an earlier run did: recorded `sending`,
-    /// tried with retries, then `sent` or `failed`.
+    /// Those of `items` no earlier run sent (all with `--resend`); the
+    /// others are recorded `already_sent`, in one look-up and one write.
+    fn unsent<T>(
+        &self,
+        outbox: &Outbox,
+        items: Vec<(Entry, T)>,
+        tally: &mut Tally,
+    ) -> Result<Vec<(Entry, T)>> {
+        if self.mode.resend {
+            return Ok(items);
+        }
+        let keys: Vec<&str> = items.iter().map(|(entry, _)| entry.key.as_str()).collect();
+        let sent = outbox.sent_by(&keys)?;
+        let (done, todo): (Vec<_>, Vec<_>) = items
+            .into_iter()
+            .partition(|(entry, _)| sent.contains_key(&entry.key));
+        let notes: Vec<String> = done
+            .iter()
+            .map(|(entry, _)| format!("sent by run {}", sent[&entry.key]))
+            .collect();
+        let records: Vec<Record> = done
+            .iter()
+            .zip(&notes)
+            .map(|((entry, _), note)| Record {
+                entry,
+                status: Status::AlreadySent,
+                attempts: 0,
+                error: Some(note),
+                file: None,
+            })
+            .collect();
+        outbox.record_all(&records, (self.clock)())?;
+        tally.already_sent += done.len();
+        Ok(todo)
+    }
+
+    /// Delivers `entry`: recorded `sending`, tried with retries, then
+    /// `sent` or `failed`.
     fn once(
         &self,
         outbox: &Outbox,
@@ -298,14 +344,6 @@ impl Deliveries<'_> {
         mut send: impl FnMut() -> std::result::Result<(), Failure>,
     ) -> Result<()> {
         let now = || (self.clock)();
-        if !self.mode.resend {
-            if let Some(run) = outbox.sent_by(&entry.key)? {
-                let note = format!("sent by run {run}");
-                outbox.record(entry, Status::AlreadySent, 0, Some(&note), None, now())?;
-                tally.already_sent += 1;
-                return Ok(());
-            }
-        }
         outbox.record(entry, Status::Sending, 0, None, None, now())?;
         let mut recorded = Ok(());
         let (attempts, failure) = self.policy().run(

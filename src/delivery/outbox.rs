@@ -16,6 +16,7 @@
 //! outbox's lease, an advisory lock on a file beside the warehouse that
 //! the operating system drops when the process ends, however it ends.
 
+use std::collections::BTreeMap;
 use std::path::PathBuf;
 use std::time::Duration;
 
@@ -97,6 +98,15 @@ pub struct Entry {
     pub content_sha256: String,
 }
 
+/// A row to record: `entry` with its status.
+pub struct Record<'a> {
+    pub entry: &'a Entry,
+    pub status: Status,
+    pub attempts: u32,
+    pub error: Option<&'a str>,
+    pub file: Option<&'a str>,
+}
+
 /// The warehouse the outbox lives in.
 pub struct Outbox {
     pub path: PathBuf,
@@ -150,14 +160,21 @@ impl Outbox {
         f(&conn).map_err(Error::query(format!("outbox: {what}")))
     }
 
-    /// The run that already sent `key`, if one did.
-    pub fn sent_by(&self, key: &str) -> Result<Option<i64>> {
+    /// The runs that already sent each of `keys`, by key, in one look-up.
+    pub fn sent_by(&self, keys: &[&str]) -> Result<BTreeMap<String, i64>> {
+        if keys.is_empty() {
+            return Ok(BTreeMap::new());
+        }
         self.write("look-up", |conn| {
-            conn.query_row(
-                "SELECT max(run_id) FROM _opskpi_deliveries WHERE delivery_key = ? AND status = 'sent'",
-                [key],
-                |row| row.get(0),
-            )
+            let list = vec!["?"; keys.len()].join(", ");
+            let mut statement = conn.prepare(&format!(
+                "SELECT delivery_key, max(run_id) FROM _opskpi_deliveries \
+                 WHERE status = 'sent' AND delivery_key IN ({list}) GROUP BY delivery_key"
+            ))?;
+            let rows = statement.query_map(duckdb::params_from_iter(keys), |row| {
+                Ok((row.get(0)?, row.get(1)?))
+            })?;
+            rows.collect()
         })
     }
 
@@ -171,34 +188,61 @@ impl Outbox {
         file: Option<&str>,
         at: NaiveDateTime,
     ) -> Result<()> {
+        self.record_all(
+            &[Record {
+                entry,
+                status,
+                attempts,
+                error,
+                file,
+            }],
+            at,
+        )
+    }
+
+    /// Records each of `records` (new rows of this run), in one write.
+    pub fn record_all(&self, records: &[Record], at: NaiveDateTime) -> Result<()> {
+        if records.is_empty() {
+            return Ok(());
+        }
         self.write("record", |conn| {
-            conn.execute(
-                "DELETE FROM _opskpi_deliveries WHERE run_id = ? AND delivery_key = ?",
-                params![entry.run_id, entry.key],
-            )?;
-            conn.execute(
-                "INSERT INTO _opskpi_deliveries VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                params![
-                    entry.run_id,
-                    entry.key,
-                    entry.pipeline,
-                    entry.period,
-                    entry.what,
-                    entry.edition,
-                    entry.language,
-                    entry.channel,
-                    entry.recipient,
-                    entry.subject,
-                    entry.message_id,
-                    entry.content_sha256,
-                    status.name(),
-                    attempts as i32,
-                    error,
-                    file,
-                    at
-                ],
-            )?;
-            Ok(())
+            let tx = conn.unchecked_transaction()?;
+            for Record {
+                entry,
+                status,
+                attempts,
+                error,
+                file,
+            } in records
+            {
+                tx.execute(
+                    "DELETE FROM _opskpi_deliveries WHERE run_id = ? AND delivery_key = ?",
+                    params![entry.run_id, entry.key],
+                )?;
+                tx.execute(
+                    "INSERT INTO _opskpi_deliveries VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                    params![
+                        entry.run_id,
+                        entry.key,
+                        entry.pipeline,
+                        entry.period,
+                        entry.what,
+                        entry.edition,
+                        entry.language,
+                        entry.channel,
+                        entry.recipient,
+                        entry.subject,
+                        entry.message_id,
+                        entry.content_sha256,
+                        status.name(),
+                        *attempts as i32,
+                        error,
+                        file,
+                        at
+                    ],
+                )?;
+            }
+            tx.commit()
         })
     }
 
