@@ -801,6 +801,45 @@ fn mistakes_are_refused_before_any_step_runs_and_secrets_never_show() {
     let err = refused("", &channel, "");
     assert!(err.contains("employees hold a region and a store"), "{err}");
 
+    // The password's variable unset (a cron job without it): refused before
+    // the first step, so nothing is loaded or written; a dry run, which
+    // sends nothing, needs no password.
+    let unset = project(&sink, &token, "", &format!("{REPORTS}{}", deliver(&token)));
+    let without_password = |extra: &[&str]| {
+        Command::new(env!("CARGO_BIN_EXE_opskpi"))
+            .args([
+                "run",
+                unset
+                    .path()
+                    .join("pipelines")
+                    .join("close.toml")
+                    .to_str()
+                    .unwrap(),
+                "--as-of",
+                "2024-12-31",
+            ])
+            .args(extra)
+            .env_remove("OPSKPI_CONFIG")
+            .env_remove("OPSKPI_FAIL_POINTS")
+            .env_remove("OPSKPI_TEST_SMTP_PASSWORD")
+            .output()
+            .unwrap()
+    };
+    let output = without_password(&[]);
+    assert_eq!(output.status.code(), Some(1), "{}", stderr(&output));
+    assert!(
+        stderr(&output).contains("step 4 (deliver): the environment variable `OPSKPI_TEST_SMTP_PASSWORD` (smtp.password_env) is not set"),
+        "{}",
+        stderr(&output)
+    );
+    assert!(
+        !unset.path().join("warehouse.duckdb").exists(),
+        "nothing ran"
+    );
+    let output = without_password(&["--dry-run"]);
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    assert!(received(&sink, &token).is_empty());
+
     // The certificate is checked: without the company CA it is refused,
     // at once (no retry helps), and the password shows nowhere.
     let project = project(&sink, &token, "", &format!("{REPORTS}{}", deliver(&token)));

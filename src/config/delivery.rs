@@ -51,6 +51,26 @@ pub enum Security {
 }
 
 impl SmtpConfig {
+    /// The login's password, from the variable `password_env` names (none
+    /// without a `user`); never printed.
+    pub fn password(&self) -> Result<Option<String>> {
+        if self.user.is_none() {
+            return Ok(None);
+        }
+        let Some(variable) = &self.password_env else {
+            return Err(Error::config_hint(
+                "`smtp.user` is set but no `smtp.password_env`",
+                "name the environment variable that holds the password, e.g. password_env = \"OPSKPI_SMTP_PASSWORD\" (the file never holds it)",
+            ));
+        };
+        std::env::var(variable).map(Some).map_err(|_| {
+            Error::config_hint(
+                format!("the environment variable `{variable}` (smtp.password_env) is not set"),
+                format!("set `{variable}` to the mail login's password before the run (or try it first with --dry-run, which sends nothing)"),
+            )
+        })
+    }
+
     pub fn port(&self) -> u16 {
         self.port.unwrap_or(match self.security {
             Security::Starttls => 587,

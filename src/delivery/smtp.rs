@@ -35,8 +35,8 @@ impl Mailer {
             .port(smtp.port())
             .tls(tls)
             .timeout(Some(Duration::from_secs(smtp.timeout_seconds)));
-        if let Some(user) = &smtp.user {
-            builder = builder.credentials(Credentials::new(user.clone(), password(smtp)?));
+        if let (Some(user), Some(password)) = (&smtp.user, smtp.password()?) {
+            builder = builder.credentials(Credentials::new(user.clone(), password));
         }
         Ok(Mailer {
             transport: builder.build(),
@@ -54,22 +54,6 @@ impl Mailer {
             .map(|_| ())
             .map_err(|error| classify(&self.server, &error))
     }
-}
-
-/// The password from the variable `password_env` names; never printed.
-fn password(smtp: &SmtpConfig) -> Result<String> {
-    let Some(variable) = &smtp.password_env else {
-        return Err(Error::config_hint(
-            "`smtp.user` is set but no `smtp.password_env`",
-            "name the environment variable that holds the password, e.g. password_env = \"OPSKPI_SMTP_PASSWORD\" (the file never holds it)",
-        ));
-    };
-    std::env::var(variable).map_err(|_| {
-        Error::config_hint(
-            format!("the environment variable `{variable}` (smtp.password_env) is not set"),
-            format!("set `{variable}` to the mail login's password before the run"),
-        )
-    })
 }
 
 /// TLS verified against the system's roots, and the company's CA if set.

@@ -134,7 +134,7 @@ pub fn run(path: &Path, options: &RunOptions) -> Result<RunOutcome> {
         None => options.config.to_path_buf(),
     };
     let config = jobs::load_config(&config_path)?;
-    check_steps(&file, &config, path)?;
+    check_steps(&file, &config, path, options.delivery)?;
     let fiscal = config.calendar();
     let rule = options.period.as_deref().unwrap_or(&file.period);
     let period = file::period(rule, options.as_of, fiscal)?;
@@ -316,7 +316,12 @@ pub fn exit_code(status: &RunStatus) -> u8 {
 /// their dimensions, saved queries, languages — checked before the first
 /// step runs, so a mistake in the last step does not surface after the
 /// others have written.
-fn check_steps(file: &PipelineFile, config: &Config, path: &Path) -> Result<()> {
+fn check_steps(
+    file: &PipelineFile,
+    config: &Config,
+    path: &Path,
+    delivery: delivery::Mode,
+) -> Result<()> {
     let catalogue = Catalogue::of(config)?;
     for (i, step) in file.steps.iter().enumerate() {
         let at = |error: Error| match error {
@@ -356,7 +361,7 @@ fn check_steps(file: &PipelineFile, config: &Config, path: &Path) -> Result<()> 
                 }
             }
             Step::Deliver { .. } | Step::Notify { .. } => {
-                send::check(step, &file.steps[..i], config).map_err(at)?
+                send::check(step, &file.steps[..i], config, delivery).map_err(at)?
             }
             _ => {}
         }
