@@ -81,107 +81,140 @@ impl Deliveries<'_> {
             .map(|a| format!("{}|{}|{}|{}", a.rule, a.indicator_id, a.scope, a.outcome))
             .collect();
         fired.sort();
-        let extra = fired.join("\n");
-        let stem = format!("alerts-{}", self.period);
-        let language = request.language.tag();
+        let fired = fired.join("\n");
         if let Some(variable) = request.webhook_env {
-            let ca = self
-                .config
-                .delivery
-                .webhook_ca_file
-                .as_ref()
-                .map(|f| fs_err::read(self.config.resolve(f)))
-                .transpose()?;
-            let hook = webhook::Hook::new(variable, ca, Duration::from_secs(60))?;
-            let format = request.webhook_format.unwrap_or_else(|| hook.format());
-            let mut body = serde_json::to_string(&webhook::payload(format, &notice))
-                .map_err(|e| Error::Internal(e.to_string()))?;
-            body.push('\n');
-            let identity = Identity {
-                what: "alerts",
-                edition: String::new(),
-                language,
-                channel: "webhook",
-                extra: extra.clone(),
-            };
-            let recipient = format!("${variable}");
-            let content = email::hex(&Sha256::digest(body.as_bytes()));
-            let entry = self.entry(&identity, &recipient, &notice.subject, "", &content);
-            if self.mode.dry_run {
-                let path = self.out.join(format!("{stem}.webhook.json"));
-                export::write_file(&path, body.as_bytes())?;
-                self.outbox().record(
-                    &entry,
-                    Status::DryRun,
-                    0,
-                    None,
-                    Some(&path.display().to_string()),
-                    (self.clock)(),
-                )?;
-                tally.dry_run += 1;
-                tally.files.push(path);
-            } else {
-                let outbox = self.outbox();
-                for (entry, ()) in self.unsent(&outbox, vec![(entry, ())], &mut tally)? {
-                    self.once(&outbox, &entry, &mut tally, || hook.post(&body))?;
-                }
-            }
+            self.post_alerts(request, variable, &notice, &fired, &mut tally)?;
         }
         if !request.email.is_empty() {
-            let context = AlertMail {
-                lang: language,
-                company: &self.config.company.name,
-                subject: &notice.subject,
-                intro: &notice.intro,
-                columns: [
-                    messages.text("alert_rule"),
-                    messages.text("indicator"),
-                    messages.text("alert_scope"),
-                    messages.text("value"),
-                    messages.text("alert_condition"),
-                ],
-                alerts: &notice.alerts,
-                lines: notice
-                    .alerts
-                    .iter()
-                    .map(|a| {
-                        messages.fill(
-                            "alert_line",
-                            &[
-                                ("rule", &a.rule),
-                                ("indicator", &a.indicator),
-                                ("scope", &a.scope),
-                                ("value", &a.value),
-                                ("condition", &a.condition),
-                            ],
-                        )
-                    })
-                    .collect(),
-                footer: messages.fill(
-                    "alert_footer",
-                    &[
-                        ("as_of", &self.as_of.to_string()),
-                        ("pipeline", self.pipeline),
-                        ("run", &self.run_id.to_string()),
-                    ],
-                ),
-            };
-            let letter = Letter {
-                subject: notice.subject.clone(),
-                text: templates::render("alerts.txt.j2", &context, request.templates)?,
-                html: templates::render("alerts.html.j2", &context, request.templates)?,
-                attachments: Vec::new(),
-            };
-            let identity = Identity {
-                what: "alerts",
-                edition: String::new(),
-                language,
-                channel: "email",
-                extra,
-            };
-            self.mail(&letter, &identity, request.email, &stem, &mut tally)?;
+            self.mail_alerts(request, &notice, &messages, fired, &mut tally)?;
         }
         tally.result()
+    }
+
+    /// Posts the notice to the webhook whose address is in `variable`.
+    fn post_alerts(
+        &self,
+        request: &AlertRequest,
+        variable: &str,
+        notice: &Notice,
+        fired: &str,
+        tally: &mut Tally,
+    ) -> Result<()> {
+        let language = request.language.tag();
+        let ca = self
+            .config
+            .delivery
+            .webhook_ca_file
+            .as_ref()
+            .map(|f| fs_err::read(self.config.resolve(f)))
+            .transpose()?;
+        let hook = webhook::Hook::new(variable, ca, Duration::from_secs(60))?;
+        let format = request.webhook_format.unwrap_or_else(|| hook.format());
+        let mut body = serde_json::to_string(&webhook::payload(format, notice))
+            .map_err(|e| Error::Internal(e.to_string()))?;
+        body.push('\n');
+        let identity = Identity {
+            what: "alerts",
+            edition: String::new(),
+            language,
+            channel: "webhook",
+            extra: fired.to_string(),
+        };
+        let recipient = format!("${variable}");
+        let content = email::hex(&Sha256::digest(body.as_bytes()));
+        let entry = self.entry(&identity, &recipient, &notice.subject, "", &content);
+        if self.mode.dry_run {
+            let path = self
+                .out
+                .join(format!("alerts-{}.webhook.json", self.period));
+            export::write_file(&path, body.as_bytes())?;
+            self.outbox().record(
+                &entry,
+                Status::DryRun,
+                0,
+                None,
+                Some(&path.display().to_string()),
+                (self.clock)(),
+            )?;
+            tally.dry_run += 1;
+            tally.files.push(path);
+        } else {
+            let outbox = self.outbox();
+            for (entry, ()) in self.unsent(&outbox, vec![(entry, ())], tally)? {
+                self.once(&outbox, &entry, tally, || hook.post(&body))?;
+            }
+        }
+        Ok(())
+    }
+
+    /// Mails the notice as a table to `request.email`.
+    fn mail_alerts(
+        &self,
+        request: &AlertRequest,
+        notice: &Notice,
+        messages: &Messages,
+        fired: String,
+        tally: &mut Tally,
+    ) -> Result<()> {
+        let language = request.language.tag();
+        let context = AlertMail {
+            lang: language,
+            company: &self.config.company.name,
+            subject: &notice.subject,
+            intro: &notice.intro,
+            columns: [
+                messages.text("alert_rule"),
+                messages.text("indicator"),
+                messages.text("alert_scope"),
+                messages.text("value"),
+                messages.text("alert_condition"),
+            ],
+            alerts: &notice.alerts,
+            lines: notice
+                .alerts
+                .iter()
+                .map(|a| {
+                    messages.fill(
+                        "alert_line",
+                        &[
+                            ("rule", &a.rule),
+                            ("indicator", &a.indicator),
+                            ("scope", &a.scope),
+                            ("value", &a.value),
+                            ("condition", &a.condition),
+                        ],
+                    )
+                })
+                .collect(),
+            footer: messages.fill(
+                "alert_footer",
+                &[
+                    ("as_of", &self.as_of.to_string()),
+                    ("pipeline", self.pipeline),
+                    ("run", &self.run_id.to_string()),
+                ],
+            ),
+        };
+        let letter = Letter {
+            subject: notice.subject.clone(),
+            text: templates::render("alerts.txt.j2", &context, request.templates)?,
+            html: templates::render("alerts.html.j2", &context, request.templates)?,
+            attachments: Vec::new(),
+        };
+        let identity = Identity {
+            what: "alerts",
+            edition: String::new(),
+            language,
+            channel: "email",
+            extra: fired,
+        };
+        self.mail(
+            &letter,
+            &identity,
+            request.email,
+            &format!("alerts-{}", self.period),
+            tally,
+        )
     }
 
     fn notice(&self, request: &AlertRequest, messages: &Messages) -> Result<Notice> {
