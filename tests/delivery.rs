@@ -363,7 +363,8 @@ below = 1
 
 [[steps]]
 step = "deliver"
-to = {{ company = ["gm.{token}@example.com.tw"] }}
+# The same reader twice, once with a name: one message, to the name.
+to = {{ company = ["gm.{token}@example.com.tw", "總經理 Gm <gm.{token}@example.com.tw>"] }}
 
 [[steps]]
 step = "notify"
@@ -390,6 +391,10 @@ email = ["alerts.{token}@example.com.tw"]
         parsed.subject(),
         Some("Operations report March 2024 — Tiny Test Co <b>&</b>")
     );
+    let to = parsed.to().unwrap().first().unwrap();
+    assert_eq!(to.name(), Some("總經理 Gm"));
+    assert_eq!(to.address(), Some(&*format!("gm.{token}@example.com.tw")));
+    assert_eq!(report.rcpt, [format!("gm.{token}@example.com.tw")]);
     let text = parsed.body_text(0).unwrap();
     assert!(
         text.contains("Highlights")

@@ -230,11 +230,23 @@ impl Deliveries<'_> {
         let entry = |recipient: &str| {
             self.entry(identity, recipient, &letter.subject, &message_id, &content)
         };
-        let mut addresses = Vec::new();
+        // By address: "林經理 <gm@…>" and "gm@…" are one reader, with the
+        // name; the outbox knows the address alone.
+        let mut addresses: Vec<(Entry, Mailbox)> = Vec::new();
         let mut refused = Vec::new();
         for recipient in recipients {
             match recipients::check_address(recipient, rules) {
-                Ok(address) => addresses.push((entry(recipient), address)),
+                Ok(mailbox) => {
+                    let address = mailbox.email.to_string();
+                    match addresses
+                        .iter_mut()
+                        .find(|(entry, _)| entry.recipient == address)
+                    {
+                        Some((_, known)) if known.name.is_none() => *known = mailbox,
+                        Some(_) => {}
+                        None => addresses.push((entry(&address), mailbox)),
+                    }
+                }
                 Err(error) => {
                     tally.failed.push(format!("{recipient}: {error}"));
                     refused.push((entry(recipient), error.to_string()));
@@ -254,7 +266,7 @@ impl Deliveries<'_> {
         outbox.record_all(&records, (self.clock)())?;
         let to: Vec<Mailbox> = addresses
             .iter()
-            .map(|(_, a)| Mailbox::new(None, a.clone()))
+            .map(|(_, mailbox)| mailbox.clone())
             .collect();
         if to.is_empty() {
             return Ok(());
@@ -292,8 +304,10 @@ impl Deliveries<'_> {
             return Ok(());
         }
         let mailer = smtp::Mailer::new(self.config, smtp, from.email.clone())?;
-        for (entry, address) in &addresses {
-            self.once(&outbox, entry, tally, || mailer.send(address, &bytes))?;
+        for (entry, mailbox) in &addresses {
+            self.once(&outbox, entry, tally, || {
+                mailer.send(&mailbox.email, &bytes)
+            })?;
         }
         Ok(())
     }

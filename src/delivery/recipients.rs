@@ -8,6 +8,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use duckdb::Connection;
+use lettre::message::Mailbox;
 use serde::Deserialize;
 
 use crate::config::DeliveryConfig;
@@ -110,14 +111,14 @@ pub fn check(
 }
 
 /// Refuses what is not one plain address, or one outside the allowed domains.
-pub fn check_address(address: &str, rules: &DeliveryConfig) -> Result<lettre::Address> {
-    let parsed: lettre::Address = address.trim().parse().map_err(|e| {
+pub fn check_address(address: &str, rules: &DeliveryConfig) -> Result<Mailbox> {
+    let parsed: Mailbox = address.trim().parse().map_err(|e| {
         Error::config_hint(
             format!("`{address}` is not an email address ({e})"),
-            "write a plain address, e.g. \"gm@example.com.tw\"",
+            "write an address, e.g. \"gm@example.com.tw\" or \"林經理 <gm@example.com.tw>\"",
         )
     })?;
-    if !rules.allows(parsed.as_ref()) {
+    if !rules.allows(parsed.email.as_ref()) {
         return Err(Error::config_hint(
             format!(
                 "`{address}` is outside the allowed domains ({})",
@@ -299,6 +300,12 @@ mod tests {
         assert!(refused(r#""city:taipei" = ["a@example.com.tw"]"#).contains("city:taipei"));
         assert!(refused(r#"company = ["not an address"]"#).contains("is not an email address"));
         assert!(refused(r#"company = ["boss@gmail.com"]"#).contains("outside the allowed domains"));
+        // A name does not take an address past the domains.
+        assert!(refused(r#"company = ["總經理 <boss@gmail.com>"]"#)
+            .contains("outside the allowed domains"));
+        let named = check_address("總經理 <gm@example.com.tw>", &rules).unwrap();
+        assert_eq!(named.name.as_deref(), Some("總經理"));
+        assert_eq!(named.email.to_string(), "gm@example.com.tw");
         assert!(refused(r#"company = { employees_with_role = "gm" }"#)
             .contains("employees hold a region and a store"));
         assert!(
