@@ -155,9 +155,15 @@ impl Outbox {
     /// A short read-write connection of its own per write, so readers of
     /// the warehouse wait at most that long.
     fn write<T>(&self, what: &str, f: impl FnOnce(&Connection) -> duckdb::Result<T>) -> Result<T> {
-        let conn = warehouse::connect(&self.path, Access::ReadWrite, self.wait, &[])?;
-        conn.execute_batch(SCHEMA).map_err(Error::query("outbox"))?;
-        f(&conn).map_err(Error::query(format!("outbox: {what}")))
+        let (conn, gate) = warehouse::connect_gated(&self.path, Access::ReadWrite, self.wait, &[])?;
+        let done = conn
+            .execute_batch(SCHEMA)
+            .map_err(Error::query("outbox"))
+            .and_then(|()| f(&conn).map_err(Error::query(format!("outbox: {what}"))));
+        // Closed inside the gate (warehouse::connect_gated).
+        drop(conn);
+        drop(gate);
+        done
     }
 
     /// The runs that already sent each of `keys`, by key, in one look-up.

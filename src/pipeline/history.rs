@@ -67,10 +67,15 @@ pub struct StepRecord<'a> {
 
 impl History<'_> {
     fn write<T>(&self, what: &str, f: impl FnOnce(&Connection) -> duckdb::Result<T>) -> Result<T> {
-        let conn = warehouse::connect(self.path, Access::ReadWrite, self.wait, &[])?;
-        conn.execute_batch(SCHEMA)
-            .map_err(Error::query("run history"))?;
-        f(&conn).map_err(Error::query(format!("run history: {what}")))
+        let (conn, gate) = warehouse::connect_gated(self.path, Access::ReadWrite, self.wait, &[])?;
+        let done = conn
+            .execute_batch(SCHEMA)
+            .map_err(Error::query("run history"))
+            .and_then(|()| f(&conn).map_err(Error::query(format!("run history: {what}"))));
+        // Closed inside the gate (warehouse::connect_gated).
+        drop(conn);
+        drop(gate);
+        done
     }
 
     /// Records a run as started; returns its id. Runs an earlier process

@@ -22,6 +22,9 @@ use crate::{magic, model};
 
 pub struct Warehouse {
     conn: Connection,
+    /// A writer's gate, held until the connection above has closed
+    /// (declared after it, so dropped after it).
+    _gate: Option<Gate>,
     path: Option<PathBuf>,
     /// The company's UTC offset: the day a timestamp falls on.
     offset_seconds: i32,
@@ -49,10 +52,24 @@ pub fn connect(
     wait: Duration,
     settings: &[(&str, &str)],
 ) -> Result<Connection> {
+    connect_gated(path, access, wait, settings).map(|(conn, _gate)| conn)
+}
+
+/// [`connect`], and for a writer the gate, to hold until the connection
+/// has closed: DuckDB's closing checkpoint rewrites the file, and a
+/// reader's open reads the file's header before it takes DuckDB's lock, so
+/// no reader may be opening until the writer is gone. Drop the connection
+/// first.
+pub fn connect_gated(
+    path: &Path,
+    access: Access,
+    wait: Duration,
+    settings: &[(&str, &str)],
+) -> Result<(Connection, Option<Gate>)> {
     check_database_file(path)?;
     let started = Instant::now();
     // A writer holds the gate across its tries; a reader for one try each.
-    let _writer = (access == Access::ReadWrite).then(|| Gate::pass(path, access, wait));
+    let writer = (access == Access::ReadWrite).then(|| Gate::pass(path, access, wait));
     loop {
         let remaining = wait.saturating_sub(started.elapsed());
         let _reader = (access == Access::ReadOnly).then(|| Gate::pass(path, access, remaining));
@@ -68,7 +85,7 @@ pub fn connect(
                 .map_err(Error::query("open the warehouse"))?;
         }
         match Connection::open_with_flags(path, config) {
-            Ok(conn) => return Ok(conn),
+            Ok(conn) => return Ok((conn, writer)),
             Err(error) => {
                 let text = error.to_string();
                 let locked =
@@ -88,12 +105,15 @@ pub fn connect(
 /// and readers that open it one after another keep it shared for ever. So
 /// opskpi's opens pass a gate first: an advisory lock (`flock`) on the
 /// warehouse's folder, which a writer holds exclusively from its first try
-/// until DuckDB gave it the file, and a reader holds shared only while it
-/// opens. A waiting writer then waits only for the readers already in.
+/// until its connection has closed (through `Warehouse`, or
+/// [`connect_gated`]), and a reader holds shared only while it opens. A
+/// waiting writer then waits only for the readers already in, and no
+/// reader's open — whose unlocked first reads of the header DuckDB makes
+/// before it takes its lock — overlaps a writer's closing checkpoint.
 /// (The folder, not the file: DuckDB locks the file with `fcntl`, whose
 /// locks a process loses when it closes any descriptor of that file. The
 /// gate is advisory: other DuckDB clients do not pass it.)
-struct Gate(#[allow(dead_code)] Option<std::fs::File>);
+pub struct Gate(#[allow(dead_code)] Option<std::fs::File>);
 
 impl Gate {
     /// Passes the gate for `access`, waiting up to `wait`; an open without
@@ -291,9 +311,10 @@ impl Warehouse {
                 fs_err::create_dir_all(parent)?;
             }
         }
-        let conn = connect(path, access, wait, &[])?;
+        let (conn, gate) = connect_gated(path, access, wait, &[])?;
         let warehouse = Warehouse {
             conn,
+            _gate: gate,
             path: Some(path.to_path_buf()),
             offset_seconds: 0,
             spill: None,
@@ -313,6 +334,7 @@ impl Warehouse {
     pub fn over(conn: Connection) -> Warehouse {
         Warehouse {
             conn,
+            _gate: None,
             path: None,
             offset_seconds: 0,
             spill: None,
@@ -345,6 +367,7 @@ impl Warehouse {
         let conn = Connection::open_in_memory().map_err(Error::query("open in memory"))?;
         let warehouse = Warehouse {
             conn,
+            _gate: None,
             path: None,
             offset_seconds: 0,
             spill: None,
