@@ -24,7 +24,7 @@ use chrono::NaiveDateTime;
 use duckdb::{params, Connection};
 
 use crate::error::{Error, Result};
-use crate::warehouse::{self, Access};
+use crate::warehouse;
 
 const SCHEMA: &str = "
 CREATE TABLE IF NOT EXISTS _opskpi_deliveries (
@@ -152,18 +152,9 @@ impl Outbox {
         Ok(Lease(file))
     }
 
-    /// A short read-write connection of its own per write, so readers of
-    /// the warehouse wait at most that long.
+    /// A short write of its own (`warehouse::short_write`).
     fn write<T>(&self, what: &str, f: impl FnOnce(&Connection) -> duckdb::Result<T>) -> Result<T> {
-        let (conn, gate) = warehouse::connect_gated(&self.path, Access::ReadWrite, self.wait, &[])?;
-        let done = conn
-            .execute_batch(SCHEMA)
-            .map_err(Error::query("outbox"))
-            .and_then(|()| f(&conn).map_err(Error::query(format!("outbox: {what}"))));
-        // Closed inside the gate (warehouse::connect_gated).
-        drop(conn);
-        drop(gate);
-        done
+        warehouse::short_write(&self.path, self.wait, SCHEMA, &format!("outbox: {what}"), f)
     }
 
     /// The runs that already sent each of `keys`, by key, in one look-up.

@@ -18,7 +18,7 @@ use crate::error::{Error, Result};
 use crate::export::Written;
 use crate::jobs::{self, AnswerOptions};
 use crate::sql;
-use crate::warehouse::{self, Access};
+use crate::warehouse;
 
 const SCHEMA: &str = "
 CREATE TABLE IF NOT EXISTS _opskpi_runs (
@@ -67,15 +67,13 @@ pub struct StepRecord<'a> {
 
 impl History<'_> {
     fn write<T>(&self, what: &str, f: impl FnOnce(&Connection) -> duckdb::Result<T>) -> Result<T> {
-        let (conn, gate) = warehouse::connect_gated(self.path, Access::ReadWrite, self.wait, &[])?;
-        let done = conn
-            .execute_batch(SCHEMA)
-            .map_err(Error::query("run history"))
-            .and_then(|()| f(&conn).map_err(Error::query(format!("run history: {what}"))));
-        // Closed inside the gate (warehouse::connect_gated).
-        drop(conn);
-        drop(gate);
-        done
+        warehouse::short_write(
+            self.path,
+            self.wait,
+            SCHEMA,
+            &format!("run history: {what}"),
+            f,
+        )
     }
 
     /// Records a run as started; returns its id. Runs an earlier process

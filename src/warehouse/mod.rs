@@ -55,12 +55,34 @@ pub fn connect(
     connect_gated(path, access, wait, settings).map(|(conn, _gate)| conn)
 }
 
+/// One short write of its own (the run history, the outbox): a read-write
+/// connection that creates `schema` if missing, runs `f`, and closes
+/// inside the gate, so readers of the warehouse wait at most that long.
+/// Errors name `what`.
+pub fn short_write<T>(
+    path: &Path,
+    wait: Duration,
+    schema: &str,
+    what: &str,
+    f: impl FnOnce(&Connection) -> duckdb::Result<T>,
+) -> Result<T> {
+    let (conn, gate) = connect_gated(path, Access::ReadWrite, wait, &[])?;
+    let done = conn
+        .execute_batch(schema)
+        .and_then(|()| f(&conn))
+        .map_err(Error::query(what.to_string()));
+    // The connection first, inside the gate (see `connect_gated`).
+    drop(conn);
+    drop(gate);
+    done
+}
+
 /// [`connect`], and for a writer the gate, to hold until the connection
 /// has closed: DuckDB's closing checkpoint rewrites the file, and a
 /// reader's open reads the file's header before it takes DuckDB's lock, so
 /// no reader may be opening until the writer is gone. Drop the connection
 /// first.
-pub fn connect_gated(
+fn connect_gated(
     path: &Path,
     access: Access,
     wait: Duration,
@@ -105,15 +127,15 @@ pub fn connect_gated(
 /// and readers that open it one after another keep it shared for ever. So
 /// opskpi's opens pass a gate first: an advisory lock (`flock`) on the
 /// warehouse's folder, which a writer holds exclusively from its first try
-/// until its connection has closed (through `Warehouse`, or
-/// [`connect_gated`]), and a reader holds shared only while it opens. A
-/// waiting writer then waits only for the readers already in, and no
-/// reader's open — whose unlocked first reads of the header DuckDB makes
-/// before it takes its lock — overlaps a writer's closing checkpoint.
+/// until its connection has closed (a `Warehouse`, or a `short_write`),
+/// and a reader holds shared only while it opens. A waiting writer then
+/// waits only for the readers already in, and no reader's open — whose
+/// unlocked first reads of the header DuckDB makes before it takes its
+/// lock — overlaps a writer's closing checkpoint.
 /// (The folder, not the file: DuckDB locks the file with `fcntl`, whose
 /// locks a process loses when it closes any descriptor of that file. The
 /// gate is advisory: other DuckDB clients do not pass it.)
-pub struct Gate(#[allow(dead_code)] Option<std::fs::File>);
+struct Gate(#[allow(dead_code)] Option<std::fs::File>);
 
 impl Gate {
     /// Passes the gate for `access`, waiting up to `wait`; an open without
