@@ -81,9 +81,10 @@ pub mod sample;
 pub mod report;
 pub mod sql;
 
-// Layer 8: delivery, and the jobs of the commands.
+// Layer 8: delivery, the jobs of the commands, and the server.
 pub mod delivery;
 pub mod jobs;
+pub mod serve;
 
 // Layer 9: pipelines of jobs.
 pub mod pipeline;

@@ -252,3 +252,26 @@ fn saved_queries_and_kpi_arguments_are_behind_the_same_door() {
         assert!(error.contains("kpi()"), "{attempt}\n  → {error}");
     }
 }
+
+#[test]
+fn a_query_s_parameters_are_counted_without_running_it() {
+    let project = tiny_project();
+    let config = jobs::load_config(&project.path().join("opskpi.toml")).unwrap();
+    let door = opskpi::sql::open(
+        &config.warehouse_path(),
+        std::time::Duration::from_secs(5),
+        None,
+        &config.sql,
+    )
+    .unwrap();
+    let types = |sql: &str| door.parameter_types(sql).unwrap();
+    // DuckDB binds a value's own type at execution: it reports each
+    // parameter, typed or not, as UNKNOWN until then.
+    assert_eq!(
+        types("select * from sales where order_date >= $1 and quantity > $2 and region = $3"),
+        ["UNKNOWN", "UNKNOWN", "UNKNOWN"]
+    );
+    assert_eq!(types("select 1"), Vec::<String>::new());
+    // Preparing runs nothing, and a second statement is still refused.
+    assert!(door.parameter_types("select 1); select (2").is_err());
+}

@@ -30,6 +30,7 @@ mod postgres;
 mod readers;
 mod report;
 mod sample;
+mod serve;
 mod service;
 mod sql;
 mod supply;

@@ -120,6 +120,14 @@ pub enum Command {
     )]
     Runs(RunsArgs),
 
+    /// Serve the tables and the indicators over the PostgreSQL protocol, to
+    /// BI tools (Power BI, Excel, Tableau, Metabase, DBeaver) and notebooks.
+    #[command(
+        args_conflicts_with_subcommands = true,
+        after_help = "Examples:\n  opskpi serve passwd ana                 # the verifier to put under [serve.users.ana]\n  opskpi serve --config opskpi.toml       # listens on 127.0.0.1:5433 by default\n  psql \"host=127.0.0.1 port=5433 user=ana dbname=opskpi sslmode=require\"\n    => select region, value, status from kpi('net_sales', '2026-10', by := 'region');\n\nUsers, TLS and limits are in [serve] of opskpi.toml (docs/serve.md). The server\nanswers from a copy of the warehouse made after each load, reloads its\nconfiguration on SIGHUP and stops on SIGTERM within serve.grace_seconds."
+    )]
+    Serve(ServeArgs),
+
     /// Copy the built-in report templates into a folder to change them.
     #[command(
         after_help = "Example:\n  opskpi templates my-templates && opskpi report monthly --period 2026-10 --templates my-templates"
@@ -272,6 +280,29 @@ pub struct SqlArgs {
     pub query: String,
     #[command(flatten)]
     pub answer: AnswerArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct ServeArgs {
+    #[command(subcommand)]
+    pub command: Option<ServeCommand>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ServeCommand {
+    /// Print the SCRAM-SHA-256 verifier of a password (asked on the
+    /// terminal, or read from the first line of stdin) for [serve.users.NAME].
+    #[command(
+        after_help = "Examples:\n  opskpi serve passwd ana >> opskpi.toml\n  printf '%s\\n' \"$PASSWORD\" | opskpi serve passwd ana --role viewer"
+    )]
+    Passwd {
+        /// The user's name, as the client sends it.
+        name: String,
+        /// analyst (read-only SQL over everything served) or viewer (the
+        /// indicator relations only).
+        #[arg(long, default_value = "analyst")]
+        role: String,
+    },
 }
 
 #[derive(Debug, Args)]

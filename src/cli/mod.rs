@@ -28,6 +28,7 @@ use crate::locale::Locale;
 use crate::pipeline::{self, RunOptions, RunStatus};
 use crate::report::ReportKind;
 use crate::sample;
+use crate::serve;
 use crate::sql::saved;
 use crate::{assets, config::Config};
 use progress::Progress;
@@ -119,6 +120,33 @@ fn run(settings: Settings) -> Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
         Task::Report(task) => report(task, &progress),
+        Task::Serve(task) => {
+            let path = task.config_path.clone();
+            let as_of = task.as_of;
+            serve::serve(serve::Options {
+                config: task.config,
+                reload: Box::new(move || jobs::load_config(&path)),
+                functions: Box::new(jobs::functions),
+                today: Box::new(move || as_of.unwrap_or_else(|| chrono::Local::now().date_naive())),
+                log: Box::new(|line| {
+                    eprintln!(
+                        "{} {line}",
+                        chrono::Utc::now().format("%Y-%m-%dT%H:%M:%S%.3fZ")
+                    )
+                }),
+            })?;
+            Ok(ExitCode::SUCCESS)
+        }
+        Task::Passwd { name, role } => {
+            let password = show::read_password(&name)?;
+            println!(
+                "[serve.users.{}]\nverifier = \"{}\"\nrole = \"{}\"",
+                toml_key(&name),
+                serve::verifier(&password)?,
+                role.name()
+            );
+            Ok(ExitCode::SUCCESS)
+        }
         Task::Templates { out, force } => {
             for path in assets::export_templates(&out, force)? {
                 println!("{}", path.display());
@@ -367,5 +395,18 @@ fn answer_written(progress: &Progress, written: Written, out: Option<&Path>) {
             written.rows,
             path.display()
         ));
+    }
+}
+
+/// A user name as a TOML key: bare when it can be, quoted otherwise.
+fn toml_key(name: &str) -> String {
+    if !name.is_empty()
+        && name
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
+    {
+        name.to_string()
+    } else {
+        format!("\"{}\"", name.replace('\\', "\\\\").replace('"', "\\\""))
     }
 }

@@ -47,6 +47,15 @@ pub enum Task {
     Forecast(Forecast),
     Run(Run),
     Runs(Runs),
+    Serve(Serve),
+    Passwd { name: String, role: config::Role },
+}
+
+pub struct Serve {
+    pub config: Config,
+    pub config_path: PathBuf,
+    /// The as-of date given, else each day's own.
+    pub as_of: Option<NaiveDate>,
 }
 
 pub struct Demo {
@@ -194,6 +203,30 @@ impl Settings {
             }),
             Command::Report(command) => Task::Report(report(command, &globals)?),
             Command::Templates { out, force } => Task::Templates { out, force },
+            Command::Serve(args) => match args.command {
+                Some(super::args::ServeCommand::Passwd { name, role }) => Task::Passwd {
+                    name,
+                    role: match role.as_str() {
+                        "analyst" => config::Role::Analyst,
+                        "viewer" => config::Role::Viewer,
+                        other => {
+                            return Err(Error::config_hint(
+                                format!("`{other}` is not a role"),
+                                "analyst (read-only SQL over everything served) or viewer (the indicator relations only)",
+                            ))
+                        }
+                    },
+                },
+                None => {
+                    let config = jobs::load_config(globals.config)?;
+                    jobs::existing_path(&config)?;
+                    Task::Serve(Serve {
+                        config,
+                        config_path: globals.config.to_path_buf(),
+                        as_of: globals.as_of,
+                    })
+                }
+            },
         };
         Ok(Settings {
             quiet: cli.global.quiet,

@@ -74,3 +74,66 @@ pub fn forecast(series: &[SeriesForecast], json: bool, locale: Locale) -> Result
     }
     Ok(format!("{table}\n{notes}"))
 }
+
+/// A password for `opskpi serve passwd NAME`: asked twice on a terminal
+/// without echo, or the first line of stdin when it is not a terminal.
+pub fn read_password(name: &str) -> Result<String> {
+    use std::io::{BufRead, IsTerminal};
+    let stdin = std::io::stdin();
+    let read_line = || -> Result<String> {
+        let mut line = String::new();
+        stdin.lock().read_line(&mut line)?;
+        Ok(line.trim_end_matches(['\r', '\n']).to_string())
+    };
+    let password = if stdin.is_terminal() {
+        let first = without_echo(|| {
+            eprint!("password for {name}: ");
+            read_line()
+        })?;
+        let again = without_echo(|| {
+            eprint!("\nagain: ");
+            read_line()
+        })?;
+        eprintln!();
+        if first != again {
+            return Err(Error::config_hint(
+                "the two passwords differ",
+                "run `opskpi serve passwd` again",
+            ));
+        }
+        first
+    } else {
+        read_line()?
+    };
+    if password.is_empty() {
+        return Err(Error::config_hint(
+            "the password is empty",
+            "type one, or give it on the first line of stdin",
+        ));
+    }
+    Ok(password)
+}
+
+/// Runs `read` with the terminal's echo off (and back on after).
+#[cfg(unix)]
+fn without_echo<T>(read: impl FnOnce() -> Result<T>) -> Result<T> {
+    // SAFETY: tcgetattr/tcsetattr on stdin with a termios this function
+    // owns; the saved settings are put back whatever `read` returns.
+    unsafe {
+        let mut saved: libc::termios = std::mem::zeroed();
+        if libc::tcgetattr(0, &mut saved) != 0 {
+            return read();
+        }
+        let mut quiet = saved;
+        quiet.c_lflag &= !libc::ECHO;
+        libc::tcsetattr(0, libc::TCSANOW, &quiet);
+        let result = read();
+        libc::tcsetattr(0, libc::TCSANOW, &saved);
+        result
+    }
+}
+
+#[cfg(not(unix))]
+fn without_echo<T>(read: impl FnOnce() -> Result<T>) -> Result<T> {
+    read()
+}

@@ -18,10 +18,12 @@ use crate::error::{Error, Result};
 
 mod assessment;
 mod delivery;
+mod serve;
 mod source;
 
 pub use assessment::{AssessmentConfig, Grade, CRITERIA, PARTS, RATERS};
 pub use delivery::{is_loopback, DeliveryConfig, Security, SmtpConfig};
+pub use serve::{Role, ServeConfig, ServeUser};
 pub use source::{
     parse_offset, ColumnDetail, ColumnSpec, DateOrder, Decimals, DuplicatePolicy, FilterTest,
     Filters, Format, Generate, PostgresSource, RowFilter, Source, Threshold,
@@ -62,6 +64,9 @@ pub struct Config {
     pub smtp: Option<SmtpConfig>,
     #[serde(default, skip_serializing_if = "is_default")]
     pub delivery: DeliveryConfig,
+    /// `opskpi serve`: where it listens, its certificate, its users.
+    #[serde(default, skip_serializing_if = "is_default")]
+    pub serve: ServeConfig,
     /// A folder of canonical files to read instead of the warehouse
     /// (`--data`): loaded into memory with ingest's checks, nothing kept.
     #[serde(skip)]
@@ -371,6 +376,7 @@ impl Config {
             engine: Default::default(),
             smtp: None,
             delivery: DeliveryConfig::default(),
+            serve: ServeConfig::default(),
             data: None,
             root: root.to_path_buf(),
         }

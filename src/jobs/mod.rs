@@ -248,7 +248,7 @@ pub fn query_frame(warehouse: &Warehouse, sql: &str) -> Result<DataFrame> {
 }
 
 /// What sql's indicator functions compute with.
-fn functions(config: &Config, as_of: NaiveDate) -> Result<Functions> {
+pub fn functions(config: &Config, as_of: NaiveDate) -> Result<Functions> {
     Ok(Functions {
         catalogue: Catalogue::of(config)?,
         context: context(config, as_of),

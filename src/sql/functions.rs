@@ -50,18 +50,28 @@ struct Shared {
 
 /// Registers `kpi()` and `kpi_indicators()` on `conn`'s database.
 pub fn register(conn: &Connection, with: Functions) -> Result<()> {
-    // The company's day of a timestamp: DuckDB without its ICU extension
-    // (not built in) cannot cast a zoned timestamp to a date itself.
-    conn.execute_batch(&format!(
-        "CREATE OR REPLACE TEMP MACRO company_day(ts) AS CAST(CAST(ts AS TIMESTAMP) + to_seconds({}) AS DATE)",
-        with.offset_seconds
-    ))
-    .map_err(Error::query("register company_day()"))?;
     let own = conn
         .try_clone()
         .map_err(Error::query("a connection for kpi()"))?;
+    register_over(conn, own, with)
+}
+
+/// The company's day of a timestamp, `company_day(ts)`, on `conn` (a
+/// connection's own macro): DuckDB without its ICU extension (not built
+/// in) cannot cast a zoned timestamp to a date itself.
+pub fn company_day(conn: &Connection, offset_seconds: i32) -> Result<()> {
+    conn.execute_batch(&format!(
+        "CREATE OR REPLACE TEMP MACRO company_day(ts) AS CAST(CAST(ts AS TIMESTAMP) + to_seconds({offset_seconds}) AS DATE)"
+    ))
+    .map_err(Error::query("register company_day()"))
+}
+
+/// Registers `kpi()` and `kpi_indicators()` on `conn`'s database, computing
+/// on `compute`'s (which may be another database).
+pub fn register_over(conn: &Connection, compute: Connection, with: Functions) -> Result<()> {
+    company_day(conn, with.offset_seconds)?;
     let shared = Shared {
-        conn: Arc::new(Mutex::new(own)),
+        conn: Arc::new(Mutex::new(compute)),
         with,
     };
     conn.register_table_function_with_extra_info::<KpiFunction, _>("kpi", &shared)

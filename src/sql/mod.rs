@@ -48,6 +48,17 @@ pub struct Answer {
 pub struct Door {
     conn: Connection,
     limits: SqlConfig,
+    /// The company's UTC offset when the indicator functions are there
+    /// (a second door re-creates the per-connection `company_day()`).
+    offset_seconds: Option<i32>,
+}
+
+/// A query's parameters: `$name`s (saved queries) or `$1`, `$2` … (the
+/// PostgreSQL protocol).
+#[derive(Clone, Copy)]
+pub enum Params<'a> {
+    Named(&'a [(String, duckdb::types::Value)]),
+    Positional(&'a [duckdb::types::Value]),
 }
 
 /// Opens the warehouse at `path` for questions only, within `limits`; with
@@ -70,12 +81,40 @@ pub fn open(
             ("lock_configuration", "true"),
         ],
     )?;
+    let offset_seconds = functions.as_ref().map(|with| with.offset_seconds);
     if let Some(with) = functions {
         functions::register(&conn, with)?;
     }
     Ok(Door {
         conn,
         limits: limits.clone(),
+        offset_seconds,
+    })
+}
+
+/// A door over nothing but the indicator functions: an empty in-memory
+/// database with the same locks, whose `kpi()` and `kpi_indicators()`
+/// compute on `data`'s database — no table of `data` can be named from it
+/// (a viewer's door: indicator results, no raw rows).
+pub fn open_functions_only(data: &Door, with: Functions, limits: &SqlConfig) -> Result<Door> {
+    limits.check()?;
+    let config = duckdb::Config::default()
+        .enable_external_access(false)
+        .and_then(|config| config.max_memory(&limits.memory_limit))
+        .and_then(|config| config.with("lock_configuration", "true"))
+        .map_err(Error::query("open the indicator functions"))?;
+    let conn = Connection::open_in_memory_with_flags(config)
+        .map_err(Error::query("open the indicator functions"))?;
+    let compute = data
+        .conn
+        .try_clone()
+        .map_err(Error::query("a connection for kpi()"))?;
+    let offset_seconds = Some(with.offset_seconds);
+    functions::register_over(&conn, compute, with)?;
+    Ok(Door {
+        conn,
+        limits: limits.clone(),
+        offset_seconds,
     })
 }
 
@@ -83,6 +122,74 @@ impl Door {
     /// The connection itself, for the library's own reads of its tables.
     pub fn connection(&self) -> &Connection {
         &self.conn
+    }
+
+    /// A second door on the same database — its own connection, so that
+    /// one query's time limit and interruption are its own — with the same
+    /// locks (they are the database's) and limits.
+    pub fn fork(&self) -> Result<Door> {
+        let conn = self
+            .conn
+            .try_clone()
+            .map_err(Error::query("a second connection"))?;
+        if let Some(offset) = self.offset_seconds {
+            functions::company_day(&conn, offset)?;
+        }
+        Ok(Door {
+            conn,
+            limits: self.limits.clone(),
+            offset_seconds: self.offset_seconds,
+        })
+    }
+
+    /// What stops the query running on this door (from another thread).
+    pub fn interrupt_handle(&self) -> std::sync::Arc<duckdb::InterruptHandle> {
+        self.conn.interrupt_handle()
+    }
+
+    /// The DuckDB types of the parameters (`$1` …) of the one query `sql`
+    /// as DuckDB's prepared statement reports them (`UNKNOWN` where it
+    /// binds a value's own type at execution); nothing runs: the query is
+    /// only prepared.
+    pub fn parameter_types(&self, sql: &str) -> Result<Vec<String>> {
+        let query = sql.trim().trim_end_matches(';').trim_end();
+        let prepare = format!("PREPARE _opskpi_described AS {query}");
+        if statements::more_than_one(query) || statements::more_than_one(&prepare) {
+            return Err(Error::config_hint(
+                "the query holds more than one statement: nothing was run",
+                "send one query at a time",
+            ));
+        }
+        self.conn
+            .execute_batch(&prepare)
+            .map_err(|error| query_error(query, &error.to_string()))?;
+        let types = self
+            .conn
+            .query_row(
+                "SELECT CAST(parameter_types AS VARCHAR) FROM duckdb_prepared_statements() WHERE name = '_opskpi_described'",
+                [],
+                |row| row.get::<_, Option<String>>(0),
+            )
+            .map_err(Error::query("describe the parameters"));
+        let _ = self.conn.execute_batch("DEALLOCATE _opskpi_described");
+        let types = types?.unwrap_or_default();
+        let inner = types.trim().trim_start_matches('[').trim_end_matches(']');
+        Ok(if inner.trim().is_empty() {
+            Vec::new()
+        } else {
+            inner.split(", ").map(|t| t.trim().to_string()).collect()
+        })
+    }
+
+    /// Runs the one query `sql` with `params` and hands its schema and its
+    /// batches, fetched from DuckDB as they are consumed, to `use_batches`.
+    pub fn stream<T>(
+        &self,
+        sql: &str,
+        params: Params,
+        use_batches: impl FnOnce(SchemaRef, &mut dyn Iterator<Item = Result<RecordBatch>>) -> Result<T>,
+    ) -> Result<T> {
+        self.run(sql, params, use_batches)
     }
 
     /// Runs the one query `sql` and keeps its whole answer as Arrow record
@@ -93,7 +200,7 @@ impl Door {
         sql: &str,
         params: &[(String, duckdb::types::Value)],
     ) -> Result<(SchemaRef, Vec<RecordBatch>)> {
-        self.run(sql, params, |schema, batches| {
+        self.run(sql, Params::Named(params), |schema, batches| {
             Ok((schema, batches.collect::<Result<Vec<_>>>()?))
         })
     }
@@ -101,7 +208,7 @@ impl Door {
     /// Runs the one query `sql` and keeps its whole answer in memory, every
     /// value as exact text (for small answers; `export` streams).
     pub fn ask(&self, sql: &str, params: &[(String, duckdb::types::Value)]) -> Result<Answer> {
-        self.run(sql, params, answer)
+        self.run(sql, Params::Named(params), answer)
     }
 
     /// Runs the one query `sql` and writes its answer in `format` to `out`
@@ -114,7 +221,7 @@ impl Door {
         out: Option<&Path>,
         limit: Option<usize>,
     ) -> Result<Written> {
-        self.run(sql, params, |schema, batches| {
+        self.run(sql, Params::Named(params), |schema, batches| {
             export::write_all(format, &schema, batches, out, limit)
         })
     }
@@ -124,7 +231,7 @@ impl Door {
     fn run<T>(
         &self,
         sql: &str,
-        params: &[(String, duckdb::types::Value)],
+        params: Params,
         use_batches: impl FnOnce(SchemaRef, &mut dyn Iterator<Item = Result<RecordBatch>>) -> Result<T>,
     ) -> Result<T> {
         let timeout = Duration::from_secs(self.limits.timeout_seconds);
@@ -193,13 +300,9 @@ fn answer(
 fn run<T>(
     conn: &Connection,
     sql: &str,
-    params: &[(String, duckdb::types::Value)],
+    params: Params,
     use_batches: impl FnOnce(SchemaRef, &mut dyn Iterator<Item = Result<RecordBatch>>) -> Result<T>,
 ) -> Result<T> {
-    let bound: Vec<(&str, &dyn duckdb::ToSql)> = params
-        .iter()
-        .map(|(name, value)| (name.as_str(), value as &dyn duckdb::ToSql))
-        .collect();
     let query = sql.trim().trim_end_matches(';').trim_end();
     if query.is_empty() {
         return Err(Error::config_hint(
@@ -220,9 +323,23 @@ fn run<T>(
     let mut statement = conn
         .prepare(&wrapped)
         .map_err(|error| query_error(query, &error.to_string()))?;
-    let stream = statement
-        .stream_arrow(bound.as_slice())
-        .map_err(|error| query_error(query, &error.to_string()))?;
+    let stream = match params {
+        Params::Named(params) => {
+            let bound: Vec<(&str, &dyn duckdb::ToSql)> = params
+                .iter()
+                .map(|(name, value)| (name.as_str(), value as &dyn duckdb::ToSql))
+                .collect();
+            statement.stream_arrow(bound.as_slice())
+        }
+        Params::Positional(params) => {
+            let bound: Vec<&dyn duckdb::ToSql> = params
+                .iter()
+                .map(|value| value as &dyn duckdb::ToSql)
+                .collect();
+            statement.stream_arrow(bound.as_slice())
+        }
+    }
+    .map_err(|error| query_error(query, &error.to_string()))?;
     // The columns come with the answer, even an empty one.
     let schema = stream.get_schema();
     let mut batches =

@@ -122,6 +122,38 @@ fn connect_gated(
     }
 }
 
+/// Attaches the warehouse at `path`, read-only, to `conn` (another
+/// database, such as a copy being made) as `alias`, passing the gate as a
+/// reader's open does and waiting up to `wait` for a writer to finish.
+pub fn attach_read_only(conn: &Connection, path: &Path, alias: &str, wait: Duration) -> Result<()> {
+    check_database_file(path)?;
+    let started = Instant::now();
+    let quoted = path.display().to_string().replace('\'', "''");
+    loop {
+        let remaining = wait.saturating_sub(started.elapsed());
+        let _reader = Gate::pass(path, Access::ReadOnly, remaining);
+        match conn.execute_batch(&format!("ATTACH '{quoted}' AS \"{alias}\" (READ_ONLY)")) {
+            Ok(()) => return Ok(()),
+            Err(error) => {
+                let text = error.to_string();
+                let locked =
+                    text.contains("Could not set lock") || text.contains("Conflicting lock");
+                if locked && started.elapsed() < wait {
+                    std::thread::sleep(Duration::from_millis(100));
+                    continue;
+                }
+                return Err(open_error(
+                    path,
+                    Access::ReadOnly,
+                    &text,
+                    locked,
+                    started.elapsed(),
+                ));
+            }
+        }
+    }
+}
+
 /// Writers first. DuckDB lets readers share the file and gives a writer
 /// the file alone, but a writer that finds it shared can only try again —
 /// and readers that open it one after another keep it shared for ever. So
