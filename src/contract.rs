@@ -169,12 +169,18 @@ pub const BATCH_SCALE: i8 = 18;
 /// integer, values as Decimal(38, 18) — exact for money and counts, and
 /// for ratios to at least 15 significant digits down to 0.001.
 pub fn batch(rows: &[KpiRow]) -> Result<RecordBatch> {
-    // No rows: the contract's columns without dimensions.
+    batch_by(rows, &[])
+}
+
+/// [`batch`], whose columns, when there is no row, still hold the
+/// dimensions `dims` asked for (an empty answer by region has a region
+/// column).
+pub fn batch_by(rows: &[KpiRow], dims: &[String]) -> Result<RecordBatch> {
     let template: Vec<(String, Field)> = match rows.first() {
         Some(row) => fields(row),
         None => CONTRACT
             .iter()
-            .map(|&name| {
+            .flat_map(|&name| {
                 let field = match name {
                     "partial" | "low_sample" => Field::Bool(false),
                     "indicator" | "label" | "unit" | "change_kind" | "period" | "status" => {
@@ -182,7 +188,14 @@ pub fn batch(rows: &[KpiRow]) -> Result<RecordBatch> {
                     }
                     _ => Field::Number(None),
                 };
-                (name.to_string(), field)
+                let after: Vec<(String, Field)> = if name == "partial" {
+                    dims.iter()
+                        .map(|d| (d.clone(), Field::Text(None)))
+                        .collect()
+                } else {
+                    Vec::new()
+                };
+                std::iter::once((name.to_string(), field)).chain(after)
             })
             .collect(),
     };

@@ -23,7 +23,7 @@ mod source;
 
 pub use assessment::{AssessmentConfig, Grade, CRITERIA, PARTS, RATERS};
 pub use delivery::{is_loopback, DeliveryConfig, Security, SmtpConfig};
-pub use serve::{Role, ServeConfig, ServeUser};
+pub use serve::{Role, Scope, ScopeKind, ServeConfig, ServeUser};
 pub use source::{
     parse_offset, ColumnDetail, ColumnSpec, DateOrder, Decimals, DuplicatePolicy, FilterTest,
     Filters, Format, Generate, PostgresSource, RowFilter, Source, Threshold,

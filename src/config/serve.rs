@@ -27,6 +27,8 @@ pub struct ServeConfig {
     pub viewer_row_limit: u64,
     /// How long SIGTERM waits for running queries before cancelling them.
     pub grace_seconds: u64,
+    /// The months `kpi_monthly` holds, ending with the last complete one.
+    pub months: u32,
     /// The folder of the served copies (default: beside the warehouse,
     /// `<warehouse>.serve`).
     pub folder: Option<PathBuf>,
@@ -43,6 +45,7 @@ impl Default for ServeConfig {
             refresh_seconds: 5,
             viewer_row_limit: 100_000,
             grace_seconds: 10,
+            months: 13,
             folder: None,
             users: BTreeMap::new(),
         }
@@ -61,6 +64,67 @@ pub struct ServeUser {
     /// `{ store = "S01" }`. None: the whole company.
     #[serde(default)]
     pub scope: Option<BTreeMap<String, String>>,
+}
+
+/// A part of the company a user sees alone.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct Scope {
+    pub kind: ScopeKind,
+    pub value: String,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum ScopeKind {
+    Region,
+    Channel,
+    Store,
+}
+
+impl ScopeKind {
+    pub fn name(self) -> &'static str {
+        match self {
+            ScopeKind::Region => "region",
+            ScopeKind::Channel => "channel",
+            ScopeKind::Store => "store",
+        }
+    }
+}
+
+impl std::fmt::Display for Scope {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{} {}", self.kind.name(), self.value)
+    }
+}
+
+impl ServeUser {
+    /// The user's scope, `None` for the whole company.
+    pub fn scope(&self) -> Result<Option<Scope>> {
+        let Some(scope) = &self.scope else {
+            return Ok(None);
+        };
+        let mut entries = scope.iter();
+        let (Some((key, value)), None) = (entries.next(), entries.next()) else {
+            return Err(Error::config_hint(
+                format!("a scope names {} keys", scope.len()),
+                "a scope is one of region, channel or store: scope = { region = \"北區\" }",
+            ));
+        };
+        let kind = match key.as_str() {
+            "region" => ScopeKind::Region,
+            "channel" => ScopeKind::Channel,
+            "store" => ScopeKind::Store,
+            other => {
+                return Err(Error::config_hint(
+                    format!("`{other}` is not a scope"),
+                    "a scope is one of region, channel or store: scope = { region = \"北區\" }",
+                ))
+            }
+        };
+        Ok(Some(Scope {
+            kind,
+            value: value.clone(),
+        }))
+    }
 }
 
 /// What a user may read.
@@ -114,6 +178,12 @@ impl ServeConfig {
             }
             _ => {}
         }
+        if !(1..=120).contains(&self.months) {
+            return Err(Error::config_hint(
+                format!("`serve.months` is {}", self.months),
+                "give the months kpi_monthly holds, 1 to 120 (13: a year and its month a year back)",
+            ));
+        }
         if self.refresh_seconds == 0 {
             return Err(Error::config_hint(
                 "`serve.refresh_seconds` is 0",
@@ -127,14 +197,13 @@ impl ServeConfig {
                     "e.g. [serve.users.ana]",
                 ));
             }
-            if let Some(scope) = &user.scope {
-                if scope.len() != 1 {
-                    return Err(Error::config_hint(
-                        format!("`serve.users.{name}.scope` names {} keys", scope.len()),
-                        "a scope is one of region, channel or store: scope = { region = \"北區\" }",
-                    ));
-                }
-            }
+            user.scope().map_err(|error| match error {
+                Error::Config { message, hint } => Error::Config {
+                    message: format!("`serve.users.{name}.scope`: {message}"),
+                    hint,
+                },
+                other => other,
+            })?;
         }
         Ok(())
     }

@@ -253,6 +253,7 @@ pub fn functions(config: &Config, as_of: NaiveDate) -> Result<Functions> {
         catalogue: Catalogue::of(config)?,
         context: context(config, as_of),
         offset_seconds: config::parse_offset(&config.company.timezone)?,
+        cache: None,
     })
 }
 

@@ -3,14 +3,16 @@
 //!
 //! - `served`: what is answered from — a copy of the warehouse made after
 //!   each load, opened like `opskpi sql`'s door (read-only, external access
-//!   off, configuration locked, time and memory limits);
+//!   off, configuration locked, time and memory limits); one per scope in
+//!   use, holding only the scope's rows (`scopes`);
 //! - `wire`: the protocol (pgwire): TLS, SCRAM-SHA-256 logins, the simple
 //!   and extended query protocol, cancel requests, errors with their
 //!   SQLSTATE;
 //! - `session`: what drivers say that is not a question (`SET`, `BEGIN`,
 //!   `SHOW transaction_isolation`), answered without DuckDB;
 //! - `encode`: Arrow batches to PostgreSQL rows, exact;
-//! - `users`: the verifiers of the configuration.
+//! - `users`: the verifiers of the configuration;
+//! - `views`: `kpi_monthly`, the indicators as a relation to browse.
 //!
 //! The server reloads its users and its configuration on SIGHUP, looks at
 //! the warehouse every `refresh_seconds` for a new load, and on SIGTERM (or
@@ -18,9 +20,11 @@
 //! `grace_seconds`, interrupts the rest and exits.
 
 mod encode;
+mod scopes;
 mod served;
 mod session;
 mod users;
+mod views;
 mod wire;
 
 use std::path::{Path, PathBuf};
@@ -38,7 +42,9 @@ use pgwire::api::ConnectionManager;
 use tokio::net::TcpListener;
 use tokio_rustls::rustls;
 
-use crate::config::{Config, ServeConfig};
+use std::collections::BTreeSet;
+
+use crate::config::{Config, Scope, ServeConfig};
 use crate::error::{Error, Result};
 use crate::sql::Functions;
 pub use users::verifier;
@@ -97,16 +103,19 @@ async fn run(options: Options, serve: ServeConfig) -> Result<()> {
         }
     }
     let as_of = (options.today)();
-    let first = served::copy(
-        &warehouse,
-        &folder,
-        wait(&config),
-        None,
-        (options.functions)(&config, as_of)?,
+    let scopes = scopes_in_use(&serve)?;
+    let functions = (options.functions)(&config, as_of)?;
+    let making = served::Making {
+        warehouse: &warehouse,
+        folder: &folder,
+        wait: wait(&config),
+        functions: &functions,
         as_of,
-        &config.sql,
-    )?
-    .ok_or_else(|| Error::Internal("the first copy was not made".into()))?;
+        limits: &config.sql,
+        months: serve.months,
+    };
+    let first =
+        served::copy_all(&making, None, &scopes)?.unwrap_or_else(|| served::Copies::none(as_of));
     let stamp = served::stamp(&warehouse);
     let shared = Arc::new(Shared {
         served: RwLock::new(Arc::new(first)),
@@ -137,6 +146,11 @@ async fn run(options: Options, serve: ServeConfig) -> Result<()> {
     refresher.abort();
     shutdown(&shared, Duration::from_secs(serve.grace_seconds)).await;
     stopped
+}
+
+/// The scopes the users need a copy for (`None`: the whole company).
+fn scopes_in_use(serve: &ServeConfig) -> Result<BTreeSet<Option<Scope>>> {
+    serve.users.values().map(|user| user.scope()).collect()
 }
 
 fn wait(config: &Config) -> Duration {
@@ -291,35 +305,45 @@ async fn refresh(shared: Arc<Shared>, options: Options, mut stamp: served::Stamp
         let warehouse = config.warehouse_path();
         let now = served::stamp(&warehouse);
         let as_of = (options.today)();
+        let Ok(scopes) = scopes_in_use(&config.serve) else {
+            continue;
+        };
         let current = shared
             .served
             .read()
-            .map(|s| (s.version.clone(), s.as_of))
+            .map(|s| (s.version.clone(), s.as_of, s.scopes.clone()))
             .ok();
-        let Some((version, served_as_of)) = current else {
+        let Some((version, served_as_of, served_scopes)) = current else {
             continue;
         };
-        if now == stamp && as_of == served_as_of {
+        if now == stamp && as_of == served_as_of && scopes == served_scopes {
             continue;
         }
+        // The same load, day and scopes: no new copy.
+        let same = as_of == served_as_of && scopes == served_scopes && !version.is_empty();
         let (shared2, options2, config2) = (shared.clone(), options.clone(), config.clone());
         let made = tokio::task::spawn_blocking(move || {
             let functions = (options2.functions)(&config2, as_of)?;
-            let copy = served::copy(
-                &config2.warehouse_path(),
-                &folder(&config2),
-                wait(&config2),
-                (as_of == served_as_of).then_some(version.as_str()),
-                functions,
+            let (warehouse, folder) = (config2.warehouse_path(), folder(&config2));
+            let making = served::Making {
+                warehouse: &warehouse,
+                folder: &folder,
+                wait: wait(&config2),
+                functions: &functions,
                 as_of,
-                &config2.sql,
-            )?;
-            if let Some(copy) = copy {
-                let version = copy.version.clone();
+                limits: &config2.sql,
+                months: config2.serve.months,
+            };
+            let copies = served::copy_all(&making, same.then_some(version.as_str()), &scopes)?;
+            if let Some(copies) = copies {
+                let version = copies.version.clone();
+                let count = copies.scopes.len();
                 if let Ok(mut served) = shared2.served.write() {
-                    *served = Arc::new(copy);
+                    *served = Arc::new(copies);
                 }
-                log(&format!("serving a new copy: {version}, as of {as_of}"));
+                log(&format!(
+                    "serving new copies ({count}): {version}, as of {as_of}"
+                ));
             }
             Ok::<_, Error>(())
         })

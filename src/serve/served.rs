@@ -14,6 +14,9 @@
 //! one reads the new; a load waits at most for one copy. Readers never see
 //! half a load: the copy is one read transaction of the warehouse.
 //!
+//! A scoped user's copy holds only their scope's rows (`scopes.rs`): one
+//! copy per scope in use, made at the same time as the company's.
+//!
 //! Every copy is opened like `opskpi sql`'s door (read-only, external
 //! access off, configuration locked, the query limits). A viewer's door is
 //! an empty database with only the indicator functions, which compute on
@@ -27,20 +30,92 @@ use std::time::{Duration, SystemTime};
 use chrono::NaiveDate;
 use duckdb::Connection;
 
-use crate::config::{Role, SqlConfig};
+use std::collections::{BTreeMap, BTreeSet};
+
+use super::{scopes, views};
+use crate::config::{Role, Scope, SqlConfig};
 use crate::error::{Error, Result};
-use crate::sql::{self, Door, Functions};
+use crate::sql::{self, Door, Functions, KpiCache};
 use crate::{model, warehouse};
 
 /// The tables of the assessment, served to no one yet (no role grants
 /// them): their copies are empty, so that indicators over them say n/a.
 const PEOPLE: [&str; 2] = ["employees", "evaluations"];
 
+/// The copies served at one time: the company's and each scope's in use,
+/// all of one load of the warehouse.
+pub struct Copies {
+    pub version: String,
+    pub as_of: NaiveDate,
+    pub scopes: BTreeSet<Option<Scope>>,
+    by_scope: BTreeMap<Option<Scope>, Served>,
+}
+
+impl Copies {
+    /// Nothing served yet (no user).
+    pub fn none(as_of: NaiveDate) -> Copies {
+        Copies {
+            version: String::new(),
+            as_of,
+            scopes: BTreeSet::new(),
+            by_scope: BTreeMap::new(),
+        }
+    }
+
+    /// A door of its own for one query of a user with `role` in `scope`.
+    pub fn door(&self, scope: &Option<Scope>, role: Role) -> Result<Door> {
+        self.by_scope
+            .get(scope)
+            .ok_or_else(|| {
+                Error::config_hint("this user's copy is being made", "try again in a moment")
+            })?
+            .door(role)
+    }
+}
+
+/// What copies are made from and opened with.
+pub struct Making<'a> {
+    pub warehouse: &'a Path,
+    pub folder: &'a Path,
+    pub wait: Duration,
+    pub functions: &'a Functions,
+    pub as_of: NaiveDate,
+    pub limits: &'a SqlConfig,
+    /// `kpi_monthly`'s months.
+    pub months: u32,
+}
+
+/// Copies the warehouse for each of `scopes` (`None` the whole company) —
+/// unless its load log still says `current`, then `None`.
+pub fn copy_all(
+    making: &Making,
+    current: Option<&str>,
+    scopes: &BTreeSet<Option<Scope>>,
+) -> Result<Option<Copies>> {
+    let as_of = making.as_of;
+    let mut by_scope = BTreeMap::new();
+    let mut version: Option<String> = None;
+    for scope in scopes {
+        let unless = if version.is_none() { current } else { None };
+        let made = copy(making, unless, scope.as_ref())?;
+        let Some(served) = made else {
+            return Ok(None);
+        };
+        version.get_or_insert_with(|| served.version.clone());
+        by_scope.insert(scope.clone(), served);
+    }
+    Ok(Some(Copies {
+        version: version.unwrap_or_default(),
+        as_of,
+        scopes: scopes.clone(),
+        by_scope,
+    }))
+}
+
 /// A copy being served, with the doors onto it.
 pub struct Served {
     /// What the warehouse's load log said when it was copied.
     pub version: String,
-    pub as_of: NaiveDate,
     /// Doors are one connection each (not shared between threads): each
     /// query forks its own from these.
     analyst: Mutex<Door>,
@@ -78,24 +153,24 @@ pub fn stamp(path: &Path) -> Stamp {
 
 static COPIES: AtomicU64 = AtomicU64::new(0);
 
-/// Copies the warehouse at `warehouse` into `folder` and opens the copy for
-/// serving — unless its load log still says `current`, then `None`.
-pub fn copy(
-    warehouse: &Path,
-    folder: &Path,
-    wait: Duration,
-    current: Option<&str>,
-    functions: Functions,
-    as_of: NaiveDate,
-    limits: &SqlConfig,
-) -> Result<Option<Served>> {
-    fs_err::create_dir_all(folder)?;
-    let path = folder.join(format!(
+/// Copies the warehouse (its `scope`'s rows) into the folder and opens the
+/// copy for serving — unless its load log still says `current`, then
+/// `None`.
+fn copy(making: &Making, current: Option<&str>, scope: Option<&Scope>) -> Result<Option<Served>> {
+    fs_err::create_dir_all(making.folder)?;
+    let path = making.folder.join(format!(
         "served-{}-{}.duckdb",
         std::process::id(),
         COPIES.fetch_add(1, Ordering::Relaxed)
     ));
-    let made = make_copy(warehouse, &path, wait, current, &limits.memory_limit);
+    let made = make_copy(
+        making.warehouse,
+        &path,
+        making.wait,
+        current,
+        scope,
+        &making.limits.memory_limit,
+    );
     let version = match made {
         Ok(Some(version)) => version,
         Ok(None) => {
@@ -107,23 +182,28 @@ pub fn copy(
             return Err(error);
         }
     };
-    open(path, version, functions, as_of, limits, wait).map(Some)
+    open(path, version, making).map(Some)
 }
 
-/// Opens a copy made by [`copy`] for serving.
-fn open(
-    path: PathBuf,
-    version: String,
-    functions: Functions,
-    as_of: NaiveDate,
-    limits: &SqlConfig,
-    wait: Duration,
-) -> Result<Served> {
-    let analyst = sql::open(&path, wait, Some(functions.clone()), limits)?;
-    let viewer = sql::open_functions_only(&analyst, functions, limits)?;
+/// Opens a copy made by [`copy`] for serving, with `kpi_monthly` on its
+/// doors (computed now, once: the copy's kept answers serve it after).
+fn open(path: PathBuf, version: String, making: &Making) -> Result<Served> {
+    // The copy never changes: kpi()'s answers are kept for its life.
+    let functions = Functions {
+        cache: Some(KpiCache::default()),
+        ..making.functions.clone()
+    };
+    let (limits, wait) = (making.limits, making.wait);
+    let mut analyst = sql::open(&path, wait, Some(functions.clone()), limits)?;
+    let mut viewer = sql::open_functions_only(&analyst, functions.clone(), limits)?;
+    let view = views::kpi_monthly(&functions, making.months);
+    for door in [&mut analyst, &mut viewer] {
+        if let Err(error) = door.set_up(view.clone()) {
+            super::wire::log(&format!("kpi_monthly is not served: {error}"));
+        }
+    }
     Ok(Served {
         version,
-        as_of,
         analyst: Mutex::new(analyst),
         viewer: Mutex::new(viewer),
         path,
@@ -131,13 +211,15 @@ fn open(
 }
 
 /// The copy itself: the warehouse attached read-only, its load log read,
-/// and, when it differs from `current`, every canonical table copied (the
-/// people's tables empty). The version it copied, or `None`.
+/// and, when it differs from `current`, every canonical table copied — for
+/// a scope only its rows (`scopes.rs`), the people's tables empty. The
+/// version it copied, or `None`.
 fn make_copy(
     warehouse: &Path,
     path: &Path,
     wait: Duration,
     current: Option<&str>,
+    scope: Option<&Scope>,
     memory_limit: &str,
 ) -> Result<Option<String>> {
     let conn = Connection::open(path).map_err(Error::query("create the served copy"))?;
@@ -148,21 +230,28 @@ fn make_copy(
     if current == Some(version.as_str()) {
         return Ok(None);
     }
-    let mut script = String::from("BEGIN;\n");
-    for table in model::TABLES {
-        let name = table.name;
-        let rows = if PEOPLE.contains(&name) {
-            " LIMIT 0"
-        } else {
-            ""
-        };
-        script.push_str(&format!(
-            "CREATE TABLE main.\"{name}\" AS SELECT * FROM wh.\"{name}\"{rows};\n"
-        ));
-    }
-    script.push_str("COMMIT;\nDETACH wh;\nCHECKPOINT;\n");
-    conn.execute_batch(&script)
+    let failed = Error::query("copy the warehouse for serving");
+    conn.execute_batch("BEGIN")
         .map_err(Error::query("copy the warehouse for serving"))?;
+    for name in scopes::ORDER {
+        debug_assert!(model::table(name).is_some());
+        let empty = format!("SELECT * FROM wh.\"{name}\" LIMIT 0");
+        let select = match scope {
+            None if PEOPLE.contains(&name) => empty,
+            None => format!("SELECT * FROM wh.\"{name}\""),
+            Some(scope) => scopes::select(name, scope).unwrap_or(empty),
+        };
+        let create = format!("CREATE TABLE main.\"{name}\" AS {select}");
+        let done = match scope {
+            Some(scope) if select.contains("$1") => conn.execute(&create, [scope.value.as_str()]),
+            _ => conn.execute(&create, []),
+        };
+        if let Err(error) = done {
+            return Err(Error::query(format!("copy `{name}` for serving"))(error));
+        }
+    }
+    conn.execute_batch("COMMIT; DETACH wh; CHECKPOINT;")
+        .map_err(failed)?;
     Ok(Some(version))
 }
 

@@ -63,6 +63,14 @@ pub fn said(sql: &str) -> Option<Said> {
             Some(Said::Done(if first == "set" { "SET" } else { "RESET" }))
         }
         "discard" => Some(Said::Done("DISCARD ALL")),
+        // psycopg forgets its prepared statements after a rollback. The
+        // protocol's own prepared statements stay with the connection
+        // (pgwire's store), and go with it.
+        "deallocate" => Some(Said::Done(if words.get(1).is_some_and(|w| w == "all") {
+            "DEALLOCATE ALL"
+        } else {
+            "DEALLOCATE"
+        })),
         "begin" | "start" => Some(Said::Begin),
         "commit" | "end" => Some(Said::End("COMMIT")),
         "rollback" | "abort" => Some(Said::End("ROLLBACK")),
@@ -93,6 +101,7 @@ mod tests {
             Some(Said::Done("SET"))
         );
         assert_eq!(said("BEGIN READ ONLY"), Some(Said::Begin));
+        assert_eq!(said("DEALLOCATE ALL"), Some(Said::Done("DEALLOCATE ALL")));
         assert_eq!(said("commit"), Some(Said::End("COMMIT")));
         assert_eq!(
             said("SHOW TRANSACTION ISOLATION LEVEL"),

@@ -34,7 +34,7 @@ use sha2::{Digest, Sha256};
 use tokio::sync::{mpsc, oneshot};
 
 use super::encode;
-use super::served::Served;
+use super::served::Copies;
 use super::session::{self, Said};
 use super::users;
 use crate::config::{Role, ServeUser};
@@ -44,7 +44,7 @@ use crate::sql::Params;
 /// What every connection shares: the copy being served, the users, and
 /// the server's log.
 pub struct Shared {
-    pub served: RwLock<Arc<Served>>,
+    pub served: RwLock<Arc<Copies>>,
     pub users: RwLock<Arc<BTreeMap<String, ServeUser>>>,
     pub decoy: hmac::Key,
     pub viewer_row_limit: u64,
@@ -193,15 +193,13 @@ impl Queries {
                 None,
             ));
         };
-        if user.scope.is_some() {
-            // Deny by default: a scope's own copy is not made yet.
+        if user.scope().is_err() {
+            // Deny by default: a scope that cannot be read serves nothing.
             return Err(user_error(
-                "ERROR",
-                "42501",
-                format!("the user `{name}` has a scope, and scoped users are not served yet"),
-                Some(
-                    "remove the scope to give the whole company, or wait for scoped copies".into(),
-                ),
+                "FATAL",
+                "28000",
+                format!("the user `{name}` has a scope the server cannot read"),
+                None,
             ));
         }
         Ok((name, user))
@@ -218,7 +216,8 @@ impl Queries {
         describe: bool,
     ) -> PgWireResult<(Arc<Vec<FieldInfo>>, Response)> {
         let served = self.shared.served.read().map_err(|_| poisoned())?.clone();
-        let door = served.door(user.role).map_err(|e| pg_error(&e))?;
+        let scope = user.scope().map_err(|e| pg_error(&e))?;
+        let door = served.door(&scope, user.role).map_err(|e| pg_error(&e))?;
         let handle = door.interrupt_handle();
         let id = self
             .shared
@@ -413,7 +412,8 @@ impl ExtendedQueryHandler for Queries {
         }
         let inferred = {
             let served = self.shared.served.read().map_err(|_| poisoned())?.clone();
-            let door = served.door(user.1.role).map_err(|e| pg_error(&e))?;
+            let scope = user.1.scope().map_err(|e| pg_error(&e))?;
+            let door = served.door(&scope, user.1.role).map_err(|e| pg_error(&e))?;
             door.parameter_types(&sql).map_err(|e| pg_error(&e))?
         };
         let count = inferred.len();
@@ -633,7 +633,9 @@ fn pg_error(error: &Error) -> PgWireError {
 pub fn sqlstate(error: &Error) -> &'static str {
     let text = error.to_string();
     let has = |word: &str| text.contains(word);
-    if has("ran longer than") || has("INTERRUPT") || has("Interrupted") {
+    if has("the client went away") {
+        "08006"
+    } else if has("ran longer than") || has("INTERRUPT") || has("Interrupted") {
         "57014"
     } else if has("more than one statement") || has("Parser Error") || has("syntax error") {
         "42601"

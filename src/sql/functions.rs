@@ -33,12 +33,40 @@ use crate::indicators::{compute, Catalogue, KpiRequest};
 use crate::warehouse::Warehouse;
 
 /// What the functions compute with: the command's context (as-of date,
-/// fiscal year, targets) and the company's UTC offset.
+/// fiscal year, targets) and the company's UTC offset; with a cache, the
+/// answers `kpi()` gave, kept for the next identical request.
 #[derive(Clone)]
 pub struct Functions {
     pub catalogue: Catalogue,
     pub context: Context,
     pub offset_seconds: i32,
+    pub cache: Option<KpiCache>,
+}
+
+/// `kpi()`'s answers by request (indicators, periods, dimensions), for data
+/// that does not change while the cache lives — `opskpi serve`'s copy of
+/// one load, whose cache goes with it: never stale. Exact: the kept batch
+/// is the one computed.
+#[derive(Clone, Default)]
+pub struct KpiCache(Arc<Mutex<std::collections::HashMap<String, RecordBatch>>>);
+
+impl KpiCache {
+    /// Enough for the dashboards of a company; past it the cache starts
+    /// again empty (answers are recomputed, never wrong).
+    const MOST: usize = 512;
+
+    fn get(&self, key: &str) -> Option<RecordBatch> {
+        self.0.lock().ok()?.get(key).cloned()
+    }
+
+    fn put(&self, key: String, batch: &RecordBatch) {
+        if let Ok(mut kept) = self.0.lock() {
+            if kept.len() >= Self::MOST {
+                kept.clear();
+            }
+            kept.insert(key, batch.clone());
+        }
+    }
 }
 
 /// The functions' own connection and what they compute with.
@@ -169,6 +197,13 @@ impl VTab for KpiFunction {
             periods: period.series(periods as usize),
             dims,
         };
+        let key = format!(
+            "{:?}|{:?}|{:?}",
+            request.indicators, request.periods, request.dims
+        );
+        if let Some(batch) = shared.with.cache.as_ref().and_then(|c| c.get(&key)) {
+            return bind_batch(bind, batch);
+        }
         let rows = {
             let conn = shared
                 .conn
@@ -184,7 +219,11 @@ impl VTab for KpiFunction {
             )
             .map_err(|e| format!("kpi(): {e}"))?
         };
-        bind_batch(bind, contract::batch(&rows)?)
+        let batch = contract::batch_by(&rows, &request.dims)?;
+        if let Some(cache) = &shared.with.cache {
+            cache.put(key, &batch);
+        }
+        bind_batch(bind, batch)
     }
 
     fn init(_: &InitInfo) -> std::result::Result<Cursor, Failure> {

@@ -30,7 +30,7 @@ use crate::config::SqlConfig;
 use crate::error::{Error, Result};
 use crate::export::{self, ExportFormat, Written};
 use crate::warehouse::{self, Access};
-pub use functions::Functions;
+pub use functions::{Functions, KpiCache};
 
 /// A query's answer: column names and every value as exact text (`None`
 /// for NULL), in order.
@@ -51,6 +51,9 @@ pub struct Door {
     /// The company's UTC offset when the indicator functions are there
     /// (a second door re-creates the per-connection `company_day()`).
     offset_seconds: Option<i32>,
+    /// A statement of the library's own (a temporary view) run on this
+    /// door and on every door forked from it.
+    setup: Option<String>,
 }
 
 /// A query's parameters: `$name`s (saved queries) or `$1`, `$2` … (the
@@ -89,6 +92,7 @@ pub fn open(
         conn,
         limits: limits.clone(),
         offset_seconds,
+        setup: None,
     })
 }
 
@@ -115,6 +119,7 @@ pub fn open_functions_only(data: &Door, with: Functions, limits: &SqlConfig) -> 
         conn,
         limits: limits.clone(),
         offset_seconds,
+        setup: None,
     })
 }
 
@@ -135,11 +140,27 @@ impl Door {
         if let Some(offset) = self.offset_seconds {
             functions::company_day(&conn, offset)?;
         }
+        if let Some(setup) = &self.setup {
+            conn.execute_batch(setup)
+                .map_err(Error::query("prepare a second connection"))?;
+        }
         Ok(Door {
             conn,
             limits: self.limits.clone(),
             offset_seconds: self.offset_seconds,
+            setup: self.setup.clone(),
         })
+    }
+
+    /// Runs `setup`, a statement of the library's own (such as a temporary
+    /// view over `kpi()`), on this door now and on every door forked from
+    /// it later.
+    pub fn set_up(&mut self, setup: String) -> Result<()> {
+        self.conn
+            .execute_batch(&setup)
+            .map_err(Error::query("prepare the door"))?;
+        self.setup = Some(setup);
+        Ok(())
     }
 
     /// What stops the query running on this door (from another thread).
