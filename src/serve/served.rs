@@ -62,14 +62,15 @@ impl Copies {
         }
     }
 
-    /// A door of its own for one query of a user with `role` in `scope`.
-    pub fn door(&self, scope: &Option<Scope>, role: Role) -> Result<Door> {
+    /// A door of its own for one query `sql` of a user with `role` in
+    /// `scope`.
+    pub fn door(&self, scope: &Option<Scope>, role: Role, sql: &str) -> Result<Door> {
         self.by_scope
             .get(scope)
             .ok_or_else(|| {
                 Error::config_hint("this user's copy is being made", "try again in a moment")
             })?
-            .door(role)
+            .door(role, sql)
     }
 }
 
@@ -120,19 +121,29 @@ pub struct Served {
     /// query forks its own from these.
     analyst: Mutex<Door>,
     viewer: Mutex<Door>,
+    /// The statement that makes `kpi_monthly` on a door.
+    view: Option<String>,
     path: PathBuf,
 }
 
 impl Served {
-    /// A door of its own for one query of a user with `role`.
-    pub fn door(&self, role: Role) -> Result<Door> {
+    /// A door of its own for one query of a user with `role`, with
+    /// `kpi_monthly` when the query `sql` names it.
+    pub fn door(&self, role: Role, sql: &str) -> Result<Door> {
         let door = match role {
             Role::Analyst => &self.analyst,
             Role::Viewer => &self.viewer,
         };
-        door.lock()
+        let mut door = door
+            .lock()
             .map_err(|_| Error::Internal("a served door was poisoned".into()))?
-            .fork()
+            .fork()?;
+        if let Some(view) = &self.view {
+            if sql.to_ascii_lowercase().contains("kpi_monthly") {
+                door.set_up(view.clone())?;
+            }
+        }
+        Ok(door)
     }
 }
 
@@ -194,18 +205,27 @@ fn open(path: PathBuf, version: String, making: &Making) -> Result<Served> {
         ..making.functions.clone()
     };
     let (limits, wait) = (making.limits, making.wait);
-    let mut analyst = sql::open(&path, wait, Some(functions.clone()), limits)?;
-    let mut viewer = sql::open_functions_only(&analyst, functions.clone(), limits)?;
+    let analyst = sql::open(&path, wait, Some(functions.clone()), limits)?;
+    let viewer = sql::open_functions_only(&analyst, functions.clone(), limits)?;
+    // kpi_monthly is made on a query's own door when the query names it
+    // (its view binds every indicator: not for every query); tried once
+    // here so that a failure is logged, and its answers kept.
     let view = views::kpi_monthly(&functions, making.months);
-    for door in [&mut analyst, &mut viewer] {
-        if let Err(error) = door.set_up(view.clone()) {
+    let view = match analyst
+        .fork()
+        .and_then(|mut door| door.set_up(view.clone()))
+    {
+        Ok(()) => Some(view),
+        Err(error) => {
             super::wire::log(&format!("kpi_monthly is not served: {error}"));
+            None
         }
-    }
+    };
     Ok(Served {
         version,
         analyst: Mutex::new(analyst),
         viewer: Mutex::new(viewer),
+        view,
         path,
     })
 }

@@ -217,7 +217,9 @@ impl Queries {
     ) -> PgWireResult<(Arc<Vec<FieldInfo>>, Response)> {
         let served = self.shared.served.read().map_err(|_| poisoned())?.clone();
         let scope = user.scope().map_err(|e| pg_error(&e))?;
-        let door = served.door(&scope, user.role).map_err(|e| pg_error(&e))?;
+        let door = served
+            .door(&scope, user.role, &sql)
+            .map_err(|e| pg_error(&e))?;
         let handle = door.interrupt_handle();
         let id = self
             .shared
@@ -413,7 +415,9 @@ impl ExtendedQueryHandler for Queries {
         let inferred = {
             let served = self.shared.served.read().map_err(|_| poisoned())?.clone();
             let scope = user.1.scope().map_err(|e| pg_error(&e))?;
-            let door = served.door(&scope, user.1.role).map_err(|e| pg_error(&e))?;
+            let door = served
+                .door(&scope, user.1.role, &sql)
+                .map_err(|e| pg_error(&e))?;
             door.parameter_types(&sql).map_err(|e| pg_error(&e))?
         };
         let count = inferred.len();
