@@ -326,6 +326,15 @@ fn said_response(said: Said, formats: &Format) -> Response {
     }
 }
 
+/// The row description of a statement answered without DuckDB: a
+/// `SHOW`'s one column, nothing for the others.
+fn said_fields(said: &Said, formats: &Format) -> Vec<FieldInfo> {
+    match said {
+        Said::Show(name, _) => (*show_fields(name, formats)).clone(),
+        _ => Vec::new(),
+    }
+}
+
 fn show_fields(name: &str, formats: &Format) -> Arc<Vec<FieldInfo>> {
     Arc::new(vec![FieldInfo::new(
         name.to_string(),
@@ -406,10 +415,7 @@ impl ExtendedQueryHandler for Queries {
         let user = self.user(client)?;
         let sql = statement.statement.clone();
         if let Some(said) = session::said(&sql) {
-            let fields = match said {
-                Said::Show(name, _) => (*show_fields(&name, &Format::UnifiedText)).clone(),
-                _ => Vec::new(),
-            };
+            let fields = said_fields(&said, &Format::UnifiedText);
             return Ok(DescribeStatementResponse::new(Vec::new(), fields));
         }
         let inferred = {
@@ -459,10 +465,7 @@ impl ExtendedQueryHandler for Queries {
         let user = self.user(client)?;
         let sql = portal.statement.statement.clone();
         if let Some(said) = session::said(&sql) {
-            let fields = match said {
-                Said::Show(name, _) => (*show_fields(&name, &portal.result_column_format)).clone(),
-                _ => Vec::new(),
-            };
+            let fields = said_fields(&said, &portal.result_column_format);
             return Ok(DescribePortalResponse::new(fields));
         }
         let params = parameters(portal)?;

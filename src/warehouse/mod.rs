@@ -110,8 +110,7 @@ fn connect_gated(
             Ok(conn) => return Ok((conn, writer)),
             Err(error) => {
                 let text = error.to_string();
-                let locked =
-                    text.contains("Could not set lock") || text.contains("Conflicting lock");
+                let locked = held_by_another(&text);
                 if locked && started.elapsed() < wait {
                     std::thread::sleep(Duration::from_millis(100));
                     continue;
@@ -136,8 +135,7 @@ pub fn attach_read_only(conn: &Connection, path: &Path, alias: &str, wait: Durat
             Ok(()) => return Ok(()),
             Err(error) => {
                 let text = error.to_string();
-                let locked =
-                    text.contains("Could not set lock") || text.contains("Conflicting lock");
+                let locked = held_by_another(&text);
                 if locked && started.elapsed() < wait {
                     std::thread::sleep(Duration::from_millis(100));
                     continue;
@@ -152,6 +150,11 @@ pub fn attach_read_only(conn: &Connection, path: &Path, alias: &str, wait: Durat
             }
         }
     }
+}
+
+/// Whether DuckDB's open failed on another program's lock on the file.
+fn held_by_another(text: &str) -> bool {
+    text.contains("Could not set lock") || text.contains("Conflicting lock")
 }
 
 /// Writers first. DuckDB lets readers share the file and gives a writer
