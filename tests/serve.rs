@@ -11,6 +11,7 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use crate::cmd::*;
+use crate::common::copy_fixture;
 
 const ANA: &str = "ana-Pa55-word";
 const VIC: &str = "vic-Pa55-word";
@@ -152,7 +153,11 @@ impl Server {
 
     /// … with `more` users' TOML (scoped ones) after ana and vic.
     fn start_with(more: &str) -> Server {
-        let project = tiny_project();
+        Server::start_project(tiny_project(), more)
+    }
+
+    /// … for `project` (the tiny company with files of the test's own).
+    fn start_project(project: tempfile::TempDir, more: &str) -> Server {
         let dir = project.path().to_path_buf();
         let (cert, key) = certificate(&dir);
         let port = free_port();
@@ -711,8 +716,8 @@ fn a_scoped_user_reaches_nothing_outside_their_scope() {
         ("select count(*) from inventory_snapshots".into(), Rows("0")),
         ("select count(*) from employees".into(), Rows("0")),
         (
-            "select current_setting('enable_external_access')".into(),
-            Rows("f"),
+            "select value from duckdb_settings() where name = 'enable_external_access'".into(),
+            Rows("false"),
         ),
         ("set enable_external_access = true".into(), Rows("SET")),
         (format!("select count(*) from read_csv('{csv}')"), Refused),
@@ -945,5 +950,320 @@ fn fifty_clients_at_once_and_one_that_leaves_mid_answer() {
     );
     let connected = server.log().matches("connected user=ana").count();
     assert_eq!(connected, 102);
+    assert!(server.stop().success());
+}
+
+/// The canonical tables of DOMAIN.md, in name order.
+const CANONICAL: [&str; 17] = [
+    "competitor_sales",
+    "customers",
+    "deliveries",
+    "employees",
+    "evaluations",
+    "inventory_snapshots",
+    "market_sizes",
+    "product_projects",
+    "products",
+    "purchase_orders",
+    "quality_inspections",
+    "sales",
+    "sales_targets",
+    "service_tickets",
+    "stores",
+    "suppliers",
+    "surveys",
+];
+
+/// The tiny company with two saved queries of its own: one whose
+/// parameters all have defaults (served as a view), one that needs a value
+/// (not served).
+fn project_with_saved_queries() -> tempfile::TempDir {
+    let project = tiny_project();
+    let folder = project.path().join("queries");
+    std::fs::create_dir_all(&folder).unwrap();
+    std::fs::write(
+        folder.join("north_lines.sql"),
+        "-- description: A region's lines and net sales in a period.\n\
+         -- param region: text = North   The region.\n\
+         -- param period: period = 2024-03   The period.\n\
+         SELECT count(*) AS lines, sum(net_amount) AS net FROM sales\n\
+         WHERE region = $region AND order_date BETWEEN $period_start AND $period_end\n",
+    )
+    .unwrap();
+    std::fs::write(
+        folder.join("needs_value.sql"),
+        "-- description: Needs a value.\n-- param n: integer   How many.\nSELECT * FROM sales LIMIT $n\n",
+    )
+    .unwrap();
+    project
+}
+
+#[test]
+fn bi_tools_find_tables_columns_and_views_in_the_catalogue() {
+    if !tool("psql") || !tool("openssl") {
+        return;
+    }
+    let server = Server::start_project(
+        project_with_saved_queries(),
+        "[queries]\nfolder = \"queries\"\n",
+    );
+    // psql's own catalogue commands.
+    let tables = server.ask("ana", ANA, "\\dt");
+    let names: Vec<&str> = tables
+        .lines()
+        .map(|l| l.split('|').nth(1).unwrap())
+        .collect();
+    assert_eq!(names, CANONICAL, "{tables}");
+    assert!(
+        tables
+            .lines()
+            .all(|l| l.starts_with("main|") && l.ends_with("|table|ana")),
+        "{tables}"
+    );
+    let views = server.ask("ana", ANA, "\\dv");
+    assert_eq!(
+        views, "main|kpi_monthly|view|ana\nmain|north_lines|view|ana",
+        "{views}"
+    );
+    // DOMAIN.md: sales.net_amount is DECIMAL(18,4), order_date a DATE.
+    let sales = server.ask("ana", ANA, "\\d sales");
+    assert!(sales.contains("net_amount|numeric(18,4)|"), "{sales}");
+    assert!(sales.contains("order_date|date|"), "{sales}");
+    assert!(sales.contains("quantity|bigint|"), "{sales}");
+    assert_eq!(
+        server.ask("ana", ANA, "select version() like 'PostgreSQL 16.0%', current_user, current_database(), current_schema()"),
+        "t|ana|opskpi|main"
+    );
+    // A viewer's catalogue holds the indicator relations only.
+    let output = server.psql("vic", VIC, "verify-full", "\\dt");
+    assert!(
+        stderr(&output).contains("Did not find any"),
+        "{}",
+        stderr(&output)
+    );
+    assert_eq!(server.ask("vic", VIC, "\\dv"), "main|kpi_monthly|view|vic");
+    // The saved query with defaults, as a view: March 2024's North lines,
+    // counted and summed from the CSV.
+    let csv = std::fs::read_to_string(server.dir.join("sales.csv")).unwrap();
+    let north: Vec<Vec<&str>> = csv
+        .lines()
+        .skip(1)
+        .map(|l| l.split(',').collect::<Vec<_>>())
+        .filter(|f| f[7] == "North" && f[2].starts_with("2024-03"))
+        .collect();
+    let cents: i64 = north
+        .iter()
+        .map(|f| (f[10].parse::<f64>().unwrap() * 100.0).round() as i64)
+        .sum();
+    assert_eq!(
+        server.ask("ana", ANA, "select lines, net from north_lines"),
+        format!("{}|{}.{:02}00", north.len(), cents / 100, cents % 100)
+    );
+    let output = server.psql("ana", ANA, "verify-full", "select * from needs_value");
+    assert!(
+        stderr(&output).contains("needs_value"),
+        "{}",
+        stderr(&output)
+    );
+    // What DBeaver, Metabase, psql, pgcli, pgAdmin, ADBC, Npgsql (Power
+    // BI), psqlODBC and Tableau send on connect and when browsing: every
+    // one answered, through psycopg-free rust-postgres' simple protocol.
+    let replay: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(
+            Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/clients/startup_queries.json"),
+        )
+        .unwrap(),
+    )
+    .unwrap();
+    let mut client = server.driver("ana", ANA);
+    let mut failed = Vec::new();
+    let mut answered = 0;
+    for (tool, queries) in replay.as_object().unwrap() {
+        for query in queries.as_array().into_iter().flatten() {
+            let query = query.as_str().unwrap();
+            match client.simple_query(query) {
+                Ok(_) => answered += 1,
+                Err(error) => failed.push(format!("{tool}: {query}\n  {error:?}")),
+            }
+        }
+    }
+    assert!(failed.is_empty(), "{}", failed.join("\n"));
+    assert!(answered >= 70, "{answered}");
+    // Npgsql loads its types from pg_type joined to pg_proc: the numeric
+    // and text types and their arrays must be there with PostgreSQL's oids.
+    let types: Vec<(String, i64)> = client
+        .query(
+            "SELECT a.typname::text, a.oid::int8 FROM pg_type a JOIN pg_proc ON pg_proc.oid = a.typreceive WHERE a.typname IN ('numeric', '_numeric', 'text', 'date', 'int8') ORDER BY 2",
+            &[],
+        )
+        .unwrap()
+        .iter()
+        .map(|row| (row.get(0), row.get(1)))
+        .collect();
+    let want: Vec<(String, i64)> = [
+        ("int8", 20),
+        ("text", 25),
+        ("date", 1082),
+        ("_numeric", 1231),
+        ("numeric", 1700),
+    ]
+    .iter()
+    .map(|(n, o)| (n.to_string(), *o))
+    .collect();
+    assert_eq!(types, want);
+    assert!(server.stop().success());
+}
+
+#[test]
+fn jdbc_lists_tables_and_columns_and_prepares_past_its_threshold() {
+    let jar = std::env::var("OPSKPI_TEST_JDBC_JAR")
+        .unwrap_or_else(|_| "/usr/share/java/postgresql.jar".into());
+    if !Path::new(&jar).exists() || !tool("javac") || !tool("java") {
+        if std::env::var_os("CI").is_some() {
+            panic!("CI must provide javac, java and the PostgreSQL JDBC driver ({jar})");
+        }
+        eprintln!("skipped: no JDBC driver at {jar} or no JDK");
+        return;
+    }
+    if !tool("openssl") {
+        return;
+    }
+    let server = Server::start();
+    let classes = tempfile::tempdir().unwrap();
+    let source = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/clients/JdbcCheck.java");
+    let compiled = Command::new("javac")
+        .arg("-d")
+        .arg(classes.path())
+        .arg(&source)
+        .output()
+        .unwrap();
+    assert!(compiled.status.success(), "{}", stderr(&compiled));
+    let run = |user: &str, password: &str| {
+        let output = Command::new("java")
+            .arg("-cp")
+            .arg(format!("{jar}:{}", classes.path().display()))
+            .arg("JdbcCheck")
+            .arg(format!(
+                "jdbc:postgresql://localhost:{}/opskpi?sslmode=verify-full&sslrootcert={}",
+                server.port,
+                server.dir.join("ca.crt").display()
+            ))
+            .args([user, password])
+            .output()
+            .unwrap();
+        assert!(
+            output.status.success(),
+            "{}\n{}",
+            stdout(&output),
+            stderr(&output)
+        );
+        stdout(&output)
+            .lines()
+            .filter_map(|l| l.split_once('='))
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect::<std::collections::BTreeMap<String, String>>()
+    };
+    let ana = run("ana", ANA);
+    assert_eq!(ana["product"], "PostgreSQL 16");
+    assert!(
+        ana["schemas"].split(',').any(|s| s == "main"),
+        "{}",
+        ana["schemas"]
+    );
+    // pgJDBC orders by type then name: the tables, then the view.
+    let mut want: Vec<String> = CANONICAL.iter().map(|t| format!("{t}:TABLE")).collect();
+    want.push("kpi_monthly:VIEW".into());
+    assert_eq!(ana["tables"], want.join(","));
+    // DOMAIN.md's sales, column by column: java.sql.Types VARCHAR 12,
+    // BIGINT -5, DATE 91, NUMERIC 2 with DECIMAL(18,4)'s 18 and 4.
+    let columns = &ana["columns.sales"];
+    for expected in [
+        "order_id:text:12:",
+        "order_date:date:91:",
+        "quantity:int8:-5:19:0:10",
+        "net_amount:numeric:2:18:4:11",
+        "cost_amount:numeric:2:18:4:12",
+    ] {
+        assert!(columns.contains(expected), "{expected} in {columns}");
+    }
+    assert!(
+        ana["columns.kpi_monthly"].contains("indicator:text:12:"),
+        "{}",
+        ana["columns.kpi_monthly"]
+    );
+    // Hand-worked (indicators.rs): March 2024, North 2000 and South 180,
+    // on the 7th execution (server-side prepared from the 5th).
+    assert_eq!(
+        ana["kpi"],
+        "North:2000.000000000000000000,South:180.000000000000000000"
+    );
+    assert_eq!(ana["error"], "42P01");
+    assert_eq!(ana["after_error"], "true");
+    // A viewer's driver finds only the indicator relation.
+    let vic = run("vic", VIC);
+    assert_eq!(vic["tables"], "kpi_monthly:VIEW");
+    assert!(vic["columns.sales"].is_empty());
+    assert!(server.stop().success());
+}
+
+#[test]
+fn the_assessments_tables_are_served_to_the_hr_role_alone() {
+    if !tool("psql") || !tool("openssl") {
+        return;
+    }
+    let project = copy_fixture("tiny", "");
+    let root = project.path();
+    std::fs::write(
+        root.join("employees.csv"),
+        "employee_id,name,role,region,email\nE1,North manager,regional_manager,North,\nE2,South manager,regional_manager,South,\nE3,North clerk,clerk,North,\n",
+    )
+    .unwrap();
+    let mut config = std::fs::read_to_string(root.join("opskpi.toml")).unwrap();
+    config.push_str("\n[[sources]]\ntable = \"employees\"\npath = \"employees.csv\"\n");
+    std::fs::write(root.join("opskpi.toml"), &config).unwrap();
+    let output = opskpi(&["ingest", "--config", &config_arg(root), "--quiet"]);
+    assert!(output.status.success(), "{}", stderr(&output));
+    // An hr user with a scope is refused before anything is served.
+    std::fs::write(
+        root.join("scoped-hr.toml"),
+        format!(
+            "{config}\n[serve]\nlisten = \"127.0.0.1:{}\"\nplaintext_on_loopback = true\n\n{}scope = {{ region = \"North\" }}\n",
+            free_port(),
+            passwd("hana", "hana-Pa55-word", "hr")
+        ),
+    )
+    .unwrap();
+    let refused = opskpi(&[
+        "serve",
+        "--config",
+        &root.join("scoped-hr.toml").display().to_string(),
+    ]);
+    assert_eq!(refused.status.code(), Some(1), "{}", stderr(&refused));
+    assert!(
+        stderr(&refused).contains("cannot have a scope"),
+        "{}",
+        stderr(&refused)
+    );
+    std::fs::remove_file(root.join("scoped-hr.toml")).unwrap();
+    let server = Server::start_project(project, &passwd("hana", "hana-Pa55-word", "hr"));
+    // The three lines of employees.csv, for hr alone.
+    assert_eq!(
+        server.ask("hana", "hana-Pa55-word", "select count(*) from employees"),
+        "3"
+    );
+    assert_eq!(
+        server.ask(
+            "hana",
+            "hana-Pa55-word",
+            "select value from kpi('net_sales', '2024-03')"
+        ),
+        "2180.000000000000000000"
+    );
+    assert_eq!(
+        server.ask("ana", ANA, "select count(*) from employees"),
+        "0"
+    );
+    let viewer = server.psql("vic", VIC, "verify-full", "select count(*) from employees");
+    assert!(!viewer.status.success());
     assert!(server.stop().success());
 }

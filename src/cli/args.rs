@@ -298,8 +298,9 @@ pub enum ServeCommand {
     Passwd {
         /// The user's name, as the client sends it.
         name: String,
-        /// analyst (read-only SQL over everything served) or viewer (the
-        /// indicator relations only).
+        /// analyst (read-only SQL over everything served), viewer (the
+        /// indicator relations only) or hr (an analyst who also reads
+        /// employees and evaluations).
         #[arg(long, default_value = "analyst")]
         role: String,
     },

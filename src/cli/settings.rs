@@ -209,10 +209,11 @@ impl Settings {
                     role: match role.as_str() {
                         "analyst" => config::Role::Analyst,
                         "viewer" => config::Role::Viewer,
+                        "hr" => config::Role::Hr,
                         other => {
                             return Err(Error::config_hint(
                                 format!("`{other}` is not a role"),
-                                "analyst (read-only SQL over everything served) or viewer (the indicator relations only)",
+                                "analyst (read-only SQL over everything served), viewer (the indicator relations only) or hr (an analyst who also reads employees and evaluations)",
                             ))
                         }
                     },

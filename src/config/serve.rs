@@ -135,6 +135,9 @@ pub enum Role {
     Analyst,
     /// The indicator relations only: no raw rows.
     Viewer,
+    /// An analyst who also reads the assessment's tables (`employees`,
+    /// `evaluations`), served to no other role; never scoped.
+    Hr,
 }
 
 impl Role {
@@ -142,6 +145,7 @@ impl Role {
         match self {
             Role::Analyst => "analyst",
             Role::Viewer => "viewer",
+            Role::Hr => "hr",
         }
     }
 }
@@ -204,6 +208,12 @@ impl ServeConfig {
                 },
                 other => other,
             })?;
+            if user.role == Role::Hr && user.scope.is_some() {
+                return Err(Error::config_hint(
+                    format!("`serve.users.{name}`: the hr role reads the whole company's people and cannot have a scope"),
+                    "remove the scope, or give the user the analyst role",
+                ));
+            }
         }
         Ok(())
     }

@@ -19,6 +19,7 @@
 //! Ctrl-C) stops taking connections, lets running queries finish within
 //! `grace_seconds`, interrupts the rest and exits.
 
+mod catalogue;
 mod encode;
 mod scopes;
 mod served;
@@ -44,7 +45,7 @@ use tokio_rustls::rustls;
 
 use std::collections::BTreeSet;
 
-use crate::config::{Config, Scope, ServeConfig};
+use crate::config::{Config, ServeConfig};
 use crate::error::{Error, Result};
 use crate::sql::Functions;
 pub use users::verifier;
@@ -79,6 +80,18 @@ pub fn serve(mut options: Options) -> Result<()> {
     runtime.block_on(run(options, serve))
 }
 
+/// The saved queries served as views; none, with a log line, when the
+/// project's folder cannot be read.
+fn saved_views(config: &Config, functions: &Functions) -> Vec<(String, String)> {
+    match crate::sql::saved::all(config.queries_folder().as_deref()) {
+        Ok(queries) => views::saved(functions, &queries),
+        Err(error) => {
+            log(&format!("no saved query is served as a view: {error}"));
+            Vec::new()
+        }
+    }
+}
+
 fn folder(config: &Config) -> PathBuf {
     match &config.serve.folder {
         Some(folder) => config.resolve(folder),
@@ -105,6 +118,7 @@ async fn run(options: Options, serve: ServeConfig) -> Result<()> {
     let as_of = (options.today)();
     let scopes = scopes_in_use(&serve)?;
     let functions = (options.functions)(&config, as_of)?;
+    let saved = saved_views(&config, &functions);
     let making = served::Making {
         warehouse: &warehouse,
         folder: &folder,
@@ -113,6 +127,7 @@ async fn run(options: Options, serve: ServeConfig) -> Result<()> {
         as_of,
         limits: &config.sql,
         months: serve.months,
+        saved: &saved,
     };
     let first =
         served::copy_all(&making, None, &scopes)?.unwrap_or_else(|| served::Copies::none(as_of));
@@ -149,8 +164,8 @@ async fn run(options: Options, serve: ServeConfig) -> Result<()> {
 }
 
 /// The scopes the users need a copy for (`None`: the whole company).
-fn scopes_in_use(serve: &ServeConfig) -> Result<BTreeSet<Option<Scope>>> {
-    serve.users.values().map(|user| user.scope()).collect()
+fn scopes_in_use(serve: &ServeConfig) -> Result<BTreeSet<served::Audience>> {
+    serve.users.values().map(served::Audience::of).collect()
 }
 
 fn wait(config: &Config) -> Duration {
@@ -319,11 +334,14 @@ async fn refresh(shared: Arc<Shared>, options: Options, mut stamp: served::Stamp
         if now == stamp && as_of == served_as_of && scopes == served_scopes {
             continue;
         }
-        // The same load, day and scopes: no new copy.
-        let same = as_of == served_as_of && scopes == served_scopes && !version.is_empty();
+        // The same load, day and scopes: no new copy (but a reloaded
+        // configuration may change the catalogue or the saved queries).
+        let same =
+            !reload && as_of == served_as_of && scopes == served_scopes && !version.is_empty();
         let (shared2, options2, config2) = (shared.clone(), options.clone(), config.clone());
         let made = tokio::task::spawn_blocking(move || {
             let functions = (options2.functions)(&config2, as_of)?;
+            let saved = saved_views(&config2, &functions);
             let (warehouse, folder) = (config2.warehouse_path(), folder(&config2));
             let making = served::Making {
                 warehouse: &warehouse,
@@ -333,6 +351,7 @@ async fn refresh(shared: Arc<Shared>, options: Options, mut stamp: served::Stamp
                 as_of,
                 limits: &config2.sql,
                 months: config2.serve.months,
+                saved: &saved,
             };
             let copies = served::copy_all(&making, same.then_some(version.as_str()), &scopes)?;
             if let Some(copies) = copies {

@@ -32,23 +32,41 @@ use duckdb::Connection;
 
 use std::collections::{BTreeMap, BTreeSet};
 
+use super::catalogue::{self, rewrite};
 use super::{scopes, views};
-use crate::config::{Role, Scope, SqlConfig};
+use crate::config::{Role, Scope, ServeUser, SqlConfig};
 use crate::error::{Error, Result};
 use crate::sql::{self, Door, Functions, KpiCache};
 use crate::{model, warehouse};
 
-/// The tables of the assessment, served to no one yet (no role grants
-/// them): their copies are empty, so that indicators over them say n/a.
+/// The tables of the assessment, served only to the hr role: in every
+/// other copy they are empty, so that indicators over them say n/a.
 const PEOPLE: [&str; 2] = ["employees", "evaluations"];
+
+/// Whose copy: a scope's (`None` the whole company), and whether it holds
+/// the assessment's tables (the hr role's, never scoped).
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+pub struct Audience {
+    pub scope: Option<Scope>,
+    pub people: bool,
+}
+
+impl Audience {
+    pub fn of(user: &ServeUser) -> Result<Audience> {
+        Ok(Audience {
+            scope: user.scope()?,
+            people: user.role == Role::Hr,
+        })
+    }
+}
 
 /// The copies served at one time: the company's and each scope's in use,
 /// all of one load of the warehouse.
 pub struct Copies {
     pub version: String,
     pub as_of: NaiveDate,
-    pub scopes: BTreeSet<Option<Scope>>,
-    by_scope: BTreeMap<Option<Scope>, Served>,
+    pub scopes: BTreeSet<Audience>,
+    by_scope: BTreeMap<Audience, Served>,
 }
 
 impl Copies {
@@ -62,15 +80,21 @@ impl Copies {
         }
     }
 
-    /// A door of its own for one query `sql` of a user with `role` in
-    /// `scope`.
-    pub fn door(&self, scope: &Option<Scope>, role: Role, sql: &str) -> Result<Door> {
+    /// A door of its own for one query `sql` of `user` with `role` in
+    /// `scope`, and the query as it runs there.
+    pub fn door(
+        &self,
+        scope: &Audience,
+        role: Role,
+        user: &str,
+        sql: &str,
+    ) -> Result<(Door, String)> {
         self.by_scope
             .get(scope)
             .ok_or_else(|| {
                 Error::config_hint("this user's copy is being made", "try again in a moment")
             })?
-            .door(role, sql)
+            .door(role, user, sql)
     }
 }
 
@@ -84,6 +108,8 @@ pub struct Making<'a> {
     pub limits: &'a SqlConfig,
     /// `kpi_monthly`'s months.
     pub months: u32,
+    /// The saved queries served as views (`views::saved`).
+    pub saved: &'a [(String, String)],
 }
 
 /// Copies the warehouse for each of `scopes` (`None` the whole company) —
@@ -91,14 +117,14 @@ pub struct Making<'a> {
 pub fn copy_all(
     making: &Making,
     current: Option<&str>,
-    scopes: &BTreeSet<Option<Scope>>,
+    scopes: &BTreeSet<Audience>,
 ) -> Result<Option<Copies>> {
     let as_of = making.as_of;
     let mut by_scope = BTreeMap::new();
     let mut version: Option<String> = None;
     for scope in scopes {
         let unless = if version.is_none() { current } else { None };
-        let made = copy(making, unless, scope.as_ref())?;
+        let made = copy(making, unless, scope)?;
         let Some(served) = made else {
             return Ok(None);
         };
@@ -121,29 +147,48 @@ pub struct Served {
     /// query forks its own from these.
     analyst: Mutex<Door>,
     viewer: Mutex<Door>,
-    /// The statement that makes `kpi_monthly` on a door.
-    view: Option<String>,
+    /// The views a door can have (`kpi_monthly`, saved queries): name and
+    /// the statement that makes it.
+    views: Vec<(String, String)>,
     path: PathBuf,
 }
 
 impl Served {
-    /// A door of its own for one query of a user with `role`, with
-    /// `kpi_monthly` when the query `sql` names it.
-    pub fn door(&self, role: Role, sql: &str) -> Result<Door> {
+    /// A door of its own for one query `sql` of `user` with `role`, with
+    /// the views the query names (all of them, and the catalogue, when it
+    /// reads the catalogue), and the query as it runs there.
+    pub fn door(&self, role: Role, user: &str, sql: &str) -> Result<(Door, String)> {
         let door = match role {
-            Role::Analyst => &self.analyst,
+            Role::Analyst | Role::Hr => &self.analyst,
             Role::Viewer => &self.viewer,
         };
         let mut door = door
             .lock()
             .map_err(|_| Error::Internal("a served door was poisoned".into()))?
             .fork()?;
-        if let Some(view) = &self.view {
-            if sql.to_ascii_lowercase().contains("kpi_monthly") {
-                door.set_up(view.clone())?;
-            }
+        let names = rewrite::names(sql);
+        let reads_catalogue = catalogue::named(&names);
+        let mut setup: Vec<String> = self
+            .views
+            .iter()
+            .filter(|(name, _)| role != Role::Viewer || name == "kpi_monthly")
+            .filter(|(name, _)| {
+                reads_catalogue || names.iter().any(|n| n.eq_ignore_ascii_case(name))
+            })
+            .map(|(_, statement)| statement.clone())
+            .collect();
+        if reads_catalogue {
+            setup.push(catalogue::setup(user));
         }
-        Ok(door)
+        if !setup.is_empty() {
+            door.set_up(setup.join(";\n"))?;
+        }
+        let sql = if reads_catalogue {
+            rewrite::rewrite(sql)
+        } else {
+            sql.to_string()
+        };
+        Ok((door, sql))
     }
 }
 
@@ -167,7 +212,7 @@ static COPIES: AtomicU64 = AtomicU64::new(0);
 /// Copies the warehouse (its `scope`'s rows) into the folder and opens the
 /// copy for serving — unless its load log still says `current`, then
 /// `None`.
-fn copy(making: &Making, current: Option<&str>, scope: Option<&Scope>) -> Result<Option<Served>> {
+fn copy(making: &Making, current: Option<&str>, audience: &Audience) -> Result<Option<Served>> {
     fs_err::create_dir_all(making.folder)?;
     let path = making.folder.join(format!(
         "served-{}-{}.duckdb",
@@ -179,7 +224,7 @@ fn copy(making: &Making, current: Option<&str>, scope: Option<&Scope>) -> Result
         &path,
         making.wait,
         current,
-        scope,
+        audience,
         &making.limits.memory_limit,
     );
     let version = match made {
@@ -207,25 +252,30 @@ fn open(path: PathBuf, version: String, making: &Making) -> Result<Served> {
     let (limits, wait) = (making.limits, making.wait);
     let analyst = sql::open(&path, wait, Some(functions.clone()), limits)?;
     let viewer = sql::open_functions_only(&analyst, functions.clone(), limits)?;
-    // kpi_monthly is made on a query's own door when the query names it
-    // (its view binds every indicator: not for every query); tried once
-    // here so that a failure is logged, and its answers kept.
-    let view = views::kpi_monthly(&functions, making.months);
-    let view = match analyst
-        .fork()
-        .and_then(|mut door| door.set_up(view.clone()))
-    {
-        Ok(()) => Some(view),
-        Err(error) => {
-            super::wire::log(&format!("kpi_monthly is not served: {error}"));
-            None
+    // The views are made on a query's own door when the query names them
+    // (kpi_monthly's binds every indicator: not for every query); each is
+    // tried once here so that a failure is logged (and kpi_monthly's
+    // answers kept).
+    let mut views = Vec::new();
+    let wanted = std::iter::once((
+        "kpi_monthly".to_string(),
+        views::kpi_monthly(&functions, making.months),
+    ))
+    .chain(making.saved.iter().cloned());
+    for (name, statement) in wanted {
+        match analyst
+            .fork()
+            .and_then(|mut door| door.set_up(statement.clone()))
+        {
+            Ok(()) => views.push((name, statement)),
+            Err(error) => super::wire::log(&format!("{name} is not served: {error}")),
         }
-    };
+    }
     Ok(Served {
         version,
         analyst: Mutex::new(analyst),
         viewer: Mutex::new(viewer),
-        view,
+        views,
         path,
     })
 }
@@ -239,9 +289,10 @@ fn make_copy(
     path: &Path,
     wait: Duration,
     current: Option<&str>,
-    scope: Option<&Scope>,
+    audience: &Audience,
     memory_limit: &str,
 ) -> Result<Option<String>> {
+    let scope = audience.scope.as_ref();
     let conn = Connection::open(path).map_err(Error::query("create the served copy"))?;
     conn.execute_batch(&format!("SET memory_limit = '{memory_limit}'"))
         .map_err(Error::query("create the served copy"))?;
@@ -257,7 +308,7 @@ fn make_copy(
         debug_assert!(model::table(name).is_some());
         let empty = format!("SELECT * FROM wh.\"{name}\" LIMIT 0");
         let select = match scope {
-            None if PEOPLE.contains(&name) => empty,
+            None if PEOPLE.contains(&name) && !audience.people => empty,
             None => format!("SELECT * FROM wh.\"{name}\""),
             Some(scope) => scopes::select(name, scope).unwrap_or(empty),
         };

@@ -18,7 +18,7 @@ pub enum Said {
 
 /// The setting values a PostgreSQL 16 server would report, for the names
 /// drivers and BI tools ask for.
-const SETTINGS: &[(&str, &str)] = &[
+pub(super) const SETTINGS: &[(&str, &str)] = &[
     ("transaction_isolation", "read committed"),
     ("transaction isolation level", "read committed"),
     ("default_transaction_isolation", "read committed"),
@@ -76,6 +76,11 @@ pub fn said(sql: &str) -> Option<Said> {
         "rollback" | "abort" => Some(Said::End("ROLLBACK")),
         "show" => {
             let name = text[4..].trim().trim_matches('"').to_ascii_lowercase();
+            let name = if name == "time zone" {
+                "timezone".into()
+            } else {
+                name
+            };
             let (key, value) = SETTINGS.iter().find(|(key, _)| *key == name)?;
             let column = if *key == "transaction isolation level" {
                 "transaction_isolation"

@@ -3,11 +3,17 @@
 //! last `serve.months` complete months, for the company and by each
 //! dimension the catalogue allows it (one column per dimension, empty where
 //! the row is not cut by it) — a view over `kpi()`, so its numbers are
-//! `kpi()`'s, and computed once per copy (the copy's kept answers).
+//! `kpi()`'s, and computed once per copy (the copy's kept answers) — and
+//! the saved queries that need no value, as views of their own names.
 
 use std::collections::BTreeSet;
 
+use chrono::NaiveDate;
+use duckdb::types::Value;
+
+use super::catalogue::rewrite::{self, Token};
 use crate::calendar::{Grain, Period};
+use crate::sql::saved::SavedQuery;
 use crate::sql::Functions;
 
 /// The contract's columns after the dimensions.
@@ -53,4 +59,52 @@ pub fn kpi_monthly(with: &Functions, months: u32) -> String {
         "CREATE OR REPLACE TEMP VIEW kpi_monthly AS\n{}",
         parts.join("\nUNION ALL\n")
     )
+}
+
+/// The saved queries that need no value (no parameter, or a default for
+/// each) as views of the same name: `(name, the statement that makes it)`.
+/// Their parameters are written into the view as literals of their bound
+/// values (read by the same rules as `opskpi query`); a query that names a
+/// canonical table's name, or cannot be bound, is left out.
+pub fn saved(with: &Functions, queries: &[SavedQuery]) -> Vec<(String, String)> {
+    let mut views = Vec::new();
+    for query in queries {
+        if crate::model::table(&query.name).is_some() || query.name == "kpi_monthly" {
+            continue;
+        }
+        let Ok(bound) = query.bind(&[], with.context.calendar) else {
+            continue;
+        };
+        let text: String = rewrite::tokens(&query.sql)
+            .into_iter()
+            .map(|token| match token {
+                Token::Other(name) if name.starts_with('$') => bound
+                    .iter()
+                    .find(|(bound, _)| *bound == name[1..])
+                    .map(|(_, value)| sql_literal(value))
+                    .unwrap_or(name),
+                token => token.text().to_string(),
+            })
+            .collect();
+        let body = text.trim().trim_end_matches(';');
+        views.push((
+            query.name.clone(),
+            format!("CREATE OR REPLACE TEMP VIEW \"{}\" AS\n{body}", query.name),
+        ));
+    }
+    views
+}
+
+/// A bound value written as SQL.
+fn sql_literal(value: &Value) -> String {
+    match value {
+        Value::BigInt(n) => n.to_string(),
+        Value::Date32(days) => {
+            let day = NaiveDate::from_ymd_opt(1970, 1, 1).expect("epoch")
+                + chrono::Duration::days(i64::from(*days));
+            format!("DATE '{day}'")
+        }
+        Value::Text(text) => rewrite::literal(text),
+        other => rewrite::literal(&format!("{other:?}")),
+    }
 }

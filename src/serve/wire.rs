@@ -34,7 +34,7 @@ use sha2::{Digest, Sha256};
 use tokio::sync::{mpsc, oneshot};
 
 use super::encode;
-use super::served::Copies;
+use super::served::{Audience, Copies};
 use super::session::{self, Said};
 use super::users;
 use crate::config::{Role, ServeUser};
@@ -216,9 +216,9 @@ impl Queries {
         describe: bool,
     ) -> PgWireResult<(Arc<Vec<FieldInfo>>, Response)> {
         let served = self.shared.served.read().map_err(|_| poisoned())?.clone();
-        let scope = user.scope().map_err(|e| pg_error(&e))?;
-        let door = served
-            .door(&scope, user.role, &sql)
+        let audience = Audience::of(&user).map_err(|e| pg_error(&e))?;
+        let (door, sql) = served
+            .door(&audience, user.role, &name, &sql)
             .map_err(|e| pg_error(&e))?;
         let handle = door.interrupt_handle();
         let id = self
@@ -420,11 +420,11 @@ impl ExtendedQueryHandler for Queries {
         }
         let inferred = {
             let served = self.shared.served.read().map_err(|_| poisoned())?.clone();
-            let scope = user.1.scope().map_err(|e| pg_error(&e))?;
-            let door = served
-                .door(&scope, user.1.role, &sql)
+            let audience = Audience::of(&user.1).map_err(|e| pg_error(&e))?;
+            let (door, rewritten) = served
+                .door(&audience, user.1.role, &user.0, &sql)
                 .map_err(|e| pg_error(&e))?;
-            door.parameter_types(&sql).map_err(|e| pg_error(&e))?
+            door.parameter_types(&rewritten).map_err(|e| pg_error(&e))?
         };
         let count = inferred.len();
         let cast = encode::cast_types(&sql, count);
