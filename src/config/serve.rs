@@ -27,6 +27,10 @@ pub struct ServeConfig {
     pub viewer_row_limit: u64,
     /// How long SIGTERM waits for running queries before cancelling them.
     pub grace_seconds: u64,
+    /// The most queries running at once, all users together; the next
+    /// waits for one to finish (more than the machine's cores only adds
+    /// memory: each running query holds its buffers).
+    pub max_running: u32,
     /// The months `kpi_monthly` holds, ending with the last complete one.
     pub months: u32,
     /// The folder of the served copies (default: beside the warehouse,
@@ -45,6 +49,7 @@ impl Default for ServeConfig {
             refresh_seconds: 5,
             viewer_row_limit: 100_000,
             grace_seconds: 10,
+            max_running: 8,
             months: 13,
             folder: None,
             users: BTreeMap::new(),

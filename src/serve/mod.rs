@@ -137,6 +137,9 @@ async fn run(options: Options, serve: ServeConfig) -> Result<()> {
         users: RwLock::new(Arc::new(serve.users.clone())),
         decoy: users::decoy_secret()?,
         viewer_row_limit: serve.viewer_row_limit,
+        running_slots: Arc::new(tokio::sync::Semaphore::new(
+            serve.max_running.max(1) as usize
+        )),
         running: std::sync::Mutex::new(Default::default()),
         next_query: AtomicU64::new(0),
     });

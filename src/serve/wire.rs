@@ -48,6 +48,8 @@ pub struct Shared {
     pub users: RwLock<Arc<BTreeMap<String, ServeUser>>>,
     pub decoy: hmac::Key,
     pub viewer_row_limit: u64,
+    /// `serve.max_running`'s permits: a query holds one while it runs.
+    pub running_slots: Arc<tokio::sync::Semaphore>,
     /// The running queries' interruptions, for a shutdown's end of grace.
     pub running: std::sync::Mutex<BTreeMap<u64, Arc<duckdb::InterruptHandle>>>,
     pub next_query: std::sync::atomic::AtomicU64,
@@ -220,6 +222,15 @@ impl Queries {
         let (door, sql) = served
             .door(&audience, user.role, &name, &sql)
             .map_err(|e| pg_error(&e))?;
+        // A slot of `serve.max_running`, held until the query's last row is
+        // handed on (the query waits here, not in DuckDB's memory).
+        let slot = self
+            .shared
+            .running_slots
+            .clone()
+            .acquire_owned()
+            .await
+            .map_err(|_| poisoned())?;
         let handle = door.interrupt_handle();
         let id = self
             .shared
@@ -235,6 +246,7 @@ impl Queries {
         let shared = self.shared.clone();
         let digest = digest(&sql);
         tokio::task::spawn_blocking(move || {
+            let _slot = slot;
             let started = Instant::now();
             let mut fields_tx = Some(fields_tx);
             let mut rows = 0u64;

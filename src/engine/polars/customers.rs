@@ -109,7 +109,7 @@ fn buyers(engine: &PolarsEngine, dims: &[String], span: Span) -> Result<Buyers> 
     .map_err(polars_error)?
     .group_by([col(customer.as_str())])
     .agg([col("day").min().alias("first_day")]);
-    let first = super::collect_streaming(
+    let first = super::collect_lines(
         left_join(first, before, &[customer.as_str()])
             .with_column(
                 when(col("before").is_null())
@@ -121,7 +121,7 @@ fn buyers(engine: &PolarsEngine, dims: &[String], span: Span) -> Result<Buyers> 
     )?;
     // Each row with its customer's first sold day; the code is the customer.
     let coded = |frame: DataFrame| {
-        super::collect_streaming(
+        super::collect_lines(
             left_join(frame.lazy(), first.clone().lazy(), &[customer.as_str()]).rename(
                 [customer.as_str()],
                 ["customer"],

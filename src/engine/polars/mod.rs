@@ -42,10 +42,9 @@
 //! text.
 //!
 //! **Stages.** The stages over the sales lines (daily sums, each order's
-//! days, buyers, first purchases) name the columns they read and run on
-//! Polars' streaming engine, two to three times faster at group-bys over
-//! millions of rows; the other queries (small tables) stay on the in-memory
-//! engine. Sales and customers run in two stages: each day's partial sums
+//! days, buyers, first purchases) name the columns they read and are
+//! collected by `collect_lines` (Polars' in-memory engine; its streaming
+//! engine is not built, to keep the cold build in budget). Sales and customers run in two stages: each day's partial sums
 //! (or buyers) per dimensions, kept for the next call (a coarser grouping is
 //! summed from a finer one kept: region from region by category), then the
 //! windows' sums, so overlapping windows (year to date, moving annual total)
@@ -210,8 +209,9 @@ impl<'a> PolarsEngine<'a> {
 
     /// Columns `columns` of a canonical table (a text's codes as
     /// `scan::code_of`), read now, as a lazy frame over memory: what a stage
-    /// collected by `collect_streaming` starts from (Polars' streaming engine
-    /// cannot run the lazy scans of `table`).
+    /// collected by `collect_lines` starts from (kept so, although they are
+    /// now collected in memory: Polars' streaming engine, should it come
+    /// back, cannot run the lazy scans of `table`).
     fn frame(&self, name: &'static str, columns: &[&str]) -> Result<LazyFrame> {
         let names: Vec<PlSmallStr> = columns.iter().map(|c| PlSmallStr::from(*c)).collect();
         let frame = self.scan(name)?.columns(&names).map_err(polars_error)?;
@@ -266,17 +266,15 @@ fn whole_div(x: Expr, divisor: i64) -> Expr {
     ((x.clone() - x % lit(divisor)) / lit(divisor)).cast(DataType::Int64)
 }
 
-/// A frame collected by Polars' streaming engine, whose hash group-bys
-/// and joins over millions of rows ran two to three times as fast as the
-/// in-memory engine's (10M lines on 2 cores: first purchase per customer
-/// 0.69 → 0.33 s, each order's first and last day 2.3 → 0.73 s). For the
-/// stages over the sales lines; the frame must start from `frame`, not
-/// from the lazy scans of `table`.
-fn collect_streaming(frame: LazyFrame) -> Result<DataFrame> {
-    frame
-        .collect_with_engine(polars::prelude::Engine::Streaming)
-        .map(|result| result.unwrap_single())
-        .map_err(polars_error)
+/// A frame of a stage over the sales lines; the frame must start from
+/// `frame`, not from the lazy scans of `table`. Collected by Polars'
+/// in-memory engine: its streaming engine ran these group-bys and joins two
+/// to three times as fast (10M lines on 2 cores: first purchase per customer
+/// 0.69 → 0.33 s, each order's first and last day 2.3 → 0.73 s) but added
+/// about ten minutes to a cold build, past the CI budget (CONTRIBUTING.md:
+/// Building); this is the one place to put it back.
+fn collect_lines(frame: LazyFrame) -> Result<DataFrame> {
+    frame.collect().map_err(polars_error)
 }
 
 fn polars_error(error: PolarsError) -> Error {

@@ -30,8 +30,8 @@ pub(super) fn sold() -> Expr {
 }
 
 /// The sales lines with `day`, `sold`, the dimension columns and the sales
-/// columns `columns`, read now (`PolarsEngine::frame`: the stages over
-/// them run on the streaming engine). The amounts are always read: the
+/// columns `columns`, read now (`PolarsEngine::frame`, what the stages
+/// over them start from). The amounts are always read: the
 /// first stage of a request then reads what the daily sums need too, in
 /// the same scan (a second read of the cost alone took 0.3 s at 10M lines).
 /// A dimension of the lines (store, salesperson, region, channel, sku) is
@@ -203,7 +203,7 @@ fn sums(engine: &PolarsEngine, dims: &[String], new_products: bool) -> Result<Da
         count(len()).alias("lines"),
     ];
     let lines = lines(engine, dims, new_products, &[])?;
-    let sums = super::collect_streaming(lines.group_by(keys).agg(sums))?;
+    let sums = super::collect_lines(lines.group_by(keys).agg(sums))?;
     super::decoded(sums, dims)
 }
 
@@ -294,11 +294,11 @@ fn runs(lines: &DataFrame, keys: &[Expr]) -> Result<Option<Orders>> {
     .filter(col("spread").is_null())
     .group_by(day_keys)
     .agg([len().cast(DataType::Int64).alias("orders")]);
-    let single = super::collect_streaming(single)?;
+    let single = super::collect_lines(single)?;
     let mut columns = vec![code];
     columns.extend(keys.iter().cloned());
     columns.push(col("day"));
-    let spread = super::collect_streaming(
+    let spread = super::collect_lines(
         lines
             .clone()
             .lazy()
@@ -319,28 +319,28 @@ fn runs(lines: &DataFrame, keys: &[Expr]) -> Result<Option<Orders>> {
 fn grouped(sold: LazyFrame, keys: &[Expr]) -> Result<Orders> {
     let mut order_keys = vec![col(super::scan::code_of("order_id"))];
     order_keys.extend(keys.iter().cloned());
-    let spans = super::collect_streaming(sold.clone().group_by(order_keys.clone()).agg([
+    let spans = super::collect_lines(sold.clone().group_by(order_keys.clone()).agg([
         col("day").min().alias("first"),
         col("day").max().alias("last"),
     ]))?
     .lazy();
     let mut day_keys = vec![col("first").alias("day")];
     day_keys.extend(keys.iter().cloned());
-    let single = super::collect_streaming(
+    let single = super::collect_lines(
         spans
             .clone()
             .filter(col("first").eq(col("last")))
             .group_by(day_keys)
             .agg([len().cast(DataType::Int64).alias("orders")]),
     )?;
-    let spread_keys = super::collect_streaming(
+    let spread_keys = super::collect_lines(
         spans
             .filter(col("first").lt(col("last")))
             .select(order_keys.clone()),
     )?;
     let mut columns = order_keys;
     columns.push(col("day"));
-    let spread = super::collect_streaming(if spread_keys.height() == 0 {
+    let spread = super::collect_lines(if spread_keys.height() == 0 {
         sold.select(columns).limit(0)
     } else {
         let on: Vec<Expr> = spread_keys
