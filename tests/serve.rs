@@ -60,8 +60,8 @@ fn passwd(name: &str, password: &str, role: &str) -> String {
 
 /// A certificate authority of the test's own (`ca.crt`) and the server's
 /// certificate for localhost and 127.0.0.1 signed by it, as a company's
-/// would be.
-fn certificate(dir: &Path) -> (PathBuf, PathBuf) {
+/// would be, valid for `days` from now (`-1`: expired yesterday).
+fn certificate_for_days(dir: &Path, days: &str) -> (PathBuf, PathBuf) {
     let (cert, key) = (dir.join("server.crt"), dir.join("server.key"));
     let openssl = |args: &[&str]| {
         let status = Command::new("openssl")
@@ -127,7 +127,7 @@ fn certificate(dir: &Path) -> (PathBuf, PathBuf) {
         "ca.key",
         "-CAcreateserial",
         "-days",
-        "2",
+        days,
         "-extfile",
         "server.ext",
         "-out",
@@ -158,8 +158,13 @@ impl Server {
 
     /// … for `project` (the tiny company with files of the test's own).
     fn start_project(project: tempfile::TempDir, more: &str) -> Server {
+        Server::start_with_certificate(project, more, "2")
+    }
+
+    /// … with a server certificate valid for `days` (`-1`: expired).
+    fn start_with_certificate(project: tempfile::TempDir, more: &str, days: &str) -> Server {
         let dir = project.path().to_path_buf();
-        let (cert, key) = certificate(&dir);
+        let (cert, key) = certificate_for_days(&dir, days);
         let port = free_port();
         let mut config = std::fs::read_to_string(dir.join("opskpi.toml")).unwrap();
         config.push_str(&format!(
@@ -1265,5 +1270,44 @@ fn the_assessments_tables_are_served_to_the_hr_role_alone() {
     );
     let viewer = server.psql("vic", VIC, "verify-full", "select count(*) from employees");
     assert!(!viewer.status.success());
+    assert!(server.stop().success());
+}
+
+#[test]
+fn an_expired_certificate_is_refused_by_clients_and_named_in_the_log() {
+    if !tool("psql") || !tool("openssl") {
+        return;
+    }
+    let server = Server::start_with_certificate(tiny_project(), "", "-1");
+    // The operator is told at start.
+    assert!(
+        server
+            .log()
+            .contains("TLS certificate (serve.tls_cert) expired on"),
+        "{}",
+        server.log()
+    );
+    // A client that verifies the certificate refuses it …
+    let refused = server.psql("ana", ANA, "verify-full", "select 1");
+    assert!(!refused.status.success());
+    assert!(
+        stderr(&refused).contains("certificate verify failed"),
+        "{}",
+        stderr(&refused)
+    );
+    // … the server goes on: a client that only asks for encryption (no
+    // root certificate to verify with) gets in.
+    let unverified = Command::new("psql")
+        .arg(format!(
+            "host=127.0.0.1 port={} user=ana dbname=opskpi sslmode=require sslrootcert={}",
+            server.port,
+            server.dir.join("no-such-ca.crt").display()
+        ))
+        .args(["-X", "-A", "-t", "-c", "select 41 + 1"])
+        .env("PGPASSWORD", ANA)
+        .env_remove("PGSSLROOTCERT")
+        .output()
+        .unwrap();
+    assert_eq!(stdout(&unverified).trim(), "42", "{}", stderr(&unverified));
     assert!(server.stop().success());
 }

@@ -225,6 +225,9 @@ fn tls_acceptor(config: &Config, serve: &ServeConfig) -> Result<Option<tokio_rus
             "no certificate in it".into(),
         ));
     }
+    if let Some(warning) = certificate_warning(chain[0].as_ref(), chrono::Utc::now()) {
+        log(&warning);
+    }
     let private = PrivateKeyDer::from_pem_file(&key)
         .map_err(|e| unreadable(&key, "serve.tls_key", e.to_string()))?;
     let provider = Arc::new(rustls::crypto::ring::default_provider());
@@ -236,6 +239,26 @@ fn tls_acceptor(config: &Config, serve: &ServeConfig) -> Result<Option<tokio_rus
         .map_err(|e| unreadable(&cert, "serve.tls_cert with serve.tls_key", e.to_string()))?;
     server.alpn_protocols = vec![b"postgresql".to_vec()];
     Ok(Some(tokio_rustls::TlsAcceptor::from(Arc::new(server))))
+}
+
+/// A line for the log when the server's certificate has expired or will
+/// within two weeks: clients that verify it refuse to connect.
+fn certificate_warning(der: &[u8], now: chrono::DateTime<chrono::Utc>) -> Option<String> {
+    let not_after = x509_certificate::X509Certificate::from_der(der)
+        .ok()?
+        .validity_not_after();
+    let when = not_after.format("%Y-%m-%d %H:%M UTC");
+    if not_after <= now {
+        Some(format!(
+            "warning: the TLS certificate (serve.tls_cert) expired on {when}: clients that verify it (sslmode=verify-full, JDBC, Power BI) refuse to connect; renew it and restart the server"
+        ))
+    } else if not_after - now < chrono::Duration::days(14) {
+        Some(format!(
+            "warning: the TLS certificate (serve.tls_cert) expires on {when}: renew it and restart the server before then"
+        ))
+    } else {
+        None
+    }
 }
 
 /// Takes connections until SIGTERM or Ctrl-C.
