@@ -1311,3 +1311,40 @@ fn an_expired_certificate_is_refused_by_clients_and_named_in_the_log() {
     assert_eq!(stdout(&unverified).trim(), "42", "{}", stderr(&unverified));
     assert!(server.stop().success());
 }
+
+#[test]
+fn a_driver_s_long_answer_streams_through_the_extended_protocol() {
+    if !tool("openssl") {
+        return;
+    }
+    let server = Server::start();
+    let mut client = server.driver("ana", ANA);
+    let before = resident_kb(server.child.id());
+    // Thirty million rows through Parse/Bind/Execute, read one by one: held
+    // whole before the first was sent (as pgwire's own Execute does), they
+    // would take the server's memory up by gigabytes.
+    let mut rows = client
+        .query_raw(
+            "select i from range(30000000) t(i)",
+            std::iter::empty::<i32>(),
+        )
+        .unwrap();
+    let mut count = 0u64;
+    let mut sum = 0i64;
+    let mut peak = before;
+    while let Some(row) = postgres::fallible_iterator::FallibleIterator::next(&mut rows).unwrap() {
+        sum += row.get::<_, i64>(0);
+        count += 1;
+        if count % 1_000_000 == 0 {
+            peak = peak.max(resident_kb(server.child.id()));
+        }
+    }
+    assert_eq!(count, 30_000_000);
+    // 0 + 1 + … + (n − 1) = n (n − 1) / 2
+    assert_eq!(sum, 30_000_000 * 29_999_999 / 2);
+    assert!(
+        peak < before + 400 * 1024,
+        "resident memory {before} kB before, {peak} kB while streaming"
+    );
+    assert!(server.stop().success());
+}

@@ -12,22 +12,26 @@ use std::time::Instant;
 
 use async_trait::async_trait;
 use duckdb::types::{TimeUnit, Value};
-use futures::{Sink, StreamExt};
+use futures::{Sink, SinkExt, StreamExt};
 use pgwire::api::auth::sasl::scram::ScramSecret;
 use pgwire::api::auth::sasl::SASLAuthStartupHandler;
 use pgwire::api::auth::{
     AuthSource, DefaultServerParameterProvider, LoginInfo, Password, StartupHandler,
 };
 use pgwire::api::cancel::DefaultCancelHandler;
-use pgwire::api::portal::{Format, Portal};
+use pgwire::api::portal::{Format, Portal, PortalExecutionState};
 use pgwire::api::query::{ExtendedQueryHandler, SimpleQueryHandler};
 use pgwire::api::results::{
     DescribePortalResponse, DescribeStatementResponse, FieldInfo, QueryResponse, Response, Tag,
 };
 use pgwire::api::stmt::{NoopQueryParser, StoredStatement};
-use pgwire::api::{ClientInfo, PgWireConnectionState, PgWireServerHandlers, Type};
+use pgwire::api::store::{Entry, PortalStore};
+use pgwire::api::{
+    ClientInfo, ClientPortalStore, PgWireConnectionState, PgWireServerHandlers, Type,
+};
 use pgwire::error::{ErrorInfo, PgWireError, PgWireResult};
 use pgwire::messages::data::DataRow;
+use pgwire::messages::extendedquery::Execute;
 use pgwire::messages::{PgWireBackendMessage, PgWireFrontendMessage};
 use ring::hmac;
 use sha2::{Digest, Sha256};
@@ -222,6 +226,17 @@ impl Queries {
         let (door, sql) = served
             .door(&audience, user.role, &name, &sql)
             .map_err(|e| pg_error(&e))?;
+        // A description needs the columns, not the rows: the query is
+        // planned with no row to produce (run whole, a describe cost as
+        // much as the execution after it, and held its buffers meanwhile).
+        let sql = if describe {
+            format!(
+                "SELECT * FROM (\n{}\n) LIMIT 0",
+                sql.trim().trim_end_matches(';').trim_end()
+            )
+        } else {
+            sql
+        };
         // A slot of `serve.max_running`, held until the query's last row is
         // handed on (the query waits here, not in DuckDB's memory).
         let slot = self
@@ -387,6 +402,60 @@ impl ExtendedQueryHandler for Queries {
 
     fn query_parser(&self) -> Arc<Self::QueryParser> {
         self.parser.clone()
+    }
+
+    /// Execute, with the rows streamed to the client as DuckDB produces
+    /// them. (pgwire's own Execute collects every row of the answer before
+    /// it sends the first — 16 binary readers of a million rows each held
+    /// 3.7 GB.) A portal asked for part of its rows (`max_rows`), one
+    /// already started, or a session statement goes pgwire's way.
+    async fn on_execute<C>(&self, client: &mut C, message: Execute) -> PgWireResult<()>
+    where
+        C: ClientInfo + ClientPortalStore + Sink<PgWireBackendMessage> + Unpin + Send + Sync,
+        C::PortalStore: PortalStore<Statement = Self::Statement>,
+        C::Error: Debug,
+        PgWireError: From<<C as Sink<PgWireBackendMessage>>::Error>,
+    {
+        let name = message.name.as_deref().unwrap_or(pgwire::api::DEFAULT_NAME);
+        let portal = match client.portal_store().get_portal(name) {
+            Some(Entry::Value(portal)) => Some(portal),
+            _ => None,
+        };
+        let streamable = match &portal {
+            Some(portal) => {
+                message.max_rows == 0
+                    && matches!(client.state(), PgWireConnectionState::ReadyForQuery)
+                    && session::said(&portal.statement.statement).is_none()
+                    && matches!(*portal.state().lock().await, PortalExecutionState::Initial)
+            }
+            None => false,
+        };
+        let (Some(portal), true) = (portal, streamable) else {
+            return self._on_execute(client, message).await;
+        };
+        let status = client.transaction_status();
+        client.set_state(PgWireConnectionState::QueryInProgress);
+        let response = ExtendedQueryHandler::do_query(self, client, portal.as_ref(), 0).await?;
+        *portal.state().lock().await = PortalExecutionState::Finished;
+        let Response::Query(mut answer) = response else {
+            return Err(PgWireError::ApiError(
+                "a query answered with something other than rows".into(),
+            ));
+        };
+        let tag = answer.command_tag().to_owned();
+        let mut rows = 0;
+        while let Some(row) = answer.data_rows().next().await {
+            client.feed(PgWireBackendMessage::DataRow(row?)).await?;
+            rows += 1;
+        }
+        client
+            .send(PgWireBackendMessage::CommandComplete(
+                Tag::new(&tag).with_rows(rows).into(),
+            ))
+            .await?;
+        client.set_state(PgWireConnectionState::ReadyForQuery);
+        client.set_transaction_status(status);
+        Ok(())
     }
 
     async fn do_query<C>(
