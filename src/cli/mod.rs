@@ -128,6 +128,7 @@ fn run(settings: Settings) -> Result<ExitCode> {
                 reload: Box::new(move || jobs::load_config(&path)),
                 functions: Box::new(jobs::functions),
                 today: Box::new(move || as_of.unwrap_or_else(|| chrono::Local::now().date_naive())),
+                now: chrono::Utc::now,
                 log: Box::new(|line| {
                     eprintln!(
                         "{} {line}",

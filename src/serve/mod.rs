@@ -59,6 +59,8 @@ pub struct Options {
     pub reload: Box<dyn Fn() -> Result<Config> + Send + Sync>,
     pub functions: FunctionsOf,
     pub today: Box<dyn Fn() -> NaiveDate + Send + Sync>,
+    /// The wall clock, for the certificate's expiry.
+    pub now: fn() -> chrono::DateTime<chrono::Utc>,
     pub log: wire::Writer,
 }
 
@@ -143,7 +145,7 @@ async fn run(options: Options, serve: ServeConfig) -> Result<()> {
         running: std::sync::Mutex::new(Default::default()),
         next_query: AtomicU64::new(0),
     });
-    let tls = tls_acceptor(&config, &serve)?;
+    let tls = tls_acceptor(&config, &serve, (options.now)())?;
     let handlers = handlers(&shared, &serve, tls.is_some());
     let listener = TcpListener::bind(&serve.listen)
         .await
@@ -202,7 +204,11 @@ fn handlers(shared: &Arc<Shared>, serve: &ServeConfig, tls: bool) -> Arc<wire::H
 }
 
 /// The certificate and key of the configuration, for rustls with ring.
-fn tls_acceptor(config: &Config, serve: &ServeConfig) -> Result<Option<tokio_rustls::TlsAcceptor>> {
+fn tls_acceptor(
+    config: &Config,
+    serve: &ServeConfig,
+    now: chrono::DateTime<chrono::Utc>,
+) -> Result<Option<tokio_rustls::TlsAcceptor>> {
     let (Some(cert), Some(key)) = (&serve.tls_cert, &serve.tls_key) else {
         return Ok(None);
     };
@@ -225,7 +231,7 @@ fn tls_acceptor(config: &Config, serve: &ServeConfig) -> Result<Option<tokio_rus
             "no certificate in it".into(),
         ));
     }
-    if let Some(warning) = certificate_warning(chain[0].as_ref(), chrono::Utc::now()) {
+    if let Some(warning) = certificate_warning(chain[0].as_ref(), now) {
         log(&warning);
     }
     let private = PrivateKeyDer::from_pem_file(&key)
