@@ -1335,7 +1335,7 @@ fn a_driver_s_long_answer_streams_through_the_extended_protocol() {
     while let Some(row) = postgres::fallible_iterator::FallibleIterator::next(&mut rows).unwrap() {
         sum += row.get::<_, i64>(0);
         count += 1;
-        if count % 1_000_000 == 0 {
+        if count.is_multiple_of(1_000_000) {
             peak = peak.max(resident_kb(server.child.id()));
         }
     }
