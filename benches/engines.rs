@@ -41,15 +41,6 @@ fn open(config: &Config) -> Warehouse {
     .in_timezone(opskpi::config::parse_offset(&config.company.timezone).unwrap())
 }
 
-fn peak_kb() -> u64 {
-    let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
-    status
-        .lines()
-        .find_map(|line| line.strip_prefix("VmHWM:"))
-        .and_then(|rest| rest.trim().trim_end_matches("kB").trim().parse().ok())
-        .unwrap_or(0)
-}
-
 /// One measurement, in this (child) process: prints `seconds peak_kb`.
 fn child(kind: &str, config_path: &str) {
     let mut config = Config::load(config_path.as_ref()).unwrap();
@@ -91,7 +82,11 @@ fn child(kind: &str, config_path: &str) {
         times.push(started.elapsed());
         assert!(size > 0);
     }
-    println!("{} {}", scales::median(times).as_secs_f64(), peak_kb());
+    println!(
+        "{} {}",
+        scales::median(times).as_secs_f64(),
+        scales::peak_kb("self")
+    );
 }
 
 /// The numbers of the reference script (`benches/polars_script.py`): the

@@ -43,6 +43,17 @@ pub fn company(scale: f64, as_of: NaiveDate) -> (tempfile::TempDir, Config, Dura
     (dir, config, generated)
 }
 
+/// A process's peak resident memory (VmHWM, kB): `process` is `self` or a
+/// pid; 0 when /proc does not say.
+pub fn peak_kb(process: &str) -> u64 {
+    std::fs::read_to_string(format!("/proc/{process}/status"))
+        .unwrap_or_default()
+        .lines()
+        .find_map(|line| line.strip_prefix("VmHWM:"))
+        .and_then(|rest| rest.trim().trim_end_matches("kB").trim().parse().ok())
+        .unwrap_or(0)
+}
+
 pub fn median(mut times: Vec<Duration>) -> Duration {
     times.sort();
     times[times.len() / 2]

@@ -186,15 +186,6 @@ fn through_opskpi_sql(config: &str, clients: usize, queries: &[String]) -> Figur
     }
 }
 
-fn peak_kb(pid: u32) -> u64 {
-    std::fs::read_to_string(format!("/proc/{pid}/status"))
-        .unwrap_or_default()
-        .lines()
-        .find_map(|line| line.strip_prefix("VmHWM:"))
-        .and_then(|rest| rest.trim().trim_end_matches("kB").trim().parse().ok())
-        .unwrap_or(0)
-}
-
 fn main() {
     let scale: f64 = std::env::var("OPSKPI_BENCH_SERVE_SCALE")
         .map(|s| s.parse().expect("a scale is a number"))
@@ -255,7 +246,7 @@ fn main() {
         }
     }
     let ready = started.elapsed();
-    let ready_peak = peak_kb(server.id());
+    let ready_peak = scales::peak_kb(&server.id().to_string());
     std::thread::spawn(move || for _ in stderr_lines {});
     let cold = cold_requests();
     let warm = kpi("2026-10", "region");
@@ -271,7 +262,7 @@ fn main() {
         let reads = if clients == 1 { 3 } else { clients };
         rows.push(load(port, clients, &vec![TABLE.to_string(); reads]).row("1M-row read", clients));
     }
-    let server_peak = peak_kb(server.id());
+    let server_peak = scales::peak_kb(&server.id().to_string());
     let _ = Command::new("kill")
         .args(["-TERM", &server.id().to_string()])
         .status();

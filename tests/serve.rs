@@ -1179,8 +1179,10 @@ fn jdbc_lists_tables_and_columns_and_prepares_past_its_threshold() {
     let mut want: Vec<String> = CANONICAL.iter().map(|t| format!("{t}:TABLE")).collect();
     want.push("kpi_monthly:VIEW".into());
     assert_eq!(ana["tables"], want.join(","));
-    // DOMAIN.md's sales, column by column: java.sql.Types VARCHAR 12,
-    // BIGINT -5, DATE 91, NUMERIC 2 with DECIMAL(18,4)'s 18 and 4.
+    // The model's sales (src/model.rs: text, a date, quantity an integer
+    // stored as BIGINT, money as DECIMAL(18,4)) in PostgreSQL's names and
+    // java.sql.Types: VARCHAR 12, DATE 91, BIGINT -5 with 19 digits, NUMERIC
+    // 2 with 18 and 4; ordinal positions as in DOMAIN.md's column list.
     let columns = &ana["columns.sales"];
     for expected in [
         "order_id:text:12:",

@@ -75,17 +75,21 @@ pub fn saved(with: &Functions, queries: &[SavedQuery]) -> Vec<(String, String)> 
         let Ok(bound) = query.bind(&[], with.context.calendar) else {
             continue;
         };
-        let text: String = rewrite::tokens(&query.sql)
+        let text: Option<String> = rewrite::tokens(&query.sql)
             .into_iter()
             .map(|token| match token {
-                Token::Other(name) if name.starts_with('$') => bound
-                    .iter()
-                    .find(|(bound, _)| *bound == name[1..])
-                    .map(|(_, value)| sql_literal(value))
-                    .unwrap_or(name),
-                token => token.text().to_string(),
+                Token::Other(name) if name.starts_with('$') => {
+                    match bound.iter().find(|(bound, _)| *bound == name[1..]) {
+                        Some((_, value)) => sql_literal(value),
+                        None => Some(name),
+                    }
+                }
+                token => Some(token.text().to_string()),
             })
             .collect();
+        let Some(text) = text else {
+            continue;
+        };
         let body = text.trim().trim_end_matches(';');
         views.push((
             query.name.clone(),
@@ -95,16 +99,17 @@ pub fn saved(with: &Functions, queries: &[SavedQuery]) -> Vec<(String, String)> 
     views
 }
 
-/// A bound value written as SQL.
-fn sql_literal(value: &Value) -> String {
+/// A bound value written as SQL (`SavedQuery::bind` gives these three
+/// kinds; another leaves the query out).
+fn sql_literal(value: &Value) -> Option<String> {
     match value {
-        Value::BigInt(n) => n.to_string(),
+        Value::BigInt(n) => Some(n.to_string()),
         Value::Date32(days) => {
-            let day = NaiveDate::from_ymd_opt(1970, 1, 1).expect("epoch")
-                + chrono::Duration::days(i64::from(*days));
-            format!("DATE '{day}'")
+            let day = NaiveDate::from_ymd_opt(1970, 1, 1)?
+                .checked_add_signed(chrono::Duration::days(i64::from(*days)))?;
+            Some(format!("DATE '{day}'"))
         }
-        Value::Text(text) => rewrite::literal(text),
-        other => rewrite::literal(&format!("{other:?}")),
+        Value::Text(text) => Some(rewrite::literal(text)),
+        _ => None,
     }
 }

@@ -263,7 +263,7 @@ fn chain_start(out: &[String], end: usize) -> Option<usize> {
 }
 
 /// `sql` with PostgreSQL's spellings made DuckDB's (see the module's
-/// comment); unchanged when it holds none.
+/// comment); spaces and comments become single spaces.
 pub fn rewrite(sql: &str) -> String {
     let tokens = normalize(tokens(sql));
     // Spaces are dropped from `out` as they come (and put back as one
@@ -319,9 +319,6 @@ pub fn rewrite(sql: &str) -> String {
         }
         out.push(token.text().to_string());
         i += 1;
-    }
-    if out.concat() == sql {
-        return sql.to_string();
     }
     out.concat()
 }
