@@ -46,22 +46,31 @@ SELECT o.order_key,
 FROM chosen o
 JOIN customers c ON c.region = o.region AND c.region_seq = o.region_seq;
 
-CREATE OR REPLACE TABLE sales AS
+-- Who sold a store's line: one of the store's staff, by the order's hash.
+-- Looked up in a map, not joined: a join here put the sales lines on the
+-- hash table's side and ran out of memory at 30M lines.
+SET VARIABLE store_seats = (
+    SELECT map(list(store_id), list(seats)) FROM (SELECT store_id, count(*) AS seats FROM employees WHERE store_id IS NOT NULL GROUP BY store_id)
+);
+SET VARIABLE seat_staff = (
+    SELECT map(list(store_id || '#' || seat), list(employee_id)) FROM (
+        SELECT employee_id, store_id, row_number() OVER (PARTITION BY store_id ORDER BY employee_id) AS seat
+        FROM employees WHERE store_id IS NOT NULL)
+);
+CREATE OR REPLACE TABLE sold AS
 WITH category_bounds AS (
     SELECT category_no,
            coalesce(sum(weight) OVER (ORDER BY category_no ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING), 0) AS lo,
            sum(weight) OVER (ORDER BY category_no) AS hi
     FROM categories
-), seats AS (
-    SELECT employee_id, store_id,
-           row_number() OVER (PARTITION BY store_id ORDER BY employee_id) AS seat,
-           count(*) OVER (PARTITION BY store_id) AS seats
-    FROM employees
 ), lines AS (
     SELECT o.*, l AS line_no, o.order_key * 10 + l AS line_key,
            rnd(o.order_key * 10 + l, 'category') AS u_category,
            1 + floor(rnd(o.order_key * 10 + l, 'item') * 20)::INTEGER AS item_pick
-    FROM orders o, range(1, o.n_lines + 1) t(l)
+    -- n_lines is 1 to 4: a cross product with four numbers, filtered,
+    -- streams (a lateral range() here is planned as a materialized CTE)
+    FROM orders o CROSS JOIN range(1, 5) t(l)
+    WHERE l <= o.n_lines
 ), picked AS (
     -- a SKU not launched yet on the order date gives way to an older one
     SELECT lines.*, b.category_no,
@@ -81,17 +90,17 @@ WITH category_bounds AS (
                         ELSE 0.25 + 0.10 * rnd(line_key, 'discount') END AS discount
     FROM picked
     JOIN products p ON p.category_no = picked.category_no AND p.item_no = picked.item_no
-), sold AS (
+)
+
     SELECT order_id, line_no, order_date, customer_id, sku, priced.store_id, channel, region,
-           s.employee_id AS salesperson_id,
+           getvariable('seat_staff')[priced.store_id || '#' || (1 + (hash(priced.order_key) % getvariable('store_seats')[priced.store_id]))] AS salesperson_id,
            quantity,
            round(quantity * list_price * (1 - discount), 2)::DECIMAL(18,2) AS net_amount,
            round(quantity * unit_cost, 2)::DECIMAL(18,2) AS cost_amount,
            line_key
-    FROM priced
-    LEFT JOIN (SELECT DISTINCT store_id, seats FROM seats) n ON n.store_id = priced.store_id
-    LEFT JOIN seats s ON s.store_id = priced.store_id AND s.seat = 1 + (hash(priced.order_key) % n.seats)
-)
+    FROM priced;
+
+CREATE OR REPLACE TABLE sales AS
 SELECT order_id, line_no, order_date, customer_id, sku, store_id, channel, region, salesperson_id,
        quantity, net_amount, cost_amount
 FROM sold
@@ -103,3 +112,5 @@ SELECT order_id, line_no + 100, order_date + (3 + floor(rnd(line_key, 'return_da
 FROM sold
 WHERE rnd(line_key, 'return') < CASE WHEN channel = 'online' THEN 0.055 ELSE 0.025 END
   AND order_date + (3 + floor(rnd(line_key, 'return_day') * 28))::INTEGER <= getvariable('last_day');
+
+DROP TABLE sold;
