@@ -49,6 +49,14 @@ pub enum Error {
         hint: Option<String>,
     },
 
+    /// A remote engine (Spark through Spark Connect) could not be reached,
+    /// lost the session, or refused a query.
+    #[error("{message}{}", hint_line(hint))]
+    Remote {
+        message: String,
+        hint: Option<String>,
+    },
+
     /// Reading or writing a file failed.
     #[error(transparent)]
     Io(#[from] std::io::Error),

@@ -56,6 +56,7 @@ pub mod model;
 pub mod calendar;
 pub mod export;
 pub mod frames;
+pub mod lake;
 pub mod warehouse;
 
 // Layer 3: the project's configuration, plain data.

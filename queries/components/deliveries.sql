@@ -12,7 +12,7 @@
 } %}
 WITH due AS (
     SELECT d.promised_on AS day, d.promised_on, d.freight_cost,
-           CAST(d.delivered_at::TIMESTAMP + to_seconds({{ offset_seconds }}) AS DATE) AS delivered_day
+           CAST(d.delivered_at::TIMESTAMP + INTERVAL '{{ offset_seconds }}' SECOND AS DATE) AS delivered_day
     {%- for dim in dims %}
         {%- if dim == "region" %}, o.region
         {%- else %}, d.{{ dim }}{% endif %}

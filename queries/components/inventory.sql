@@ -18,10 +18,14 @@ WITH stock AS (
 ), dates AS (
     SELECT DISTINCT day FROM stock
 ), bounds AS (
+    -- a join and a conditional max rather than correlated subqueries: the
+    -- same text runs on DuckDB and Spark
     SELECT w.window_id, w.start_date, w.end_date,
-           (SELECT max(day) FROM dates WHERE day < w.start_date) AS opening,
-           (SELECT max(day) FROM dates WHERE day <= w.end_date) AS closing
+           max(CASE WHEN d.day < w.start_date THEN d.day END) AS opening,
+           max(d.day) AS closing
     FROM _opskpi_windows w
+    LEFT JOIN dates d ON d.day <= w.end_date
+    GROUP BY w.window_id, w.start_date, w.end_date
 ), counted AS (
     SELECT b.window_id, d.day
     FROM bounds b

@@ -2,10 +2,11 @@
 -- day it was opened, in company time (`offset_seconds` east of UTC).
 -- Durations are whole seconds from opening to the first response and to the
 -- resolution; a ticket without one has no duration (it is not 0). Medians and
--- 90th percentiles are by nearest rank — DuckDB's quantile_disc, the
--- ⌈q × n⌉-th smallest of the n durations (the smallest that at least a share
--- q of them do not exceed) — so each is an observed duration, exact, never
--- interpolated through a float (tests/indicators.rs pins the rank).
+-- 90th percentiles are by nearest rank — percentile_disc, the ⌈q × n⌉-th
+-- smallest of the n durations (the smallest that at least a share q of them
+-- do not exceed) — so each is an observed duration, exact, never
+-- interpolated (tests/indicators.rs pins the rank; Spark returns it as a
+-- double, exact for whole seconds, hence the cast).
 -- Orders (the complaint rate's base) are the distinct sold orders of the same
 -- window and region or segment; by contact channel there is no such base.
 {% set components = {
@@ -13,17 +14,17 @@
     "complaints": "count(t.ticket_id) FILTER (WHERE t.kind = 'complaint')",
     "responded": "count(t.response_seconds)",
     "responded_in_sla": "count(t.response_seconds) FILTER (WHERE t.response_seconds <= 86400)",
-    "response_median_seconds": "quantile_disc(t.response_seconds, 0.5)",
-    "response_p90_seconds": "quantile_disc(t.response_seconds, 0.9)",
+    "response_median_seconds": "CAST(percentile_disc(0.5) WITHIN GROUP (ORDER BY t.response_seconds) AS BIGINT)",
+    "response_p90_seconds": "CAST(percentile_disc(0.9) WITHIN GROUP (ORDER BY t.response_seconds) AS BIGINT)",
     "resolved": "count(t.resolution_seconds)",
-    "resolution_median_seconds": "quantile_disc(t.resolution_seconds, 0.5)",
-    "resolution_p90_seconds": "quantile_disc(t.resolution_seconds, 0.9)",
+    "resolution_median_seconds": "CAST(percentile_disc(0.5) WITHIN GROUP (ORDER BY t.resolution_seconds) AS BIGINT)",
+    "resolution_p90_seconds": "CAST(percentile_disc(0.9) WITHIN GROUP (ORDER BY t.resolution_seconds) AS BIGINT)",
 } %}
 WITH tickets AS (
-    SELECT CAST(t.opened_at::TIMESTAMP + to_seconds({{ offset_seconds }}) AS DATE) AS day,
+    SELECT CAST(t.opened_at::TIMESTAMP + INTERVAL '{{ offset_seconds }}' SECOND AS DATE) AS day,
            t.ticket_id, t.kind,
-           (epoch_ms(t.first_response_at) - epoch_ms(t.opened_at)) // 1000 AS response_seconds,
-           (epoch_ms(t.resolved_at) - epoch_ms(t.opened_at)) // 1000 AS resolution_seconds
+           _opskpi_seconds_between(t.opened_at, t.first_response_at) AS response_seconds,
+           _opskpi_seconds_between(t.opened_at, t.resolved_at) AS resolution_seconds
     {%- for dim in dims %}
         {%- if dim == "contact_channel" %}, t.channel AS contact_channel
         {%- else %}, c.{{ dim }}{% endif %}

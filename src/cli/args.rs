@@ -128,6 +128,11 @@ pub enum Command {
     )]
     Serve(ServeArgs),
 
+    /// The Parquet lake of canonical tables, for the Spark engine and any
+    /// other engine that reads Parquet.
+    #[command(subcommand)]
+    Lake(LakeCommand),
+
     /// Copy the built-in report templates into a folder to change them.
     #[command(
         after_help = "Example:\n  opskpi templates my-templates && opskpi report monthly --period 2026-10 --templates my-templates"
@@ -380,6 +385,24 @@ pub struct KpiArgs {
 pub enum FailOn {
     Warning,
     Bad,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum LakeCommand {
+    /// Write every canonical table as Parquet (sales one file per month);
+    /// months whose rows did not change are not written again, and the new
+    /// export replaces the old one at once.
+    #[command(
+        after_help = "Examples:\n  opskpi lake export                         # to [lake] path of opskpi.toml\n  opskpi lake export --out /data/opskpi-lake\n  opskpi kpi net_sales --period 2026-10 --engine spark   # then Spark reads it ([spark], [lake])"
+    )]
+    Export(LakeExportArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct LakeExportArgs {
+    /// The lake's folder (default: `[lake] path` of opskpi.toml).
+    #[arg(long)]
+    pub out: Option<PathBuf>,
 }
 
 #[derive(Debug, Subcommand)]

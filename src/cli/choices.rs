@@ -62,6 +62,7 @@ impl ValueEnum for EngineKind {
         let help = match self {
             EngineKind::Duckdb => "SQL in the DuckDB warehouse (the default)",
             EngineKind::Polars => "Polars lazy frames over the warehouse's tables",
+            EngineKind::Spark => "the same SQL on Apache Spark (Spark Connect) over the lake",
         };
         value(self.name(), Some(help))
     }

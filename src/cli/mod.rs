@@ -80,6 +80,7 @@ fn run(settings: Settings) -> Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
         Task::Ingest(task) => ingest(task, &progress, quiet),
+        Task::LakeExport(task) => lake_export(task, &progress),
         Task::Check(task) => check(task, &progress),
         Task::ListIndicators { catalogue } => {
             print!("{}", explain::list(&catalogue));
@@ -245,6 +246,26 @@ fn check(task: settings::Check, progress: &Progress) -> Result<ExitCode> {
     } else {
         ExitCode::SUCCESS
     })
+}
+
+/// `opskpi lake export`: what was written, what was kept.
+fn lake_export(task: settings::LakeExport, progress: &Progress) -> Result<ExitCode> {
+    let started = std::time::Instant::now();
+    let export = jobs::lake_export(&task.config, task.as_of, task.out.as_deref(), &|message| {
+        progress.step(message)
+    })?;
+    progress.done();
+    println!(
+        "lake {} (generation {}): {} tables, {} rows; {} parts written, {} unchanged, in {:.1} s",
+        export.folder.display(),
+        export.generation,
+        export.tables,
+        export.rows,
+        export.parts_written,
+        export.parts_unchanged,
+        started.elapsed().as_secs_f64()
+    );
+    Ok(ExitCode::SUCCESS)
 }
 
 /// `opskpi kpi`: the rows in the asked format, and exit 3 at `--fail-on`.

@@ -49,6 +49,13 @@ pub enum Task {
     Runs(Runs),
     Serve(Serve),
     Passwd { name: String, role: config::Role },
+    LakeExport(LakeExport),
+}
+
+pub struct LakeExport {
+    pub config: Config,
+    pub as_of: NaiveDate,
+    pub out: Option<PathBuf>,
 }
 
 pub struct Serve {
@@ -203,6 +210,11 @@ impl Settings {
             }),
             Command::Report(command) => Task::Report(report(command, &globals)?),
             Command::Templates { out, force } => Task::Templates { out, force },
+            Command::Lake(super::args::LakeCommand::Export(args)) => Task::LakeExport(LakeExport {
+                config: jobs::load_config(globals.config)?,
+                as_of: globals.today,
+                out: args.out,
+            }),
             Command::Serve(args) => match args.command {
                 Some(super::args::ServeCommand::Passwd { name, role }) => Task::Passwd {
                     name,

@@ -20,6 +20,7 @@ mod assessment;
 mod delivery;
 mod serve;
 mod source;
+mod spark;
 
 pub use assessment::{AssessmentConfig, Grade, CRITERIA, PARTS, RATERS};
 pub use delivery::{is_loopback, DeliveryConfig, Security, SmtpConfig};
@@ -28,6 +29,7 @@ pub use source::{
     parse_offset, ColumnDetail, ColumnSpec, DateOrder, Decimals, DuplicatePolicy, FilterTest,
     Filters, Format, Generate, PostgresSource, RowFilter, Source, Threshold,
 };
+pub use spark::{LakeConfig, SparkConfig};
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -67,6 +69,12 @@ pub struct Config {
     /// `opskpi serve`: where it listens, its certificate, its users.
     #[serde(default, skip_serializing_if = "is_default")]
     pub serve: ServeConfig,
+    /// The Spark engine's Spark Connect server.
+    #[serde(default, skip_serializing_if = "is_default")]
+    pub spark: SparkConfig,
+    /// The Parquet lake of canonical tables (`opskpi lake export`).
+    #[serde(default, skip_serializing_if = "is_default")]
+    pub lake: LakeConfig,
     /// A folder of canonical files to read instead of the warehouse
     /// (`--data`): loaded into memory with ingest's checks, nothing kept.
     #[serde(skip)]
@@ -85,11 +93,13 @@ pub enum EngineKind {
     Duckdb,
     /// Polars lazy frames over the warehouse's tables.
     Polars,
+    /// The same SQL on Apache Spark through Spark Connect, over the lake.
+    Spark,
 }
 
 impl EngineKind {
     /// Every engine, in the order `--help` lists them.
-    pub const ALL: [EngineKind; 2] = [EngineKind::Duckdb, EngineKind::Polars];
+    pub const ALL: [EngineKind; 3] = [EngineKind::Duckdb, EngineKind::Polars, EngineKind::Spark];
 
     /// The engine's name in `opskpi.toml`, on the command line and in
     /// report manifests.
@@ -97,6 +107,7 @@ impl EngineKind {
         match self {
             EngineKind::Duckdb => "duckdb",
             EngineKind::Polars => "polars",
+            EngineKind::Spark => "spark",
         }
     }
 }
@@ -377,6 +388,8 @@ impl Config {
             smtp: None,
             delivery: DeliveryConfig::default(),
             serve: ServeConfig::default(),
+            spark: SparkConfig::default(),
+            lake: LakeConfig::default(),
             data: None,
             root: root.to_path_buf(),
         }
@@ -397,6 +410,7 @@ impl Config {
         self.sql.check()?;
         delivery::check(self.smtp.as_ref(), &self.delivery)?;
         parse_offset(&self.company.timezone)?;
+        self.spark.check()?;
         for source in &self.sources {
             source.check()?;
         }

@@ -24,9 +24,11 @@ use crate::sql::{self, saved, Functions};
 use crate::warehouse::{self, Access, Warehouse};
 
 mod data;
+mod lake;
 mod reports;
 
 pub use data::sources as data_sources;
+pub use lake::{lake_export, LakeExport};
 pub use reports::{
     assessment, assessment_html, render_html, render_html_on, render_monthly, render_pdf, report,
     ReportFormat, ReportOptions, Which, EDITION_DIMENSIONS,
@@ -109,7 +111,7 @@ pub fn kpi(config: &Config, as_of: NaiveDate, request: &KpiRequest) -> Result<Ve
         None => None,
     };
     let warehouse = open_reading(config, as_of, tables.as_ref())?;
-    let engine = Engines::new(config.engine, &warehouse);
+    let engine = Engines::new(config, &warehouse)?;
     compute(engine.get(), &catalogue, &context(config, as_of), request)
 }
 
@@ -123,7 +125,7 @@ pub fn forecast(
     horizon: usize,
 ) -> Result<Vec<SeriesForecast>> {
     let warehouse = open_existing(config, as_of)?;
-    let engine = Engines::new(config.engine, &warehouse);
+    let engine = Engines::new(config, &warehouse)?;
     forecast::net_sales(
         engine.get(),
         &Catalogue::of(config)?,

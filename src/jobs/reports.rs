@@ -137,7 +137,7 @@ fn editions(
         ));
     }
     let values = report::editions(
-        Engines::new(config.engine, warehouse).get(),
+        Engines::new(config, warehouse)?.get(),
         &Catalogue::of(config)?,
         &context(config, as_of),
         dimension,
@@ -435,7 +435,7 @@ pub fn render_html(
     which: &Which,
     options: &ReportOptions,
 ) -> Result<String> {
-    let engine = Engines::new(config.engine, warehouse);
+    let engine = Engines::new(config, warehouse)?;
     render_html_on(engine.get(), warehouse, config, as_of, which, options)
 }
 
@@ -480,7 +480,7 @@ fn report_context(
     options: &ReportOptions,
 ) -> Result<(report::ReportContext, Option<PathBuf>)> {
     report_context_on(
-        Engines::new(config.engine, warehouse).get(),
+        Engines::new(config, warehouse)?.get(),
         warehouse,
         config,
         as_of,
@@ -546,7 +546,7 @@ fn assessment_context(
     options: &ReportOptions,
 ) -> Result<(AssessmentContext, Option<PathBuf>)> {
     let templates = templates_folder(config, options);
-    let engine = Engines::new(config.engine, warehouse);
+    let engine = Engines::new(config, warehouse)?;
     let scorecard = assessment::scorecard(
         engine.get(),
         assessment::employees(warehouse)?,
