@@ -7,14 +7,14 @@
 use opskpi::calendar::{Calendar, Period, Retail, YearEnd};
 use opskpi::config::Config;
 use opskpi::engine::polars::PolarsEngine;
-use opskpi::indicators::{compute, Catalogue, KpiRequest};
+use opskpi::indicators::{compute, Catalogue, Engine, KpiRequest};
 use opskpi::warehouse::Warehouse;
 
 use crate::common::*;
 
 /// The sample company with its time zone (tickets and deliveries are dated
 /// in company time).
-fn sample_company() -> (Config, Warehouse) {
+pub(crate) fn sample_company() -> (Config, Warehouse) {
     let config = Config::load(
         &std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("sample-data/opskpi.toml"),
     )
@@ -40,11 +40,12 @@ fn compare(
     context: &opskpi::indicators::compute::Context,
     periods: &[&str],
 ) -> usize {
-    compare_with(PolarsEngine::new(warehouse), warehouse, context, periods)
+    compare_with(&PolarsEngine::new(warehouse), warehouse, context, periods)
 }
 
-fn compare_with(
-    polars: PolarsEngine,
+/// Every indicator × period × grouping through DuckDB and `other`.
+pub(crate) fn compare_with(
+    other: &dyn Engine,
     warehouse: &Warehouse,
     context: &opskpi::indicators::compute::Context,
     periods: &[&str],
@@ -86,8 +87,8 @@ fn compare_with(
         };
         let duck = compute(warehouse, &catalogue, context, &request)
             .unwrap_or_else(|e| panic!("DuckDB, by {by:?}: {e}"));
-        let pl = compute(&polars, &catalogue, context, &request)
-            .unwrap_or_else(|e| panic!("Polars, by {by:?}: {e}"));
+        let pl = compute(other, &catalogue, context, &request)
+            .unwrap_or_else(|e| panic!("the other engine, by {by:?}: {e}"));
         assert_eq!(duck.len(), pl.len(), "by {by:?}: row counts");
         for (d, p) in duck.iter().zip(&pl) {
             assert_eq!(d, p, "by {by:?}");
@@ -133,7 +134,7 @@ fn tables_read_in_parallel_ranges_give_the_same_numbers() {
     let context = opskpi::jobs::context(&config, date("2026-11-02"));
     let polars = PolarsEngine::new(&warehouse).split_reads_from(2);
     let compared = compare_with(
-        polars,
+        &polars,
         &warehouse,
         &context,
         &["2026-06", "2026-Q3", "2025"],
@@ -462,12 +463,12 @@ fn the_engine_is_chosen_per_command_or_in_the_config() {
     let text = std::fs::read_to_string(&path).unwrap();
     std::fs::write(&path, format!("engine = \"polars\"\n{text}")).unwrap();
     assert_eq!(kpi_csv(project.path(), &[]), duck);
-    std::fs::write(&path, format!("engine = \"spark\"\n{text}")).unwrap();
+    std::fs::write(&path, format!("engine = \"sparks\"\n{text}")).unwrap();
     let config = crate::cmd::config_arg(project.path());
     let output = crate::cmd::opskpi(&["kpi", "net_sales", "--config", &config]);
     assert!(!output.status.success());
     assert!(
-        crate::cmd::stderr(&output).contains("spark"),
+        crate::cmd::stderr(&output).contains("sparks"),
         "{}",
         crate::cmd::stderr(&output)
     );

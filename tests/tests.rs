@@ -32,6 +32,7 @@ mod report;
 mod sample;
 mod serve;
 mod service;
+mod spark;
 mod sql;
 mod supply;
 mod trust;

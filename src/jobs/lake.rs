@@ -17,6 +17,7 @@ use crate::config::Config;
 use crate::error::{Error, Result};
 use crate::lake::{Generation, Outcome};
 use crate::model::{self, Table};
+use crate::warehouse::Warehouse;
 
 use super::open_existing;
 
@@ -52,11 +53,20 @@ pub fn lake_export(
         }
     };
     let warehouse = open_existing(config, as_of)?;
+    export_warehouse(&warehouse, &folder, step)
+}
+
+/// Exports the canonical tables of `warehouse` into the lake `folder`.
+pub fn export_warehouse(
+    warehouse: &Warehouse,
+    folder: &Path,
+    step: &dyn Fn(&str),
+) -> Result<LakeExport> {
     let conn = warehouse.connection();
-    fs_err::create_dir_all(&folder)?;
-    let mut generation = Generation::begin(&folder)?;
+    fs_err::create_dir_all(folder)?;
+    let mut generation = Generation::begin(folder)?;
     let mut export = LakeExport {
-        folder: folder.clone(),
+        folder: folder.to_path_buf(),
         ..LakeExport::default()
     };
     for table in model::TABLES {
