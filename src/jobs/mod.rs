@@ -286,8 +286,14 @@ fn open_reading(
         return data::open(config, folder, tables, as_of);
     }
     let path = existing_path(config)?;
-    Ok(Warehouse::open_with(&path, Access::ReadOnly, wait(config))?
-        .in_timezone(config::parse_offset(&config.company.timezone)?))
+    let temp = config
+        .warehouse
+        .temp_directory
+        .as_ref()
+        .map(|dir| config.resolve(dir));
+    Warehouse::open_with(&path, Access::ReadOnly, wait(config))?
+        .in_timezone(config::parse_offset(&config.company.timezone)?)
+        .within(&config.warehouse.memory_limit, temp.as_deref())
 }
 
 /// How long a command waits for a warehouse another program holds.

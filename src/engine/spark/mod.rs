@@ -47,6 +47,9 @@ pub struct SparkEngine {
     offset_seconds: i32,
     /// The canonical tables already declared in this session.
     declared: RefCell<BTreeSet<&'static str>>,
+    /// The windows the session's views hold now (a request asks every
+    /// component query over the same windows: declared once).
+    windows: RefCell<Vec<Window>>,
     lake_uri: String,
     manifest: Manifest,
 }
@@ -84,6 +87,7 @@ impl SparkEngine {
             client,
             offset_seconds,
             declared: RefCell::new(BTreeSet::new()),
+            windows: RefCell::new(Vec::new()),
             lake_uri,
             manifest,
         })
@@ -137,6 +141,10 @@ impl SparkEngine {
 
     /// The windows and their day spine as the session's views.
     fn declare_windows(&self, windows: &[Window]) -> Result<()> {
+        if self.windows.borrow().as_slice() == windows {
+            return Ok(());
+        }
+        self.windows.borrow_mut().clear();
         let rows: Vec<String> = windows
             .iter()
             .enumerate()
@@ -162,7 +170,9 @@ impl SparkEngine {
             "CREATE OR REPLACE TEMPORARY VIEW _opskpi_spine AS
              SELECT window_id, explode(sequence(start_date, end_date, INTERVAL 1 DAY)) AS day
              FROM _opskpi_windows",
-        )
+        )?;
+        *self.windows.borrow_mut() = windows.to_vec();
+        Ok(())
     }
 }
 
