@@ -34,7 +34,7 @@ const FUNCTIONS: [&str; 2] = [
     "CREATE OR REPLACE TEMPORARY FUNCTION _opskpi_pro_rata(amount DECIMAL(18,4), days INT, month_days INT)
      RETURNS DECIMAL(18,2)
      RETURN CAST((CASE WHEN amount < 0 THEN -1 ELSE 1 END)
-                 * ((2 * abs(CAST(amount * 10000 AS DECIMAL(38,0))) * days + month_days * 100)
+                 * ((2 * abs(CAST(CAST(amount AS DECIMAL(38,4)) * 10000 AS DECIMAL(38,0))) * days + month_days * 100)
                     div (2 * month_days * 100)) * 0.01 AS DECIMAL(18,2))",
     "CREATE OR REPLACE TEMPORARY FUNCTION _opskpi_seconds_between(start_at TIMESTAMP, end_at TIMESTAMP)
      RETURNS BIGINT
