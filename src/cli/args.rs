@@ -69,7 +69,7 @@ pub enum Command {
 
     /// Print indicators for a period, optionally broken down by dimensions.
     #[command(
-        after_help = "Examples:\n  opskpi kpi net_sales gross_margin --period 2026-10\n  opskpi kpi market_share sales_growth --period 2026-10 --by region --format csv\n  opskpi kpi csat nps --period 2026-Q3 --by channel --format json\n  opskpi kpi sales_growth --from 2024-01 --to 2026-10 --by channel --out growth.parquet\n  opskpi kpi net_sales --period 2026-10 --by store --format xlsx --out stores.xlsx\n  opskpi kpi net_sales csat --period 2026-10 --by region --engine polars\n  opskpi kpi net_sales --period 2026-10 --data exports/   # Parquet/CSV files, no ingest\n  opskpi kpi --list"
+        after_help = "Examples:\n  opskpi kpi net_sales gross_margin --period 2026-10\n  opskpi kpi market_share sales_growth --period 2026-10 --by region --format csv\n  opskpi kpi csat nps --period 2026-Q3 --by channel --format json\n  opskpi kpi sales_growth --from 2024-01 --to 2026-10 --by channel --out growth.parquet\n  opskpi kpi net_sales --period 2026-10 --by store --format xlsx --out stores.xlsx\n  opskpi kpi net_sales csat --period 2026-10 --by region --engine polars\n  opskpi kpi net_sales csat --period 2026-10 --by region --engine spark    # on Spark, over the lake ([spark], [lake])\n  opskpi kpi net_sales --period 2026-10 --data exports/   # Parquet/CSV files, no ingest\n  opskpi kpi --list"
     )]
     Kpi(KpiArgs),
 
@@ -409,7 +409,7 @@ pub struct LakeExportArgs {
 pub enum ReportCommand {
     /// The monthly operations report, as HTML and/or PDF.
     #[command(
-        after_help = "Examples:\n  opskpi report monthly --period 2026-10 --out reports/\n  opskpi report monthly --period 2026-10 --format html,pdf --lang zh-Hant\n  opskpi report monthly --period 2026-10 --each region          # one edition per region\n  opskpi report monthly --format pdf --paper letter --orientation landscape\n  opskpi report monthly --period 2026-10 --engine polars\n  opskpi report monthly --period 2026-10 --data exports/   # from canonical files, no warehouse"
+        after_help = "Examples:\n  opskpi report monthly --period 2026-10 --out reports/\n  opskpi report monthly --period 2026-10 --format html,pdf --lang zh-Hant\n  opskpi report monthly --period 2026-10 --each region          # one edition per region\n  opskpi report monthly --format pdf --paper letter --orientation landscape\n  opskpi report monthly --period 2026-10 --engine polars\n  opskpi report monthly --period 2026-10 --engine spark --format html,pdf\n  opskpi report monthly --period 2026-10 --data exports/   # from canonical files, no warehouse"
     )]
     Monthly(ReportArgs),
     /// The quarterly report: quarters against the previous quarter and last year.
