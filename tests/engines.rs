@@ -142,13 +142,10 @@ fn tables_read_in_parallel_ranges_give_the_same_numbers() {
     assert!(compared > 1_000, "{compared} rows compared");
 }
 
-#[test]
-fn every_indicator_agrees_in_a_retail_calendar() {
-    // The NRF 4-5-4 calendar (the year ends on the Saturday nearest the end
-    // of January): retail weeks, months, quarters and years.
-    let (config, warehouse) = sample_company();
-    let mut context = opskpi::jobs::context(&config, date("2026-11-02"));
-    context.calendar = Calendar {
+/// The NRF 4-5-4 calendar: the year ends on the Saturday nearest the end of
+/// January.
+pub(crate) fn nrf_calendar() -> Calendar {
+    Calendar {
         fiscal_first_month: 1,
         retail: Some(Retail {
             pattern: [4, 5, 4],
@@ -156,7 +153,16 @@ fn every_indicator_agrees_in_a_retail_calendar() {
             end_weekday: 5,
             rule: YearEnd::Nearest,
         }),
-    };
+    }
+}
+
+#[test]
+fn every_indicator_agrees_in_a_retail_calendar() {
+    // The NRF 4-5-4 calendar (the year ends on the Saturday nearest the end
+    // of January): retail weeks, months, quarters and years.
+    let (config, warehouse) = sample_company();
+    let mut context = opskpi::jobs::context(&config, date("2026-11-02"));
+    context.calendar = nrf_calendar();
     let compared = compare(
         &warehouse,
         &context,

@@ -9,13 +9,13 @@ use std::io::{Read, Write};
 use std::net::{TcpListener, TcpStream};
 use std::path::Path;
 
-use opskpi::calendar::{Calendar, Retail, YearEnd};
+use opskpi::calendar::Calendar;
 use opskpi::config::Config;
 use opskpi::engine::spark::SparkEngine;
 use opskpi::warehouse::Warehouse;
 
 use crate::common::*;
-use crate::engines::{compare_with, sample_company};
+use crate::engines::{compare_with, nrf_calendar, sample_company};
 
 /// The test server's address; without one the test is skipped, except
 /// under CI, where a missing server is a failure.
@@ -83,15 +83,7 @@ fn every_indicator_agrees_in_a_retail_calendar_and_on_the_tiny_company_edges() {
     let compared = compare_with(&spark, &warehouse, &context("2024-12-31"), &periods);
     assert!(compared > 500, "{compared} rows compared");
     let mut retail = context("2024-12-31");
-    retail.calendar = Calendar {
-        fiscal_first_month: 1,
-        retail: Some(Retail {
-            pattern: [4, 5, 4],
-            end_month: 1,
-            end_weekday: 5,
-            rule: YearEnd::Nearest,
-        }),
-    };
+    retail.calendar = nrf_calendar();
     let compared = compare_with(
         &spark,
         &warehouse,
@@ -367,14 +359,7 @@ fn cutting_proxy(remote: &str, limit: usize) -> u16 {
             };
             let (mut c_read, mut s_write) =
                 (client.try_clone().unwrap(), server.try_clone().unwrap());
-            std::thread::spawn(move || {
-                let mut buffer = [0u8; 8192];
-                while let Ok(n) = c_read.read(&mut buffer) {
-                    if n == 0 || s_write.write_all(&buffer[..n]).is_err() {
-                        break;
-                    }
-                }
-            });
+            std::thread::spawn(move || std::io::copy(&mut c_read, &mut s_write));
             let (mut s_read, mut c_write) = (server, client);
             let mut sent = 0;
             let mut buffer = [0u8; 8192];

@@ -18,6 +18,29 @@ use crate::indicators::{Components, Group, QueryDef, Values};
 /// Decimal places components are carried with from the engine into Rust.
 const COMPONENT_SCALE: i8 = 10;
 
+/// The SQL a SQL engine runs for a request: the component query rendered,
+/// projected to the wanted components only (the engine then drops the
+/// aggregates nobody reads: a distinct count is not cheap); and its name.
+/// Both lists are spliced into SQL: they must be the query's own names.
+pub(super) fn request_sql(
+    query: &QueryDef,
+    dims: &[String],
+    wanted: &[String],
+    offset_seconds: i32,
+) -> Result<(String, String)> {
+    query.check_request(dims, wanted)?;
+    let columns: Vec<&str> = std::iter::once("window_id")
+        .chain(dims.iter().map(String::as_str))
+        .chain(wanted.iter().map(String::as_str))
+        .collect();
+    let sql = format!(
+        "SELECT {} FROM (\n{}\n) AS components",
+        columns.join(", "),
+        query.render(dims, wanted, offset_seconds)?
+    );
+    Ok((format!("components/{}", query.name), sql))
+}
+
 /// The components of the answer `batches` to the query `name`.
 pub(super) fn components(
     name: &str,

@@ -67,21 +67,8 @@ impl Engine for Warehouse {
         windows: &[Window],
         wanted: &[String],
     ) -> Result<Components> {
-        // Both lists are spliced into SQL: they must be the query's own names.
-        query.check_request(dims, wanted)?;
+        let (name, sql) = answer::request_sql(query, dims, wanted, self.offset_seconds())?;
         load_windows(self.connection(), windows)?;
-        let name = format!("components/{}", query.name);
-        // Project the wanted components only: DuckDB then drops the
-        // aggregates nobody reads (a distinct count is not cheap).
-        let columns: Vec<&str> = std::iter::once("window_id")
-            .chain(dims.iter().map(String::as_str))
-            .chain(wanted.iter().map(String::as_str))
-            .collect();
-        let sql = format!(
-            "SELECT {} FROM (\n{}\n) AS components",
-            columns.join(", "),
-            query.render(dims, wanted, self.offset_seconds())?
-        );
         let batches = self.arrow(&name, &sql)?;
         answer::components(&name, &batches, query, dims, windows, wanted)
     }

@@ -184,20 +184,10 @@ impl Engine for SparkEngine {
         windows: &[Window],
         wanted: &[String],
     ) -> Result<Components> {
-        query.check_request(dims, wanted)?;
+        let (name, sql) = answer::request_sql(query, dims, wanted, self.offset_seconds)?;
         if windows.is_empty() {
             return Ok(Components::default());
         }
-        let name = format!("components/{}", query.name);
-        let columns: Vec<&str> = std::iter::once("window_id")
-            .chain(dims.iter().map(String::as_str))
-            .chain(wanted.iter().map(String::as_str))
-            .collect();
-        let sql = format!(
-            "SELECT {} FROM (\n{}\n) AS components",
-            columns.join(", "),
-            query.render(dims, wanted, self.offset_seconds)?
-        );
         self.declare_tables(&sql)?;
         self.declare_windows(windows)?;
         let batches = self.client.query(&name, &sql)?;
