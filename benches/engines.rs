@@ -9,7 +9,16 @@
 //! next report, its frames already read. Before timing, both engines must
 //! give the same rows for every indicator of the report's month, by region
 //! too, at that size. Prints a table; asserts no time.
-//! `cargo bench --bench engines` (OPSKPI_BENCH_SCALES, e.g. `4.5,45`).
+//!
+//! With `OPSKPI_BENCH_SPARK_REMOTE` (`sc://127.0.0.1:15002`, a Spark Connect
+//! server over the same machine's files), also the lake export of the
+//! company (timed: the first, whole export) and the report through the
+//! Spark engine, whose HTML must be the same bytes as DuckDB's; with
+//! `OPSKPI_BENCH_SPARK_PID`, the Spark server's own peak memory too.
+//! `OPSKPI_BENCH_ENGINES` (e.g. `hand,duckdb`) leaves out the others: at
+//! 100M order lines the Polars engine's frames alone outgrow the machine.
+//! `cargo bench --bench engines` (OPSKPI_BENCH_SCALES, e.g. `4.5,45,450`;
+//! OPSKPI_BENCH_RUNS, 3 by default, the median taken).
 
 mod scales;
 
@@ -24,8 +33,34 @@ use opskpi::engine::polars::PolarsEngine;
 use opskpi::indicators::{compute, Catalogue, KpiRequest};
 use opskpi::warehouse::{Access, Warehouse};
 
-const RUNS: usize = 3;
+/// Runs per measurement, the median taken (`OPSKPI_BENCH_RUNS`, 3).
+fn runs() -> usize {
+    std::env::var("OPSKPI_BENCH_RUNS")
+        .ok()
+        .and_then(|runs| runs.parse().ok())
+        .unwrap_or(3)
+}
 const CHILD: &str = "OPSKPI_BENCH_ENGINES_CHILD";
+
+/// The measurements asked for (`OPSKPI_BENCH_ENGINES`), else all four.
+fn engines() -> Vec<String> {
+    std::env::var("OPSKPI_BENCH_ENGINES")
+        .unwrap_or_else(|_| "hand,duckdb,polars,polars-kept".into())
+        .split(',')
+        .map(|s| s.trim().to_string())
+        .collect()
+}
+
+fn spark_remote() -> Option<String> {
+    std::env::var("OPSKPI_BENCH_SPARK_REMOTE")
+        .ok()
+        .filter(|remote| !remote.is_empty())
+}
+
+/// The company's lake, beside its warehouse.
+fn lake_of(config_path: &str) -> std::path::PathBuf {
+    std::path::Path::new(config_path).with_file_name("bench-lake")
+}
 
 fn as_of() -> NaiveDate {
     NaiveDate::from_ymd_opt(2026, 10, 31).unwrap()
@@ -51,24 +86,47 @@ fn child(kind: &str, config_path: &str) {
     let kept = PolarsEngine::new(&warehouse);
     let baseline = scales::baseline_sql();
     let mut times = Vec::new();
+    if kind == "lake-export" {
+        // The first, whole export: every part written.
+        let started = Instant::now();
+        let export =
+            opskpi::jobs::lake_export_warehouse(&warehouse, &lake_of(config_path), &|_| {})
+                .unwrap();
+        assert!(export.parts_written > 0);
+        println!(
+            "{} {}",
+            started.elapsed().as_secs_f64(),
+            scales::peak_kb("self")
+        );
+        return;
+    }
+    if kind == "spark" {
+        config.engine = EngineKind::Spark;
+        config.lake.path = Some(lake_of(config_path));
+        config.spark.remote = spark_remote().expect("OPSKPI_BENCH_SPARK_REMOTE");
+    }
+    let mut last_html = String::new();
     // The kept engine reads its frames in a first, untimed report.
     if kind == "polars-kept" {
         opskpi::jobs::render_html_on(&kept, &warehouse, &config, as_of(), &which, &options)
             .unwrap();
     }
-    for _ in 0..RUNS {
+    for _ in 0..runs() {
         let started = Instant::now();
         let size = match kind {
             "hand" => scales::run_baseline(&warehouse, &baseline),
-            "duckdb" | "polars" => {
-                config.engine = if kind == "duckdb" {
-                    EngineKind::Duckdb
-                } else {
-                    EngineKind::Polars
+            "duckdb" | "polars" | "spark" => {
+                config.engine = match kind {
+                    "duckdb" => EngineKind::Duckdb,
+                    "polars" => EngineKind::Polars,
+                    _ => EngineKind::Spark,
                 };
-                opskpi::jobs::render_html(&warehouse, &config, as_of(), &which, &options)
-                    .unwrap()
-                    .len()
+                // A new engine per report, as a command makes one (for
+                // Spark, a new session).
+                last_html =
+                    opskpi::jobs::render_html(&warehouse, &config, as_of(), &which, &options)
+                        .unwrap();
+                last_html.len()
             }
             "core-duckdb" => core(&warehouse, &config),
             "core-polars" => core(&PolarsEngine::new(&warehouse), &config),
@@ -81,6 +139,10 @@ fn child(kind: &str, config_path: &str) {
         };
         times.push(started.elapsed());
         assert!(size > 0);
+    }
+    if !last_html.is_empty() {
+        let path = std::path::Path::new(config_path).with_file_name(format!("bench-{kind}.html"));
+        std::fs::write(path, &last_html).unwrap();
     }
     println!(
         "{} {}",
@@ -134,7 +196,7 @@ const CORE: [&str; 10] = [
 fn script(folder: &str) {
     let script = concat!(env!("CARGO_MANIFEST_DIR"), "/benches/polars_script.py");
     let mut times = Vec::new();
-    for _ in 0..RUNS {
+    for _ in 0..runs() {
         let Ok(output) = Command::new("python3").arg(script).arg(folder).output() else {
             return;
         };
@@ -232,28 +294,74 @@ fn main() {
         }
         return;
     }
+    let engines = engines();
+    let spark = spark_remote().is_some();
+    let mut columns: Vec<(&str, &str)> = [
+        ("hand", "hand-written SQL"),
+        ("duckdb", "DuckDB engine"),
+        ("polars", "Polars engine (new per report)"),
+        ("polars-kept", "Polars engine (kept)"),
+    ]
+    .into_iter()
+    .filter(|(kind, _)| engines.iter().any(|e| e == kind))
+    .collect();
+    if spark {
+        columns.push(("lake-export", "lake export (whole)"));
+        columns.push(("spark", "Spark engine (local)"));
+    }
+    let polars = engines.iter().any(|e| e.starts_with("polars"));
     let mut core_rows = Vec::new();
     println!("The whole monthly report:\n");
-    println!("| order lines | rows compared | hand-written SQL | DuckDB engine | Polars engine (new per report) | Polars engine (kept) |");
-    println!("|---:|---:|---:|---:|---:|---:|");
+    let names: Vec<&str> = columns.iter().map(|(_, name)| *name).collect();
+    println!("| order lines | rows compared | {} |", names.join(" | "));
+    println!("|---:|---:|{}", "---:|".repeat(columns.len()));
     for scale in scales::scales() {
-        let (dir, config, _) = scales::company(scale, as_of());
+        let (dir, config, generated) = scales::company(scale, as_of());
         let path = dir.path().join("opskpi.toml");
         let lines: i64 = open(&config)
             .connection()
             .query_row("SELECT count(*) FROM sales", [], |row| row.get(0))
             .unwrap();
-        let compared = parity(&config);
+        eprintln!(
+            "{lines} order lines written in {:.1} s",
+            generated.as_secs_f64()
+        );
+        let compared = if polars {
+            parity(&config).to_string()
+        } else {
+            "–".to_string()
+        };
         let cell = |(seconds, peak): (f64, u64)| {
             format!("{seconds:.2} s, {:.2} GB", peak as f64 / 1024.0 / 1024.0)
         };
-        println!(
-            "| {lines} | {compared} | {} | {} | {} | {} |",
-            cell(measure("hand", &path)),
-            cell(measure("duckdb", &path)),
-            cell(measure("polars", &path)),
-            cell(measure("polars-kept", &path)),
-        );
+        let cells: Vec<String> = columns
+            .iter()
+            .map(|(kind, _)| cell(measure(kind, &path)))
+            .collect();
+        println!("| {lines} | {compared} | {} |", cells.join(" | "));
+        if spark {
+            let read = |kind: &str| std::fs::read(dir.path().join(format!("bench-{kind}.html")));
+            let same = match (read("duckdb"), read("spark")) {
+                (Ok(duck), Ok(spark)) => {
+                    assert!(
+                        duck == spark,
+                        "the Spark report's HTML differs from DuckDB's"
+                    );
+                    "the same bytes as DuckDB's"
+                }
+                _ => "not compared (no DuckDB column)",
+            };
+            let jvm = std::env::var("OPSKPI_BENCH_SPARK_PID")
+                .map(|pid| scales::peak_kb(pid.trim()))
+                .unwrap_or(0);
+            eprintln!(
+                "Spark: the report's HTML is {same}; the Spark server's peak so far {:.2} GB",
+                jvm as f64 / 1024.0 / 1024.0
+            );
+        }
+        if !polars {
+            continue;
+        }
         let script = try_measure("script", dir.path())
             .map(cell)
             .unwrap_or_else(|| "n/a (no python3 with polars)".to_string());
@@ -262,6 +370,9 @@ fn main() {
             cell(measure("core-duckdb", &path)),
             cell(measure("core-polars", &path)),
         ));
+    }
+    if core_rows.is_empty() {
+        return;
     }
     println!("\nThe reference script's numbers (the month's core indicators, net sales by region), a new engine each:\n");
     println!("| order lines | DuckDB engine | Polars engine | Python Polars script |");

@@ -378,3 +378,80 @@ fn cutting_proxy(remote: &str, limit: usize) -> u16 {
     });
     port
 }
+
+#[test]
+fn ingest_writes_straight_into_the_lake_and_keeps_no_warehouse() {
+    let project = copy_fixture("tiny", "");
+    let toml = project.path().join("opskpi.toml");
+    let text = std::fs::read_to_string(&toml).unwrap();
+    std::fs::write(&toml, format!("{text}\n[lake]\npath = \"lake\"\n")).unwrap();
+    let config = crate::cmd::config_arg(project.path());
+    let ingest = || crate::cmd::opskpi(&["ingest", "--to-lake", "--config", &config, "--quiet"]);
+    let first = ingest();
+    assert!(first.status.success(), "{}", crate::cmd::stderr(&first));
+    let said = String::from_utf8_lossy(&first.stdout).to_string();
+    assert!(said.contains("parts written"), "{said}");
+    // Nothing sits in a DuckDB file: no warehouse, no scratch folder left.
+    let leftovers: Vec<String> = std::fs::read_dir(project.path())
+        .unwrap()
+        .map(|entry| entry.unwrap().file_name().to_string_lossy().to_string())
+        .filter(|name| name.contains("duckdb") || name.starts_with(".opskpi-ingest-"))
+        .collect();
+    assert!(leftovers.is_empty(), "{leftovers:?}");
+    // March 2024's sales lines by hand (tests/indicators.rs: net sales
+    // 2,180), read back from the lake's Parquet by DuckDB itself.
+    let lake = project.path().join("lake");
+    let conn = duckdb::Connection::open_in_memory().unwrap();
+    let march: String = conn
+        .query_row(
+            &format!(
+                "SELECT CAST(sum(net_amount) AS DECIMAL(18,2))::VARCHAR
+                 FROM read_parquet('{}/sales/**/*.parquet')
+                 WHERE order_date BETWEEN DATE '2024-03-01' AND DATE '2024-03-31'",
+                lake.display()
+            ),
+            [],
+            |row| row.get(0),
+        )
+        .unwrap();
+    assert_eq!(march, "2180.00");
+    let generation = |lake: &Path| {
+        opskpi::lake::Manifest::read(lake)
+            .unwrap()
+            .unwrap()
+            .generation
+    };
+    // Again: every source read again, no part written.
+    let again = ingest();
+    assert!(again.status.success(), "{}", crate::cmd::stderr(&again));
+    assert!(
+        String::from_utf8_lossy(&again.stdout).contains(" 0 parts written"),
+        "{}",
+        String::from_utf8_lossy(&again.stdout)
+    );
+    let before = generation(&lake);
+    // A refused load (a sales file without the model's columns) leaves the
+    // lake as it was, and no scratch warehouse behind.
+    std::fs::write(project.path().join("broken.csv"), "colour,size\nred,3\n").unwrap();
+    let text = std::fs::read_to_string(&toml).unwrap();
+    std::fs::write(
+        &toml,
+        format!("{text}\n[[sources]]\ntable = \"sales\"\npath = \"broken.csv\"\n"),
+    )
+    .unwrap();
+    let refused = ingest();
+    assert_eq!(
+        refused.status.code(),
+        Some(1),
+        "{}",
+        crate::cmd::stderr(&refused)
+    );
+    assert_eq!(generation(&lake), before);
+    assert!(
+        !std::fs::read_dir(project.path()).unwrap().any(|entry| entry
+            .unwrap()
+            .file_name()
+            .to_string_lossy()
+            .starts_with(".opskpi-ingest-"))
+    );
+}

@@ -57,7 +57,7 @@ pub enum Command {
 
     /// Load the configured sources into the warehouse (one transaction).
     #[command(
-        after_help = "Examples:\n  opskpi ingest --config company/opskpi.toml\n  opskpi ingest --dry-run        # the mapping, the first rows as read, what would be refused\n  opskpi ingest --full           # forget what was loaded and load every source again\n\nUnchanged files are skipped; a changed file replaces exactly the rows it brought before.\nBad rows go to quarantine (see `opskpi check`) unless a file has more than its\n`max_bad_rows`; then the whole run is refused and nothing is written."
+        after_help = "Examples:\n  opskpi ingest --config company/opskpi.toml\n  opskpi ingest --dry-run        # the mapping, the first rows as read, what would be refused\n  opskpi ingest --full           # forget what was loaded and load every source again\n  opskpi ingest --to-lake        # straight into the Parquet lake ([lake] path), no warehouse kept\n\nUnchanged files are skipped; a changed file replaces exactly the rows it brought before.\nBad rows go to quarantine (see `opskpi check`) unless a file has more than its\n`max_bad_rows`; then the whole run is refused and nothing is written."
     )]
     Ingest(IngestArgs),
 
@@ -155,6 +155,11 @@ pub struct IngestArgs {
     /// Empty the warehouse and load every source again, changed or not.
     #[arg(long, conflicts_with = "dry_run")]
     pub full: bool,
+    /// Load into the lake (`[lake] path`) instead of the warehouse: every
+    /// source is read and checked as always, in a scratch warehouse of this
+    /// run only, and the lake's changed parts written.
+    #[arg(long, conflicts_with = "full")]
+    pub to_lake: bool,
 }
 
 #[derive(Debug, Args)]

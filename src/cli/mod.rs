@@ -216,9 +216,13 @@ fn demo(task: settings::Demo, progress: &Progress) -> Result<ExitCode> {
 /// `opskpi ingest`: the configured sources loaded, a line per file.
 fn ingest(task: settings::Ingest, progress: &Progress, quiet: bool) -> Result<ExitCode> {
     let started = std::time::Instant::now();
-    let outcomes = jobs::ingest(&task.config, task.loaded_at, &task.options, &|report| {
-        progress.ingest(report, quiet)
-    })?;
+    let report = |report: ingest::Report<'_>| progress.ingest(report, quiet);
+    let (outcomes, export) = if task.to_lake {
+        jobs::ingest_to_lake(&task.config, task.loaded_at, &task.options, &report)?
+    } else {
+        let outcomes = jobs::ingest(&task.config, task.loaded_at, &task.options, &report)?;
+        (outcomes, None)
+    };
     let seconds = started.elapsed().as_secs_f64();
     let rows: u64 = outcomes.iter().map(|outcome| outcome.rows).sum();
     if rows > 0 {
@@ -229,6 +233,9 @@ fn ingest(task: settings::Ingest, progress: &Progress, quiet: bool) -> Result<Ex
     }
     progress.done();
     print!("{}", ingest::summary(&outcomes, task.options.dry_run));
+    if let Some(export) = export {
+        println!("{}", lake_line(&export, seconds));
+    }
     Ok(ExitCode::SUCCESS)
 }
 
@@ -255,17 +262,21 @@ fn lake_export(task: settings::LakeExport, progress: &Progress) -> Result<ExitCo
         progress.step(message)
     })?;
     progress.done();
-    println!(
-        "lake {} (generation {}): {} tables, {} rows; {} parts written, {} unchanged, in {:.1} s",
+    println!("{}", lake_line(&export, started.elapsed().as_secs_f64()));
+    Ok(ExitCode::SUCCESS)
+}
+
+/// What a lake export did, in a line.
+fn lake_line(export: &jobs::LakeExport, seconds: f64) -> String {
+    format!(
+        "lake {} (generation {}): {} tables, {} rows; {} parts written, {} unchanged, in {seconds:.1} s",
         export.folder.display(),
         export.generation,
         export.tables,
         export.rows,
         export.parts_written,
         export.parts_unchanged,
-        started.elapsed().as_secs_f64()
-    );
-    Ok(ExitCode::SUCCESS)
+    )
 }
 
 /// `opskpi kpi`: the rows in the asked format, and exit 3 at `--fail-on`.

@@ -77,6 +77,8 @@ pub struct Ingest {
     pub config: Config,
     pub loaded_at: NaiveDateTime,
     pub options: IngestOptions,
+    /// Into the lake, through a scratch warehouse (`ingest --to-lake`).
+    pub to_lake: bool,
 }
 
 pub struct Check {
@@ -183,6 +185,7 @@ impl Settings {
                     faults: fail_points()?,
                     ..IngestOptions::default()
                 },
+                to_lake: args.to_lake,
             }),
             Command::Check(args) => Task::Check(check(args, &globals)?),
             Command::Kpi(args) if args.list => Task::ListIndicators {

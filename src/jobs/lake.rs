@@ -9,12 +9,13 @@
 
 use std::path::{Path, PathBuf};
 
-use chrono::NaiveDate;
+use chrono::{NaiveDate, NaiveDateTime};
 use duckdb::Connection;
 use sha2::{Digest, Sha256};
 
 use crate::config::Config;
 use crate::error::{Error, Result};
+use crate::ingest::{self, IngestOptions, LoadOutcome};
 use crate::lake::{Generation, Outcome};
 use crate::model::{self, Table};
 use crate::warehouse::Warehouse;
@@ -42,18 +43,67 @@ pub fn lake_export(
     out: Option<&Path>,
     step: &dyn Fn(&str),
 ) -> Result<LakeExport> {
-    let folder = match (out, &config.lake.path) {
-        (Some(out), _) => out.to_path_buf(),
-        (None, Some(path)) => config.resolve(path),
-        (None, None) => {
-            return Err(Error::config_hint(
-                "where should the lake go? opskpi.toml has no [lake] path",
-                "give --out FOLDER, or add [lake] path = \"lake\" to opskpi.toml",
-            ))
-        }
-    };
+    let folder = lake_folder(config, out)?;
     let warehouse = open_existing(config, as_of)?;
     export_warehouse(&warehouse, &folder, step)
+}
+
+/// `out`, else `[lake] path`.
+fn lake_folder(config: &Config, out: Option<&Path>) -> Result<PathBuf> {
+    match (out, &config.lake.path) {
+        (Some(out), _) => Ok(out.to_path_buf()),
+        (None, Some(path)) => Ok(config.resolve(path)),
+        (None, None) => Err(Error::config_hint(
+            "where should the lake go? opskpi.toml has no [lake] path",
+            "give --out FOLDER, or add [lake] path = \"lake\" to opskpi.toml",
+        )),
+    }
+}
+
+/// `opskpi ingest --to-lake`: every source read, mapped and checked as a
+/// load into the warehouse is (the same code: quarantine, `max_bad_rows`,
+/// keys), into a scratch warehouse of this run only — in `[warehouse]
+/// temp_directory`, within the memory limit — then exported to the lake
+/// (only the changed parts written, switched atomically) and the scratch
+/// warehouse removed, whatever happened. No warehouse remembers what was
+/// loaded, so every source is read each time; a refused load leaves the
+/// lake as it was. A dry run writes nothing, lake included.
+pub fn ingest_to_lake(
+    config: &Config,
+    loaded_at: NaiveDateTime,
+    options: &IngestOptions,
+    progress: &(dyn Fn(ingest::Report) + Sync),
+) -> Result<(Vec<LoadOutcome>, Option<LakeExport>)> {
+    let folder = lake_folder(config, None)?;
+    let parent = match &config.warehouse.temp_directory {
+        Some(dir) => config.resolve(dir),
+        None => folder
+            .parent()
+            .map(Path::to_path_buf)
+            .unwrap_or_else(|| config.root.clone()),
+    };
+    fs_err::create_dir_all(&parent)?;
+    let scratch = tempfile::Builder::new()
+        .prefix(".opskpi-ingest-")
+        .tempdir_in(&parent)
+        .map_err(|error| {
+            Error::config(format!(
+                "a scratch folder for the load in {}: {error}",
+                parent.display()
+            ))
+        })?;
+    let mut load = config.clone();
+    load.warehouse.path = scratch.path().join("load.duckdb");
+    load.warehouse.temp_directory = Some(scratch.path().join("spill"));
+    let outcomes = super::ingest(&load, loaded_at, options, progress)?;
+    if options.dry_run {
+        return Ok((outcomes, None));
+    }
+    let warehouse = open_existing(&load, loaded_at.date())?;
+    let export = export_warehouse(&warehouse, &folder, &|step| {
+        progress(ingest::Report::Step(step))
+    })?;
+    Ok((outcomes, Some(export)))
 }
 
 /// Exports the canonical tables of `warehouse` into the lake `folder`.
