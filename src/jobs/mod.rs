@@ -28,7 +28,9 @@ mod lake;
 mod reports;
 
 pub use data::sources as data_sources;
-pub use lake::{export_warehouse as lake_export_warehouse, ingest_to_lake, lake_export, LakeExport};
+pub use lake::{
+    export_warehouse as lake_export_warehouse, ingest_to_lake, lake_export, LakeExport,
+};
 pub use reports::{
     assessment, assessment_html, render_html, render_html_on, render_monthly, render_pdf, report,
     ReportFormat, ReportOptions, Which, EDITION_DIMENSIONS,
