@@ -18,8 +18,12 @@ WITH days AS (
            floor(n + rnd(region_no * 100000 + (day - DATE '2000-01-01'), 'count'))::BIGINT AS n
     FROM expected
 )
+-- The key is unique however many orders a day has: the ten-thousandth and
+-- later orders of a region's day (past scale 100 or so) are moved up by
+-- 10^12, past every region's range, so that smaller samples keep theirs.
 SELECT day, region, region_no, k,
-       region_no::BIGINT * 1000000000 + (day - DATE '2000-01-01')::BIGINT * 10000 + k AS order_key
+       region_no::BIGINT * 1000000000 + (day - DATE '2000-01-01')::BIGINT * 10000
+           + k % 10000 + (k // 10000) * 1000000000000 AS order_key
 FROM counted, range(1, n + 1) t(k);
 
 CREATE OR REPLACE TABLE orders AS
