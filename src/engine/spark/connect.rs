@@ -214,6 +214,10 @@ impl Client {
                 format!("Spark cannot find a table of `{what}`: {}", first_line(text)),
                 "export the canonical tables to the lake first: opskpi lake export",
             ),
+            _ if out_of_memory(text) => (
+                format!("Spark ran out of memory in `{what}`: {}", first_line(text)),
+                "the cluster's memory, not the query: give Spark's driver and executors more (spark.driver.memory, spark.executor.memory), or set spark.sql.autoBroadcastJoinThreshold = -1 on the cluster",
+            ),
             _ if text.contains("INVALID_HANDLE") => (
                 format!("Spark at {} lost the session during `{what}`: {}", self.remote, first_line(text)),
                 "the server was restarted or the session expired; run the command again",
@@ -335,6 +339,19 @@ fn describe(error: &dyn std::error::Error) -> String {
 }
 
 /// Spark's messages carry the JVM's stack after the first line.
+/// Whether Spark's message says it ran out of memory (a broadcast too large
+/// for the driver, a task's executor lost to its heap).
+fn out_of_memory(text: &str) -> bool {
+    [
+        "Not enough memory",
+        "OutOfMemoryError",
+        "out of memory",
+        "Java heap space",
+    ]
+    .iter()
+    .any(|sign| text.contains(sign))
+}
+
 fn first_line(text: &str) -> &str {
     text.lines().next().unwrap_or(text)
 }
@@ -342,6 +359,19 @@ fn first_line(text: &str) -> &str {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_memory_error_is_told_apart_from_bad_sql() {
+        // Spark 4.3's message for a broadcast too large for a 1 GB driver
+        // (the 100M-line sample's surveys component, seen here).
+        assert!(out_of_memory(
+            "Not enough memory to build and broadcast the table to all worker nodes. As a workaround, you can either disable broadcast"
+        ));
+        assert!(out_of_memory("java.lang.OutOfMemoryError: Java heap space"));
+        assert!(!out_of_memory(
+            "[UNRESOLVED_COLUMN.WITH_SUGGESTION] A column, variable, or function parameter with name `x` cannot be resolved"
+        ));
+    }
 
     #[test]
     fn session_ids_are_version_4_uuids() {
