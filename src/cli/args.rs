@@ -69,7 +69,7 @@ pub enum Command {
 
     /// Print indicators for a period, optionally broken down by dimensions.
     #[command(
-        after_help = "Examples:\n  opskpi kpi net_sales gross_margin --period 2026-10\n  opskpi kpi market_share sales_growth --period 2026-10 --by region --format csv\n  opskpi kpi csat nps --period 2026-Q3 --by channel --format json\n  opskpi kpi sales_growth --from 2024-01 --to 2026-10 --by channel --out growth.parquet\n  opskpi kpi net_sales --period 2026-10 --by store --format xlsx --out stores.xlsx\n  opskpi kpi net_sales csat --period 2026-10 --by region --engine polars\n  opskpi kpi net_sales csat --period 2026-10 --by region --engine spark    # on Spark, over the lake ([spark], [lake])\n  opskpi kpi net_sales --period 2026-10 --data exports/   # Parquet/CSV files, no ingest\n  opskpi kpi --list"
+        after_help = "Examples:\n  opskpi kpi net_sales gross_margin --period 2026-10\n  opskpi kpi market_share sales_growth --period 2026-10 --by region --format csv\n  opskpi kpi csat nps --period 2026-Q3 --by channel --format json\n  opskpi kpi sales_growth --from 2024-01 --to 2026-10 --by channel --out growth.parquet\n  opskpi kpi net_sales --period 2026-10 --by store --format xlsx --out stores.xlsx\n  opskpi kpi net_sales csat --period 2026-10 --by region --engine polars\n  opskpi kpi net_sales csat --period 2026-10 --by region --engine spark   # Spark, over [lake]\n  opskpi kpi net_sales --period 2026-10 --data exports/   # Parquet/CSV files, no ingest\n  opskpi kpi --list"
     )]
     Kpi(KpiArgs),
 

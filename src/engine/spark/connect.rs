@@ -338,7 +338,6 @@ fn describe(error: &dyn std::error::Error) -> String {
     text
 }
 
-/// Spark's messages carry the JVM's stack after the first line.
 /// Whether Spark's message says it ran out of memory (a broadcast too large
 /// for the driver, a task's executor lost to its heap).
 fn out_of_memory(text: &str) -> bool {
@@ -352,6 +351,7 @@ fn out_of_memory(text: &str) -> bool {
     .any(|sign| text.contains(sign))
 }
 
+/// Spark's messages carry the JVM's stack after the first line.
 fn first_line(text: &str) -> &str {
     text.lines().next().unwrap_or(text)
 }
